@@ -1,0 +1,103 @@
+//! What happened: the closed set of audit event kinds and their stored names.
+
+use std::fmt;
+
+/// The kind of an audit event.
+///
+/// The string from [`EventKind::as_str`] is what the store writes and what the row hash covers,
+/// so a name, once released, never changes. New kinds may be added; verification of a row whose
+/// kind this release does not know fails with `ChainError::UnknownKind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    WebhookSignatureInvalid,
+    MessageAccepted,
+    SenderUnknown,
+    PairingSucceeded,
+    PairingFailed,
+    PairingLocked,
+    RateLimitExceeded,
+    CommandExecuted,
+    CommandRejected,
+    TaskAdded,
+    TaskCompleted,
+    AllowlistAdded,
+}
+
+impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 12] = [
+        EventKind::WebhookSignatureInvalid,
+        EventKind::MessageAccepted,
+        EventKind::SenderUnknown,
+        EventKind::PairingSucceeded,
+        EventKind::PairingFailed,
+        EventKind::PairingLocked,
+        EventKind::RateLimitExceeded,
+        EventKind::CommandExecuted,
+        EventKind::CommandRejected,
+        EventKind::TaskAdded,
+        EventKind::TaskCompleted,
+        EventKind::AllowlistAdded,
+    ];
+
+    /// The stored name, e.g. `"pairing.failed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::WebhookSignatureInvalid => "webhook.signature_invalid",
+            EventKind::MessageAccepted => "message.accepted",
+            EventKind::SenderUnknown => "sender.unknown",
+            EventKind::PairingSucceeded => "pairing.succeeded",
+            EventKind::PairingFailed => "pairing.failed",
+            EventKind::PairingLocked => "pairing.locked",
+            EventKind::RateLimitExceeded => "ratelimit.exceeded",
+            EventKind::CommandExecuted => "command.executed",
+            EventKind::CommandRejected => "command.rejected",
+            EventKind::TaskAdded => "task.added",
+            EventKind::TaskCompleted => "task.completed",
+            EventKind::AllowlistAdded => "allowlist.added",
+        }
+    }
+
+    /// The inverse of [`EventKind::as_str`]; exact match only (no case folding, no trimming).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_kind_round_trips_through_its_stored_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn stored_names_are_distinct() {
+        let names: HashSet<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), EventKind::ALL.len());
+    }
+
+    #[test]
+    fn parse_rejects_near_misses() {
+        for bad in [
+            "",
+            "Pairing.failed",
+            "pairing.failed ",
+            "pairing",
+            "task.deleted",
+        ] {
+            assert_eq!(EventKind::parse(bad), None, "{bad:?}");
+        }
+    }
+}
