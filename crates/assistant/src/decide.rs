@@ -1,0 +1,301 @@
+use std::collections::HashSet;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+use warden_audit::{AuditEvent, Detail, EventKind};
+use warden_commands::{Command, CommandError};
+use warden_gates::{PairGate, PairingPolicy, RateDecision, RatePolicy};
+use warden_types::{InboundMessage, SenderId, UnixMillis};
+
+use crate::{Decision, Effect, SenderState};
+
+/// Tunable limits. Defaults are the documented ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub rate: RatePolicy,
+    pub pairing: PairingPolicy,
+    /// Open tasks per sender: bounds storage and the size of a `list` reply.
+    pub max_open_tasks: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            rate: RatePolicy::default(),
+            pairing: PairingPolicy::default(),
+            max_open_tasks: 100,
+        }
+    }
+}
+
+/// Fixed reply texts. Kept together so that docs/COMMANDS.md and tests can quote them.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyText;
+
+impl ReplyText {
+    pub const PAIRED: &'static str = "Paired. Send help to see what I can do.";
+    pub const ALREADY_PAIRED: &'static str = "You are already paired. Send help to see what I can do.";
+    pub const WRONG_TOKEN: &'static str = "That pairing token is not valid.";
+    pub const PAIRING_LOCKED: &'static str = "Too many wrong tokens. Try again later.";
+    pub const SLOW_DOWN: &'static str = "You are sending messages too fast. Please wait a minute.";
+    pub const TEXT_ONLY: &'static str = "I can only read text messages.";
+    pub const NO_TASKS: &'static str = "No open tasks. Add one with: add <title>";
+    pub const TOO_MANY_TASKS: &'static str =
+        "You have too many open tasks. Complete some with: done <n>";
+    /// WhatsApp via Twilio carries at most 1600 characters.
+    pub const MAX_REPLY_CHARS: usize = 1600;
+}
+
+/// The rules of the task assistant. Holds the allowlist from config and the pairing token.
+pub struct Assistant {
+    policy: Policy,
+    configured: HashSet<SenderId>,
+    pair_token: SecretString,
+}
+
+impl fmt::Debug for Assistant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Assistant")
+            .field("policy", &self.policy)
+            .field("configured_senders", &self.configured.len())
+            .field("pair_token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Assistant {
+    pub fn new(
+        policy: Policy,
+        configured: impl IntoIterator<Item = SenderId>,
+        pair_token: SecretString,
+    ) -> Self {
+        Self {
+            policy,
+            configured: configured.into_iter().collect(),
+            pair_token,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Decides what one accepted message does. Pure: no I/O, no clock.
+    pub fn decide(
+        &self,
+        sender: &SenderId,
+        msg: &InboundMessage,
+        state: &SenderState,
+        now: UnixMillis,
+    ) -> Decision {
+        let mut d = Decision::default();
+        d.audit.push(event(
+            EventKind::MessageAccepted,
+            sender,
+            Detail::new()
+                .with("provider", msg.provider.as_str())
+                .with("message_id", msg.id.as_str())
+                .with("media", msg.media_count),
+        ));
+
+        let parsed = warden_commands::parse(msg.body.as_str());
+        let allowed = state.paired || self.configured.contains(sender);
+        if !allowed {
+            self.stranger(sender, parsed, state, now, &mut d);
+            return d;
+        }
+
+        let (rate, window) = self.policy.rate.check(state.rate, now);
+        d.effects.push(Effect::SetRate(window));
+        if let RateDecision::Drop { notify } = rate {
+            d.audit.push(event(
+                EventKind::RateLimitExceeded,
+                sender,
+                Detail::new()
+                    .with("count", window.count)
+                    .with("limit", self.policy.rate.limit),
+            ));
+            d.reply = notify.then(|| ReplyText::SLOW_DOWN.to_owned());
+            return d;
+        }
+
+        if msg.body.as_str().trim().is_empty() && msg.media_count > 0 {
+            reject(sender, "media_only", ReplyText::TEXT_ONLY.to_owned(), &mut d);
+            return d;
+        }
+        match parsed {
+            Ok(command) => self.execute(sender, command, state, now, &mut d),
+            Err(e) => reject(sender, e.code(), rejection_reply(&e), &mut d),
+        }
+        d
+    }
+
+    /// Strangers may only pair; anything else is dropped without a reply.
+    fn stranger(
+        &self,
+        sender: &SenderId,
+        parsed: Result<Command, CommandError>,
+        state: &SenderState,
+        now: UnixMillis,
+        d: &mut Decision,
+    ) {
+        let Ok(Command::Pair(token)) = parsed else {
+            d.audit
+                .push(event(EventKind::SenderUnknown, sender, Detail::new()));
+            return;
+        };
+        let pairing = self.policy.pairing;
+        if let PairGate::Locked { until } = pairing.gate(state.pairing, now) {
+            d.audit.push(event(
+                EventKind::PairingLocked,
+                sender,
+                Detail::new().with("locked_until_ms", until.as_i64()),
+            ));
+            d.reply = Some(ReplyText::PAIRING_LOCKED.to_owned());
+            return;
+        }
+        let expected = self.pair_token.expose_secret().as_bytes();
+        if bool::from(token.as_str().as_bytes().ct_eq(expected)) {
+            d.effects.push(Effect::Allowlist);
+            d.effects
+                .push(Effect::SetPairing(warden_gates::PairState::default()));
+            d.audit
+                .push(event(EventKind::PairingSucceeded, sender, Detail::new()));
+            d.audit.push(event(
+                EventKind::AllowlistAdded,
+                sender,
+                Detail::new().with("source", "pairing"),
+            ));
+            d.reply = Some(ReplyText::PAIRED.to_owned());
+        } else {
+            let next = pairing.on_failure(state.pairing, now);
+            d.effects.push(Effect::SetPairing(next));
+            d.audit.push(event(
+                EventKind::PairingFailed,
+                sender,
+                Detail::new()
+                    .with("failures", next.failures)
+                    .with("locked", next.locked_until.is_some()),
+            ));
+            d.reply = Some(
+                if next.locked_until.is_some() {
+                    ReplyText::PAIRING_LOCKED
+                } else {
+                    ReplyText::WRONG_TOKEN
+                }
+                .to_owned(),
+            );
+        }
+    }
+
+    fn execute(
+        &self,
+        sender: &SenderId,
+        command: Command,
+        state: &SenderState,
+        now: UnixMillis,
+        d: &mut Decision,
+    ) {
+        let name = command.name();
+        let reply = match command {
+            Command::Help => warden_commands::help_text().to_owned(),
+            Command::Pair(_) => ReplyText::ALREADY_PAIRED.to_owned(),
+            Command::List => list_reply(state),
+            Command::Add(title) => {
+                if state.open_tasks.len() >= self.policy.max_open_tasks {
+                    reject(sender, "task_limit", ReplyText::TOO_MANY_TASKS.to_owned(), d);
+                    return;
+                }
+                let no = state.next_task_no;
+                let position = state.open_tasks.len() + 1;
+                d.effects.push(Effect::AddTask {
+                    no,
+                    title: title.as_str().to_owned(),
+                });
+                d.audit.push(event(
+                    EventKind::TaskAdded,
+                    sender,
+                    Detail::new()
+                        .with("task_no", no)
+                        .with("created_ms", now.as_i64()),
+                ));
+                clip(format!("Added task {position}: {}", title.as_str()))
+            }
+            Command::Done(n) => {
+                let index = usize::try_from(n.get()).unwrap_or(usize::MAX);
+                let Some(task) = index.checked_sub(1).and_then(|i| state.open_tasks.get(i))
+                else {
+                    let reply = format!("There is no open task {}. Send list to see them.", n.get());
+                    reject(sender, "no_such_task", reply, d);
+                    return;
+                };
+                d.effects.push(Effect::CompleteTask { no: task.no });
+                d.audit.push(event(
+                    EventKind::TaskCompleted,
+                    sender,
+                    Detail::new().with("task_no", task.no),
+                ));
+                clip(format!("Done: {}", task.title))
+            }
+        };
+        d.audit.push(event(
+            EventKind::CommandExecuted,
+            sender,
+            Detail::new().with("command", name),
+        ));
+        d.reply = Some(reply);
+    }
+}
+
+fn event(kind: EventKind, sender: &SenderId, detail: Detail) -> AuditEvent {
+    AuditEvent {
+        kind,
+        sender: Some(sender.clone()),
+        detail,
+    }
+}
+
+/// A rejected command is audited by reason code only: its text may be anything, including
+/// someone's medical details, and never reaches the log.
+fn reject(sender: &SenderId, reason: &str, reply: String, d: &mut Decision) {
+    d.audit.push(event(
+        EventKind::CommandRejected,
+        sender,
+        Detail::new().with("reason", reason),
+    ));
+    d.reply = Some(reply);
+}
+
+fn rejection_reply(e: &CommandError) -> String {
+    clip(format!("{e}\n{}", warden_commands::help_text()))
+}
+
+fn list_reply(state: &SenderState) -> String {
+    if state.open_tasks.is_empty() {
+        return ReplyText::NO_TASKS.to_owned();
+    }
+    let mut out = String::from("Open tasks:");
+    for (i, task) in state.open_tasks.iter().enumerate() {
+        let line = format!("\n{}. {}", i + 1, task.title);
+        let more = format!("\n…and {} more", state.open_tasks.len() - i);
+        if out.chars().count() + line.chars().count() + more.chars().count()
+            > ReplyText::MAX_REPLY_CHARS
+        {
+            out.push_str(&more);
+            break;
+        }
+        out.push_str(&line);
+    }
+    out
+}
+
+/// Cuts a reply to what the channel carries, on a character boundary.
+fn clip(text: String) -> String {
+    if text.chars().count() <= ReplyText::MAX_REPLY_CHARS {
+        return text;
+    }
+    let mut out: String = text.chars().take(ReplyText::MAX_REPLY_CHARS - 1).collect();
+    out.push('…');
+    out
+}

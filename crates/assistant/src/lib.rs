@@ -1,0 +1,16 @@
+//! The WhatsApp task assistant as a use case: for one authenticated, de-duplicated inbound
+//! message, decide every effect, every audit event and the reply.
+//!
+//! [`Assistant::decide`] is a pure function of the message, the sender's stored state and the
+//! time. The store runs it inside its transaction (see [`ports::Ledger`]), so the rules live here
+//! once while the store is free to group-commit many messages per transaction.
+
+mod decide;
+pub mod ports;
+mod service;
+mod state;
+
+pub use decide::{Assistant, Policy, ReplyText};
+pub use ports::{Clock, Ledger, LedgerError, Outcome, Readiness};
+pub use service::MessageService;
+pub use state::{Decision, Effect, OpenTask, SenderState};

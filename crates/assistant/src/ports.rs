@@ -1,0 +1,58 @@
+//! The seams this use case needs from the outside world.
+//!
+//! `Ledger` is the one port the message path writes through. Its contract is transactional on
+//! purpose: replay detection, the gates, the command and the audit chain must commit together
+//! or not at all, and only the adapter can own a database transaction.
+
+use async_trait::async_trait;
+use warden_audit::AuditEvent;
+use warden_types::{InboundMessage, SenderId, UnixMillis};
+
+/// Wall-clock time. A port so that windows, lockouts and audit timestamps are testable.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> UnixMillis;
+}
+
+/// What became of one inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Committed; send this reply (or none).
+    Handled { reply: Option<String> },
+    /// The (provider, message id) was seen before: nothing was written.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The store cannot take writes now (down, overloaded, shutting down). Nothing was written.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else. Nothing was written.
+    #[error("the store failed")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Whether the store can serve the message path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready { audit_head_seq: i64 },
+    NotReady { reason: &'static str },
+}
+
+/// Durable, transactional record of the message path.
+#[async_trait]
+pub trait Ledger: Send + Sync {
+    /// MUST, in one transaction: return `Outcome::Duplicate` and write nothing when
+    /// `(msg.provider, msg.id)` was recorded before, also when two callers race on the same id;
+    /// otherwise record the id, load `sender`'s state, run the ledger's
+    /// [`crate::Assistant::decide`] with the ledger's [`Clock`], persist every effect and append
+    /// every audit event to the hash chain, and commit before returning.
+    /// On error nothing of this message is written.
+    async fn handle(&self, sender: SenderId, msg: InboundMessage) -> Result<Outcome, LedgerError>;
+
+    /// MUST append `event` to the audit chain durably before returning.
+    async fn audit(&self, event: AuditEvent) -> Result<(), LedgerError>;
+
+    /// MUST NOT write. Ready only when reachable, migrated and the chain head is readable.
+    async fn readiness(&self) -> Readiness;
+}

@@ -1,0 +1,74 @@
+use warden_audit::AuditEvent;
+use warden_gates::{PairState, RateWindow};
+
+/// What the store knows about one sender, loaded inside the transaction that handles a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderState {
+    /// Paired earlier with the pairing token (the allowlist table).
+    pub paired: bool,
+    pub pairing: PairState,
+    pub rate: Option<RateWindow>,
+    /// Open tasks in creation order; `list` numbers them 1, 2, 3…
+    pub open_tasks: Vec<OpenTask>,
+    /// The per-sender number the next task gets; never reused.
+    pub next_task_no: i64,
+}
+
+impl Default for SenderState {
+    fn default() -> Self {
+        Self {
+            paired: false,
+            pairing: PairState::default(),
+            rate: None,
+            open_tasks: Vec::new(),
+            next_task_no: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenTask {
+    pub no: i64,
+    pub title: String,
+}
+
+/// One state change the store must persist, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The sender proved the pairing token: add to the allowlist table.
+    Allowlist,
+    SetPairing(PairState),
+    SetRate(RateWindow),
+    AddTask { no: i64, title: String },
+    CompleteTask { no: i64 },
+}
+
+/// Everything that follows from one message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Decision {
+    pub effects: Vec<Effect>,
+    pub audit: Vec<AuditEvent>,
+    pub reply: Option<String>,
+}
+
+impl SenderState {
+    /// Applies effects in memory, so the next message of the same sender in the same
+    /// transaction sees them. The store persists the resulting state.
+    pub fn apply(&mut self, effects: &[Effect]) {
+        for effect in effects {
+            match effect {
+                Effect::Allowlist => self.paired = true,
+                Effect::SetPairing(p) => self.pairing = *p,
+                Effect::SetRate(w) => self.rate = Some(*w),
+                Effect::AddTask { no, title } => {
+                    self.open_tasks.push(OpenTask {
+                        no: *no,
+                        title: title.clone(),
+                    });
+                    self.next_task_no = self.next_task_no.max(no.saturating_add(1));
+                }
+                Effect::CompleteTask { no } => self.open_tasks.retain(|t| t.no != *no),
+            }
+        }
+    }
+}

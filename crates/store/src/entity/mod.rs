@@ -1,0 +1,8 @@
+//! sea-orm row types. Plain data, mirroring `migrations/`; never leave this crate.
+
+pub mod allowlist;
+pub mod audit_head;
+pub mod audit_log;
+pub mod inbound;
+pub mod sender_state;
+pub mod tasks;

@@ -1,0 +1,111 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::DbErr;
+use tokio::sync::{mpsc, oneshot};
+use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness};
+use warden_audit::AuditEvent;
+use warden_types::{InboundMessage, SenderId};
+
+use crate::batch;
+use crate::Store;
+
+/// How the writer batches.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Most jobs in one transaction. Bounds statement size (bind parameters) and the latency
+    /// one slow batch adds to the requests behind it.
+    pub max_batch: usize,
+    /// Jobs waiting for the writer before callers feel back-pressure.
+    pub queue: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            queue: 8192,
+        }
+    }
+}
+
+pub(crate) enum Job {
+    Inbound {
+        sender: SenderId,
+        msg: InboundMessage,
+        done: oneshot::Sender<Result<Outcome, LedgerError>>,
+    },
+    Audit {
+        event: AuditEvent,
+        done: oneshot::Sender<Result<(), LedgerError>>,
+    },
+}
+
+/// The [`Ledger`] on SQLite or Postgres, with a group-committing writer task.
+///
+/// Across instances on one Postgres, each batch takes a row lock on the audit chain head
+/// first, so batches (and with them the replay check, the rate counters and the chain)
+/// are serialised database-wide.
+#[derive(Clone)]
+pub struct SqlLedger {
+    store: Store,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for SqlLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlLedger")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlLedger {
+    /// Starts the writer task on the current tokio runtime. It stops when the last clone of
+    /// the ledger is dropped, after finishing the jobs already queued.
+    pub fn start(
+        store: Store,
+        assistant: Arc<Assistant>,
+        clock: Arc<dyn Clock>,
+        config: WriterConfig,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let writer = batch::Writer::new(store.clone(), assistant, clock);
+        tokio::spawn(writer.run(rx, config.max_batch.max(1)));
+        Self { store, jobs: tx }
+    }
+
+    async fn submit<T>(&self, job: Job, rx: oneshot::Receiver<Result<T, LedgerError>>) -> Result<T, LedgerError> {
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| LedgerError::Unavailable("writer stopped".into()))?;
+        rx.await
+            .map_err(|_| LedgerError::Unavailable("writer dropped the job".into()))?
+    }
+}
+
+#[async_trait]
+impl Ledger for SqlLedger {
+    async fn handle(&self, sender: SenderId, msg: InboundMessage) -> Result<Outcome, LedgerError> {
+        let (done, rx) = oneshot::channel();
+        self.submit(Job::Inbound { sender, msg, done }, rx).await
+    }
+
+    async fn audit(&self, event: AuditEvent) -> Result<(), LedgerError> {
+        let (done, rx) = oneshot::channel();
+        self.submit(Job::Audit { event, done }, rx).await
+    }
+
+    async fn readiness(&self) -> Readiness {
+        self.store.readiness().await
+    }
+}
+
+/// Connection trouble is `Unavailable` (retryable, 503); everything else `Failed`.
+pub(crate) fn ledger_error(e: DbErr) -> LedgerError {
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => LedgerError::Unavailable(Box::new(e)),
+        other => LedgerError::Failed(Box::new(other)),
+    }
+}

@@ -1,0 +1,16 @@
+//! The store adapter: Warden's state on SQLite (embedded default) or Postgres, from one code
+//! path and one schema (`migrations/`).
+//!
+//! [`SqlLedger`] implements the message path's [`warden_assistant::Ledger`] port with a single
+//! writer task that group-commits: every message waiting when a transaction starts joins it, so
+//! one fsync covers many messages while each reply still waits for its own commit.
+
+mod batch;
+mod connect;
+mod entity;
+mod ledger;
+mod verify;
+
+pub use connect::{Store, StoreError};
+pub use ledger::{SqlLedger, WriterConfig};
+pub use verify::VerifyError;

@@ -1,0 +1,52 @@
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use warden_audit::{AuditRecord, ChainError, ChainHead, ChainVerifier, VerifiedChain};
+
+use crate::entity::{audit_head, audit_log};
+use crate::Store;
+
+/// Rows read per page: bounded memory whatever the chain's length.
+const PAGE: u64 = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read the audit log")]
+    Read(#[from] DbErr),
+    #[error("audit chain broken at {0}")]
+    Broken(#[from] ChainError),
+}
+
+impl Store {
+    /// Reads the whole audit log in seq order, page by page, and checks every link and the
+    /// stored head. Read-only.
+    pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
+        let db = self.connection();
+        let mut verifier = ChainVerifier::new();
+        let mut after = i64::MIN;
+        loop {
+            let page = audit_log::Entity::find()
+                .filter(audit_log::Column::Seq.gt(after))
+                .order_by_asc(audit_log::Column::Seq)
+                .limit(PAGE)
+                .all(db)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for row in page {
+                verifier.push(&AuditRecord {
+                    seq: row.seq,
+                    at_ms: row.at_ms,
+                    kind: row.kind,
+                    sender: row.sender,
+                    detail: row.detail,
+                    prev_hash: row.prev_hash,
+                    hash: row.hash,
+                })?;
+            }
+        }
+        let head = audit_head::Entity::find_by_id(1).one(db).await?.map(|h| ChainHead {
+            seq: h.seq,
+            hash: h.hash,
+        });
+        Ok(verifier.finish(head.as_ref())?)
+    }
+}

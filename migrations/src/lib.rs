@@ -1,0 +1,24 @@
+//! Warden's schema: one source of truth, written with sea-query builders so the same
+//! migration produces valid DDL on SQLite and Postgres.
+//!
+//! The only dialect-specific SQL is the append-only triggers on `audit_log`: neither backend
+//! shares a trigger syntax, and sea-query has no trigger builder.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_foundation::Migration)]
+    }
+}
+
+impl std::fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Migrator")
+    }
+}
