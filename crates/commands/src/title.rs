@@ -1,0 +1,246 @@
+//! The free-text argument of `add`: the only place user prose enters the command grammar.
+
+use std::fmt;
+
+use crate::CommandError;
+
+/// A validated task title: 1..=[`TaskTitle::MAX_CHARS`] Unicode scalar values, trimmed, with no
+/// control, bidi-control, invisible or replacement characters.
+///
+/// Titles may hold personal or medical information ("buy insulin"), so `Debug` prints only the
+/// character count and there is deliberately no `Display`: the text can only be reached through
+/// [`TaskTitle::as_str`], which makes every use visible in review.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TaskTitle(String);
+
+impl TaskTitle {
+    /// Largest accepted title, in Unicode scalar values (Rust `char`s), after trimming.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Validates a title. Leading and trailing Unicode whitespace is trimmed; inner whitespace is
+    /// kept as is.
+    ///
+    /// Checks run in this order and the first failure wins: [`CommandError::EmptyTitle`],
+    /// [`CommandError::TitleTooLong`], then one pass over the characters where the first
+    /// offending character decides between [`CommandError::ControlCharacter`],
+    /// [`CommandError::BidiControl`], [`CommandError::InvisibleCharacter`] and
+    /// [`CommandError::ReplacementCharacter`].
+    ///
+    /// Work is bounded by `MAX_CHARS` whatever the length of `raw`.
+    pub fn new(raw: &str) -> Result<Self, CommandError> {
+        let title = raw.trim();
+        if title.is_empty() {
+            return Err(CommandError::EmptyTitle);
+        }
+        // `nth` stops after MAX_CHARS + 1 chars: no full scan of a hostile megabyte.
+        if title.chars().nth(Self::MAX_CHARS).is_some() {
+            return Err(CommandError::TitleTooLong);
+        }
+        if let Some(err) = title.chars().find_map(forbidden) {
+            return Err(err);
+        }
+        Ok(Self(title.to_owned()))
+    }
+
+    /// The title text. Treat it as personal data: never log it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TaskTitle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskTitle")
+            .field("chars", &self.0.chars().count())
+            .finish()
+    }
+}
+
+/// Why `c` may not appear in a title, if it may not.
+fn forbidden(c: char) -> Option<CommandError> {
+    if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+        Some(CommandError::ControlCharacter)
+    } else if is_bidi_control(c) {
+        Some(CommandError::BidiControl)
+    } else if is_invisible(c) {
+        Some(CommandError::InvisibleCharacter)
+    } else if c == char::REPLACEMENT_CHARACTER {
+        Some(CommandError::ReplacementCharacter)
+    } else {
+        None
+    }
+}
+
+/// Bidi embeddings, overrides and isolates: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
+///
+/// The implicit marks (LRM U+200E, RLM U+200F, ALM U+061C) are allowed: phone keyboards insert
+/// them in right-to-left text and they cannot reorder a span the way these can.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that render as nothing (or as blank) and so can hide text from the human reading
+/// the task list, or smuggle instructions past them to a language model.
+///
+/// Variation selectors U+FE00–U+FE0F stay allowed because everyday emoji need them (U+2764
+/// U+FE0F is a red heart); the supplementary selectors and tag characters, which have no such
+/// everyday use and are a known "ASCII smuggling" channel, are rejected. So is U+200D ZWJ, which
+/// means joined emoji sequences (family, rainbow flag) are rejected: a deliberate trade-off.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'                      // soft hyphen
+            | '\u{034F}'                // combining grapheme joiner
+            | '\u{115F}' | '\u{1160}'   // Hangul choseong/jungseong fillers
+            | '\u{17B4}' | '\u{17B5}'   // Khmer inherent vowels
+            | '\u{180E}'                // Mongolian vowel separator
+            | '\u{200B}'..='\u{200D}'   // zero-width space, non-joiner, joiner
+            | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
+            | '\u{206A}'..='\u{206F}'   // deprecated format characters
+            | '\u{3164}'                // Hangul filler
+            | '\u{FEFF}'                // zero-width no-break space / BOM
+            | '\u{FFA0}'                // halfwidth Hangul filler
+            | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotation
+            | '\u{E0000}'..='\u{E007F}' // tag characters
+            | '\u{E0100}'..='\u{E01EF}' // variation selectors supplement
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_at_max_chars_is_accepted_and_one_more_is_rejected() {
+        // Multi-byte chars: the limit is in chars, not bytes.
+        let max = "é".repeat(TaskTitle::MAX_CHARS);
+        assert_eq!(TaskTitle::new(&max).map(|t| t.as_str().len()), Ok(400));
+        let over = "é".repeat(TaskTitle::MAX_CHARS + 1);
+        assert_eq!(TaskTitle::new(&over), Err(CommandError::TitleTooLong));
+    }
+
+    #[test]
+    fn title_is_trimmed_but_inner_whitespace_is_kept() {
+        let t = TaskTitle::new(" \u{A0} buy   milk\u{3000} ").unwrap();
+        assert_eq!(t.as_str(), "buy   milk");
+    }
+
+    #[test]
+    fn whitespace_only_title_is_rejected_as_empty() {
+        assert_eq!(
+            TaskTitle::new(" \u{A0}\u{3000} "),
+            Err(CommandError::EmptyTitle)
+        );
+        assert_eq!(TaskTitle::new(""), Err(CommandError::EmptyTitle));
+    }
+
+    #[test]
+    fn debug_of_title_shows_count_not_text() {
+        let t = TaskTitle::new("insulin refill").unwrap();
+        let dbg = format!("{t:?}");
+        assert_eq!(dbg, "TaskTitle { chars: 14 }");
+        assert!(!dbg.contains("insulin"));
+        assert!(!format!("{t:#?}").contains("insulin"));
+    }
+
+    #[test]
+    fn rejects_every_c0_c1_and_del_control_character() {
+        for c in ('\u{0}'..='\u{1F}').chain('\u{7F}'..='\u{9F}') {
+            assert_eq!(
+                TaskTitle::new(&format!("a{c}b")),
+                Err(CommandError::ControlCharacter),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_unicode_line_and_paragraph_separators_inside_title() {
+        assert_eq!(
+            TaskTitle::new("a\u{2028}b"),
+            Err(CommandError::ControlCharacter)
+        );
+        assert_eq!(
+            TaskTitle::new("a\u{2029}b"),
+            Err(CommandError::ControlCharacter)
+        );
+    }
+
+    #[test]
+    fn rejects_every_trojan_source_bidi_character() {
+        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+            assert_eq!(
+                TaskTitle::new(&format!("a{c}b")),
+                Err(CommandError::BidiControl),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn implicit_direction_marks_are_allowed_for_rtl_text() {
+        assert!(TaskTitle::new("\u{5E9}\u{5DC}\u{5D5}\u{5DD} 3\u{200F}").is_ok());
+        assert!(TaskTitle::new("a\u{200E}b\u{61C}c").is_ok());
+    }
+
+    #[test]
+    fn rejects_zero_width_and_smuggling_characters() {
+        let invisible = [
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{180E}',
+            '\u{3164}',
+            '\u{E0041}',
+            '\u{E007F}',
+            '\u{E0100}',
+        ];
+        for c in invisible {
+            assert_eq!(
+                TaskTitle::new(&format!("a{c}b")),
+                Err(CommandError::InvisibleCharacter),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn leading_bom_is_not_trimmed_away_but_rejected() {
+        // U+FEFF is not White_Space, so trim() keeps it and the character check sees it.
+        assert_eq!(
+            TaskTitle::new("\u{FEFF}milk"),
+            Err(CommandError::InvisibleCharacter)
+        );
+    }
+
+    #[test]
+    fn rejects_replacement_character_from_lossy_decoding() {
+        assert_eq!(
+            TaskTitle::new("caf\u{FFFD}"),
+            Err(CommandError::ReplacementCharacter)
+        );
+    }
+
+    #[test]
+    fn ordinary_emoji_with_variation_selector_is_allowed() {
+        assert!(TaskTitle::new("call mum \u{2764}\u{FE0F} \u{1F600}").is_ok());
+    }
+
+    #[test]
+    fn too_long_wins_over_bad_characters() {
+        let s = format!("{}\u{202E}", "a".repeat(TaskTitle::MAX_CHARS));
+        assert_eq!(TaskTitle::new(&s), Err(CommandError::TitleTooLong));
+    }
+
+    #[test]
+    fn huge_title_is_rejected_without_panicking() {
+        let s = "x".repeat(1 << 20);
+        assert_eq!(TaskTitle::new(&s), Err(CommandError::TitleTooLong));
+    }
+}
