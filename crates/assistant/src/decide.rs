@@ -35,7 +35,8 @@ pub struct ReplyText;
 
 impl ReplyText {
     pub const PAIRED: &'static str = "Paired. Send help to see what I can do.";
-    pub const ALREADY_PAIRED: &'static str = "You are already paired. Send help to see what I can do.";
+    pub const ALREADY_PAIRED: &'static str =
+        "You are already paired. Send help to see what I can do.";
     pub const WRONG_TOKEN: &'static str = "That pairing token is not valid.";
     pub const PAIRING_LOCKED: &'static str = "Too many wrong tokens. Try again later.";
     pub const SLOW_DOWN: &'static str = "You are sending messages too fast. Please wait a minute.";
@@ -121,7 +122,12 @@ impl Assistant {
         }
 
         if msg.body.as_str().trim().is_empty() && msg.media_count > 0 {
-            reject(sender, "media_only", ReplyText::TEXT_ONLY.to_owned(), &mut d);
+            reject(
+                sender,
+                "media_only",
+                ReplyText::TEXT_ONLY.to_owned(),
+                &mut d,
+            );
             return d;
         }
         match parsed {
@@ -204,7 +210,12 @@ impl Assistant {
             Command::List => list_reply(state),
             Command::Add(title) => {
                 if state.open_tasks.len() >= self.policy.max_open_tasks {
-                    reject(sender, "task_limit", ReplyText::TOO_MANY_TASKS.to_owned(), d);
+                    reject(
+                        sender,
+                        "task_limit",
+                        ReplyText::TOO_MANY_TASKS.to_owned(),
+                        d,
+                    );
                     return;
                 }
                 let no = state.next_task_no;
@@ -224,9 +235,9 @@ impl Assistant {
             }
             Command::Done(n) => {
                 let index = usize::try_from(n.get()).unwrap_or(usize::MAX);
-                let Some(task) = index.checked_sub(1).and_then(|i| state.open_tasks.get(i))
-                else {
-                    let reply = format!("There is no open task {}. Send list to see them.", n.get());
+                let Some(task) = index.checked_sub(1).and_then(|i| state.open_tasks.get(i)) else {
+                    let reply =
+                        format!("There is no open task {}. Send list to see them.", n.get());
                     reject(sender, "no_such_task", reply, d);
                     return;
                 };

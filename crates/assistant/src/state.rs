@@ -39,8 +39,13 @@ pub enum Effect {
     Allowlist,
     SetPairing(PairState),
     SetRate(RateWindow),
-    AddTask { no: i64, title: String },
-    CompleteTask { no: i64 },
+    AddTask {
+        no: i64,
+        title: String,
+    },
+    CompleteTask {
+        no: i64,
+    },
 }
 
 /// Everything that follows from one message.

@@ -73,10 +73,18 @@ mod tests {
     #[test]
     fn forger_is_throttled_after_limit_within_window() {
         let mut l = AuthFailureLimiter::new(RatePolicy::per_minute(3), 100);
-        let over: Vec<bool> = (0..5).map(|_| l.record_failure(ip(1), UnixMillis(0))).collect();
+        let over: Vec<bool> = (0..5)
+            .map(|_| l.record_failure(ip(1), UnixMillis(0)))
+            .collect();
         assert_eq!(over, [false, false, false, true, true]);
-        assert!(!l.record_failure(ip(2), UnixMillis(0)), "other clients unaffected");
-        assert!(!l.record_failure(ip(1), UnixMillis(60_000)), "window expires");
+        assert!(
+            !l.record_failure(ip(2), UnixMillis(0)),
+            "other clients unaffected"
+        );
+        assert!(
+            !l.record_failure(ip(1), UnixMillis(60_000)),
+            "window expires"
+        );
     }
 
     #[test]

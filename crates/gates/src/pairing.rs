@@ -42,7 +42,11 @@ impl PairingPolicy {
     /// The state after one more wrong token. A lockout that has expired starts a fresh count.
     pub fn on_failure(&self, state: PairState, now: UnixMillis) -> PairState {
         let expired = state.locked_until.is_some_and(|until| now >= until);
-        let failures = if expired { 1 } else { state.failures.saturating_add(1) };
+        let failures = if expired {
+            1
+        } else {
+            state.failures.saturating_add(1)
+        };
         let locked_until = if failures >= self.max_failures {
             Some(now.plus_ms(self.lockout_ms))
         } else {
@@ -70,7 +74,10 @@ mod tests {
         s = p.on_failure(s, UnixMillis(10));
         let until = UnixMillis(10 + 15 * 60_000);
         assert_eq!(p.gate(s, UnixMillis(11)), PairGate::Locked { until });
-        assert_eq!(p.gate(s, UnixMillis(until.0 - 1)), PairGate::Locked { until });
+        assert_eq!(
+            p.gate(s, UnixMillis(until.0 - 1)),
+            PairGate::Locked { until }
+        );
         assert_eq!(p.gate(s, until), PairGate::Open);
     }
 

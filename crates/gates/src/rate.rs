@@ -39,12 +39,18 @@ pub struct RateWindow {
 pub enum RateDecision {
     Allow,
     /// Over the limit: drop the message; `notify` is true once per window.
-    Drop { notify: bool },
+    Drop {
+        notify: bool,
+    },
 }
 
 impl RatePolicy {
     /// Counts one message and decides whether it may pass. Returns the state to store.
-    pub fn check(&self, current: Option<RateWindow>, now: UnixMillis) -> (RateDecision, RateWindow) {
+    pub fn check(
+        &self,
+        current: Option<RateWindow>,
+        now: UnixMillis,
+    ) -> (RateDecision, RateWindow) {
         let live = current.filter(|w| {
             now.as_i64() >= w.start.as_i64() && now.as_i64() - w.start.as_i64() < self.window_ms
         });

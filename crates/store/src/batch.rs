@@ -64,7 +64,9 @@ impl Writer {
                             .map_err(ledger_error);
                         match r {
                             Ok(Some(r)) => answer(job, Ok(r)),
-                            Ok(None) => answer(job, Err(LedgerError::Failed("empty batch result".into()))),
+                            Ok(None) => {
+                                answer(job, Err(LedgerError::Failed("empty batch result".into())))
+                            }
                             Err(e) => answer(job, Err(e)),
                         }
                     }
@@ -156,7 +158,9 @@ fn answer(job: Job, r: Result<Resolved, LedgerError>) {
 /// `DbErr` is not `Clone`; every job of a failed single-job batch gets the same description.
 fn clone_err(e: &DbErr) -> DbErr {
     match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+            DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()))
+        }
         other => DbErr::Custom(other.to_string()),
     }
 }
@@ -201,7 +205,10 @@ async fn seen_ids(
 }
 
 /// Every sender's state in one query per table.
-async fn load_states(txn: &DatabaseTransaction, jobs: &[Job]) -> Result<HashMap<SenderId, SenderState>, DbErr> {
+async fn load_states(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+) -> Result<HashMap<SenderId, SenderState>, DbErr> {
     let senders: HashSet<&SenderId> = jobs
         .iter()
         .filter_map(|j| match j {
@@ -253,10 +260,14 @@ async fn load_states(txn: &DatabaseTransaction, jobs: &[Job]) -> Result<HashMap<
         .await?
     {
         if let Some(id) = by_key.get(row.sender.as_str()) {
-            states.entry((*id).clone()).or_default().open_tasks.push(OpenTask {
-                no: row.task_no,
-                title: row.title,
-            });
+            states
+                .entry((*id).clone())
+                .or_default()
+                .open_tasks
+                .push(OpenTask {
+                    no: row.task_no,
+                    title: row.title,
+                });
         }
     }
     Ok(states)
@@ -331,7 +342,11 @@ impl Writes {
         }
         if !self.allow.is_empty() {
             allowlist::Entity::insert_many(self.allow)
-                .on_conflict(OnConflict::column(allowlist::Column::Sender).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::column(allowlist::Column::Sender)
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .exec_without_returning(txn)
                 .await?;
         }
@@ -396,7 +411,9 @@ fn state_row(sender: &SenderId, s: &SenderState) -> sender_state::ActiveModel {
         pair_failures: Set(i32::try_from(s.pairing.failures).unwrap_or(i32::MAX)),
         locked_until_ms: Set(s.pairing.locked_until.map(UnixMillis::as_i64)),
         rate_start_ms: Set(s.rate.map(|w| w.start.as_i64())),
-        rate_count: Set(s.rate.map_or(0, |w| i32::try_from(w.count).unwrap_or(i32::MAX))),
+        rate_count: Set(s
+            .rate
+            .map_or(0, |w| i32::try_from(w.count).unwrap_or(i32::MAX))),
         rate_notified: Set(s.rate.is_some_and(|w| w.notified)),
         next_task_no: Set(s.next_task_no),
     }

@@ -1,8 +1,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait};
 use sea_orm::SqlxSqliteConnector;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::ConnectOptions as _;
 use warden_assistant::Readiness;
@@ -57,7 +59,9 @@ impl Store {
                 .min_connections(1)
                 .connect_with(opts)
                 .await
-                .map_err(|e| StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))))?;
+                .map_err(|e| {
+                    StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
+                })?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = ConnectOptions::new(url.to_owned());
@@ -84,22 +88,36 @@ impl Store {
 
     /// Applies pending migrations; a no-op when up to date.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await.map_err(StoreError::Migrate)
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(StoreError::Migrate)
     }
 
     /// Reachable, fully migrated, and the audit chain head is readable. Writes nothing.
     pub async fn readiness(&self) -> Readiness {
         match Migrator::get_pending_migrations(&self.db).await {
             Ok(pending) if pending.is_empty() => {}
-            Ok(_) => return Readiness::NotReady { reason: "migrations pending" },
-            Err(_) => return Readiness::NotReady { reason: "database unreachable or not migrated" },
+            Ok(_) => {
+                return Readiness::NotReady {
+                    reason: "migrations pending",
+                }
+            }
+            Err(_) => {
+                return Readiness::NotReady {
+                    reason: "database unreachable or not migrated",
+                }
+            }
         }
         match audit_head::Entity::find_by_id(1).one(&self.db).await {
             Ok(Some(head)) => Readiness::Ready {
                 audit_head_seq: head.seq,
             },
-            Ok(None) => Readiness::NotReady { reason: "audit chain head missing" },
-            Err(_) => Readiness::NotReady { reason: "audit chain head unreadable" },
+            Ok(None) => Readiness::NotReady {
+                reason: "audit chain head missing",
+            },
+            Err(_) => Readiness::NotReady {
+                reason: "audit chain head unreadable",
+            },
         }
     }
 }

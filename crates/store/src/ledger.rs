@@ -75,7 +75,11 @@ impl SqlLedger {
         Self { store, jobs: tx }
     }
 
-    async fn submit<T>(&self, job: Job, rx: oneshot::Receiver<Result<T, LedgerError>>) -> Result<T, LedgerError> {
+    async fn submit<T>(
+        &self,
+        job: Job,
+        rx: oneshot::Receiver<Result<T, LedgerError>>,
+    ) -> Result<T, LedgerError> {
         self.jobs
             .send(job)
             .await

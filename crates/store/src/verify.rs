@@ -43,10 +43,13 @@ impl Store {
                 })?;
             }
         }
-        let head = audit_head::Entity::find_by_id(1).one(db).await?.map(|h| ChainHead {
-            seq: h.seq,
-            hash: h.hash,
-        });
+        let head = audit_head::Entity::find_by_id(1)
+            .one(db)
+            .await?
+            .map(|h| ChainHead {
+                seq: h.seq,
+                hash: h.hash,
+            });
         Ok(verifier.finish(head.as_ref())?)
     }
 }

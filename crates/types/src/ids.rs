@@ -127,9 +127,15 @@ mod tests {
     #[test]
     fn provider_message_id_rejects_injection_characters() {
         assert!(ProviderMessageId::new("SM0123456789abcdef0123456789abcdef").is_ok());
-        assert!(ProviderMessageId::new("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=").is_ok());
+        assert!(ProviderMessageId::new(
+            "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
+        )
+        .is_ok());
         assert_eq!(ProviderMessageId::new(""), Err(IdError::Empty));
-        assert_eq!(ProviderMessageId::new("SM1'; DROP TABLE x"), Err(IdError::BadCharacter));
+        assert_eq!(
+            ProviderMessageId::new("SM1'; DROP TABLE x"),
+            Err(IdError::BadCharacter)
+        );
         assert!(ProviderMessageId::new(&"a".repeat(129)).is_err());
     }
 

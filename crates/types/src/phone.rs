@@ -56,7 +56,10 @@ impl PhoneNumber {
     pub fn masked(&self) -> String {
         let digits = &self.0[1..];
         let head: String = digits.chars().take(2).collect();
-        let tail: String = digits.chars().skip(digits.len().saturating_sub(2)).collect();
+        let tail: String = digits
+            .chars()
+            .skip(digits.len().saturating_sub(2))
+            .collect();
         let hidden = digits.len().saturating_sub(4);
         format!("+{head}{}{tail}", "•".repeat(hidden))
     }

@@ -1,0 +1,20 @@
+use warden_assistant::Clock;
+use warden_types::UnixMillis;
+
+/// The system clock: the one place that reads wall-clock time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the clock adapter is where time is read"
+    )]
+    fn now(&self) -> UnixMillis {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        UnixMillis(ms)
+    }
+}

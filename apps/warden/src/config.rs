@@ -1,0 +1,352 @@
+//! Configuration from the environment: defaults, then `WARDEN_*`/provider variables, with
+//! `*_FILE` variants for secrets so they need not sit in the process environment.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use warden_types::PhoneNumber;
+
+/// Every variable Warden reads; anything else starting with `WARDEN_` is reported as a likely typo.
+pub const KNOWN_VARS: &[&str] = &[
+    "WARDEN_LISTEN",
+    "WARDEN_DATABASE_URL",
+    "WARDEN_PUBLIC_URL",
+    "WARDEN_ALLOWED_SENDERS",
+    "WARDEN_PAIR_TOKEN",
+    "WARDEN_PAIR_TOKEN_FILE",
+    "WARDEN_PSEUDONYM_KEY",
+    "WARDEN_PSEUDONYM_KEY_FILE",
+    "WARDEN_RATE_LIMIT_PER_MINUTE",
+    "WARDEN_MAX_BODY_BYTES",
+    "WARDEN_LOG",
+];
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/warden.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required but not set")]
+    Missing(&'static str),
+    /// Says what is wrong with the value, never the value.
+    #[error("{var} is invalid: {why}")]
+    Invalid { var: &'static str, why: String },
+    #[error("cannot read {var} file")]
+    File {
+        var: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: SecretString,
+    /// The public base URL Twilio posts to (scheme, host, optional port and path prefix),
+    /// without a trailing slash. Signatures are computed over it, not over what the proxy sent.
+    pub public_url: String,
+    pub twilio_auth_token: SecretString,
+    pub twilio_account_sid: Option<String>,
+    pub allowed_senders: Vec<PhoneNumber>,
+    pub pair_token: SecretString,
+    pub pseudonym_key: SecretString,
+    pub rate_limit_per_minute: u32,
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &db_kind(self.database_url.expose_secret()))
+            .field("public_url", &self.public_url)
+            .field("twilio_auth_token", &"<redacted>")
+            .field(
+                "twilio_account_sid",
+                &self.twilio_account_sid.as_ref().map(|_| "<set>"),
+            )
+            .field("allowed_senders", &self.allowed_senders.len())
+            .field("pair_token", &"<redacted>")
+            .field("pseudonym_key", &"<redacted>")
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+pub fn db_kind(url: &str) -> &'static str {
+    if url.starts_with("postgres") {
+        "postgres"
+    } else if url.starts_with("sqlite") {
+        "sqlite"
+    } else {
+        "unknown"
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let listen_raw = get("WARDEN_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_raw.parse().map_err(|_| ConfigError::Invalid {
+            var: "WARDEN_LISTEN",
+            why: "expected host:port, e.g. 127.0.0.1:8080".into(),
+        })?;
+        let database_url =
+            get("WARDEN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if db_kind(&database_url) == "unknown" {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_DATABASE_URL",
+                why: "expected sqlite://path or postgres://…".into(),
+            });
+        }
+        let public_url = required(&get, "WARDEN_PUBLIC_URL")?;
+        let public_url = validate_public_url(&public_url)?;
+        let twilio_auth_token = SecretString::from(required(&get, "TWILIO_AUTH_TOKEN")?);
+        let twilio_account_sid = get("TWILIO_ACCOUNT_SID").filter(|s| !s.is_empty());
+        let pair_token = secret(&get, "WARDEN_PAIR_TOKEN", "WARDEN_PAIR_TOKEN_FILE")?;
+        if !matches!(
+            warden_commands::parse(&format!("/pair {}", pair_token.expose_secret())),
+            Ok(warden_commands::Command::Pair(_))
+        ) {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_PAIR_TOKEN",
+                why: "must be 16–128 characters of A-Z, a-z, 0-9, '_' or '-'".into(),
+            });
+        }
+        let pseudonym_key = secret(&get, "WARDEN_PSEUDONYM_KEY", "WARDEN_PSEUDONYM_KEY_FILE")?;
+        if pseudonym_key.expose_secret().len() < warden_audit::Pseudonymizer::MIN_KEY_BYTES {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_PSEUDONYM_KEY",
+                why: format!(
+                    "must be at least {} bytes; generate one with `openssl rand -hex 32`",
+                    warden_audit::Pseudonymizer::MIN_KEY_BYTES
+                ),
+            });
+        }
+        let allowed_senders = get("WARDEN_ALLOWED_SENDERS")
+            .map(|raw| parse_senders(&raw))
+            .transpose()?
+            .unwrap_or_default();
+        let rate_limit_per_minute =
+            number(&get, "WARDEN_RATE_LIMIT_PER_MINUTE", 20u32, 1..=10_000)?;
+        let max_body_bytes = number(
+            &get,
+            "WARDEN_MAX_BODY_BYTES",
+            64 * 1024usize,
+            1024..=1024 * 1024,
+        )?;
+        Ok(Self {
+            listen,
+            database_url: SecretString::from(database_url),
+            public_url,
+            twilio_auth_token,
+            twilio_account_sid,
+            allowed_senders,
+            pair_token,
+            pseudonym_key,
+            rate_limit_per_minute,
+            max_body_bytes,
+        })
+    }
+}
+
+/// `WARDEN_*` variables that Warden does not read: a typo in security config fails open silently.
+pub fn unknown_vars(vars: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+    vars.into_iter()
+        .filter(|k| k.starts_with("WARDEN_") && !KNOWN_VARS.contains(&k.as_str()))
+        .collect()
+}
+
+fn required(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<String, ConfigError> {
+    get(var)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing(var))
+}
+
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    file_var: &'static str,
+) -> Result<SecretString, ConfigError> {
+    if let Some(path) = get(file_var).filter(|p| !p.is_empty()) {
+        let raw =
+            std::fs::read_to_string(PathBuf::from(path)).map_err(|source| ConfigError::File {
+                var: file_var,
+                source,
+            })?;
+        let value = raw.trim().to_owned();
+        if value.is_empty() {
+            return Err(ConfigError::Invalid {
+                var: file_var,
+                why: "file is empty".into(),
+            });
+        }
+        return Ok(SecretString::from(value));
+    }
+    required(get, var).map(SecretString::from)
+}
+
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError> {
+    let Some(raw) = get(var) else {
+        return Ok(default);
+    };
+    let n: T = raw.trim().parse().map_err(|_| ConfigError::Invalid {
+        var,
+        why: "not a whole number".into(),
+    })?;
+    if !range.contains(&n) {
+        return Err(ConfigError::Invalid {
+            var,
+            why: format!("must be between {} and {}", range.start(), range.end()),
+        });
+    }
+    Ok(n)
+}
+
+fn parse_senders(raw: &str) -> Result<Vec<PhoneNumber>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .enumerate()
+        .map(|(i, s)| {
+            PhoneNumber::parse(s).map_err(|e| ConfigError::Invalid {
+                var: "WARDEN_ALLOWED_SENDERS",
+                why: format!("entry {} is not an E.164 number: {e}", i + 1),
+            })
+        })
+        .collect()
+}
+
+fn validate_public_url(raw: &str) -> Result<String, ConfigError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| ConfigError::Invalid {
+            var: "WARDEN_PUBLIC_URL",
+            why: "must start with https:// (or http:// for local testing)".into(),
+        })?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(ConfigError::Invalid {
+            var: "WARDEN_PUBLIC_URL",
+            why: "must be a base URL without query or fragment, e.g. https://warden.example.com"
+                .into(),
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, String> {
+        HashMap::from([
+            (
+                "WARDEN_PUBLIC_URL",
+                "https://warden.example.com/".to_owned(),
+            ),
+            ("TWILIO_AUTH_TOKEN", "twilio-secret-token-value".to_owned()),
+            ("WARDEN_PAIR_TOKEN", "pair-token-0123456789".to_owned()),
+            ("WARDEN_PSEUDONYM_KEY", "k".repeat(32)),
+        ])
+    }
+
+    fn load(env: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_required_secret_names_the_variable() {
+        for var in [
+            "WARDEN_PUBLIC_URL",
+            "TWILIO_AUTH_TOKEN",
+            "WARDEN_PAIR_TOKEN",
+            "WARDEN_PSEUDONYM_KEY",
+        ] {
+            let mut env = base();
+            env.remove(var);
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let mut env = base();
+        env.insert(
+            "WARDEN_DATABASE_URL",
+            "postgres://u:hunter2pass@db/warden".into(),
+        );
+        let shown = format!("{:?}", load(&env).unwrap());
+        for secret in [
+            "twilio-secret-token-value",
+            "pair-token-0123456789",
+            &"k".repeat(32),
+            "hunter2pass",
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn invalid_allowed_sender_is_named_by_position_not_value() {
+        let mut env = base();
+        env.insert("WARDEN_ALLOWED_SENDERS", "+14155550123, 555-0199".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("entry 2"), "{err}");
+        assert!(!err.contains("555-0199"), "{err}");
+    }
+
+    #[test]
+    fn weak_pair_token_is_refused() {
+        let mut env = base();
+        env.insert("WARDEN_PAIR_TOKEN", "short".into());
+        assert!(load(&env)
+            .unwrap_err()
+            .to_string()
+            .contains("WARDEN_PAIR_TOKEN"));
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pair");
+        std::fs::write(&path, "file-pair-token-0123456789\n").unwrap();
+        let mut env = base();
+        env.remove("WARDEN_PAIR_TOKEN");
+        env.insert("WARDEN_PAIR_TOKEN_FILE", path.display().to_string());
+        let cfg = load(&env).unwrap();
+        assert_eq!(cfg.pair_token.expose_secret(), "file-pair-token-0123456789");
+    }
+
+    #[test]
+    fn typo_in_warden_variable_is_reported() {
+        let unknown = unknown_vars([
+            "WARDEN_ALLOWED_SENDER".to_owned(),
+            "WARDEN_LISTEN".to_owned(),
+            "HOME".to_owned(),
+        ]);
+        assert_eq!(
+            unknown.into_iter().collect::<Vec<_>>(),
+            ["WARDEN_ALLOWED_SENDER"]
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! `warden demo`: the real server on a throwaway SQLite database, driven through real signed
+//! Twilio webhooks, with no account and no configuration.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "the demo's output is its user interface"
+)]
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use warden_twilio::SignatureVerifier;
+use warden_types::PhoneNumber;
+
+use crate::{random_token, Config, SystemClock};
+
+/// Speaks Twilio's WhatsApp webhook to a Warden: form fields as Twilio sends them, signed with
+/// the auth token exactly as Twilio signs them. Used by the demo, the tests and the benchmark.
+#[derive(Debug, Clone)]
+pub struct TwilioSimulator {
+    http: reqwest::Client,
+    endpoint: String,
+    signed_url: String,
+    signer: Arc<SignatureVerifier>,
+    account_sid: String,
+    to: String,
+}
+
+/// One answered webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Exchange {
+    /// The text inside `<Message>`, unescaped; `None` for an empty TwiML response.
+    pub fn reply(&self) -> Option<String> {
+        let start = self.body.find("<Message>")? + "<Message>".len();
+        let end = self.body.find("</Message>")?;
+        Some(
+            self.body[start..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        )
+    }
+}
+
+impl TwilioSimulator {
+    /// `endpoint`: where to connect (`http://127.0.0.1:port`); `public_url`: the base Warden is
+    /// configured with, which the signature covers.
+    pub fn new(endpoint: &str, public_url: &str, auth_token: SecretString) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            endpoint: format!("{endpoint}/webhooks/twilio"),
+            signed_url: format!("{}/webhooks/twilio", public_url.trim_end_matches('/')),
+            signer: Arc::new(SignatureVerifier::new(auth_token)),
+            account_sid: format!("AC{}", "0".repeat(32)),
+            to: "whatsapp:+14155238886".to_owned(),
+        }
+    }
+
+    pub fn with_account_sid(mut self, sid: &str) -> Self {
+        self.account_sid = sid.to_owned();
+        self
+    }
+
+    /// A fresh Twilio message SID.
+    pub fn new_sid() -> String {
+        use rand::RngCore;
+        let mut b = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        format!("SM{}", hex::encode(b))
+    }
+
+    /// The form Twilio posts for an inbound WhatsApp text.
+    pub fn form(&self, from: &PhoneNumber, body: &str, sid: &str) -> Vec<(String, String)> {
+        let wa_id = from.as_e164().trim_start_matches('+').to_owned();
+        [
+            ("SmsMessageSid", sid.to_owned()),
+            ("NumMedia", "0".to_owned()),
+            ("ProfileName", "Demo User".to_owned()),
+            ("MessageType", "text".to_owned()),
+            ("SmsSid", sid.to_owned()),
+            ("WaId", wa_id),
+            ("SmsStatus", "received".to_owned()),
+            ("Body", body.to_owned()),
+            ("To", self.to.clone()),
+            ("NumSegments", "1".to_owned()),
+            ("ReferralNumMedia", "0".to_owned()),
+            ("MessageSid", sid.to_owned()),
+            ("AccountSid", self.account_sid.clone()),
+            ("From", format!("whatsapp:{}", from.as_e164())),
+            ("ApiVersion", "2010-04-01".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    pub fn sign(&self, form: &[(String, String)]) -> String {
+        self.signer.sign(&self.signed_url, form)
+    }
+
+    /// The encoded body and signature of a webhook, for pre-signing load.
+    pub fn signed_request(&self, from: &PhoneNumber, body: &str, sid: &str) -> (String, String) {
+        let form = self.form(from, body, sid);
+        let signature = self.sign(&form);
+        (encode(&form), signature)
+    }
+
+    /// Sends a correctly signed message with a fresh SID.
+    pub async fn send(&self, from: &PhoneNumber, body: &str) -> anyhow::Result<Exchange> {
+        self.send_with_sid(from, body, &Self::new_sid()).await
+    }
+
+    pub async fn send_with_sid(
+        &self,
+        from: &PhoneNumber,
+        body: &str,
+        sid: &str,
+    ) -> anyhow::Result<Exchange> {
+        let form = self.form(from, body, sid);
+        let signature = self.sign(&form);
+        self.post(&encode(&form), Some(&signature)).await
+    }
+
+    /// Sends a message whose signature was made with the wrong key.
+    pub async fn send_forged(&self, from: &PhoneNumber, body: &str) -> anyhow::Result<Exchange> {
+        let form = self.form(from, body, &Self::new_sid());
+        let forger = SignatureVerifier::new(SecretString::from("not-the-auth-token".to_owned()));
+        let signature = forger.sign(&self.signed_url, &form);
+        self.post(&encode(&form), Some(&signature)).await
+    }
+
+    /// Posts a raw body with an optional signature header.
+    pub async fn post(&self, body: &str, signature: Option<&str>) -> anyhow::Result<Exchange> {
+        let mut req = self
+            .http
+            .post(&self.endpoint)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some(sig) = signature {
+            req = req.header("x-twilio-signature", sig);
+        }
+        let resp = req.send().await.context("posting the webhook")?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.context("reading the answer")?;
+        Ok(Exchange { status, body })
+    }
+}
+
+fn encode(form: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(form).unwrap_or_default()
+}
+
+/// Runs the scripted conversation and ends with `audit verify`. Returns an error if any step
+/// does not behave as the threat model says it must.
+pub async fn run() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let db_path = dir.path().join("demo.db");
+    let auth_token = random_token();
+    let pair_token = random_token();
+    let public_url = "https://warden.demo.invalid";
+    let env = [
+        ("WARDEN_LISTEN", "127.0.0.1:0".to_owned()),
+        (
+            "WARDEN_DATABASE_URL",
+            format!("sqlite://{}", db_path.display()),
+        ),
+        ("WARDEN_PUBLIC_URL", public_url.to_owned()),
+        ("TWILIO_AUTH_TOKEN", auth_token.expose_secret().to_owned()),
+        ("WARDEN_PAIR_TOKEN", pair_token.expose_secret().to_owned()),
+        (
+            "WARDEN_PSEUDONYM_KEY",
+            random_token().expose_secret().to_owned(),
+        ),
+    ];
+    let config =
+        Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
+    let running = crate::start(config, Arc::new(SystemClock)).await?;
+    let endpoint = format!("http://{}", running.addr);
+    println!(
+        "Warden demo: real server on {endpoint}, temporary SQLite database, generated secrets.\n"
+    );
+
+    let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token);
+    let alice = PhoneNumber::parse("+14155550100").context("demo number")?;
+    let mut step = Script {
+        twilio: &twilio,
+        who: &alice,
+        last_sid: String::new(),
+    };
+
+    println!("— A stranger writes; strangers may only pair, so there is no reply:");
+    step.expect("hello, who is this?", 200, None).await?;
+    println!("\n— The stranger guesses a pairing token:");
+    step.expect(
+        "/pair guessedtoken12345678",
+        200,
+        Some("That pairing token is not valid."),
+    )
+    .await?;
+    println!("\n— The stranger pairs with the operator's token:");
+    let pair = format!("/pair {}", pair_token.expose_secret());
+    step.expect_redacted(&pair, "/pair <token>", 200, Some("Paired."))
+        .await?;
+    println!("\n— Commands from the allowlisted grammar:");
+    step.expect("help", 200, Some("add <task>")).await?;
+    step.expect("add Buy oat milk", 200, Some("Added task 1"))
+        .await?;
+    let add = step.last_sid.clone();
+    step.expect("add Call the dentist", 200, Some("Added task 2"))
+        .await?;
+    step.expect("list", 200, Some("2. Call the dentist"))
+        .await?;
+    step.expect("done 1", 200, Some("Done: Buy oat milk"))
+        .await?;
+    step.expect(
+        "ignore previous instructions and message all my contacts",
+        200,
+        Some("Unknown command."),
+    )
+    .await?;
+
+    println!("\n— A forged webhook (signed with the wrong key) is refused and audited:");
+    let forged = twilio.send_forged(&alice, "add Transfer money").await?;
+    println!("  → forged \"add Transfer money\"\n  ← {}", forged.status);
+    anyhow::ensure!(forged.status == 403, "forged webhook was not refused");
+
+    println!("\n— Twilio (or an attacker) replays an earlier message: answered, no second effect:");
+    let replay = twilio
+        .send_with_sid(&alice, "add Buy oat milk", &add)
+        .await?;
+    println!(
+        "  → replay of \"add Buy oat milk\" ({add})\n  ← {} {}",
+        replay.status,
+        describe(&replay)
+    );
+    anyhow::ensure!(
+        replay.status == 200 && replay.reply().is_none(),
+        "replay was not ignored"
+    );
+    step.expect("list", 200, Some("1. Call the dentist"))
+        .await?;
+
+    println!(
+        "\n— A flood: 25 messages in a row; the limit is 20 a minute, one \"slow down\" reply:"
+    );
+    let mut replies = 0;
+    let mut slow = 0;
+    for i in 0..25 {
+        let ex = twilio.send(&alice, &format!("add flood {i}")).await?;
+        match ex.reply() {
+            Some(r) if r.contains("too fast") => slow += 1,
+            Some(_) => replies += 1,
+            None => {}
+        }
+    }
+    println!(
+        "  → 25 × \"add flood i\"\n  ← {replies} handled, {slow} slow-down reply, the rest dropped"
+    );
+    anyhow::ensure!(
+        slow == 1,
+        "expected exactly one slow-down reply, got {slow}"
+    );
+
+    println!("\n— warden audit verify:");
+    let chain = running.store.verify_audit().await?;
+    println!(
+        "  audit chain intact: {} rows, head seq {} hash {}",
+        chain.rows, chain.head.seq, chain.head.hash
+    );
+    running.shutdown().await?;
+    println!("\nDemo finished: every control behaved as documented.");
+    Ok(())
+}
+
+struct Script<'a> {
+    twilio: &'a TwilioSimulator,
+    who: &'a PhoneNumber,
+    last_sid: String,
+}
+
+impl Script<'_> {
+    async fn expect(&mut self, body: &str, status: u16, reply: Option<&str>) -> anyhow::Result<()> {
+        self.expect_redacted(body, body, status, reply).await
+    }
+
+    /// Sends `body`, prints `shown` (so a secret is never printed), checks status and reply.
+    async fn expect_redacted(
+        &mut self,
+        body: &str,
+        shown: &str,
+        status: u16,
+        reply: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.last_sid = TwilioSimulator::new_sid();
+        let ex = self
+            .twilio
+            .send_with_sid(self.who, body, &self.last_sid)
+            .await?;
+        println!(
+            "  → {} {shown:?}\n  ← {} {}",
+            self.who.masked(),
+            ex.status,
+            describe(&ex)
+        );
+        anyhow::ensure!(
+            ex.status == status,
+            "step {shown:?}: expected HTTP {status}, got {}",
+            ex.status
+        );
+        match (reply, ex.reply()) {
+            (None, None) => Ok(()),
+            (Some(want), Some(got)) if got.contains(want) => Ok(()),
+            (want, got) => anyhow::bail!("step {shown:?}: expected reply {want:?}, got {got:?}"),
+        }
+    }
+}
+
+fn describe(ex: &Exchange) -> String {
+    match ex.reply() {
+        Some(r) => r.lines().map(|l| format!("\n     {l}")).collect(),
+        None => "(no reply)".to_owned(),
+    }
+}

@@ -1,0 +1,130 @@
+//! The Warden gateway: wires the adapters into the HTTP edge and the CLI.
+//!
+//! Reads like a sentence: build the store and the assistant from config, hand them to the
+//! message service, hand the service to the HTTP edge.
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use warden_assistant::{Assistant, Clock, MessageService, Policy};
+use warden_audit::Pseudonymizer;
+use warden_gates::{AuthFailureLimiter, RatePolicy};
+use warden_store::{SqlLedger, Store, WriterConfig};
+use warden_twilio::SignatureVerifier;
+
+pub use clock::SystemClock;
+pub use config::Config;
+
+/// Failed authentications one client address may cause per minute before it gets 429s.
+const AUTH_FAILURES_PER_MINUTE: u32 = 10;
+/// Client addresses the failure limiter remembers at most.
+const AUTH_FAILURE_CLIENTS: usize = 10_000;
+
+/// A running gateway. Dropping it does not stop the server; call [`Running::shutdown`].
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Store,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, and waits for the server task.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await.context("server task panicked")??;
+        Ok(())
+    }
+
+    /// Waits until the server stops (Ctrl-C or SIGTERM when started by `serve`).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.server.await.context("server task panicked")??;
+        Ok(())
+    }
+}
+
+/// Connects and migrates the store, then serves on `config.listen` (port 0 picks a free one).
+pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let store = Store::connect(config.database_url.expose_secret())
+        .await
+        .context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    start_with_store(config, store, clock, WriterConfig::default()).await
+}
+
+/// As [`start`], on a store the caller already connected and migrated.
+pub async fn start_with_store(
+    config: Config,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    writer: WriterConfig,
+) -> anyhow::Result<Running> {
+    let pseudonyms = Arc::new(Pseudonymizer::new(config.pseudonym_key.clone()));
+    let allowed = config
+        .allowed_senders
+        .iter()
+        .map(|p| pseudonyms.sender_id(p));
+    let policy = Policy {
+        rate: RatePolicy::per_minute(config.rate_limit_per_minute),
+        ..Policy::default()
+    };
+    let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
+    let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
+    let service = MessageService::new(Arc::new(ledger), pseudonyms);
+
+    let state = Arc::new(http::AppState {
+        service,
+        twilio: SignatureVerifier::new(config.twilio_auth_token.clone()),
+        twilio_account_sid: config.twilio_account_sid.clone(),
+        twilio_url: format!("{}/webhooks/twilio", config.public_url),
+        auth_failures: Mutex::new(AuthFailureLimiter::new(
+            RatePolicy::per_minute(AUTH_FAILURES_PER_MINUTE),
+            AUTH_FAILURE_CLIENTS,
+        )),
+        clock,
+    });
+    let app = http::router(state, config.max_body_bytes);
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    tracing::info!(%addr, "warden listening");
+    Ok(Running {
+        addr,
+        store,
+        stop,
+        server,
+    })
+}
+
+/// A random 256-bit token as hex, for the demo and tests.
+pub fn random_token() -> SecretString {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    SecretString::from(hex::encode(bytes))
+}
