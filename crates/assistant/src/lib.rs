@@ -14,3 +14,6 @@ pub use decide::{Assistant, Policy, ReplyText};
 pub use ports::{Clock, Ledger, LedgerError, Outcome, Readiness};
 pub use service::MessageService;
 pub use state::{Decision, Effect, OpenTask, SenderState};
+
+#[cfg(test)]
+mod tests;
