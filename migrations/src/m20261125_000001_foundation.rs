@@ -73,10 +73,26 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(InboundMessages::Table)
-                    .col(ColumnDef::new(InboundMessages::Provider).string_len(16).not_null())
-                    .col(ColumnDef::new(InboundMessages::MessageId).string_len(128).not_null())
-                    .col(ColumnDef::new(InboundMessages::Sender).string_len(32).not_null())
-                    .col(ColumnDef::new(InboundMessages::ReceivedMs).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(InboundMessages::Provider)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(InboundMessages::MessageId)
+                            .string_len(128)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(InboundMessages::Sender)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(InboundMessages::ReceivedMs)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .primary_key(
                         Index::create()
                             .col(InboundMessages::Provider)
@@ -90,7 +106,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Allowlist::Table)
-                    .col(ColumnDef::new(Allowlist::Sender).string_len(32).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Allowlist::Sender)
+                            .string_len(32)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Allowlist::AddedMs).big_integer().not_null())
                     .to_owned(),
             )
@@ -100,13 +121,46 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SenderState::Table)
-                    .col(ColumnDef::new(SenderState::Sender).string_len(32).not_null().primary_key())
-                    .col(ColumnDef::new(SenderState::PairFailures).integer().not_null().default(0))
-                    .col(ColumnDef::new(SenderState::LockedUntilMs).big_integer().null())
-                    .col(ColumnDef::new(SenderState::RateStartMs).big_integer().null())
-                    .col(ColumnDef::new(SenderState::RateCount).integer().not_null().default(0))
-                    .col(ColumnDef::new(SenderState::RateNotified).boolean().not_null().default(false))
-                    .col(ColumnDef::new(SenderState::NextTaskNo).big_integer().not_null().default(1))
+                    .col(
+                        ColumnDef::new(SenderState::Sender)
+                            .string_len(32)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(SenderState::PairFailures)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(SenderState::LockedUntilMs)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(SenderState::RateStartMs)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(SenderState::RateCount)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(SenderState::RateNotified)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(SenderState::NextTaskNo)
+                            .big_integer()
+                            .not_null()
+                            .default(1),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -129,7 +183,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditLog::Table)
-                    .col(ColumnDef::new(AuditLog::Seq).big_integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(AuditLog::Seq)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(AuditLog::AtMs).big_integer().not_null())
                     .col(ColumnDef::new(AuditLog::Kind).string_len(64).not_null())
                     .col(ColumnDef::new(AuditLog::Sender).string_len(32).null())
@@ -144,7 +203,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditHead::Table)
-                    .col(ColumnDef::new(AuditHead::Id).integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(AuditHead::Id)
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(AuditHead::Seq).big_integer().not_null())
                     .col(ColumnDef::new(AuditHead::Hash).string_len(64).not_null())
                     .to_owned(),

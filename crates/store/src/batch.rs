@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tokio::sync::mpsc;
 use warden_assistant::{Assistant, Clock, Effect, LedgerError, OpenTask, Outcome, SenderState};
@@ -165,9 +165,16 @@ fn clone_err(e: &DbErr) -> DbErr {
     }
 }
 
-/// Takes the chain head under a row lock (Postgres `FOR UPDATE`; SQLite has one writer per
-/// database file at a time anyway), serialising every writer of every instance.
+/// Takes the chain head under a lock (Postgres: row lock `FOR UPDATE`; SQLite: the database
+/// write lock, taken by the first statement), serialising every writer of every instance.
 async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // SQLite's BEGIN is deferred: a transaction that reads first cannot later wait for the
+        // write lock (it fails at once with SQLITE_BUSY, or BUSY_SNAPSHOT once another writer
+        // committed). Writing first takes the lock up front and honours busy_timeout.
+        txn.execute_unprepared("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .await?;
+    }
     let head = audit_head::Entity::find_by_id(1)
         .lock_exclusive()
         .one(txn)
@@ -179,29 +186,31 @@ async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
     })
 }
 
-/// Replay keys of this batch that are already stored.
+/// Replay keys of this batch that are already stored: one indexed lookup per provider
+/// (the primary key is `(provider, message_id)`, so the provider must be in the predicate).
 async fn seen_ids(
     txn: &DatabaseTransaction,
     jobs: &[Job],
 ) -> Result<HashSet<(Provider, String)>, DbErr> {
-    let ids: Vec<&str> = jobs
-        .iter()
-        .filter_map(|j| match j {
-            Job::Inbound { msg, .. } => Some(msg.id.as_str()),
-            Job::Audit { .. } => None,
-        })
-        .collect();
-    if ids.is_empty() {
-        return Ok(HashSet::new());
+    let mut by_provider: HashMap<Provider, Vec<&str>> = HashMap::new();
+    for job in jobs {
+        if let Job::Inbound { msg, .. } = job {
+            by_provider
+                .entry(msg.provider)
+                .or_default()
+                .push(msg.id.as_str());
+        }
     }
-    let rows = inbound::Entity::find()
-        .filter(inbound::Column::MessageId.is_in(ids))
-        .all(txn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| Provider::from_str_opt(&r.provider).map(|p| (p, r.message_id)))
-        .collect())
+    let mut seen = HashSet::new();
+    for (provider, ids) in by_provider {
+        let rows = inbound::Entity::find()
+            .filter(inbound::Column::Provider.eq(provider.as_str()))
+            .filter(inbound::Column::MessageId.is_in(ids))
+            .all(txn)
+            .await?;
+        seen.extend(rows.into_iter().map(|r| (provider, r.message_id)));
+    }
+    Ok(seen)
 }
 
 /// Every sender's state in one query per table.

@@ -1,3 +1,4 @@
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -5,10 +6,11 @@ use sea_orm::SqlxSqliteConnector;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
 };
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::ConnectOptions as _;
 use warden_assistant::Readiness;
-use warden_migrations::{Migrator, MigratorTrait};
+use warden_migrations::{Alias, Migrator, MigratorTrait, Query};
 
 use crate::entity::audit_head;
 
@@ -48,6 +50,11 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
+                // REPLACE deletes conflicting rows without firing DELETE triggers unless this
+                // is on: it would overwrite audit rows past the append-only triggers.
+                .pragma("recursive_triggers", "ON")
+                // 64 MiB page cache: the hot indexes (replay keys, sender state) stay in memory.
+                .pragma("cache_size", "-65536")
                 .disable_statement_logging();
             if let Some(dir) = opts.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
@@ -64,6 +71,8 @@ impl Store {
                 })?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // Parsed here first: sea-orm's own parse error quotes the whole URL, password and all.
+            PgConnectOptions::from_str(url).map_err(StoreError::InvalidUrl)?;
             let mut opts = ConnectOptions::new(url.to_owned());
             opts.max_connections(16)
                 .min_connections(1)
@@ -95,11 +104,25 @@ impl Store {
 
     /// Reachable, fully migrated, and the audit chain head is readable. Writes nothing.
     pub async fn readiness(&self) -> Readiness {
-        match Migrator::get_pending_migrations(&self.db).await {
-            Ok(pending) if pending.is_empty() => {}
-            Ok(_) => {
-                return Readiness::NotReady {
-                    reason: "migrations pending",
+        // Read the bookkeeping table directly: `Migrator::get_pending_migrations` first creates
+        // it (`CREATE TABLE IF NOT EXISTS`), which would make this probe write.
+        let applied = Query::select()
+            .column(Alias::new("version"))
+            .from(Migrator::migration_table_name())
+            .to_owned();
+        match self.db.query_all(self.backend().build(&applied)).await {
+            Ok(rows) => {
+                let applied: HashSet<String> = rows
+                    .iter()
+                    .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+                    .collect();
+                if Migrator::migrations()
+                    .iter()
+                    .any(|m| !applied.contains(m.name()))
+                {
+                    return Readiness::NotReady {
+                        reason: "migrations pending",
+                    };
                 }
             }
             Err(_) => {

@@ -4,7 +4,11 @@
 //! `postgres://postgres@127.0.0.1:5432/test`) and fail loudly when it is unreachable. Each test
 //! gets its own freshly created database, dropped when the fixture is dropped.
 
-#![allow(clippy::expect_used, clippy::panic, reason = "test fixtures fail the test loudly")]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test fixtures fail the test loudly"
+)]
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -112,7 +116,9 @@ impl Drop for TestDb {
                 rt.block_on(async move {
                     if let Ok(db) = Database::connect(&admin).await {
                         let _ = db
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
                             .await;
                         let _ = db.close().await;
                     }
@@ -124,7 +130,9 @@ impl Drop for TestDb {
 }
 
 fn tokio_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 pub fn random_hex(bytes: usize) -> String {

@@ -1,0 +1,21 @@
+//! Warden's acceptance suite: the real gateway on an ephemeral port and a fresh database per test,
+//! spoken to over HTTP by a Twilio simulator. One module per control, each test named after the
+//! risk it covers, each control checked on SQLite and on Postgres.
+
+#![allow(
+    clippy::panic,
+    reason = "the harness fails a test loudly, like the assertions it stands next to"
+)]
+
+#[macro_use]
+mod support;
+
+mod audit;
+mod commands;
+mod edge;
+mod health;
+mod leaks;
+mod rate_limit;
+mod replay;
+mod senders;
+mod signature;

@@ -1,0 +1,602 @@
+//! The harness: the real app on an ephemeral port, on a fresh SQLite or Postgres database, with a
+//! hand-moved clock, generated secrets and a Twilio simulator that signs like Twilio does.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use sea_orm::{ConnectionTrait, Statement};
+use secrecy::{ExposeSecret, SecretString};
+use warden::demo::{Exchange, TwilioSimulator};
+use warden::{Config, Running};
+use warden_store::Store;
+use warden_test_support::{ManualClock, TestDb};
+use warden_types::PhoneNumber;
+
+pub use warden_assistant::ReplyText;
+pub use warden_test_support::Backend;
+
+/// Generates `sqlite` and `postgres` tests (in a module named after the risk) from one
+/// `async fn name(backend: Backend) -> anyhow::Result<()>` next to the macro call.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// A test person: the E.164 number and the national significant number (what a human would
+/// type without the country code), both of which must never be stored or logged.
+#[derive(Debug, Clone, Copy)]
+pub struct Person {
+    pub e164: &'static str,
+    pub national: &'static str,
+    /// With the national trunk prefix, as written locally (empty where there is none).
+    pub local: &'static str,
+}
+
+/// Fictional numbers from ranges reserved for drama/testing.
+pub const ALICE: Person = Person {
+    e164: "+14155550101",
+    national: "4155550101",
+    local: "",
+};
+pub const BOB: Person = Person {
+    e164: "+447700900123",
+    national: "7700900123",
+    local: "07700900123",
+};
+pub const CAROL: Person = Person {
+    e164: "+61491570156",
+    national: "491570156",
+    local: "0491570156",
+};
+pub const EVERYONE: [Person; 3] = [ALICE, BOB, CAROL];
+
+impl Person {
+    pub fn phone(&self) -> PhoneNumber {
+        PhoneNumber::parse(self.e164).unwrap_or_else(|e| panic!("test number is E.164: {e}"))
+    }
+
+    /// Every spelling of the number a leak could take.
+    pub fn needles(&self) -> Vec<&'static str> {
+        let mut out = vec![self.e164, &self.e164[1..], self.national];
+        if !self.local.is_empty() {
+            out.push(self.local);
+        }
+        out
+    }
+}
+
+/// The public URL the gateway is configured with (and Twilio signs).
+pub const PUBLIC_URL: &str = "https://warden.acceptance.invalid";
+/// Where the manual clock starts: 2027-01-15, far from any digit run in the test numbers.
+pub const T0_MS: i64 = 1_800_000_000_000;
+pub const MINUTE_MS: i64 = 60_000;
+
+/// Generated per gateway, so a leak test knows exactly which strings must never appear.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub twilio_auth_token: SecretString,
+    pub pair_token: SecretString,
+    pub pseudonym_key: SecretString,
+    /// Set only when [`Settings::db_password`] is used on Postgres (trust auth ignores it).
+    pub db_password: Option<SecretString>,
+}
+
+impl Secrets {
+    fn generate() -> Self {
+        Self {
+            twilio_auth_token: warden::random_token(),
+            pair_token: warden::random_token(),
+            pseudonym_key: warden::random_token(),
+            db_password: None,
+        }
+    }
+
+    pub fn all(&self) -> Vec<String> {
+        let mut out = vec![
+            self.twilio_auth_token.expose_secret().to_owned(),
+            self.pair_token.expose_secret().to_owned(),
+            self.pseudonym_key.expose_secret().to_owned(),
+        ];
+        out.extend(
+            self.db_password
+                .iter()
+                .map(|p| p.expose_secret().to_owned()),
+        );
+        out
+    }
+}
+
+/// Optional configuration; everything else is the documented default.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    allowed: Vec<Person>,
+    rate_limit: Option<u32>,
+    max_body_bytes: Option<usize>,
+    account_sid: Option<String>,
+    db_password: bool,
+}
+
+impl Settings {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `WARDEN_ALLOWED_SENDERS`.
+    pub fn allow(mut self, who: &[Person]) -> Self {
+        self.allowed.extend_from_slice(who);
+        self
+    }
+
+    /// `WARDEN_RATE_LIMIT_PER_MINUTE`.
+    pub fn rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = Some(per_minute);
+        self
+    }
+
+    /// `WARDEN_MAX_BODY_BYTES`.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = Some(bytes);
+        self
+    }
+
+    /// `TWILIO_ACCOUNT_SID`.
+    pub fn account_sid(mut self, sid: &str) -> Self {
+        self.account_sid = Some(sid.to_owned());
+        self
+    }
+
+    /// Puts a generated password into the Postgres URL (the trust-auth server ignores it), so
+    /// leak tests can look for it.
+    pub fn db_password(mut self) -> Self {
+        self.db_password = true;
+        self
+    }
+}
+
+/// One Warden under test. Call [`Gateway::finish`] at the end: it verifies the audit chain and
+/// shuts the server down.
+#[derive(Debug)]
+pub struct Gateway {
+    pub clock: Arc<ManualClock>,
+    pub secrets: Secrets,
+    /// Signs with the right auth token for the right public URL, talking to the current server.
+    pub twilio: TwilioSimulator,
+    http: reqwest::Client,
+    settings: Settings,
+    database_url: String,
+    running: Option<Running>,
+    // Declared last: the database outlives the server that uses it; dropping it deletes it.
+    _db: TestDb,
+}
+
+impl Gateway {
+    /// Default settings.
+    pub async fn start(backend: Backend) -> Result<Self> {
+        Self::start_with(backend, Settings::new()).await
+    }
+
+    pub async fn start_with(backend: Backend, settings: Settings) -> Result<Self> {
+        let db = TestDb::new(backend).await;
+        let mut secrets = Secrets::generate();
+        let mut database_url = db.url.clone();
+        if settings.db_password && backend == Backend::Postgres {
+            let password = warden::random_token();
+            database_url = database_url.replacen(
+                "postgres://postgres@",
+                &format!("postgres://postgres:{}@", password.expose_secret()),
+                1,
+            );
+            anyhow::ensure!(database_url != db.url, "unexpected test Postgres URL shape");
+            secrets.db_password = Some(password);
+        }
+        let clock = ManualClock::at(T0_MS);
+        let running = warden::start(config(&settings, &secrets, &database_url)?, clock.clone())
+            .await
+            .context("starting warden")?;
+        let twilio = simulator(&running, &secrets);
+        Ok(Self {
+            clock,
+            secrets,
+            twilio,
+            http: reqwest::Client::new(),
+            settings,
+            database_url,
+            running: Some(running),
+            _db: db,
+        })
+    }
+
+    /// A gateway on a database that exists but was never migrated.
+    pub async fn start_unmigrated(backend: Backend) -> Result<Self> {
+        let db = TestDb::new(backend).await;
+        let secrets = Secrets::generate();
+        let settings = Settings::new();
+        let clock = ManualClock::at(T0_MS);
+        let store = Store::connect(&db.url).await.context("connecting")?;
+        let running = warden::start_with_store(
+            config(&settings, &secrets, &db.url)?,
+            store,
+            clock.clone(),
+            warden_store::WriterConfig::default(),
+        )
+        .await?;
+        let twilio = simulator(&running, &secrets);
+        Ok(Self {
+            clock,
+            secrets,
+            twilio,
+            http: reqwest::Client::new(),
+            settings,
+            database_url: db.url.clone(),
+            running: Some(running),
+            _db: db,
+        })
+    }
+
+    fn running(&self) -> &Running {
+        self.running
+            .as_ref()
+            .unwrap_or_else(|| panic!("the gateway is not running"))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.running().store
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.running().addr)
+    }
+
+    /// A simulator with another public URL or auth token, talking to this server.
+    pub fn simulator(&self, public_url: &str, auth_token: SecretString) -> TwilioSimulator {
+        TwilioSimulator::new(&self.endpoint(), public_url, auth_token)
+    }
+
+    /// Stops the server and starts a new one on the same database with the same config, secrets
+    /// and clock (a deploy, a crash-restart). [`Gateway::twilio`] then talks to the new one.
+    pub async fn restart(&mut self) -> Result<()> {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.context("stopping warden")?;
+        }
+        let running = warden::start(
+            config(&self.settings, &self.secrets, &self.database_url)?,
+            self.clock.clone(),
+        )
+        .await
+        .context("restarting warden")?;
+        self.twilio = simulator(&running, &self.secrets);
+        self.running = Some(running);
+        Ok(())
+    }
+
+    /// Another instance on the same database, config, secrets and clock (horizontal scaling).
+    pub async fn another_instance(&self) -> Result<(Running, TwilioSimulator)> {
+        let running = warden::start(
+            config(&self.settings, &self.secrets, &self.database_url)?,
+            self.clock.clone(),
+        )
+        .await
+        .context("starting a second instance")?;
+        let twilio = simulator(&running, &self.secrets);
+        Ok((running, twilio))
+    }
+
+    pub async fn send(&self, who: Person, body: &str) -> Result<Exchange> {
+        self.twilio.send(&who.phone(), body).await
+    }
+
+    /// Sends `body` and returns the reply text, failing unless the answer is a 200.
+    pub async fn say(&self, who: Person, body: &str) -> Result<Option<String>> {
+        let answer = self.send(who, body).await?;
+        anyhow::ensure!(
+            answer.status == 200,
+            "expected 200, got {}: {}",
+            answer.status,
+            answer.body
+        );
+        Ok(answer.reply())
+    }
+
+    /// Pairs `who` with the configured token.
+    pub async fn pair(&self, who: Person) -> Result<()> {
+        let reply = self
+            .say(
+                who,
+                &format!("/pair {}", self.secrets.pair_token.expose_secret()),
+            )
+            .await?;
+        anyhow::ensure!(
+            reply.as_deref() == Some(ReplyText::PAIRED),
+            "pairing failed: {reply:?}"
+        );
+        Ok(())
+    }
+
+    /// A correctly signed webhook built from `form` (after the caller altered it).
+    pub async fn post_signed(&self, form: &[(String, String)]) -> Result<Exchange> {
+        let signature = self.twilio.sign(form);
+        self.twilio.post(&encode(form)?, Some(&signature)).await
+    }
+
+    /// A raw POST to the webhook route.
+    pub async fn post_raw(
+        &self,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+        signature: Option<&str>,
+    ) -> Result<Exchange> {
+        let mut req = self
+            .http
+            .post(format!("{}/webhooks/twilio", self.endpoint()))
+            .body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        if let Some(sig) = signature {
+            req = req.header("x-twilio-signature", sig);
+        }
+        let resp = req.send().await?;
+        Ok(Exchange {
+            status: resp.status().as_u16(),
+            body: resp.text().await?,
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Exchange> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.endpoint()))
+            .send()
+            .await?;
+        Ok(Exchange {
+            status: resp.status().as_u16(),
+            body: resp.text().await?,
+        })
+    }
+
+    // ---- what the database holds ----
+
+    pub async fn query_i64(&self, sql: &str) -> Result<i64> {
+        let db = self.store().connection();
+        let row = db
+            .query_one(Statement::from_string(db.get_database_backend(), sql))
+            .await?
+            .context("no row")?;
+        Ok(row.try_get::<i64>("", "n")?)
+    }
+
+    /// Rows in `table`.
+    pub async fn count(&self, table: &str) -> Result<i64> {
+        self.query_i64(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .await
+    }
+
+    /// Audit rows of `kind`.
+    pub async fn count_kind(&self, kind: &str) -> Result<i64> {
+        self.query_i64(&format!(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE kind = '{kind}'"
+        ))
+        .await
+    }
+
+    pub async fn audit(&self) -> Result<Vec<AuditRow>> {
+        let db = self.store().connection();
+        let rows = db
+            .query_all(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT seq, at_ms, kind, sender, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    seq: r.try_get("", "seq")?,
+                    at_ms: r.try_get("", "at_ms")?,
+                    kind: r.try_get("", "kind")?,
+                    sender: r.try_get("", "sender")?,
+                    detail: r.try_get("", "detail")?,
+                    prev_hash: r.try_get("", "prev_hash")?,
+                    hash: r.try_get("", "hash")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn audit_kinds(&self) -> Result<Vec<String>> {
+        Ok(self.audit().await?.into_iter().map(|r| r.kind).collect())
+    }
+
+    /// Every value of every column of every Warden table, as text, one line per row.
+    pub async fn everything_stored(&self) -> Result<String> {
+        const TABLES: [(&str, &[&str]); 6] = [
+            (
+                "inbound_messages",
+                &["provider", "message_id", "sender", "received_ms"],
+            ),
+            ("allowlist", &["sender", "added_ms"]),
+            (
+                "sender_state",
+                &[
+                    "sender",
+                    "pair_failures",
+                    "locked_until_ms",
+                    "rate_start_ms",
+                    "rate_count",
+                    "rate_notified",
+                    "next_task_no",
+                ],
+            ),
+            (
+                "tasks",
+                &["sender", "task_no", "title", "created_ms", "done_ms"],
+            ),
+            (
+                "audit_log",
+                &[
+                    "seq",
+                    "at_ms",
+                    "kind",
+                    "sender",
+                    "detail",
+                    "prev_hash",
+                    "hash",
+                ],
+            ),
+            ("audit_head", &["id", "seq", "hash"]),
+        ];
+        let db = self.store().connection();
+        let mut out = String::new();
+        for (table, columns) in TABLES {
+            let select: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("CAST({c} AS TEXT) AS c{i}"))
+                .collect();
+            let sql = format!("SELECT {} FROM {table}", select.join(", "));
+            for row in db
+                .query_all(Statement::from_string(db.get_database_backend(), sql))
+                .await?
+            {
+                out.push_str(table);
+                for i in 0..columns.len() {
+                    let v: Option<String> = row.try_get("", &format!("c{i}"))?;
+                    out.push('|');
+                    out.push_str(v.as_deref().unwrap_or("NULL"));
+                }
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
+    /// Verifies the audit chain and stops the server.
+    pub async fn finish(mut self) -> Result<()> {
+        if let Some(running) = self.running.take() {
+            running.store.verify_audit().await.context("audit chain")?;
+            running.shutdown().await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the server without verifying anything (for a deliberately broken database).
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub sender: Option<String>,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn config(settings: &Settings, secrets: &Secrets, database_url: &str) -> Result<Config> {
+    let mut env: Vec<(&str, String)> = vec![
+        ("WARDEN_LISTEN", "127.0.0.1:0".to_owned()),
+        ("WARDEN_DATABASE_URL", database_url.to_owned()),
+        ("WARDEN_PUBLIC_URL", PUBLIC_URL.to_owned()),
+        (
+            "TWILIO_AUTH_TOKEN",
+            secrets.twilio_auth_token.expose_secret().to_owned(),
+        ),
+        (
+            "WARDEN_PAIR_TOKEN",
+            secrets.pair_token.expose_secret().to_owned(),
+        ),
+        (
+            "WARDEN_PSEUDONYM_KEY",
+            secrets.pseudonym_key.expose_secret().to_owned(),
+        ),
+    ];
+    if !settings.allowed.is_empty() {
+        let list: Vec<&str> = settings.allowed.iter().map(|p| p.e164).collect();
+        env.push(("WARDEN_ALLOWED_SENDERS", list.join(",")));
+    }
+    if let Some(n) = settings.rate_limit {
+        env.push(("WARDEN_RATE_LIMIT_PER_MINUTE", n.to_string()));
+    }
+    if let Some(n) = settings.max_body_bytes {
+        env.push(("WARDEN_MAX_BODY_BYTES", n.to_string()));
+    }
+    if let Some(sid) = &settings.account_sid {
+        env.push(("TWILIO_ACCOUNT_SID", sid.clone()));
+    }
+    Ok(Config::from_lookup(|k| {
+        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+    })?)
+}
+
+fn simulator(running: &Running, secrets: &Secrets) -> TwilioSimulator {
+    TwilioSimulator::new(
+        &format!("http://{}", running.addr),
+        PUBLIC_URL,
+        secrets.twilio_auth_token.clone(),
+    )
+}
+
+pub fn encode(form: &[(String, String)]) -> Result<String> {
+    Ok(serde_urlencoded::to_string(form)?)
+}
+
+/// `form` with `key` set to `value` (replacing every copy).
+pub fn with_field(form: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {
+    form.iter()
+        .map(|(k, v)| {
+            if k == key {
+                (k.clone(), value.to_owned())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect()
+}
+
+/// Asserts that none of `needles` occurs in `haystack`, naming the needle (not the haystack's
+/// neighbourhood, which may be large) and where it was found.
+pub fn assert_absent(haystack: &str, needles: &[String], what: &str) {
+    for needle in needles {
+        if let Some(at) = haystack.find(needle.as_str()) {
+            let start = haystack[..at]
+                .char_indices()
+                .rev()
+                .nth(120)
+                .map_or(0, |(i, _)| i);
+            let end = haystack[at..]
+                .char_indices()
+                .nth(needle.len() + 120)
+                .map_or(haystack.len(), |(i, _)| at + i);
+            panic!(
+                "{what} contains {needle:?}; context:\n{}",
+                &haystack[start..end]
+            );
+        }
+    }
+}
+
+/// Every phone-number spelling of every test person.
+pub fn phone_needles() -> Vec<String> {
+    EVERYONE
+        .iter()
+        .flat_map(Person::needles)
+        .map(str::to_owned)
+        .collect()
+}
