@@ -72,8 +72,10 @@ fn capture() -> Result<Captured> {
         .get_or_init(|| {
             let captured = Captured::default();
             let writer = captured.clone();
+            // The gateway's own filter at its most verbose: what an operator gets with
+            // WARDEN_LOG=trace.
             let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
+                .with_env_filter(warden::telemetry::filter("trace"))
                 .with_ansi(false)
                 .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
                 .with_writer(move || writer.clone())

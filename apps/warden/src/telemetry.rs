@@ -3,11 +3,26 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Libraries whose verbose levels record data Warden must not log, and the most they may say:
+/// sea-orm's TRACE spans carry every SQL statement with its bound values (task titles) and the
+/// connection options (a database URL with its password).
+const LIBRARY_CAPS: &[&str] = &["sea_orm=info", "sea_orm_migration=info", "sqlx=warn"];
+
+/// The log filter for `directives` (the `WARDEN_LOG` syntax), with the library caps applied on
+/// top, so not even `WARDEN_LOG=trace` lifts them.
+pub fn filter(directives: &str) -> EnvFilter {
+    let base = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    LIBRARY_CAPS.iter().fold(base, |f, cap| match cap.parse() {
+        Ok(directive) => f.add_directive(directive),
+        Err(_) => f,
+    })
+}
+
 /// Installs the global subscriber (`WARDEN_LOG`, else `default_filter`) and a panic hook that
 /// logs where a panic happened but not its message, which could hold request data.
 pub fn init(default_filter: &str) {
-    let filter =
-        EnvFilter::try_from_env("WARDEN_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let directives = std::env::var("WARDEN_LOG").unwrap_or_else(|_| default_filter.to_owned());
+    let filter = filter(&directives);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

@@ -2,11 +2,9 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sea_orm::SqlxSqliteConnector;
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
-};
-use sqlx::postgres::PgConnectOptions;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
+use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::ConnectOptions as _;
 use warden_assistant::Readiness;
@@ -71,16 +69,21 @@ impl Store {
                 })?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            // Parsed here first: sea-orm's own parse error quotes the whole URL, password and all.
-            PgConnectOptions::from_str(url).map_err(StoreError::InvalidUrl)?;
-            let mut opts = ConnectOptions::new(url.to_owned());
-            opts.max_connections(16)
+            // Built with sqlx directly: sea-orm's parse errors and connect spans quote the whole
+            // URL, password and all. Statement logs would carry parameters (task titles).
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(StoreError::InvalidUrl)?
+                .disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
                 .min_connections(1)
-                .connect_timeout(Duration::from_secs(5))
                 .acquire_timeout(Duration::from_secs(5))
-                // Statement logs would carry parameters: task titles are personal data.
-                .sqlx_logging(false);
-            Database::connect(opts).await.map_err(StoreError::Connect)?
+                .connect_with(opts)
+                .await
+                .map_err(|e| {
+                    StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
+                })?;
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
