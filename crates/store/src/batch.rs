@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, Statement, TransactionTrait,
 };
 use tokio::sync::mpsc;
 use warden_assistant::{Assistant, Clock, Effect, LedgerError, OpenTask, Outcome, SenderState};
@@ -45,7 +45,14 @@ impl Writer {
     pub(crate) async fn run(self, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
         let mut batch = Vec::with_capacity(max_batch);
         while rx.recv_many(&mut batch, max_batch).await > 0 {
-            match self.commit(&batch).await {
+            let started = std::time::Instant::now();
+            let result = self.commit(&batch).await;
+            tracing::trace!(
+                jobs = batch.len(),
+                micros = started.elapsed().as_micros() as u64,
+                "batch"
+            );
+            match result {
                 Ok(resolved) => {
                     for (job, r) in batch.drain(..).zip(resolved) {
                         answer(job, Ok(r));
@@ -81,7 +88,7 @@ impl Writer {
     }
 
     async fn commit(&self, jobs: &[Job]) -> Result<Vec<Resolved>, DbErr> {
-        let txn = self.store.connection().begin().await?;
+        let txn = self.store.writer_connection().begin().await?;
         let mut head = lock_head(&txn).await?;
         let now = self.clock.now();
 
@@ -168,21 +175,20 @@ fn clone_err(e: &DbErr) -> DbErr {
 /// Takes the chain head under a lock (Postgres: row lock `FOR UPDATE`; SQLite: the database
 /// write lock, taken by the first statement), serialising every writer of every instance.
 async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
-    if txn.get_database_backend() == DbBackend::Sqlite {
-        // SQLite's BEGIN is deferred: a transaction that reads first cannot later wait for the
-        // write lock (it fails at once with SQLITE_BUSY, or BUSY_SNAPSHOT once another writer
-        // committed). Writing first takes the lock up front and honours busy_timeout.
-        txn.execute_unprepared("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .await?;
-    }
-    let head = audit_head::Entity::find_by_id(1)
-        .lock_exclusive()
-        .one(txn)
+    // Writing first matters on SQLite too: its BEGIN is deferred, and a transaction that reads
+    // first cannot later wait for the write lock (it fails at once with SQLITE_BUSY, or
+    // BUSY_SNAPSHOT once another writer committed). A no-op UPDATE takes the lock up front
+    // (honouring busy_timeout) and, with RETURNING, reads the head in the same round trip.
+    let row = txn
+        .query_one(Statement::from_string(
+            txn.get_database_backend(),
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+        ))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
     Ok(ChainHead {
-        seq: head.seq,
-        hash: head.hash,
+        seq: row.try_get("", "seq")?,
+        hash: row.try_get("", "hash")?,
     })
 }
 

@@ -27,10 +27,19 @@ pub enum StoreError {
     Migrate(#[source] sea_orm::DbErr),
 }
 
-/// A connected database. Cheap to clone (a pool handle).
+/// A connected database. Cheap to clone (pool handles).
+///
+/// The ledger's writer has a one-connection pool of its own: on SQLite a connection's page
+/// cache is dropped whenever another connection commits, so a writer that hopped between
+/// pooled connections would re-read its indexes from the OS on every batch.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    writer: DatabaseConnection,
+}
+
+fn sqlx_connect_error(e: sqlx::Error) -> StoreError {
+    StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
 }
 
 impl Store {
@@ -40,7 +49,7 @@ impl Store {
     /// depends on it, so durability holds across power loss, not just process crashes. Group
     /// commit in the writer pays that fsync once per batch instead of once per message.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let db = if url.starts_with("sqlite:") {
+        let (db, writer) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
                 .create_if_missing(true)
@@ -53,49 +62,63 @@ impl Store {
                 .pragma("recursive_triggers", "ON")
                 // 64 MiB page cache: the hot indexes (replay keys, sender state) stay in memory.
                 .pragma("cache_size", "-65536")
+                .pragma("mmap_size", "268435456")
+                .pragma("temp_store", "memory")
                 .disable_statement_logging();
             if let Some(dir) = opts.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
                 }
             }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .min_connections(1)
-                .connect_with(opts)
-                .await
-                .map_err(|e| {
-                    StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
-                })?;
-            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+            let pool = |max| {
+                SqlitePoolOptions::new()
+                    .max_connections(max)
+                    .min_connections(1)
+                    .connect_with(opts.clone())
+            };
+            let readers = pool(4).await.map_err(sqlx_connect_error)?;
+            let writer = pool(1).await.map_err(sqlx_connect_error)?;
+            (
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+            )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // Built with sqlx directly: sea-orm's parse errors and connect spans quote the whole
             // URL, password and all. Statement logs would carry parameters (task titles).
             let opts = PgConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
                 .disable_statement_logging();
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .min_connections(1)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(opts)
-                .await
-                .map_err(|e| {
-                    StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
-                })?;
-            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+            let pool = |max| {
+                PgPoolOptions::new()
+                    .max_connections(max)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts.clone())
+            };
+            let readers = pool(8).await.map_err(sqlx_connect_error)?;
+            let writer = pool(1).await.map_err(sqlx_connect_error)?;
+            (
+                SqlxPostgresConnector::from_sqlx_postgres_pool(readers),
+                SqlxPostgresConnector::from_sqlx_postgres_pool(writer),
+            )
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Self { db })
+        Ok(Self { db, writer })
     }
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
 
+    /// The pool for reads and ad-hoc statements.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The ledger writer's single connection.
+    pub fn writer_connection(&self) -> &DatabaseConnection {
+        &self.writer
     }
 
     /// Applies pending migrations; a no-op when up to date.

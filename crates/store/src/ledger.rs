@@ -71,7 +71,24 @@ impl SqlLedger {
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let writer = batch::Writer::new(store.clone(), assistant, clock);
-        tokio::spawn(writer.run(rx, config.max_batch.max(1)));
+        let max_batch = config.max_batch.max(1);
+        // The writer gets a thread and a runtime of its own: on the shared runtime every
+        // database await would queue its wake-up behind HTTP tasks, and the single writer's
+        // latency is every message's latency.
+        let spawned = std::thread::Builder::new()
+            .name("warden-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(writer.run(rx, max_batch)),
+                    Err(e) => tracing::error!(error = %e, "cannot start the writer runtime"),
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the writer thread");
+        }
         Self { store, jobs: tx }
     }
 

@@ -391,14 +391,8 @@ pub async fn hold_pool(
     backend: Backend,
 ) -> anyhow::Result<Vec<sea_orm::DatabaseTransaction>> {
     use sea_orm::TransactionTrait;
-    // Store::connect's pool sizes.
-    let size = match backend {
-        Backend::Sqlite => 4,
-        Backend::Postgres => 16,
-    };
-    let mut held = Vec::with_capacity(size);
-    for _ in 0..size {
-        held.push(store.connection().begin().await?);
-    }
-    Ok(held)
+    // The writer has a one-connection pool of its own: holding it stalls the writer, so the
+    // jobs submitted meanwhile queue up and share the next batch.
+    let _ = backend;
+    Ok(vec![store.writer_connection().begin().await?])
 }
