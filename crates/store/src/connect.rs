@@ -1,11 +1,12 @@
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
 use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::ConnectOptions as _;
 use warden_assistant::Readiness;
 use warden_migrations::{Alias, Migrator, MigratorTrait, Query};
@@ -36,7 +37,28 @@ pub enum StoreError {
 pub struct Store {
     db: DatabaseConnection,
     writer: DatabaseConnection,
+    /// The database file, for the ledger's own synchronous connection; `None` for Postgres
+    /// and in-memory SQLite.
+    sqlite_file: Option<PathBuf>,
 }
+
+/// Every SQLite connection's settings, for sqlx's pool and the ledger's own connection alike.
+///
+/// WAL with `synchronous=FULL`: a commit is on disk before any reply depends on it, so
+/// durability holds across power loss, not just process crashes. Group commit pays that fsync
+/// once per batch instead of once per message.
+pub(crate) const SQLITE_PRAGMAS: &[(&str, &str)] = &[
+    ("journal_mode", "WAL"),
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    // REPLACE deletes conflicting rows without firing DELETE triggers unless this is on: it
+    // would overwrite audit rows past the append-only triggers.
+    ("recursive_triggers", "ON"),
+    // 64 MiB page cache and memory-mapped reads: the hot indexes stay in memory.
+    ("cache_size", "-65536"),
+    ("mmap_size", "268435456"),
+    ("temp_store", "MEMORY"),
+];
 
 fn sqlx_connect_error(e: sqlx::Error) -> StoreError {
     StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
@@ -49,22 +71,19 @@ impl Store {
     /// depends on it, so durability holds across power loss, not just process crashes. Group
     /// commit in the writer pays that fsync once per batch instead of once per message.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut sqlite_file = None;
         let (db, writer) = if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)
+            let mut opts = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
                 .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true)
-                // REPLACE deletes conflicting rows without firing DELETE triggers unless this
-                // is on: it would overwrite audit rows past the append-only triggers.
-                .pragma("recursive_triggers", "ON")
-                // 64 MiB page cache: the hot indexes (replay keys, sender state) stay in memory.
-                .pragma("cache_size", "-65536")
-                .pragma("mmap_size", "268435456")
-                .pragma("temp_store", "memory")
                 .disable_statement_logging();
+            for (name, value) in SQLITE_PRAGMAS {
+                opts = opts.pragma(*name, *value);
+            }
+            if !url.contains(":memory:") && !url.contains("mode=memory") {
+                sqlite_file = Some(opts.get_filename().to_path_buf());
+            }
             if let Some(dir) = opts.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
@@ -104,7 +123,11 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Self { db, writer })
+        Ok(Self {
+            db,
+            writer,
+            sqlite_file,
+        })
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -114,6 +137,10 @@ impl Store {
     /// The pool for reads and ad-hoc statements.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    pub(crate) fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// The ledger writer's single connection.

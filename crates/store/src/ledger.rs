@@ -7,7 +7,11 @@ use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness
 use warden_audit::AuditEvent;
 use warden_types::{InboundMessage, SenderId};
 
+use std::path::Path;
+
 use crate::batch;
+use crate::exec_seaorm::SeaOrmExecutor;
+use crate::exec_sqlite::SqliteExecutor;
 use crate::Store;
 
 /// How the writer batches.
@@ -70,20 +74,40 @@ impl SqlLedger {
         config: WriterConfig,
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let writer = batch::Writer::new(store.clone(), assistant, clock);
         let max_batch = config.max_batch.max(1);
+        let sqlite_file = store.sqlite_file().map(Path::to_path_buf);
+        let exec_store = store.clone();
         // The writer gets a thread and a runtime of its own: on the shared runtime every
         // database await would queue its wake-up behind HTTP tasks, and the single writer's
         // latency is every message's latency.
         let spawned = std::thread::Builder::new()
             .name("warden-writer".into())
             .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
+                let rt = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(writer.run(rx, max_batch)),
-                    Err(e) => tracing::error!(error = %e, "cannot start the writer runtime"),
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start the writer runtime");
+                        return;
+                    }
+                };
+                match sqlite_file {
+                    Some(path) => match SqliteExecutor::open(&path, assistant, clock) {
+                        Ok(exec) => rt.block_on(batch::run(exec, rx, max_batch)),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot open the SQLite writer connection")
+                        }
+                    },
+                    None => {
+                        let exec = SeaOrmExecutor {
+                            store: exec_store,
+                            assistant,
+                            clock,
+                        };
+                        rt.block_on(batch::run(exec, rx, max_batch));
+                    }
                 }
             });
         if let Err(e) = spawned {

@@ -8,6 +8,8 @@
 mod batch;
 mod connect;
 mod entity;
+mod exec_seaorm;
+mod exec_sqlite;
 mod ledger;
 mod verify;
 

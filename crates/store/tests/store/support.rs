@@ -390,9 +390,13 @@ pub async fn hold_pool(
     store: &Store,
     backend: Backend,
 ) -> anyhow::Result<Vec<sea_orm::DatabaseTransaction>> {
-    use sea_orm::TransactionTrait;
-    // The writer has a one-connection pool of its own: holding it stalls the writer, so the
-    // jobs submitted meanwhile queue up and share the next batch.
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    // Holding the audit head's lock (the database write lock on SQLite, the row lock on
+    // Postgres) stalls the writer at the start of its next transaction, so the jobs submitted
+    // meanwhile queue up and share one batch.
     let _ = backend;
-    Ok(vec![store.writer_connection().begin().await?])
+    let txn = store.connection().begin().await?;
+    txn.execute_unprepared("UPDATE audit_head SET seq = seq WHERE id = 1")
+        .await?;
+    Ok(vec![txn])
 }
