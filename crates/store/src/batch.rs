@@ -167,6 +167,9 @@ pub(crate) struct TaskRow {
     pub task_no: i64,
     pub title: String,
     pub created_ms: i64,
+    /// Set when the same batch also completed the task: executors may write all tables at
+    /// once (one snapshot), so a completion cannot rely on seeing the insert.
+    pub done_ms: Option<i64>,
 }
 
 /// Every row a batch writes, in the order the executor must write them.
@@ -244,10 +247,21 @@ pub(crate) fn plan(
                             task_no: *no,
                             title: title.clone(),
                             created_ms: now.as_i64(),
+                            done_ms: None,
                         }),
                         Effect::CompleteTask { no } => {
-                            w.done_tasks
-                                .push((sender.as_str().to_owned(), *no, now.as_i64()));
+                            let added_now = w
+                                .new_tasks
+                                .iter_mut()
+                                .find(|t| t.task_no == *no && t.sender == sender.as_str());
+                            match added_now {
+                                Some(task) => task.done_ms = Some(now.as_i64()),
+                                None => w.done_tasks.push((
+                                    sender.as_str().to_owned(),
+                                    *no,
+                                    now.as_i64(),
+                                )),
+                            }
                         }
                         // Counters are written once per sender from the final state.
                         Effect::SetPairing(_) | Effect::SetRate(_) => {}

@@ -18,6 +18,8 @@ pub enum StoreError {
     /// Names the scheme only: a database URL may carry a password.
     #[error("unsupported database URL scheme (use sqlite:// or postgres://)")]
     UnsupportedUrl,
+    #[error("in-memory SQLite is not supported: use a file, e.g. sqlite://./data/warden.db")]
+    InMemorySqlite,
     #[error("invalid database URL")]
     InvalidUrl(#[source] sqlx::Error),
     #[error("cannot connect to the database")]
@@ -48,6 +50,9 @@ pub struct Store {
 /// durability holds across power loss, not just process crashes. Group commit pays that fsync
 /// once per batch instead of once per message.
 pub(crate) const SQLITE_PRAGMAS: &[(&str, &str)] = &[
+    // Set before WAL so that it takes effect on a new database; rows are small and keys
+    // random, so a commit dirties many pages, each written whole to the WAL.
+    ("page_size", "1024"),
     ("journal_mode", "WAL"),
     ("synchronous", "FULL"),
     ("foreign_keys", "ON"),
@@ -81,9 +86,11 @@ impl Store {
             for (name, value) in SQLITE_PRAGMAS {
                 opts = opts.pragma(*name, *value);
             }
-            if !url.contains(":memory:") && !url.contains("mode=memory") {
-                sqlite_file = Some(opts.get_filename().to_path_buf());
+            // The ledger writes through a connection of its own, which needs the same file.
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                return Err(StoreError::InMemorySqlite);
             }
+            sqlite_file = Some(opts.get_filename().to_path_buf());
             if let Some(dir) = opts.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
@@ -106,7 +113,10 @@ impl Store {
             // URL, password and all. Statement logs would carry parameters (task titles).
             let opts = PgConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
-                .disable_statement_logging();
+                .disable_statement_logging()
+                // sqlx prepares every statement; a plan cached while a table was still empty
+                // (a sequential scan) would be kept as it grows. Plan each execution instead.
+                .options([("plan_cache_mode", "force_custom_plan")]);
             let pool = |max| {
                 PgPoolOptions::new()
                     .max_connections(max)

@@ -184,7 +184,13 @@ fn write(tx: &rusqlite::Transaction<'_>, sql: &Sql, w: Writes) -> Result<(), rus
     }
     let mut stmt = tx.prepare_cached(&sql.insert_task)?;
     for t in &w.new_tasks {
-        stmt.execute(params![t.sender, t.task_no, t.title, t.created_ms])?;
+        stmt.execute(params![
+            t.sender,
+            t.task_no,
+            t.title,
+            t.created_ms,
+            t.done_ms
+        ])?;
     }
     let mut stmt = tx.prepare_cached(&sql.complete_task)?;
     for (sender, no, at) in &w.done_tasks {
@@ -326,8 +332,9 @@ impl Sql {
                     tasks::Column::TaskNo,
                     tasks::Column::Title,
                     tasks::Column::CreatedMs,
+                    tasks::Column::DoneMs,
                 ])
-                .values_panic([p().into(), p().into(), p().into(), p().into()])
+                .values_panic(std::iter::repeat_with(|| p().into()).take(5))
                 .build(SqliteQueryBuilder)
                 .0,
             complete_task: Query::update()

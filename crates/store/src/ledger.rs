@@ -10,7 +10,7 @@ use warden_types::{InboundMessage, SenderId};
 use std::path::Path;
 
 use crate::batch;
-use crate::exec_seaorm::SeaOrmExecutor;
+use crate::exec_postgres::PostgresExecutor;
 use crate::exec_sqlite::SqliteExecutor;
 use crate::Store;
 
@@ -101,7 +101,7 @@ impl SqlLedger {
                         }
                     },
                     None => {
-                        let exec = SeaOrmExecutor {
+                        let exec = PostgresExecutor {
                             store: exec_store,
                             assistant,
                             clock,

@@ -8,7 +8,7 @@
 mod batch;
 mod connect;
 mod entity;
-mod exec_seaorm;
+mod exec_postgres;
 mod exec_sqlite;
 mod ledger;
 mod verify;

@@ -1,0 +1,298 @@
+//! The batch executor for Postgres, on sea-orm.
+//!
+//! Every statement has one fixed text whatever the batch size: keys and rows travel as arrays
+//! (`= ANY($1)`, `UNNEST(...)`), so each is parsed and prepared once per connection and a batch
+//! costs a dozen round trips however many messages it holds.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::ArrayType;
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait, Value,
+};
+use warden_assistant::{Assistant, Clock, LedgerError, OpenTask, SenderState};
+use warden_audit::ChainHead;
+use warden_types::{Provider, SenderId};
+
+use crate::batch::{self, Executor, Keys, Resolved, StateRow, Writes};
+use crate::ledger::{ledger_error, Job};
+use crate::Store;
+
+/// Arrays cannot carry NULL through the driver binding, so absent values travel as a sentinel
+/// that `NULLIF` turns back into NULL. No timestamp or counter is ever this value.
+const NULL_I64: i64 = i64::MIN;
+
+pub(crate) struct PostgresExecutor {
+    pub store: Store,
+    pub assistant: Arc<Assistant>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait(?Send)]
+impl Executor for PostgresExecutor {
+    async fn commit(&mut self, jobs: &[Job]) -> Result<Vec<Resolved>, LedgerError> {
+        self.try_commit(jobs).await.map_err(ledger_error)
+    }
+}
+
+impl PostgresExecutor {
+    async fn try_commit(&self, jobs: &[Job]) -> Result<Vec<Resolved>, DbErr> {
+        let txn = self.store.writer_connection().begin().await?;
+        let head = lock_head(&txn).await?;
+        let now = self.clock.now();
+        let keys = batch::keys(jobs);
+        let seen = seen_ids(&txn, &keys).await?;
+        let states = load_states(&txn, &keys).await?;
+        let (writes, resolved) = batch::plan(&self.assistant, jobs, head, now, &seen, states);
+        flush(&txn, writes).await?;
+        txn.commit().await?;
+        Ok(resolved)
+    }
+}
+
+fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+fn texts<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
+    Value::Array(
+        ArrayType::String,
+        Some(Box::new(
+            items
+                .into_iter()
+                .map(|s| Value::String(Some(Box::new(s.to_owned()))))
+                .collect(),
+        )),
+    )
+}
+
+fn bigints(items: impl IntoIterator<Item = i64>) -> Value {
+    Value::Array(
+        ArrayType::BigInt,
+        Some(Box::new(
+            items.into_iter().map(|n| Value::BigInt(Some(n))).collect(),
+        )),
+    )
+}
+
+fn ints(items: impl IntoIterator<Item = i32>) -> Value {
+    Value::Array(
+        ArrayType::Int,
+        Some(Box::new(
+            items.into_iter().map(|n| Value::Int(Some(n))).collect(),
+        )),
+    )
+}
+
+fn bools(items: impl IntoIterator<Item = bool>) -> Value {
+    Value::Array(
+        ArrayType::Bool,
+        Some(Box::new(
+            items.into_iter().map(|b| Value::Bool(Some(b))).collect(),
+        )),
+    )
+}
+
+/// Takes the chain head under a row lock, serialising every writer of every instance; the
+/// no-op UPDATE locks and RETURNING reads in one round trip.
+async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
+    let row = txn
+        .query_one(stmt(
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+            vec![],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
+    Ok(ChainHead {
+        seq: row.try_get("", "seq")?,
+        hash: row.try_get("", "hash")?,
+    })
+}
+
+/// Replay keys of this batch that are already stored: one indexed lookup per provider.
+async fn seen_ids(
+    txn: &DatabaseTransaction,
+    keys: &Keys<'_>,
+) -> Result<HashSet<(Provider, String)>, DbErr> {
+    let mut by_provider: HashMap<Provider, Vec<&str>> = HashMap::new();
+    for (provider, id) in &keys.inbound {
+        by_provider.entry(*provider).or_default().push(id);
+    }
+    let mut seen = HashSet::new();
+    for (provider, ids) in by_provider {
+        let rows = txn
+            .query_all(stmt(
+                "SELECT message_id FROM inbound_messages \
+                 WHERE provider = $1 AND message_id = ANY($2::varchar[])",
+                vec![
+                    Value::String(Some(Box::new(provider.as_str().to_owned()))),
+                    texts(ids),
+                ],
+            ))
+            .await?;
+        for row in rows {
+            seen.insert((provider, row.try_get("", "message_id")?));
+        }
+    }
+    Ok(seen)
+}
+
+/// Every sender's state: one indexed query per table.
+async fn load_states(
+    txn: &DatabaseTransaction,
+    keys: &Keys<'_>,
+) -> Result<HashMap<SenderId, SenderState>, DbErr> {
+    let mut states: HashMap<SenderId, SenderState> = HashMap::with_capacity(keys.senders.len());
+    if keys.senders.is_empty() {
+        return Ok(states);
+    }
+    let by_key: HashMap<&str, &SenderId> = keys.senders.iter().map(|s| (s.as_str(), *s)).collect();
+    let ids = || vec![texts(keys.senders.iter().map(|s| s.as_str()))];
+
+    for row in txn
+        .query_all(stmt(
+            "SELECT sender, pair_failures, locked_until_ms, rate_start_ms, rate_count, \
+             rate_notified, next_task_no FROM sender_state WHERE sender = ANY($1::varchar[])",
+            ids(),
+        ))
+        .await?
+    {
+        let counters = StateRow {
+            sender: String::new(),
+            pair_failures: row.try_get("", "pair_failures")?,
+            locked_until_ms: row.try_get("", "locked_until_ms")?,
+            rate_start_ms: row.try_get("", "rate_start_ms")?,
+            rate_count: row.try_get("", "rate_count")?,
+            rate_notified: row.try_get("", "rate_notified")?,
+            next_task_no: row.try_get("", "next_task_no")?,
+        };
+        if let Some(s) = state_of(&mut states, &by_key, &row)? {
+            counters.apply_to(s);
+        }
+    }
+    for row in txn
+        .query_all(stmt(
+            "SELECT sender FROM allowlist WHERE sender = ANY($1::varchar[])",
+            ids(),
+        ))
+        .await?
+    {
+        if let Some(s) = state_of(&mut states, &by_key, &row)? {
+            s.paired = true;
+        }
+    }
+    // Sorted here rather than in SQL: the planner then only has to find rows by key.
+    let mut open = Vec::new();
+    for row in txn
+        .query_all(stmt(
+            "SELECT sender, task_no, title FROM tasks \
+             WHERE sender = ANY($1::varchar[]) AND done_ms IS NULL",
+            ids(),
+        ))
+        .await?
+    {
+        let no: i64 = row.try_get("", "task_no")?;
+        let title: String = row.try_get("", "title")?;
+        open.push((row, no, title));
+    }
+    open.sort_by_key(|(_, no, _)| *no);
+    for (row, no, title) in open {
+        if let Some(s) = state_of(&mut states, &by_key, &row)? {
+            s.open_tasks.push(OpenTask { no, title });
+        }
+    }
+    Ok(states)
+}
+
+/// The state of the sender a row belongs to.
+fn state_of<'s>(
+    states: &'s mut HashMap<SenderId, SenderState>,
+    by_key: &HashMap<&str, &SenderId>,
+    row: &sea_orm::QueryResult,
+) -> Result<Option<&'s mut SenderState>, DbErr> {
+    let sender: String = row.try_get("", "sender")?;
+    Ok(by_key
+        .get(sender.as_str())
+        .map(|id| states.entry((*id).clone()).or_default()))
+}
+
+/// Numbered bind parameters for one statement.
+#[derive(Default)]
+struct Params(Vec<Value>);
+
+impl Params {
+    fn bind(&mut self, value: Value) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+}
+
+/// Writes the whole batch in one statement: data-modifying CTEs, one per table, all in one
+/// round trip. They share one snapshot, which is why `plan` folds a task added and completed
+/// in the same batch into its insert.
+async fn flush(txn: &DatabaseTransaction, w: Writes) -> Result<(), DbErr> {
+    let mut p = Params::default();
+    let null = p.bind(Value::BigInt(Some(NULL_I64)));
+    let sql = format!(
+        "WITH \
+         i AS (INSERT INTO inbound_messages (provider, message_id, sender, received_ms) \
+               SELECT * FROM UNNEST({}::varchar[], {}::varchar[], {}::varchar[], {}::bigint[])), \
+         a AS (INSERT INTO allowlist (sender, added_ms) \
+               SELECT * FROM UNNEST({}::varchar[], {}::bigint[]) ON CONFLICT (sender) DO NOTHING), \
+         t AS (INSERT INTO tasks (sender, task_no, title, created_ms, done_ms) \
+               SELECT s, n, ti, c, NULLIF(d, {null}) FROM UNNEST({}::varchar[], {}::bigint[], \
+               {}::varchar[], {}::bigint[], {}::bigint[]) AS u(s, n, ti, c, d)), \
+         d AS (UPDATE tasks SET done_ms = x.done_ms \
+               FROM UNNEST({}::varchar[], {}::bigint[], {}::bigint[]) AS x(sender, task_no, done_ms) \
+               WHERE tasks.sender = x.sender AND tasks.task_no = x.task_no), \
+         s AS (INSERT INTO sender_state (sender, pair_failures, locked_until_ms, rate_start_ms, \
+               rate_count, rate_notified, next_task_no) \
+               SELECT s, f, NULLIF(l, {null}), NULLIF(r, {null}), c, n, t FROM UNNEST({}::varchar[], \
+               {}::int[], {}::bigint[], {}::bigint[], {}::int[], {}::bool[], {}::bigint[]) \
+               AS u(s, f, l, r, c, n, t) \
+               ON CONFLICT (sender) DO UPDATE SET pair_failures = EXCLUDED.pair_failures, \
+               locked_until_ms = EXCLUDED.locked_until_ms, rate_start_ms = EXCLUDED.rate_start_ms, \
+               rate_count = EXCLUDED.rate_count, rate_notified = EXCLUDED.rate_notified, \
+               next_task_no = EXCLUDED.next_task_no), \
+         l AS (INSERT INTO audit_log (seq, at_ms, kind, sender, detail, prev_hash, hash) \
+               SELECT q, at, k, NULLIF(s, ''), d, ph, h FROM UNNEST({}::bigint[], {}::bigint[], \
+               {}::varchar[], {}::varchar[], {}::text[], {}::varchar[], {}::varchar[]) \
+               AS u(q, at, k, s, d, ph, h)) \
+         UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1",
+        p.bind(texts(w.inbound.iter().map(|r| r.provider))),
+        p.bind(texts(w.inbound.iter().map(|r| r.message_id.as_str()))),
+        p.bind(texts(w.inbound.iter().map(|r| r.sender.as_str()))),
+        p.bind(bigints(w.inbound.iter().map(|r| r.received_ms))),
+        p.bind(texts(w.allow.iter().map(|(s, _)| s.as_str()))),
+        p.bind(bigints(w.allow.iter().map(|(_, at)| *at))),
+        p.bind(texts(w.new_tasks.iter().map(|t| t.sender.as_str()))),
+        p.bind(bigints(w.new_tasks.iter().map(|t| t.task_no))),
+        p.bind(texts(w.new_tasks.iter().map(|t| t.title.as_str()))),
+        p.bind(bigints(w.new_tasks.iter().map(|t| t.created_ms))),
+        p.bind(bigints(w.new_tasks.iter().map(|t| t.done_ms.unwrap_or(NULL_I64)))),
+        p.bind(texts(w.done_tasks.iter().map(|(s, _, _)| s.as_str()))),
+        p.bind(bigints(w.done_tasks.iter().map(|(_, no, _)| *no))),
+        p.bind(bigints(w.done_tasks.iter().map(|(_, _, at)| *at))),
+        p.bind(texts(w.states.iter().map(|r| r.sender.as_str()))),
+        p.bind(ints(w.states.iter().map(|r| r.pair_failures))),
+        p.bind(bigints(w.states.iter().map(|r| r.locked_until_ms.unwrap_or(NULL_I64)))),
+        p.bind(bigints(w.states.iter().map(|r| r.rate_start_ms.unwrap_or(NULL_I64)))),
+        p.bind(ints(w.states.iter().map(|r| r.rate_count))),
+        p.bind(bools(w.states.iter().map(|r| r.rate_notified))),
+        p.bind(bigints(w.states.iter().map(|r| r.next_task_no))),
+        p.bind(bigints(w.audit.iter().map(|r| r.seq))),
+        p.bind(bigints(w.audit.iter().map(|r| r.at_ms))),
+        p.bind(texts(w.audit.iter().map(|r| r.kind.as_str()))),
+        // A sender id is 32 hex characters, never empty: '' stands for "no sender".
+        p.bind(texts(w.audit.iter().map(|r| r.sender.as_deref().unwrap_or("")))),
+        p.bind(texts(w.audit.iter().map(|r| r.detail.as_str()))),
+        p.bind(texts(w.audit.iter().map(|r| r.prev_hash.as_str()))),
+        p.bind(texts(w.audit.iter().map(|r| r.hash.as_str()))),
+        p.bind(Value::BigInt(Some(w.head.seq))),
+        p.bind(Value::String(Some(Box::new(w.head.hash)))),
+    );
+    txn.execute(stmt(&sql, p.0)).await?;
+    Ok(())
+}
