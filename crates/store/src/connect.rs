@@ -65,6 +65,20 @@ pub(crate) const SQLITE_PRAGMAS: &[(&str, &str)] = &[
     ("temp_store", "MEMORY"),
 ];
 
+/// Session settings of the Postgres writer connection.
+///
+/// Every writer statement finds rows by key (primary keys, `= ANY`, `UNNEST` joins) and runs
+/// thousands of times a second, so each is planned once (generic plan) instead of per
+/// execution. A plan made while the tables were still empty would otherwise pick sequential
+/// scans and hash joins and keep them as the tables grow; ruling those out for this session
+/// keeps the once-made plan an index plan.
+const WRITER_SESSION: [(&str, &str); 4] = [
+    ("plan_cache_mode", "force_generic_plan"),
+    ("enable_seqscan", "off"),
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+];
+
 fn sqlx_connect_error(e: sqlx::Error) -> StoreError {
     StoreError::Connect(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
 }
@@ -113,19 +127,18 @@ impl Store {
             // URL, password and all. Statement logs would carry parameters (task titles).
             let opts = PgConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
-                .disable_statement_logging()
-                // sqlx prepares every statement; a plan cached while a table was still empty
-                // (a sequential scan) would be kept as it grows. Plan each execution instead.
-                .options([("plan_cache_mode", "force_custom_plan")]);
-            let pool = |max| {
+                .disable_statement_logging();
+            let pool = |max, opts: PgConnectOptions| {
                 PgPoolOptions::new()
                     .max_connections(max)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(5))
-                    .connect_with(opts.clone())
+                    .connect_with(opts)
             };
-            let readers = pool(8).await.map_err(sqlx_connect_error)?;
-            let writer = pool(1).await.map_err(sqlx_connect_error)?;
+            let readers = pool(8, opts.clone()).await.map_err(sqlx_connect_error)?;
+            let writer = pool(1, opts.options(WRITER_SESSION))
+                .await
+                .map_err(sqlx_connect_error)?;
             (
                 SqlxPostgresConnector::from_sqlx_postgres_pool(readers),
                 SqlxPostgresConnector::from_sqlx_postgres_pool(writer),

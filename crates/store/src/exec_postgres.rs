@@ -111,29 +111,31 @@ async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
     })
 }
 
-/// Replay keys of this batch that are already stored: one indexed lookup per provider.
+/// Replay keys of this batch that are already stored. Joined against the full primary key
+/// `(provider, message_id)`: a `provider = $1 AND message_id = ANY($2)` form lets a generic plan
+/// seek on the provider alone and filter the rest.
 async fn seen_ids(
     txn: &DatabaseTransaction,
     keys: &Keys<'_>,
 ) -> Result<HashSet<(Provider, String)>, DbErr> {
-    let mut by_provider: HashMap<Provider, Vec<&str>> = HashMap::new();
-    for (provider, id) in &keys.inbound {
-        by_provider.entry(*provider).or_default().push(id);
+    if keys.inbound.is_empty() {
+        return Ok(HashSet::new());
     }
-    let mut seen = HashSet::new();
-    for (provider, ids) in by_provider {
-        let rows = txn
-            .query_all(stmt(
-                "SELECT message_id FROM inbound_messages \
-                 WHERE provider = $1 AND message_id = ANY($2::varchar[])",
-                vec![
-                    Value::String(Some(Box::new(provider.as_str().to_owned()))),
-                    texts(ids),
-                ],
-            ))
-            .await?;
-        for row in rows {
-            seen.insert((provider, row.try_get("", "message_id")?));
+    let rows = txn
+        .query_all(stmt(
+            "SELECT provider, message_id FROM inbound_messages \
+             WHERE (provider, message_id) IN (SELECT * FROM UNNEST($1::varchar[], $2::varchar[]))",
+            vec![
+                texts(keys.inbound.iter().map(|(p, _)| p.as_str())),
+                texts(keys.inbound.iter().map(|(_, id)| *id)),
+            ],
+        ))
+        .await?;
+    let mut seen = HashSet::with_capacity(rows.len());
+    for row in rows {
+        let provider: String = row.try_get("", "provider")?;
+        if let Some(p) = Provider::from_str_opt(&provider) {
+            seen.insert((p, row.try_get("", "message_id")?));
         }
     }
     Ok(seen)
