@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use secrecy::{ExposeSecret, SecretString};
 use warden_types::PhoneNumber;
 
-/// Every variable Warden reads; anything else starting with `WARDEN_` is reported as a likely typo.
+/// Every variable Warden reads; anything else starting with `WARDEN_` or `TWILIO_` is reported
+/// as a likely typo.
 pub const KNOWN_VARS: &[&str] = &[
     "WARDEN_LISTEN",
     "WARDEN_DATABASE_URL",
+    "WARDEN_DATABASE_URL_FILE",
     "WARDEN_PUBLIC_URL",
     "WARDEN_ALLOWED_SENDERS",
     "WARDEN_PAIR_TOKEN",
@@ -21,6 +23,9 @@ pub const KNOWN_VARS: &[&str] = &[
     "WARDEN_RATE_LIMIT_PER_MINUTE",
     "WARDEN_MAX_BODY_BYTES",
     "WARDEN_LOG",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_AUTH_TOKEN_FILE",
+    "TWILIO_ACCOUNT_SID",
 ];
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -99,8 +104,13 @@ impl Config {
             var: "WARDEN_LISTEN",
             why: "expected host:port, e.g. 127.0.0.1:8080".into(),
         })?;
-        let database_url =
-            get("WARDEN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        // The URL may carry a password, so it may come from a file like the other secrets.
+        let database_url = match get("WARDEN_DATABASE_URL_FILE").filter(|p| !p.is_empty()) {
+            Some(_) => secret(&get, "WARDEN_DATABASE_URL", "WARDEN_DATABASE_URL_FILE")?
+                .expose_secret()
+                .to_owned(),
+            None => get("WARDEN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+        };
         if db_kind(&database_url) == "unknown" {
             return Err(ConfigError::Invalid {
                 var: "WARDEN_DATABASE_URL",
@@ -109,7 +119,7 @@ impl Config {
         }
         let public_url = required(&get, "WARDEN_PUBLIC_URL")?;
         let public_url = validate_public_url(&public_url)?;
-        let twilio_auth_token = SecretString::from(required(&get, "TWILIO_AUTH_TOKEN")?);
+        let twilio_auth_token = secret(&get, "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_FILE")?;
         let twilio_account_sid = get("TWILIO_ACCOUNT_SID").filter(|s| !s.is_empty());
         let pair_token = secret(&get, "WARDEN_PAIR_TOKEN", "WARDEN_PAIR_TOKEN_FILE")?;
         if !matches!(
@@ -119,6 +129,15 @@ impl Config {
             return Err(ConfigError::Invalid {
                 var: "WARDEN_PAIR_TOKEN",
                 why: "must be 16–128 characters of A-Z, a-z, 0-9, '_' or '-'".into(),
+            });
+        }
+        if distinct_chars(pair_token.expose_secret()) < MIN_DISTINCT_TOKEN_CHARS {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_PAIR_TOKEN",
+                why: format!(
+                    "looks guessable (fewer than {MIN_DISTINCT_TOKEN_CHARS} distinct characters); \
+                     generate one with `openssl rand -hex 32`"
+                ),
             });
         }
         let pseudonym_key = secret(&get, "WARDEN_PSEUDONYM_KEY", "WARDEN_PSEUDONYM_KEY_FILE")?;
@@ -161,8 +180,19 @@ impl Config {
 /// `WARDEN_*` variables that Warden does not read: a typo in security config fails open silently.
 pub fn unknown_vars(vars: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     vars.into_iter()
-        .filter(|k| k.starts_with("WARDEN_") && !KNOWN_VARS.contains(&k.as_str()))
+        .filter(|k| {
+            (k.starts_with("WARDEN_") || k.starts_with("TWILIO_"))
+                && !KNOWN_VARS.contains(&k.as_str())
+        })
         .collect()
+}
+
+/// A pair token is a shared secret strangers may guess at (5 tries per 15 minutes): refuse
+/// ones like `aaaaaaaaaaaaaaaa` that pass the grammar but not a glance.
+const MIN_DISTINCT_TOKEN_CHARS: usize = 8;
+
+fn distinct_chars(s: &str) -> usize {
+    s.chars().collect::<BTreeSet<_>>().len()
 }
 
 fn required(
@@ -317,12 +347,35 @@ mod tests {
 
     #[test]
     fn weak_pair_token_is_refused() {
+        for weak in ["short", "aaaaaaaaaaaaaaaa", "abababababababab1234"] {
+            let mut env = base();
+            env.insert("WARDEN_PAIR_TOKEN", weak.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains("WARDEN_PAIR_TOKEN"), "{weak}: {err}");
+            assert!(!err.contains(weak), "{err}");
+        }
+    }
+
+    #[test]
+    fn auth_token_and_database_url_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        let url = dir.path().join("url");
+        std::fs::write(&token, "from-file-auth-token\n").unwrap();
+        std::fs::write(&url, "postgres://u:pw@db/warden\n").unwrap();
         let mut env = base();
-        env.insert("WARDEN_PAIR_TOKEN", "short".into());
-        assert!(load(&env)
-            .unwrap_err()
-            .to_string()
-            .contains("WARDEN_PAIR_TOKEN"));
+        env.remove("TWILIO_AUTH_TOKEN");
+        env.insert("TWILIO_AUTH_TOKEN_FILE", token.display().to_string());
+        env.insert("WARDEN_DATABASE_URL_FILE", url.display().to_string());
+        let cfg = load(&env).unwrap();
+        assert_eq!(
+            cfg.twilio_auth_token.expose_secret(),
+            "from-file-auth-token"
+        );
+        assert_eq!(
+            cfg.database_url.expose_secret(),
+            "postgres://u:pw@db/warden"
+        );
     }
 
     #[test]
@@ -338,15 +391,19 @@ mod tests {
     }
 
     #[test]
-    fn typo_in_warden_variable_is_reported() {
-        let unknown = unknown_vars([
-            "WARDEN_ALLOWED_SENDER".to_owned(),
-            "WARDEN_LISTEN".to_owned(),
-            "HOME".to_owned(),
-        ]);
+    fn typo_in_warden_or_twilio_variable_is_reported() {
+        let unknown = unknown_vars(
+            [
+                "WARDEN_ALLOWED_SENDER",
+                "WARDEN_LISTEN",
+                "HOME",
+                "TWILIO_ACOUNT_SID",
+            ]
+            .map(String::from),
+        );
         assert_eq!(
             unknown.into_iter().collect::<Vec<_>>(),
-            ["WARDEN_ALLOWED_SENDER"]
+            ["TWILIO_ACOUNT_SID", "WARDEN_ALLOWED_SENDER"]
         );
     }
 }

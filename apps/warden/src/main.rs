@@ -105,7 +105,7 @@ async fn migrate() -> anyhow::Result<()> {
 
 async fn audit_verify() -> ExitCode {
     let url = secrecy::SecretString::from(database_url());
-    let store = match Store::connect(url.expose_secret()).await {
+    let store = match Store::connect_existing(url.expose_secret()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

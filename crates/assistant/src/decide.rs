@@ -153,12 +153,13 @@ impl Assistant {
         };
         let pairing = self.policy.pairing;
         if let PairGate::Locked { until } = pairing.gate(state.pairing, now) {
+            // Audited, not answered: the attempt that locked already said so, and every reply
+            // is an outbound message someone pays for and a stranger could farm.
             d.audit.push(event(
                 EventKind::PairingLocked,
                 sender,
                 Detail::new().with("locked_until_ms", until.as_i64()),
             ));
-            d.reply = Some(ReplyText::PAIRING_LOCKED.to_owned());
             return;
         }
         let expected = self.pair_token.expose_secret().as_bytes();

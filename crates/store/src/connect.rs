@@ -90,11 +90,21 @@ impl Store {
     /// depends on it, so durability holds across power loss, not just process crashes. Group
     /// commit in the writer pays that fsync once per batch instead of once per message.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, true).await
+    }
+
+    /// As [`Store::connect`], but an SQLite file must already exist: for read-only tools such
+    /// as `warden audit verify`, which must not create an empty database at a mistyped path.
+    pub async fn connect_existing(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, false).await
+    }
+
+    async fn open(url: &str, create: bool) -> Result<Self, StoreError> {
         let mut sqlite_file = None;
         let (db, writer) = if url.starts_with("sqlite:") {
             let mut opts = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
-                .create_if_missing(true)
+                .create_if_missing(create)
                 .busy_timeout(Duration::from_secs(5))
                 .disable_statement_logging();
             for (name, value) in SQLITE_PRAGMAS {

@@ -143,6 +143,13 @@ impl Ledger for SqlLedger {
     }
 
     async fn readiness(&self) -> Readiness {
+        // Without its writer the ledger answers every message 503: not ready, whatever the
+        // database says.
+        if self.jobs.is_closed() {
+            return Readiness::NotReady {
+                reason: "ledger writer stopped",
+            };
+        }
         self.store.readiness().await
     }
 }

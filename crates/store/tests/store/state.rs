@@ -92,7 +92,8 @@ async fn rate_window_and_pairing_lockout_survive_a_new_ledger(
         ledger
             .handle(sender(STRANGER), twilio(&id(), STRANGER, &right))
             .await?,
-        handled(ReplyText::PAIRING_LOCKED)
+        Outcome::Handled { reply: None },
+        "locked: audited, not answered"
     );
     drop(ledger);
     drop(store);
