@@ -141,3 +141,24 @@ pub fn random_hex(bytes: usize) -> String {
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)
 }
+
+/// Runs raw SQL against `url` the way an attacker with database access would: outside the
+/// application, e.g. to drop the append-only triggers and edit history.
+pub async fn execute_sql(url: &str, sql: &str) {
+    let db = Database::connect(url).await.expect("connect for raw SQL");
+    db.execute_unprepared(sql).await.expect("raw SQL");
+    let _ = db.close().await;
+}
+
+/// SQL that removes the audit log's append-only triggers on `backend`.
+pub fn drop_audit_triggers(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; \
+             DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_no_delete;"
+        }
+        Backend::Postgres => {
+            "ALTER TABLE audit_log DISABLE TRIGGER ALL; ALTER TABLE audit_head DISABLE TRIGGER ALL;"
+        }
+    }
+}

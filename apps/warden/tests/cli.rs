@@ -1,0 +1,120 @@
+//! The `warden` binary as an operator runs it: exit codes and what it prints.
+
+#![allow(clippy::expect_used, reason = "test helpers fail the test loudly")]
+
+use std::process::{Command, Output};
+
+use warden::demo::TwilioSimulator;
+use warden::Config;
+use warden_test_support::{drop_audit_triggers, execute_sql, Backend, ManualClock, TestDb};
+use warden_types::PhoneNumber;
+
+const PUBLIC_URL: &str = "https://warden.test.invalid";
+const AUTH_TOKEN: &str = "cli-test-auth-token";
+
+fn warden(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .env("WARDEN_DATABASE_URL", url)
+        .env("WARDEN_LOG", "error")
+        .output()
+        .expect("run warden")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Three messages from a stranger: two audit rows each.
+async fn six_audit_rows(url: &str) {
+    let env = [
+        ("WARDEN_LISTEN", "127.0.0.1:0".to_owned()),
+        ("WARDEN_DATABASE_URL", url.to_owned()),
+        ("WARDEN_PUBLIC_URL", PUBLIC_URL.to_owned()),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.to_owned()),
+        ("WARDEN_PAIR_TOKEN", "cli-pair-token-0123456789".to_owned()),
+        (
+            "WARDEN_PSEUDONYM_KEY",
+            "cli-test-pseudonym-key-0123456789".to_owned(),
+        ),
+    ];
+    let config = Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+        .expect("config");
+    let running = warden::start(config, ManualClock::at(1_700_000_000_000))
+        .await
+        .expect("start");
+    let twilio = TwilioSimulator::new(
+        &format!("http://{}", running.addr),
+        PUBLIC_URL,
+        AUTH_TOKEN.to_owned().into(),
+    );
+    let stranger = PhoneNumber::parse("+14155550177").expect("number");
+    for text in ["hello", "anyone there?", "hello?"] {
+        assert_eq!(
+            twilio.send(&stranger, text).await.expect("send").status,
+            200
+        );
+    }
+    running.shutdown().await.expect("shutdown");
+}
+
+async fn audit_verify_names_the_first_tampered_row(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    assert!(warden(&db.url, &["migrate"]).status.success());
+    six_audit_rows(&db.url).await;
+
+    let intact = warden(&db.url, &["audit", "verify"]);
+    assert_eq!(intact.status.code(), Some(0), "{}", stdout(&intact));
+    assert!(
+        stdout(&intact).contains("intact: 6 rows"),
+        "{}",
+        stdout(&intact)
+    );
+
+    execute_sql(&db.url, drop_audit_triggers(backend)).await;
+    execute_sql(&db.url, "UPDATE audit_log SET detail = 'tampered=1' WHERE seq = 4").await;
+    let broken = warden(&db.url, &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1), "{}", stdout(&broken));
+    assert!(
+        stdout(&broken).contains("first bad row 4"),
+        "{}",
+        stdout(&broken)
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_tampered_row_sqlite() {
+    audit_verify_names_the_first_tampered_row(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_tampered_row_postgres() {
+    audit_verify_names_the_first_tampered_row(Backend::Postgres).await;
+}
+
+#[test]
+fn audit_verify_on_a_missing_database_fails_without_creating_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("typo.db");
+    let out = warden(
+        &format!("sqlite://{}", path.display()),
+        &["audit", "verify"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!path.exists(), "verify must not create a database");
+}
+
+#[test]
+fn serve_without_a_required_secret_names_the_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("serve")
+        .env_clear()
+        .env("WARDEN_PUBLIC_URL", PUBLIC_URL)
+        .env("WARDEN_PAIR_TOKEN", "cli-pair-token-0123456789")
+        .env("WARDEN_PSEUDONYM_KEY", "cli-test-pseudonym-key-0123456789")
+        .output()
+        .expect("run warden");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
+}
