@@ -13,14 +13,13 @@ use axum::{Json, Router};
 use tower_http::timeout::TimeoutLayer;
 use warden_assistant::{Clock, LedgerError, MessageService, Outcome, Readiness};
 use warden_gates::AuthFailureLimiter;
-use warden_twilio::{SignatureError, SignatureVerifier};
+use warden_twilio::WebhookAuthenticator;
 use warden_types::Provider;
 
 /// Everything a request handler needs.
 pub struct AppState {
     pub service: MessageService,
-    pub twilio: SignatureVerifier,
-    pub twilio_account_sid: Option<String>,
+    pub twilio: WebhookAuthenticator,
     /// The exact URL Twilio signs for this route.
     pub twilio_url: String,
     pub auth_failures: Mutex<AuthFailureLimiter>,
@@ -132,24 +131,8 @@ async fn twilio_webhook(
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok());
-    let auth = app
-        .twilio
-        .verify(&url, &params, signature)
-        .map_err(|e| match e {
-            SignatureError::Missing => "missing",
-            SignatureError::Malformed => "malformed",
-            SignatureError::Mismatch => "mismatch",
-        });
-    let auth =
-        auth.and_then(
-            |()| match (&app.twilio_account_sid, warden_twilio::account_sid(&params)) {
-                (Some(expected), Some(got)) if expected == got => Ok(()),
-                (Some(_), _) => Err("account_mismatch"),
-                (None, _) => Ok(()),
-            },
-        );
-    if let Err(reason) = auth {
-        return Err(refuse(&app, peer.ip(), reason).await);
+    if let Err(failure) = app.twilio.authenticate(&url, &params, signature) {
+        return Err(refuse(&app, peer.ip(), failure.reason()).await);
     }
 
     let msg = warden_twilio::normalise(&params).map_err(|e| {

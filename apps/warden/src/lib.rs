@@ -21,7 +21,7 @@ use warden_assistant::{Assistant, Clock, MessageService, Policy};
 use warden_audit::Pseudonymizer;
 use warden_gates::{AuthFailureLimiter, RatePolicy};
 use warden_store::{SqlLedger, Store, WriterConfig};
-use warden_twilio::SignatureVerifier;
+use warden_twilio::WebhookAuthenticator;
 
 pub use clock::SystemClock;
 pub use config::Config;
@@ -86,8 +86,10 @@ pub async fn start_with_store(
 
     let state = Arc::new(http::AppState {
         service,
-        twilio: SignatureVerifier::new(config.twilio_auth_token.clone()),
-        twilio_account_sid: config.twilio_account_sid.clone(),
+        twilio: WebhookAuthenticator::new(
+            config.twilio_auth_token.clone(),
+            config.twilio_account_sid.clone(),
+        ),
         twilio_url: format!("{}/webhooks/twilio", config.public_url),
         auth_failures: Mutex::new(AuthFailureLimiter::new(
             RatePolicy::per_minute(AUTH_FAILURES_PER_MINUTE),

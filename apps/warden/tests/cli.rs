@@ -72,7 +72,11 @@ async fn audit_verify_names_the_first_tampered_row(backend: Backend) {
     );
 
     execute_sql(&db.url, drop_audit_triggers(backend)).await;
-    execute_sql(&db.url, "UPDATE audit_log SET detail = 'tampered=1' WHERE seq = 4").await;
+    execute_sql(
+        &db.url,
+        "UPDATE audit_log SET detail = 'tampered=1' WHERE seq = 4",
+    )
+    .await;
     let broken = warden(&db.url, &["audit", "verify"]);
     assert_eq!(broken.status.code(), Some(1), "{}", stdout(&broken));
     assert!(

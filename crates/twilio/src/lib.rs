@@ -14,11 +14,13 @@
 //! **Invariant:** no error type in this crate carries input: not the signature, not a field
 //! value, not the URL.
 
+mod auth;
 mod form;
 mod inbound;
 mod signature;
 mod twiml;
 
+pub use auth::{AuthFailure, WebhookAuthenticator};
 pub use form::{parse_form, FormError, MAX_FIELDS};
 pub use inbound::{account_sid, normalise, NormaliseError, MAX_MEDIA};
 pub use signature::{SignatureError, SignatureVerifier};
