@@ -391,26 +391,7 @@ impl Gateway {
     }
 
     pub async fn audit(&self) -> Result<Vec<AuditRow>> {
-        let db = self.store().connection();
-        let rows = db
-            .query_all(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT seq, at_ms, kind, sender, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-            ))
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    seq: r.try_get("", "seq")?,
-                    at_ms: r.try_get("", "at_ms")?,
-                    kind: r.try_get("", "kind")?,
-                    sender: r.try_get("", "sender")?,
-                    detail: r.try_get("", "detail")?,
-                    prev_hash: r.try_get("", "prev_hash")?,
-                    hash: r.try_get("", "hash")?,
-                })
-            })
-            .collect()
+        Ok(self.store().audit_records(i64::MIN, u64::MAX).await?)
     }
 
     pub async fn audit_kinds(&self) -> Result<Vec<String>> {
@@ -498,16 +479,8 @@ impl Gateway {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at_ms: i64,
-    pub kind: String,
-    pub sender: Option<String>,
-    pub detail: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
+/// An audit row exactly as stored.
+pub type AuditRow = warden_audit::AuditRecord;
 
 fn config(settings: &Settings, secrets: &Secrets, database_url: &str) -> Result<Config> {
     let mut env: Vec<(&str, String)> = vec![

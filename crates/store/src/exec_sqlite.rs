@@ -254,6 +254,16 @@ struct Sql {
     update_head: String,
 }
 
+/// `sender_state`'s counter columns, in the order `StateRow` binds and reads them.
+const STATE_COUNTERS: [sender_state::Column; 6] = [
+    sender_state::Column::PairFailures,
+    sender_state::Column::LockedUntilMs,
+    sender_state::Column::RateStartMs,
+    sender_state::Column::RateCount,
+    sender_state::Column::RateNotified,
+    sender_state::Column::NextTaskNo,
+];
+
 /// A placeholder value: only its position matters.
 fn p() -> Value {
     Value::Int(None)
@@ -277,14 +287,7 @@ impl Sql {
                 .build(SqliteQueryBuilder)
                 .0,
             state: Query::select()
-                .columns([
-                    sender_state::Column::PairFailures,
-                    sender_state::Column::LockedUntilMs,
-                    sender_state::Column::RateStartMs,
-                    sender_state::Column::RateCount,
-                    sender_state::Column::RateNotified,
-                    sender_state::Column::NextTaskNo,
-                ])
+                .columns(STATE_COUNTERS)
                 .from(sender_state::Entity)
                 .and_where(sender_state::Column::Sender.eq(p()))
                 .build(SqliteQueryBuilder)
@@ -346,26 +349,11 @@ impl Sql {
                 .0,
             upsert_state: Query::insert()
                 .into_table(sender_state::Entity)
-                .columns([
-                    sender_state::Column::Sender,
-                    sender_state::Column::PairFailures,
-                    sender_state::Column::LockedUntilMs,
-                    sender_state::Column::RateStartMs,
-                    sender_state::Column::RateCount,
-                    sender_state::Column::RateNotified,
-                    sender_state::Column::NextTaskNo,
-                ])
+                .columns(std::iter::once(sender_state::Column::Sender).chain(STATE_COUNTERS))
                 .values_panic(std::iter::repeat_with(|| p().into()).take(7))
                 .on_conflict(
                     OnConflict::column(sender_state::Column::Sender)
-                        .update_columns([
-                            sender_state::Column::PairFailures,
-                            sender_state::Column::LockedUntilMs,
-                            sender_state::Column::RateStartMs,
-                            sender_state::Column::RateCount,
-                            sender_state::Column::RateNotified,
-                            sender_state::Column::NextTaskNo,
-                        ])
+                        .update_columns(STATE_COUNTERS)
                         .to_owned(),
                 )
                 .build(SqliteQueryBuilder)

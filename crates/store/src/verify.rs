@@ -19,37 +19,49 @@ impl Store {
     /// Reads the whole audit log in seq order, page by page, and checks every link and the
     /// stored head. Read-only.
     pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
-        let db = self.connection();
         let mut verifier = ChainVerifier::new();
         let mut after = i64::MIN;
         loop {
-            let page = audit_log::Entity::find()
-                .filter(audit_log::Column::Seq.gt(after))
-                .order_by_asc(audit_log::Column::Seq)
-                .limit(PAGE)
-                .all(db)
-                .await?;
+            let page = self.audit_records(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            for row in page {
-                verifier.push(&AuditRecord {
-                    seq: row.seq,
-                    at_ms: row.at_ms,
-                    kind: row.kind,
-                    sender: row.sender,
-                    detail: row.detail,
-                    prev_hash: row.prev_hash,
-                    hash: row.hash,
-                })?;
+            for row in &page {
+                verifier.push(row)?;
             }
         }
         let head = audit_head::Entity::find_by_id(1)
-            .one(db)
+            .one(self.connection())
             .await?
             .map(|h| ChainHead {
                 seq: h.seq,
                 hash: h.hash,
             });
         Ok(verifier.finish(head.as_ref())?)
+    }
+
+    /// Up to `limit` audit rows with `seq > after_seq`, in seq order, exactly as stored.
+    pub async fn audit_records(
+        &self,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, DbErr> {
+        Ok(audit_log::Entity::find()
+            .filter(audit_log::Column::Seq.gt(after_seq))
+            .order_by_asc(audit_log::Column::Seq)
+            // The drivers bind LIMIT as a signed 64-bit integer.
+            .limit(limit.min(i64::MAX.unsigned_abs()))
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(|row| AuditRecord {
+                seq: row.seq,
+                at_ms: row.at_ms,
+                kind: row.kind,
+                sender: row.sender,
+                detail: row.detail,
+                prev_hash: row.prev_hash,
+                hash: row.hash,
+            })
+            .collect())
     }
 }

@@ -267,26 +267,7 @@ pub async fn head(store: &Store) -> anyhow::Result<(i64, String)> {
 }
 
 pub async fn audit_rows(store: &Store) -> anyhow::Result<Vec<AuditRecord>> {
-    let rows = store
-        .connection()
-        .query_all(Statement::from_string(
-            store.backend(),
-            "SELECT seq, at_ms, kind, sender, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditRecord {
-                seq: r.try_get("", "seq")?,
-                at_ms: r.try_get("", "at_ms")?,
-                kind: r.try_get("", "kind")?,
-                sender: r.try_get("", "sender")?,
-                detail: r.try_get("", "detail")?,
-                prev_hash: r.try_get("", "prev_hash")?,
-                hash: r.try_get("", "hash")?,
-            })
-        })
-        .collect()
+    Ok(store.audit_records(i64::MIN, u64::MAX).await?)
 }
 
 /// Writes a row straight into `audit_log`, as someone with database access could.
