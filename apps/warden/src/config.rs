@@ -104,19 +104,7 @@ impl Config {
             var: "WARDEN_LISTEN",
             why: "expected host:port, e.g. 127.0.0.1:8080".into(),
         })?;
-        // The URL may carry a password, so it may come from a file like the other secrets.
-        let database_url = match get("WARDEN_DATABASE_URL_FILE").filter(|p| !p.is_empty()) {
-            Some(_) => secret(&get, "WARDEN_DATABASE_URL", "WARDEN_DATABASE_URL_FILE")?
-                .expose_secret()
-                .to_owned(),
-            None => get("WARDEN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-        };
-        if db_kind(&database_url) == "unknown" {
-            return Err(ConfigError::Invalid {
-                var: "WARDEN_DATABASE_URL",
-                why: "expected sqlite://path or postgres://…".into(),
-            });
-        }
+        let database_url = database_url(&get)?;
         let public_url = required(&get, "WARDEN_PUBLIC_URL")?;
         let public_url = validate_public_url(&public_url)?;
         let twilio_auth_token = secret(&get, "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_FILE")?;
@@ -164,7 +152,7 @@ impl Config {
         )?;
         Ok(Self {
             listen,
-            database_url: SecretString::from(database_url),
+            database_url,
             public_url,
             twilio_auth_token,
             twilio_account_sid,
@@ -175,6 +163,25 @@ impl Config {
             max_body_bytes,
         })
     }
+}
+
+/// `WARDEN_DATABASE_URL` (or the file `WARDEN_DATABASE_URL_FILE` names), else the default.
+/// Used by every subcommand, so `migrate` and `audit verify` reach the same database as `serve`.
+pub fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<SecretString, ConfigError> {
+    // The URL may carry a password, so it may come from a file like the other secrets.
+    let url = match get("WARDEN_DATABASE_URL_FILE").filter(|p| !p.is_empty()) {
+        Some(_) => secret(get, "WARDEN_DATABASE_URL", "WARDEN_DATABASE_URL_FILE")?,
+        None => SecretString::from(
+            get("WARDEN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+        ),
+    };
+    if db_kind(url.expose_secret()) == "unknown" {
+        return Err(ConfigError::Invalid {
+            var: "WARDEN_DATABASE_URL",
+            why: "expected sqlite://path or postgres://…".into(),
+        });
+    }
+    Ok(url)
 }
 
 /// `WARDEN_*` variables that Warden does not read: a typo in security config fails open silently.

@@ -71,7 +71,7 @@ async fn main() -> ExitCode {
 
 async fn serve() -> anyhow::Result<()> {
     for var in config::unknown_vars(std::env::vars().map(|(k, _)| k)) {
-        tracing::warn!(variable = %var, "unknown WARDEN_ variable ignored; is it a typo?");
+        tracing::warn!(variable = %var, "unknown configuration variable ignored; is it a typo?");
     }
     let config = Config::from_env()?;
     tracing::info!(config = ?config, "starting");
@@ -92,19 +92,25 @@ async fn serve() -> anyhow::Result<()> {
     running.shutdown().await
 }
 
-fn database_url() -> String {
-    std::env::var("WARDEN_DATABASE_URL").unwrap_or_else(|_| config::DEFAULT_DATABASE_URL.to_owned())
+fn database_url() -> Result<secrecy::SecretString, config::ConfigError> {
+    config::database_url(&|k| std::env::var(k).ok())
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let store = Store::connect(&database_url()).await?;
+    let store = Store::connect(database_url()?.expose_secret()).await?;
     store.migrate().await?;
     println!("migrations applied");
     Ok(())
 }
 
 async fn audit_verify() -> ExitCode {
-    let url = secrecy::SecretString::from(database_url());
+    let url = match database_url() {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let store = match Store::connect_existing(url.expose_secret()).await {
         Ok(s) => s,
         Err(e) => {

@@ -2,7 +2,7 @@
 //!
 //! What a batch does is decided here, once: [`plan`] runs the replay check, the assistant's
 //! decision per message and the audit chain append over state the executor loaded, and returns
-//! plain rows. The executors (`exec_seaorm` for Postgres, `exec_sqlite` for SQLite) only read
+//! plain rows. The executors (`exec_postgres` for Postgres, `exec_sqlite` for SQLite) only read
 //! what [`Keys`] names and write what [`Writes`] holds, inside their transaction.
 
 use std::collections::{HashMap, HashSet};

@@ -39,8 +39,7 @@ pub enum StoreError {
 pub struct Store {
     db: DatabaseConnection,
     writer: DatabaseConnection,
-    /// The database file, for the ledger's own synchronous connection; `None` for Postgres
-    /// and in-memory SQLite.
+    /// The database file, for the ledger's own synchronous connection; `None` for Postgres.
     sqlite_file: Option<PathBuf>,
 }
 
@@ -115,7 +114,7 @@ impl Store {
                 return Err(StoreError::InMemorySqlite);
             }
             sqlite_file = Some(opts.get_filename().to_path_buf());
-            if let Some(dir) = opts.get_filename().parent() {
+            if let Some(dir) = opts.get_filename().parent().filter(|_| create) {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
                 }

@@ -2,7 +2,7 @@
 //!
 //! Every statement has one fixed text whatever the batch size: keys and rows travel as arrays
 //! (`= ANY($1)`, `UNNEST(...)`), so each is parsed and prepared once per connection and a batch
-//! costs a dozen round trips however many messages it holds.
+//! costs eight round trips however many messages it holds.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! back through channels: two thread wake-ups per statement, which under load cost more than
 //! the statements. Here the writer thread talks to SQLite directly, with prepared statements
 //! cached for the connection's life. The statements are built with sea-query from the same
-//! entity definitions as the sea-orm executor, so both speak the one schema in `migrations/`.
+//! entity definitions sea-orm uses everywhere else, against the one schema in `migrations/`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

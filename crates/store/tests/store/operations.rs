@@ -154,3 +154,60 @@ async fn connect_errors_never_echo_the_database_url_password(
     }
     Ok(())
 }
+
+/// A ledger whose writer could not start answers every message 503; readiness must say so
+/// rather than report the database as fine.
+#[tokio::test]
+async fn readiness_reports_a_stopped_writer() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db_dir = dir.path().join("gone");
+    std::fs::create_dir(&db_dir)?;
+    let store = Store::connect(&format!("sqlite://{}", db_dir.join("w.db").display())).await?;
+    store.migrate().await?;
+    // The writer opens its own connection to the file; take the directory away first.
+    std::fs::remove_dir_all(&db_dir)?;
+    let ledger = SqlLedger::start(
+        store,
+        assistant(&[ALICE]),
+        ManualClock::at(T0),
+        WriterConfig::default(),
+    );
+    let mut readiness = ledger.readiness().await;
+    for _ in 0..100 {
+        if readiness
+            == (Readiness::NotReady {
+                reason: "ledger writer stopped",
+            })
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        readiness = ledger.readiness().await;
+    }
+    assert_eq!(
+        readiness,
+        Readiness::NotReady {
+            reason: "ledger writer stopped"
+        }
+    );
+    let refused = ledger
+        .handle(sender(ALICE), twilio(&sid(1), ALICE, "add milk"))
+        .await;
+    assert!(
+        matches!(refused, Err(warden_assistant::LedgerError::Unavailable(_))),
+        "{refused:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_is_refused_with_a_clear_error() {
+    for url in ["sqlite::memory:", "sqlite://file.db?mode=memory"] {
+        let err = Store::connect(url).await.expect_err(url);
+        assert!(
+            err.to_string()
+                .contains("in-memory SQLite is not supported"),
+            "{err}"
+        );
+    }
+}
