@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use warden_assistant::{Assistant, Clock, MessageService, Policy};
 use warden_audit::Pseudonymizer;
 use warden_gates::{AuthFailureLimiter, RatePolicy};
-use warden_store::{SqlLedger, Store, WriterConfig};
+use warden_store::{SqlLedger, Store, WriterConfig, WriterStopped};
 use warden_twilio::WebhookAuthenticator;
 
 pub use clock::SystemClock;
@@ -38,19 +38,24 @@ pub struct Running {
     pub store: Store,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
+    writer_stopped: WriterStopped,
 }
 
+/// How long shutdown waits for the ledger writer to finish its queue.
+const WRITER_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Running {
-    /// Stops accepting, finishes in-flight requests, and waits for the server task.
+    /// Stops accepting, finishes in-flight requests, then waits for the ledger writer to
+    /// commit what it was given and release the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.server.await.context("server task panicked")??;
-        Ok(())
-    }
-
-    /// Waits until the server stops (Ctrl-C or SIGTERM when started by `serve`).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.server.await.context("server task panicked")??;
+        if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("ledger writer still busy after shutdown; leaving it");
+        }
         Ok(())
     }
 }
@@ -82,6 +87,7 @@ pub async fn start_with_store(
     };
     let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
+    let writer_stopped = ledger.stopped();
     let service = MessageService::new(Arc::new(ledger), pseudonyms);
 
     let state = Arc::new(http::AppState {
@@ -120,6 +126,7 @@ pub async fn start_with_store(
         store,
         stop,
         server,
+        writer_stopped,
     })
 }
 

@@ -33,9 +33,20 @@ pub(crate) struct SqliteExecutor {
 
 /// Moves WAL frames into the database file off the writer's path, every
 /// [`Checkpointer::EVERY`], with a connection of its own. PASSIVE never blocks the writer.
-/// Stops (after a last checkpoint) when dropped with the executor.
+/// Dropped with the executor, it does a last checkpoint and is joined, so a writer that has
+/// stopped leaves no thread touching the database files.
 struct Checkpointer {
-    _stop: std::sync::mpsc::Sender<()>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Checkpointer {
@@ -59,10 +70,13 @@ impl Checkpointer {
                     return;
                 }
             });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the checkpoint thread");
-        }
-        Ok(Self { _stop: stop })
+        let thread = spawned
+            .map_err(|e| tracing::error!(error = %e, "cannot start the checkpoint thread"))
+            .ok();
+        Ok(Self {
+            stop: Some(stop),
+            thread,
+        })
     }
 }
 

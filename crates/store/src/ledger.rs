@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sea_orm::DbErr;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness};
 use warden_audit::AuditEvent;
 use warden_types::{InboundMessage, SenderId};
@@ -54,6 +54,18 @@ pub(crate) enum Job {
 pub struct SqlLedger {
     store: Store,
     jobs: mpsc::Sender<Job>,
+    stopped: watch::Receiver<()>,
+}
+
+/// Resolves once the writer has finished every queued job and released the database.
+#[derive(Debug, Clone)]
+pub struct WriterStopped(watch::Receiver<()>);
+
+impl WriterStopped {
+    /// Waits for the writer to stop. It stops once every clone of its ledger is dropped.
+    pub async fn wait(mut self) {
+        while self.0.changed().await.is_ok() {}
+    }
 }
 
 impl std::fmt::Debug for SqlLedger {
@@ -74,6 +86,8 @@ impl SqlLedger {
         config: WriterConfig,
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
+        // Dropped when the writer thread ends, which is what `WriterStopped` waits for.
+        let (alive, stopped) = watch::channel(());
         let max_batch = config.max_batch.max(1);
         let sqlite_file = store.sqlite_file().map(Path::to_path_buf);
         let exec_store = store.clone();
@@ -83,6 +97,7 @@ impl SqlLedger {
         let spawned = std::thread::Builder::new()
             .name("warden-writer".into())
             .spawn(move || {
+                let _alive = alive;
                 let rt = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -113,7 +128,16 @@ impl SqlLedger {
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the writer thread");
         }
-        Self { store, jobs: tx }
+        Self {
+            store,
+            jobs: tx,
+            stopped,
+        }
+    }
+
+    /// A handle that resolves when the writer has stopped (for graceful shutdown).
+    pub fn stopped(&self) -> WriterStopped {
+        WriterStopped(self.stopped.clone())
     }
 
     async fn submit<T>(

@@ -14,5 +14,5 @@ mod ledger;
 mod verify;
 
 pub use connect::{Store, StoreError};
-pub use ledger::{SqlLedger, WriterConfig};
+pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
 pub use verify::VerifyError;
