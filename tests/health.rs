@@ -82,3 +82,32 @@ async fn readyz_does_not_write_to_an_unmigrated_database(backend: Backend) -> Re
     );
     gw.stop().await
 }
+
+/// Without its writer the gateway cannot record anything: every message gets 503 (the provider
+/// retries later) and readiness says why, so an orchestrator takes the instance out of rotation.
+#[tokio::test]
+async fn stopped_writer_answers_503_and_readyz_says_why() -> Result<()> {
+    let gw = Gateway::start_without_writer().await?;
+    let mut ready = gw.get("/readyz").await?;
+    for _ in 0..100 {
+        if ready.status == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        ready = gw.get("/readyz").await?;
+    }
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert!(
+        ready.body.contains("ledger writer stopped"),
+        "{}",
+        ready.body
+    );
+    let answer = gw.send(ALICE, "help").await?;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(
+        answer.body.contains("nothing was stored"),
+        "{}",
+        answer.body
+    );
+    gw.stop().await
+}

@@ -244,6 +244,40 @@ impl Gateway {
         })
     }
 
+    /// SQLite whose directory vanished after migration, before the ledger writer could open
+    /// its connection: the process is up, the writer is not.
+    pub async fn start_without_writer() -> Result<Self> {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let secrets = Secrets::generate();
+        let settings = Settings::new();
+        let clock = ManualClock::at(T0_MS);
+        let store = Store::connect(&db.url).await.context("connecting")?;
+        store.migrate().await.context("migrating")?;
+        let file = db.url.trim_start_matches("sqlite://");
+        let dir = std::path::Path::new(file)
+            .parent()
+            .context("database directory")?;
+        std::fs::remove_dir_all(dir).context("removing the database directory")?;
+        let running = warden::start_with_store(
+            config(&settings, &secrets, &db.url)?,
+            store,
+            clock.clone(),
+            warden_store::WriterConfig::default(),
+        )
+        .await?;
+        let twilio = simulator(&running, &secrets);
+        Ok(Self {
+            clock,
+            secrets,
+            twilio,
+            http: reqwest::Client::new(),
+            settings,
+            database_url: db.url.clone(),
+            running: Some(running),
+            _db: db,
+        })
+    }
+
     fn running(&self) -> &Running {
         self.running
             .as_ref()
