@@ -220,37 +220,14 @@ impl Gateway {
     /// A gateway on a database that exists but was never migrated.
     pub async fn start_unmigrated(backend: Backend) -> Result<Self> {
         let db = TestDb::new(backend).await;
-        let secrets = Secrets::generate();
-        let settings = Settings::new();
-        let clock = ManualClock::at(T0_MS);
         let store = Store::connect(&db.url).await.context("connecting")?;
-        let running = warden::start_with_store(
-            config(&settings, &secrets, &db.url)?,
-            store,
-            clock.clone(),
-            warden_store::WriterConfig::default(),
-        )
-        .await?;
-        let twilio = simulator(&running, &secrets);
-        Ok(Self {
-            clock,
-            secrets,
-            twilio,
-            http: reqwest::Client::new(),
-            settings,
-            database_url: db.url.clone(),
-            running: Some(running),
-            _db: db,
-        })
+        Self::start_on(db, store).await
     }
 
     /// SQLite whose directory vanished after migration, before the ledger writer could open
     /// its connection: the process is up, the writer is not.
     pub async fn start_without_writer() -> Result<Self> {
         let db = TestDb::new(Backend::Sqlite).await;
-        let secrets = Secrets::generate();
-        let settings = Settings::new();
-        let clock = ManualClock::at(T0_MS);
         let store = Store::connect(&db.url).await.context("connecting")?;
         store.migrate().await.context("migrating")?;
         let file = db.url.trim_start_matches("sqlite://");
@@ -258,6 +235,14 @@ impl Gateway {
             .parent()
             .context("database directory")?;
         std::fs::remove_dir_all(dir).context("removing the database directory")?;
+        Self::start_on(db, store).await
+    }
+
+    /// Starts the gateway with default settings on a store prepared by the caller.
+    async fn start_on(db: TestDb, store: Store) -> Result<Self> {
+        let secrets = Secrets::generate();
+        let settings = Settings::new();
+        let clock = ManualClock::at(T0_MS);
         let running = warden::start_with_store(
             config(&settings, &secrets, &db.url)?,
             store,
