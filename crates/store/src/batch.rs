@@ -113,17 +113,8 @@ pub(crate) fn keys(jobs: &[Job]) -> Keys<'_> {
     Keys { inbound, senders }
 }
 
-/// A sender's gate counters as stored in `sender_state`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StateRow {
-    pub sender: String,
-    pub pair_failures: i32,
-    pub locked_until_ms: Option<i64>,
-    pub rate_start_ms: Option<i64>,
-    pub rate_count: i32,
-    pub rate_notified: bool,
-    pub next_task_no: i64,
-}
+/// A sender's gate counters as stored in `sender_state`: the entity row itself.
+pub(crate) use crate::entity::sender_state::Model as StateRow;
 
 impl StateRow {
     pub fn from_state(sender: &SenderId, s: &SenderState) -> Self {
