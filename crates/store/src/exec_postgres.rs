@@ -2,7 +2,8 @@
 //!
 //! Every statement has one fixed text whatever the batch size: keys and rows travel as arrays
 //! (`= ANY($1)`, `UNNEST(...)`), so each is parsed and prepared once per connection and a batch
-//! costs eight round trips however many messages it holds.
+//! costs five round trips (BEGIN, head lock, one read, one write, COMMIT) however many
+//! messages it holds.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -43,8 +44,7 @@ impl PostgresExecutor {
         let head = lock_head(&txn).await?;
         let now = self.clock.now();
         let keys = batch::keys(jobs);
-        let seen = seen_ids(&txn, &keys).await?;
-        let states = load_states(&txn, &keys).await?;
+        let (seen, states) = load(&txn, &keys).await?;
         let (writes, resolved) = batch::plan(&self.assistant, jobs, head, now, &seen, states);
         flush(&txn, writes).await?;
         txn.commit().await?;
@@ -111,113 +111,105 @@ async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
     })
 }
 
-/// Replay keys of this batch that are already stored. Joined against the full primary key
-/// `(provider, message_id)`: a `provider = $1 AND message_id = ANY($2)` form lets a generic plan
-/// seek on the provider alone and filter the rest.
-async fn seen_ids(
+/// Everything a batch reads, in one round trip: the replay keys already stored and every
+/// sender's counters, allowlist entry and open tasks, as one `UNION ALL` whose first column
+/// says which table a row came from.
+///
+/// Runs after [`lock_head`], in a statement of its own: under READ COMMITTED a statement sees
+/// what was committed before it started, so reading only once the lock is held is what makes
+/// these reads current across instances.
+async fn load(
     txn: &DatabaseTransaction,
     keys: &Keys<'_>,
-) -> Result<HashSet<(Provider, String)>, DbErr> {
+) -> Result<(HashSet<(Provider, String)>, HashMap<SenderId, SenderState>), DbErr> {
+    let mut seen = HashSet::new();
+    let mut states: HashMap<SenderId, SenderState> = HashMap::with_capacity(keys.senders.len());
     if keys.inbound.is_empty() {
-        return Ok(HashSet::new());
+        return Ok((seen, states));
     }
     let rows = txn
         .query_all(stmt(
-            "SELECT provider, message_id FROM inbound_messages \
-             WHERE (provider, message_id) IN (SELECT * FROM UNNEST($1::varchar[], $2::varchar[]))",
+            // The replay check joins on the full primary key `(provider, message_id)`: a
+            // `provider = $1 AND message_id = ANY($2)` form lets a generic plan seek on the
+            // provider alone and filter the rest.
+            "SELECT 'i' AS src, provider AS sender, message_id AS txt, \
+                    NULL::bigint AS n1, NULL::bigint AS n2, NULL::bigint AS n3, \
+                    NULL::int AS i1, NULL::int AS i2, NULL::bool AS flag \
+               FROM inbound_messages \
+              WHERE (provider, message_id) IN (SELECT * FROM UNNEST($1::varchar[], $2::varchar[])) \
+             UNION ALL \
+             SELECT 's', sender, NULL, locked_until_ms, rate_start_ms, next_task_no, \
+                    pair_failures, rate_count, rate_notified \
+               FROM sender_state WHERE sender = ANY($3::varchar[]) \
+             UNION ALL \
+             SELECT 'a', sender, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+               FROM allowlist WHERE sender = ANY($3::varchar[]) \
+             UNION ALL \
+             SELECT 't', sender, title, task_no, NULL, NULL, NULL, NULL, NULL \
+               FROM tasks WHERE sender = ANY($3::varchar[]) AND done_ms IS NULL",
             vec![
                 texts(keys.inbound.iter().map(|(p, _)| p.as_str())),
                 texts(keys.inbound.iter().map(|(_, id)| *id)),
+                texts(keys.senders.iter().map(|s| s.as_str())),
             ],
         ))
         .await?;
-    let mut seen = HashSet::with_capacity(rows.len());
-    for row in rows {
-        let provider: String = row.try_get("", "provider")?;
-        if let Some(p) = Provider::from_str_opt(&provider) {
-            seen.insert((p, row.try_get("", "message_id")?));
-        }
-    }
-    Ok(seen)
-}
-
-/// Every sender's state: one indexed query per table.
-async fn load_states(
-    txn: &DatabaseTransaction,
-    keys: &Keys<'_>,
-) -> Result<HashMap<SenderId, SenderState>, DbErr> {
-    let mut states: HashMap<SenderId, SenderState> = HashMap::with_capacity(keys.senders.len());
-    if keys.senders.is_empty() {
-        return Ok(states);
-    }
     let by_key: HashMap<&str, &SenderId> = keys.senders.iter().map(|s| (s.as_str(), *s)).collect();
-    let ids = || vec![texts(keys.senders.iter().map(|s| s.as_str()))];
-
-    for row in txn
-        .query_all(stmt(
-            "SELECT sender, pair_failures, locked_until_ms, rate_start_ms, rate_count, \
-             rate_notified, next_task_no FROM sender_state WHERE sender = ANY($1::varchar[])",
-            ids(),
-        ))
-        .await?
-    {
-        let counters = StateRow {
-            sender: String::new(),
-            pair_failures: row.try_get("", "pair_failures")?,
-            locked_until_ms: row.try_get("", "locked_until_ms")?,
-            rate_start_ms: row.try_get("", "rate_start_ms")?,
-            rate_count: row.try_get("", "rate_count")?,
-            rate_notified: row.try_get("", "rate_notified")?,
-            next_task_no: row.try_get("", "next_task_no")?,
-        };
-        if let Some(s) = state_of(&mut states, &by_key, &row)? {
-            counters.apply_to(s);
-        }
-    }
-    for row in txn
-        .query_all(stmt(
-            "SELECT sender FROM allowlist WHERE sender = ANY($1::varchar[])",
-            ids(),
-        ))
-        .await?
-    {
-        if let Some(s) = state_of(&mut states, &by_key, &row)? {
-            s.paired = true;
+    let mut open = Vec::new();
+    for row in rows {
+        let src: String = row.try_get("", "src")?;
+        let key: String = row.try_get("", "sender")?;
+        match src.as_str() {
+            "i" => {
+                if let Some(p) = Provider::from_str_opt(&key) {
+                    seen.insert((p, row.try_get("", "txt")?));
+                }
+            }
+            "s" => {
+                let counters = StateRow {
+                    sender: String::new(),
+                    locked_until_ms: row.try_get("", "n1")?,
+                    rate_start_ms: row.try_get("", "n2")?,
+                    next_task_no: row.try_get("", "n3")?,
+                    pair_failures: row.try_get("", "i1")?,
+                    rate_count: row.try_get("", "i2")?,
+                    rate_notified: row.try_get("", "flag")?,
+                };
+                if let Some(s) = state_of(&mut states, &by_key, &key) {
+                    counters.apply_to(s);
+                }
+            }
+            "a" => {
+                if let Some(s) = state_of(&mut states, &by_key, &key) {
+                    s.paired = true;
+                }
+            }
+            _ => {
+                let no: i64 = row.try_get("", "n1")?;
+                let title: String = row.try_get("", "txt")?;
+                open.push((key, no, title));
+            }
         }
     }
     // Sorted here rather than in SQL: the planner then only has to find rows by key.
-    let mut open = Vec::new();
-    for row in txn
-        .query_all(stmt(
-            "SELECT sender, task_no, title FROM tasks \
-             WHERE sender = ANY($1::varchar[]) AND done_ms IS NULL",
-            ids(),
-        ))
-        .await?
-    {
-        let no: i64 = row.try_get("", "task_no")?;
-        let title: String = row.try_get("", "title")?;
-        open.push((row, no, title));
-    }
     open.sort_by_key(|(_, no, _)| *no);
-    for (row, no, title) in open {
-        if let Some(s) = state_of(&mut states, &by_key, &row)? {
+    for (key, no, title) in open {
+        if let Some(s) = state_of(&mut states, &by_key, &key) {
             s.open_tasks.push(OpenTask { no, title });
         }
     }
-    Ok(states)
+    Ok((seen, states))
 }
 
-/// The state of the sender a row belongs to.
+/// The state of the sender `key` names, if the batch has that sender.
 fn state_of<'s>(
     states: &'s mut HashMap<SenderId, SenderState>,
     by_key: &HashMap<&str, &SenderId>,
-    row: &sea_orm::QueryResult,
-) -> Result<Option<&'s mut SenderState>, DbErr> {
-    let sender: String = row.try_get("", "sender")?;
-    Ok(by_key
-        .get(sender.as_str())
-        .map(|id| states.entry((*id).clone()).or_default()))
+    key: &str,
+) -> Option<&'s mut SenderState> {
+    by_key
+        .get(key)
+        .map(|id| states.entry((*id).clone()).or_default())
 }
 
 /// Numbered bind parameters for one statement.
