@@ -1,5 +1,5 @@
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -32,15 +32,21 @@ pub enum StoreError {
 
 /// A connected database. Cheap to clone (pool handles).
 ///
-/// The ledger's writer has a one-connection pool of its own: on SQLite a connection's page
-/// cache is dropped whenever another connection commits, so a writer that hopped between
-/// pooled connections would re-read its indexes from the OS on every batch.
+/// The ledger's writer never shares the read pool: a connection of its own keeps its caches
+/// warm (on SQLite a connection's page cache is dropped whenever another connection commits).
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    writer: DatabaseConnection,
-    /// The database file, for the ledger's own synchronous connection; `None` for Postgres.
-    sqlite_file: Option<PathBuf>,
+    writer: WriterTarget,
+}
+
+/// Where the ledger's writer writes.
+#[derive(Debug, Clone)]
+pub(crate) enum WriterTarget {
+    /// The file, for the writer's own synchronous connection (`exec_sqlite`).
+    SqliteFile(PathBuf),
+    /// A one-connection pool (`exec_postgres`).
+    Postgres(DatabaseConnection),
 }
 
 /// Every SQLite connection's settings, for sqlx's pool and the ledger's own connection alike.
@@ -99,7 +105,6 @@ impl Store {
     }
 
     async fn open(url: &str, create: bool) -> Result<Self, StoreError> {
-        let mut sqlite_file = None;
         let (db, writer) = if url.starts_with("sqlite:") {
             let mut opts = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::InvalidUrl)?
@@ -113,23 +118,21 @@ impl Store {
             if url.contains(":memory:") || url.contains("mode=memory") {
                 return Err(StoreError::InMemorySqlite);
             }
-            sqlite_file = Some(opts.get_filename().to_path_buf());
+            let file = opts.get_filename().to_path_buf();
             if let Some(dir) = opts.get_filename().parent().filter(|_| create) {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
                 }
             }
-            let pool = |max| {
-                SqlitePoolOptions::new()
-                    .max_connections(max)
-                    .min_connections(1)
-                    .connect_with(opts.clone())
-            };
-            let readers = pool(4).await.map_err(sqlx_connect_error)?;
-            let writer = pool(1).await.map_err(sqlx_connect_error)?;
+            let readers = SqlitePoolOptions::new()
+                .max_connections(4)
+                .min_connections(1)
+                .connect_with(opts)
+                .await
+                .map_err(sqlx_connect_error)?;
             (
                 SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
-                SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+                WriterTarget::SqliteFile(file),
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // Built with sqlx directly: sea-orm's parse errors and connect spans quote the whole
@@ -150,16 +153,12 @@ impl Store {
                 .map_err(sqlx_connect_error)?;
             (
                 SqlxPostgresConnector::from_sqlx_postgres_pool(readers),
-                SqlxPostgresConnector::from_sqlx_postgres_pool(writer),
+                WriterTarget::Postgres(SqlxPostgresConnector::from_sqlx_postgres_pool(writer)),
             )
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Self {
-            db,
-            writer,
-            sqlite_file,
-        })
+        Ok(Self { db, writer })
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -171,12 +170,7 @@ impl Store {
         &self.db
     }
 
-    pub(crate) fn sqlite_file(&self) -> Option<&Path> {
-        self.sqlite_file.as_deref()
-    }
-
-    /// The ledger writer's single connection.
-    pub fn writer_connection(&self) -> &DatabaseConnection {
+    pub(crate) fn writer(&self) -> &WriterTarget {
         &self.writer
     }
 

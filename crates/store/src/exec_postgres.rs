@@ -11,7 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait, Value,
 };
 use warden_assistant::{Assistant, Clock, LedgerError, OpenTask, SenderState};
 use warden_audit::ChainHead;
@@ -19,14 +20,14 @@ use warden_types::{Provider, SenderId};
 
 use crate::batch::{self, Executor, Keys, Resolved, StateRow, Writes};
 use crate::ledger::{ledger_error, Job};
-use crate::Store;
 
 /// Arrays cannot carry NULL through the driver binding, so absent values travel as a sentinel
 /// that `NULLIF` turns back into NULL. No timestamp or counter is ever this value.
 const NULL_I64: i64 = i64::MIN;
 
 pub(crate) struct PostgresExecutor {
-    pub store: Store,
+    /// The writer's one-connection pool.
+    pub conn: DatabaseConnection,
     pub assistant: Arc<Assistant>,
     pub clock: Arc<dyn Clock>,
 }
@@ -40,7 +41,7 @@ impl Executor for PostgresExecutor {
 
 impl PostgresExecutor {
     async fn try_commit(&self, jobs: &[Job]) -> Result<Vec<Resolved>, DbErr> {
-        let txn = self.store.writer_connection().begin().await?;
+        let txn = self.conn.begin().await?;
         let head = lock_head(&txn).await?;
         let now = self.clock.now();
         let keys = batch::keys(jobs);

@@ -7,9 +7,8 @@ use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness
 use warden_audit::AuditEvent;
 use warden_types::{InboundMessage, SenderId};
 
-use std::path::Path;
-
 use crate::batch;
+use crate::connect::WriterTarget;
 use crate::exec_postgres::PostgresExecutor;
 use crate::exec_sqlite::SqliteExecutor;
 use crate::Store;
@@ -89,8 +88,7 @@ impl SqlLedger {
         // Dropped when the writer thread ends, which is what `WriterStopped` waits for.
         let (alive, stopped) = watch::channel(());
         let max_batch = config.max_batch.max(1);
-        let sqlite_file = store.sqlite_file().map(Path::to_path_buf);
-        let exec_store = store.clone();
+        let target = store.writer().clone();
         // The writer gets a thread and a runtime of its own: on the shared runtime every
         // database await would queue its wake-up behind HTTP tasks, and the single writer's
         // latency is every message's latency.
@@ -108,16 +106,16 @@ impl SqlLedger {
                         return;
                     }
                 };
-                match sqlite_file {
-                    Some(path) => match SqliteExecutor::open(&path, assistant, clock) {
+                match target {
+                    WriterTarget::SqliteFile(path) => match SqliteExecutor::open(&path, assistant, clock) {
                         Ok(exec) => rt.block_on(batch::run(exec, rx, max_batch)),
                         Err(e) => {
                             tracing::error!(error = %e, "cannot open the SQLite writer connection")
                         }
                     },
-                    None => {
+                    WriterTarget::Postgres(conn) => {
                         let exec = PostgresExecutor {
-                            store: exec_store,
+                            conn,
                             assistant,
                             clock,
                         };
