@@ -200,28 +200,17 @@ impl Gateway {
             anyhow::ensure!(database_url != db.url, "unexpected test Postgres URL shape");
             secrets.db_password = Some(password);
         }
-        let clock = ManualClock::at(T0_MS);
-        let running = warden::start(config(&settings, &secrets, &database_url)?, clock.clone())
-            .await
-            .context("starting warden")?;
-        let twilio = simulator(&running, &secrets);
-        Ok(Self {
-            clock,
-            secrets,
-            twilio,
-            http: reqwest::Client::new(),
-            settings,
-            database_url,
-            running: Some(running),
-            _db: db,
-        })
+        let store = Store::connect(&database_url).await.context("connecting")?;
+        store.migrate().await.context("migrating")?;
+        Self::start_on(db, store, settings, secrets, database_url).await
     }
 
     /// A gateway on a database that exists but was never migrated.
     pub async fn start_unmigrated(backend: Backend) -> Result<Self> {
         let db = TestDb::new(backend).await;
         let store = Store::connect(&db.url).await.context("connecting")?;
-        Self::start_on(db, store).await
+        let url = db.url.clone();
+        Self::start_on(db, store, Settings::new(), Secrets::generate(), url).await
     }
 
     /// SQLite whose directory vanished after migration, before the ledger writer could open
@@ -235,16 +224,21 @@ impl Gateway {
             .parent()
             .context("database directory")?;
         std::fs::remove_dir_all(dir).context("removing the database directory")?;
-        Self::start_on(db, store).await
+        let url = db.url.clone();
+        Self::start_on(db, store, Settings::new(), Secrets::generate(), url).await
     }
 
-    /// Starts the gateway with default settings on a store prepared by the caller.
-    async fn start_on(db: TestDb, store: Store) -> Result<Self> {
-        let secrets = Secrets::generate();
-        let settings = Settings::new();
+    /// Starts the gateway on a store prepared by the caller.
+    async fn start_on(
+        db: TestDb,
+        store: Store,
+        settings: Settings,
+        secrets: Secrets,
+        database_url: String,
+    ) -> Result<Self> {
         let clock = ManualClock::at(T0_MS);
         let running = warden::start_with_store(
-            config(&settings, &secrets, &db.url)?,
+            config(&settings, &secrets, &database_url)?,
             store,
             clock.clone(),
             warden_store::WriterConfig::default(),
@@ -257,7 +251,7 @@ impl Gateway {
             twilio,
             http: reqwest::Client::new(),
             settings,
-            database_url: db.url.clone(),
+            database_url,
             running: Some(running),
             _db: db,
         })
