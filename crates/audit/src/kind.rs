@@ -21,11 +21,23 @@ pub enum EventKind {
     TaskAdded,
     TaskCompleted,
     AllowlistAdded,
+    /// A message to send was written to the outbox.
+    OutboxEnqueued,
+    /// The provider accepted an outbox message.
+    OutboxSent,
+    /// An attempt failed and another is scheduled.
+    OutboxRetryScheduled,
+    /// The message failed permanently or ran out of attempts.
+    OutboxFailed,
+    /// A provider callback moved the message's delivery status.
+    OutboxStatus,
+    /// An operator put a failed message back in the queue.
+    OutboxRequeued,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -38,6 +50,12 @@ impl EventKind {
         EventKind::TaskAdded,
         EventKind::TaskCompleted,
         EventKind::AllowlistAdded,
+        EventKind::OutboxEnqueued,
+        EventKind::OutboxSent,
+        EventKind::OutboxRetryScheduled,
+        EventKind::OutboxFailed,
+        EventKind::OutboxStatus,
+        EventKind::OutboxRequeued,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -55,6 +73,12 @@ impl EventKind {
             EventKind::TaskAdded => "task.added",
             EventKind::TaskCompleted => "task.completed",
             EventKind::AllowlistAdded => "allowlist.added",
+            EventKind::OutboxEnqueued => "outbox.enqueued",
+            EventKind::OutboxSent => "outbox.sent",
+            EventKind::OutboxRetryScheduled => "outbox.retry_scheduled",
+            EventKind::OutboxFailed => "outbox.failed",
+            EventKind::OutboxStatus => "outbox.status",
+            EventKind::OutboxRequeued => "outbox.requeued",
         }
     }
 

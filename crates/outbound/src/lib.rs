@@ -5,9 +5,14 @@
 //! says whether trying again can help; the outbox persists the attempt and schedules the next
 //! one, so a crash between attempts loses nothing.
 
+mod outbox;
 mod policy;
 mod ports;
 
+pub use outbox::{
+    deliver_due, AttemptResult, Claimed, OutboxError, OutboxStore, PassConfig, PassReport, Senders,
+    StatusApplied,
+};
 pub use policy::{RetryDecision, RetryPolicy};
 pub use ports::{IdempotencyKey, MessageSender, OutboundMessage, SendError, SentMessage};
 
