@@ -17,11 +17,17 @@
 mod auth;
 mod form;
 mod inbound;
+mod rest;
 mod signature;
+mod status;
 mod twiml;
 
 pub use auth::{AuthFailure, WebhookAuthenticator};
 pub use form::{parse_form, FormError, MAX_FIELDS};
 pub use inbound::{account_sid, normalise, NormaliseError, MAX_MEDIA};
+pub use rest::{
+    RestConfig, RestSetupError, TwilioSender, DEFAULT_API_URL, DEFAULT_TIMEOUT, MAX_RETRY_AFTER,
+};
 pub use signature::{SignatureError, SignatureVerifier};
+pub use status::{parse_status_callback, StatusCallback, StatusError};
 pub use twiml::{twiml_reply, TWIML_CONTENT_TYPE};

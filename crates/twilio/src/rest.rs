@@ -1,0 +1,732 @@
+//! Sending WhatsApp messages through Twilio's REST API
+//! (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`).
+//!
+//! **No idempotency key.** Twilio documents no idempotency header or parameter for creating a
+//! Message: `I-Twilio-Idempotency-Token` is a header Twilio *sends* on its webhooks so receivers
+//! can drop retried deliveries, and the Message create parameters (Twilio's OpenAPI spec and
+//! the SDKs generated from it) include nothing of the kind. Sending an undocumented header would
+//! only suggest a guarantee nobody gives, so [`OutboundMessage::idempotency_key`] is unused here.
+//! A retry after a lost response can therefore deliver a second copy: delivery is
+//! at-least-once, and de-duplication relies on the outbox recording each attempt and each
+//! accepted `SM…` id. For the same reason an unreadable success response is `Permanent`.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::Client;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use warden_outbound::{MessageSender, OutboundMessage, SendError, SentMessage};
+use warden_types::{PhoneNumber, Provider, ProviderMessageId};
+
+use crate::status::is_message_sid;
+
+pub const DEFAULT_API_URL: &str = "https://api.twilio.com";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A `Retry-After` longer than this is taken as this: a garbled header must not park a reply
+/// for weeks (the outbox honours `retry_after` above its own backoff cap).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// A Message resource is about 1 KB of JSON; far more is not Twilio's answer.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// Where and as whom to send. `Debug` hides the auth token.
+#[derive(Clone)]
+pub struct RestConfig {
+    /// Scheme and host, no path. `https` is required except for a loopback host (tests).
+    pub api_url: String,
+    /// `AC` + 32 hex digits; the username of HTTP Basic auth and part of the URL.
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    /// The business's WhatsApp sender, sent as `whatsapp:+<E.164>`.
+    pub from: PhoneNumber,
+    /// Bound on one attempt, connection and response body included.
+    pub timeout: Duration,
+    /// Public `https` URL Twilio posts status callbacks to (see [`crate::parse_status_callback`]).
+    pub status_callback: Option<String>,
+}
+
+impl RestConfig {
+    /// A config with the default API URL and timeout and no status callback.
+    pub fn new(
+        account_sid: impl Into<String>,
+        auth_token: SecretString,
+        from: PhoneNumber,
+    ) -> Self {
+        Self {
+            api_url: DEFAULT_API_URL.to_owned(),
+            account_sid: account_sid.into(),
+            auth_token,
+            from,
+            timeout: DEFAULT_TIMEOUT,
+            status_callback: None,
+        }
+    }
+}
+
+impl fmt::Debug for RestConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestConfig")
+            .field("api_url", &self.api_url)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"[redacted]")
+            .field("from", &self.from)
+            .field("timeout", &self.timeout)
+            // Callback URLs may carry Basic-auth credentials (`https://user:pass@host/...`).
+            .field(
+                "status_callback",
+                &self.status_callback.as_ref().map(|_| "[set]"),
+            )
+            .finish()
+    }
+}
+
+/// Why a [`TwilioSender`] could not be built from its config. Names the setting, not its value.
+#[derive(Debug, thiserror::Error)]
+pub enum RestSetupError {
+    #[error("Twilio API URL must be https (http only for a loopback host), without a path")]
+    InvalidApiUrl,
+    #[error("Twilio account SID must be AC followed by 32 hex digits")]
+    InvalidAccountSid,
+    #[error("Twilio auth token is empty")]
+    EmptyAuthToken,
+    #[error("Twilio request timeout must be greater than zero")]
+    ZeroTimeout,
+    #[error("Twilio status callback must be an https URL without spaces or control characters")]
+    InvalidStatusCallback,
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// [`MessageSender`] for WhatsApp through Twilio's Programmable Messaging REST API.
+pub struct TwilioSender {
+    client: Client,
+    endpoint: String,
+    account_sid: String,
+    auth_token: SecretString,
+    from: PhoneNumber,
+    status_callback: Option<String>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for TwilioSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TwilioSender")
+            .field("endpoint", &self.endpoint)
+            .field("auth_token", &"[redacted]")
+            .field("from", &self.from)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TwilioSender {
+    /// Validates the config and builds a client of its own: the config's timeout, and no
+    /// redirects, so the Basic-auth credentials are only ever sent to the configured host.
+    /// (No constructor takes a caller's client, which might follow redirects.)
+    pub fn new(config: RestConfig) -> Result<Self, RestSetupError> {
+        let base = config.api_url.trim_end_matches('/');
+        if !is_allowed_api_url(base) {
+            return Err(RestSetupError::InvalidApiUrl);
+        }
+        if !is_account_sid(&config.account_sid) {
+            return Err(RestSetupError::InvalidAccountSid);
+        }
+        if config.auth_token.expose_secret().is_empty() {
+            return Err(RestSetupError::EmptyAuthToken);
+        }
+        if config.timeout.is_zero() {
+            return Err(RestSetupError::ZeroTimeout);
+        }
+        if let Some(url) = &config.status_callback {
+            if !is_status_callback_url(url) {
+                return Err(RestSetupError::InvalidStatusCallback);
+            }
+        }
+        let client = Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(RestSetupError::HttpClient)?;
+        Ok(Self {
+            client,
+            endpoint: format!(
+                "{base}/2010-04-01/Accounts/{}/Messages.json",
+                config.account_sid
+            ),
+            account_sid: config.account_sid,
+            auth_token: config.auth_token,
+            from: config.from,
+            status_callback: config.status_callback,
+            timeout: config.timeout,
+        })
+    }
+
+    /// `To`, `From`, `Body` and, when configured, `StatusCallback`, form-encoded.
+    fn form(&self, msg: &OutboundMessage) -> Result<String, SendError> {
+        let to = whatsapp_address(&msg.to);
+        let from = whatsapp_address(&self.from);
+        let mut fields = vec![
+            ("To", to.as_str()),
+            ("From", from.as_str()),
+            ("Body", msg.body.as_str()),
+        ];
+        if let Some(url) = &self.status_callback {
+            fields.push(("StatusCallback", url));
+        }
+        serde_urlencoded::to_string(&fields).map_err(|_| permanent("encode"))
+    }
+}
+
+#[async_trait]
+impl MessageSender for TwilioSender {
+    fn provider(&self) -> Provider {
+        Provider::Twilio
+    }
+
+    async fn send(&self, msg: &OutboundMessage) -> Result<SentMessage, SendError> {
+        let form = self.form(msg)?;
+        let response = self
+            .client
+            .post(&self.endpoint)
+            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
+            .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
+            .header(ACCEPT, "application/json")
+            .timeout(self.timeout)
+            .body(form)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let body = read_bounded(response).await;
+        if status.is_success() {
+            // Twilio created the Message and will deliver it; if we cannot read its id,
+            // retrying would most likely send the recipient a second copy.
+            return body
+                .as_deref()
+                .and_then(created_sid)
+                .map(|provider_id| SentMessage { provider_id })
+                .ok_or_else(|| permanent("unreadable_response"));
+        }
+        let code = body.as_deref().and_then(twilio_error_code);
+        Err(SendError::from_http_status(
+            status.as_u16(),
+            code,
+            retry_after,
+        ))
+    }
+}
+
+/// Twilio's address for a WhatsApp user: the channel prefix, then E.164 (with the `+`).
+fn whatsapp_address(number: &PhoneNumber) -> String {
+    format!("whatsapp:{}", number.as_e164())
+}
+
+/// The created Message resource; only its id is read.
+#[derive(Deserialize)]
+struct CreatedMessage {
+    sid: String,
+}
+
+/// Twilio's error body is `{"code":21211,"message":"...","more_info":"...","status":400}`.
+/// Only the code: `message` can quote the recipient's number ("The 'To' number ... is not a
+/// valid phone number").
+#[derive(Deserialize)]
+struct TwilioError {
+    code: Option<i64>,
+}
+
+fn created_sid(body: &[u8]) -> Option<ProviderMessageId> {
+    let created: CreatedMessage = serde_json::from_slice(body).ok()?;
+    is_message_sid(&created.sid)
+        .then(|| ProviderMessageId::new(&created.sid).ok())
+        .flatten()
+}
+
+fn twilio_error_code(body: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<TwilioError>(body).ok()?.code
+}
+
+/// A failure before any response: the message may or may not have reached Twilio.
+fn transport_error(error: &reqwest::Error) -> SendError {
+    let reason = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else {
+        "transport"
+    };
+    SendError::Retryable {
+        reason: reason.to_owned(),
+        retry_after: None,
+    }
+}
+
+fn permanent(reason: &str) -> SendError {
+    SendError::Permanent {
+        reason: reason.to_owned(),
+    }
+}
+
+/// The body, or `None` if it cannot be read in time or exceeds [`MAX_RESPONSE_BYTES`].
+async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
+
+/// `Retry-After` as delay-seconds, the form Twilio uses, capped at [`MAX_RETRY_AFTER`]. An
+/// HTTP-date is ignored (measuring it would need a clock); the outbox's backoff applies then.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // More digits than a u64 holds is "a very long time".
+    let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
+/// `AC` then 32 hex digits (Twilio's pattern `^AC[0-9a-fA-F]{32}$`). It is interpolated into
+/// the request path, so nothing looser is accepted.
+fn is_account_sid(sid: &str) -> bool {
+    sid.strip_prefix("AC")
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `https://host[:port]`, or `http://` to 127.0.0.1, localhost or [::1]: the auth token is
+/// sent on every request and must not cross a network in clear text.
+fn is_allowed_api_url(url: &str) -> bool {
+    if let Some(authority) = url.strip_prefix("https://") {
+        return is_bare_authority(authority);
+    }
+    let Some(authority) = url.strip_prefix("http://") else {
+        return false;
+    };
+    if !is_bare_authority(authority) {
+        return false;
+    }
+    let host = match authority.rsplit_once(':') {
+        // `[::1]` has colons of its own; a port follows the closing bracket.
+        Some((host, port)) if !port.contains(']') => host,
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// A host with an optional port, and nothing that could smuggle a path, query or userinfo.
+fn is_bare_authority(authority: &str) -> bool {
+    !authority.is_empty()
+        && !authority.chars().any(|c| {
+            matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control()
+        })
+}
+
+/// Twilio posts status callbacks to this URL; only `https` keeps their content private, and
+/// whitespace or control characters would make the URL Twilio signs differ from ours.
+fn is_status_callback_url(url: &str) -> bool {
+    url.strip_prefix("https://").is_some_and(|rest| {
+        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        host_end > 0 && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use warden_outbound::IdempotencyKey;
+    use warden_types::MessageBody;
+    use wiremock::matchers::{body_string, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+    const TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
+    const SID: &str = "SM7d2c0f4e9b8a41c6a5d3e2f1b0c9d8e7";
+    const MESSAGES_PATH: &str =
+        "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json";
+    const RECIPIENT_DIGITS: &str = "4155550123";
+
+    fn config(api_url: &str) -> RestConfig {
+        RestConfig {
+            api_url: api_url.to_owned(),
+            ..RestConfig::new(
+                ACCOUNT,
+                SecretString::from(TOKEN.to_owned()),
+                PhoneNumber::parse("+14155550100").unwrap(),
+            )
+        }
+    }
+
+    fn sender(server: &MockServer) -> TwilioSender {
+        TwilioSender::new(config(&server.uri())).unwrap()
+    }
+
+    fn message(body: &str) -> OutboundMessage {
+        OutboundMessage {
+            to: PhoneNumber::parse("+14155550123").unwrap(),
+            body: MessageBody::new(body),
+            idempotency_key: IdempotencyKey::new("ob-42").unwrap(),
+        }
+    }
+
+    /// Trimmed from the documented Message resource a create returns.
+    fn created_body() -> serde_json::Value {
+        serde_json::json!({
+            "account_sid": ACCOUNT,
+            "api_version": "2010-04-01",
+            "body": "Done: call the dentist",
+            "direction": "outbound-api",
+            "error_code": null,
+            "error_message": null,
+            "from": "whatsapp:+14155550100",
+            "num_segments": "1",
+            "sid": SID,
+            "status": "queued",
+            "to": "whatsapp:+14155550123",
+            "uri": format!("/2010-04-01/Accounts/{ACCOUNT}/Messages/{SID}.json"),
+        })
+    }
+
+    fn twilio_error(status: u16, code: i64, text: &str) -> ResponseTemplate {
+        ResponseTemplate::new(status).set_body_json(serde_json::json!({
+            "code": code,
+            "message": text,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": status,
+        }))
+    }
+
+    async fn send_once(server: &MockServer, response: ResponseTemplate) -> SendError {
+        Mock::given(method("POST"))
+            .and(path(MESSAGES_PATH))
+            .respond_with(response)
+            .expect(1)
+            .mount(server)
+            .await;
+        sender(server).send(&message("hi")).await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn sends_one_form_post_with_basic_auth_to_the_account_messages_endpoint() {
+        let server = MockServer::start().await;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{TOKEN}"));
+        Mock::given(method("POST"))
+            .and(path(MESSAGES_PATH))
+            .and(header("authorization", format!("Basic {basic}").as_str()))
+            .and(header("content-type", FORM_CONTENT_TYPE))
+            .and(body_string(
+                "To=whatsapp%3A%2B14155550123&From=whatsapp%3A%2B14155550100\
+                 &Body=Done%3A+call+the+dentist+%26+pay+50%25",
+            ))
+            .respond_with(ResponseTemplate::new(201).set_body_json(created_body()))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let sender = sender(&server);
+        assert_eq!(sender.provider(), Provider::Twilio);
+        let sent = sender
+            .send(&message("Done: call the dentist & pay 50%"))
+            .await
+            .unwrap();
+        assert_eq!(sent.provider_id.as_str(), SID);
+    }
+
+    #[tokio::test]
+    async fn status_callback_url_is_requested_when_configured() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(MESSAGES_PATH))
+            .and(body_string(
+                "To=whatsapp%3A%2B14155550123&From=whatsapp%3A%2B14155550100&Body=hi\
+                 &StatusCallback=https%3A%2F%2Fwarden.example.com%2Fwebhooks%2Ftwilio%2Fstatus",
+            ))
+            .respond_with(ResponseTemplate::new(201).set_body_json(created_body()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let sender = TwilioSender::new(RestConfig {
+            status_callback: Some("https://warden.example.com/webhooks/twilio/status".into()),
+            ..config(&server.uri())
+        })
+        .unwrap();
+        assert_eq!(
+            sender
+                .send(&message("hi"))
+                .await
+                .unwrap()
+                .provider_id
+                .as_str(),
+            SID
+        );
+    }
+
+    #[tokio::test]
+    async fn twilio_server_errors_are_retryable() {
+        let server = MockServer::start().await;
+        let err = send_once(&server, ResponseTemplate::new(500)).await;
+        assert_eq!(
+            err,
+            SendError::Retryable {
+                reason: "http_500".into(),
+                retry_after: None
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn throttled_send_waits_as_long_as_twilio_asks() {
+        let server = MockServer::start().await;
+        let response =
+            twilio_error(429, 20429, "Too Many Requests").insert_header("Retry-After", "3");
+        let err = send_once(&server, response).await;
+        assert_eq!(
+            err,
+            SendError::Retryable {
+                reason: "http_429_code_20429".into(),
+                retry_after: Some(Duration::from_secs(3)),
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_recipient_is_permanent_and_named_by_code_only() {
+        let server = MockServer::start().await;
+        let text = "The 'To' number whatsapp:+14155550123 is not a valid phone number.";
+        let err = send_once(&server, twilio_error(400, 21211, text)).await;
+        assert_eq!(
+            err,
+            SendError::Permanent {
+                reason: "http_400_code_21211".into()
+            }
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(RECIPIENT_DIGITS), "{shown}");
+        assert!(!shown.contains("not a valid"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn error_without_a_readable_code_is_classified_by_status_alone() {
+        let server = MockServer::start().await;
+        let html = ResponseTemplate::new(503).set_body_string("<html>+14155550123</html>");
+        let err = send_once(&server, html).await;
+        assert_eq!(err.reason(), "http_503");
+        assert!(!format!("{err:?}").contains(RECIPIENT_DIGITS));
+    }
+
+    #[tokio::test]
+    async fn slow_twilio_is_a_retryable_timeout() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .set_body_json(created_body())
+                    .set_delay(Duration::from_secs(2)),
+            )
+            .mount(&server)
+            .await;
+        let sender = TwilioSender::new(RestConfig {
+            timeout: Duration::from_millis(200),
+            ..config(&server.uri())
+        })
+        .unwrap();
+        assert_eq!(
+            sender.send(&message("hi")).await,
+            Err(SendError::Retryable {
+                reason: "timeout".into(),
+                retry_after: None
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_twilio_is_a_retryable_connect_failure() {
+        // Bind, learn the port, close: nothing listens there any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let sender = TwilioSender::new(config(&format!("http://127.0.0.1:{port}"))).unwrap();
+        assert_eq!(
+            sender.send(&message("hi")).await,
+            Err(SendError::Retryable {
+                reason: "connect".into(),
+                retry_after: None
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn accepted_message_with_unreadable_response_is_not_retried() {
+        let oversized = format!("{{\"sid\":\"{SID}\",\"pad\":\"{}\"}}", "x".repeat(70_000));
+        for body in [
+            "not json".to_owned(),
+            "{}".to_owned(),
+            r#"{"sid":"SM123"}"#.to_owned(),
+            r#"{"sid":"MG7d2c0f4e9b8a41c6a5d3e2f1b0c9d8e7"}"#.to_owned(),
+            oversized,
+        ] {
+            let server = MockServer::start().await;
+            let err = send_once(&server, ResponseTemplate::new(201).set_body_string(body)).await;
+            assert_eq!(err, permanent("unreadable_response"));
+        }
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed_with_the_credentials() {
+        let server = MockServer::start().await;
+        Mock::given(path("/elsewhere"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(created_body()))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let redirect = ResponseTemplate::new(307)
+            .insert_header("Location", format!("{}/elsewhere", server.uri()).as_str());
+        let err = send_once(&server, redirect).await;
+        assert_eq!(err, permanent("http_307"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_auth_token_or_full_numbers() {
+        let mut cfg = config(DEFAULT_API_URL);
+        cfg.status_callback = Some("https://user:hunter2@warden.example.com/status".into());
+        let sender = TwilioSender::new(cfg.clone()).unwrap();
+        for shown in [format!("{cfg:?}"), format!("{sender:?}")] {
+            assert!(!shown.contains(TOKEN), "{shown}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("4155550100"), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn malformed_account_sid_is_refused_before_it_reaches_the_url() {
+        for bad in [
+            "",
+            "AC123",
+            "ac0123456789abcdef0123456789abcdef",
+            "AC0123456789abcdef0123456789abcdeg",
+            "AC0123456789abcdef0123456789abcdef0",
+            "AC0123456789abcdef0123456789abc/..",
+            "SK0123456789abcdef0123456789abcdef",
+        ] {
+            let cfg = RestConfig {
+                account_sid: bad.to_owned(),
+                ..config(DEFAULT_API_URL)
+            };
+            assert!(
+                matches!(
+                    TwilioSender::new(cfg),
+                    Err(RestSetupError::InvalidAccountSid)
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_travel_only_over_https_or_loopback() {
+        for ok in [
+            "https://api.twilio.com",
+            "https://api.twilio.com/",
+            "https://api.dublin.ie1.twilio.com:443",
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:1",
+        ] {
+            assert!(TwilioSender::new(config(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "api.twilio.com",
+            "http://api.twilio.com",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example:80",
+            "http://localhost@evil.example",
+            "https://api.twilio.com/2010-04-01",
+            "https://api.twilio.com?x=1",
+            "https://",
+            "ftp://api.twilio.com",
+        ] {
+            assert!(
+                matches!(
+                    TwilioSender::new(config(bad)),
+                    Err(RestSetupError::InvalidApiUrl)
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_settings_are_refused() {
+        let empty_token = RestConfig {
+            auth_token: SecretString::from(String::new()),
+            ..config(DEFAULT_API_URL)
+        };
+        assert!(matches!(
+            TwilioSender::new(empty_token),
+            Err(RestSetupError::EmptyAuthToken)
+        ));
+        let zero = RestConfig {
+            timeout: Duration::ZERO,
+            ..config(DEFAULT_API_URL)
+        };
+        assert!(matches!(
+            TwilioSender::new(zero),
+            Err(RestSetupError::ZeroTimeout)
+        ));
+        for bad in [
+            "http://warden.example.com/status",
+            "https://",
+            "https:///status",
+            "https://warden.example.com/sta tus",
+            "https://warden.example.com/status\n",
+            "warden.example.com/status",
+        ] {
+            let cfg = RestConfig {
+                status_callback: Some(bad.to_owned()),
+                ..config(DEFAULT_API_URL)
+            };
+            assert!(
+                matches!(
+                    TwilioSender::new(cfg),
+                    Err(RestSetupError::InvalidStatusCallback)
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbled_retry_after_is_ignored_or_capped() {
+        let headers = |value: &str| {
+            let mut map = HeaderMap::new();
+            map.insert(RETRY_AFTER, value.parse().unwrap());
+            map
+        };
+        assert_eq!(retry_after(&headers("3")), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(&headers(" 7 ")), Some(Duration::from_secs(7)));
+        for ignored in ["-1", "soon", "1.5", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(retry_after(&headers(ignored)), None, "{ignored}");
+        }
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+        for huge in ["99999999", "999999999999999999999999"] {
+            assert_eq!(retry_after(&headers(huge)), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+    }
+}
