@@ -128,6 +128,10 @@ mod tests {
     use crate::{normalise, parse_form};
     use proptest::prelude::*;
 
+    // The `status_*.form` fixtures are WhatsApp status callback bodies in the fields, order and
+    // encoding of captured Twilio callbacks (including Twilio's `XXXX` masking of
+    // `ChannelToAddress`); the failure ones follow the documented field list, not a capture.
+    // Every number and SID is fake (`+1 415 555 01xx` is a fictional range).
     const SID: &str = "SM7d2c0f4e9b8a41c6a5d3e2f1b0c9d8e7";
 
     fn fixture(body: &[u8]) -> Vec<(String, String)> {
