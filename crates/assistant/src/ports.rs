@@ -39,6 +39,16 @@ pub enum Readiness {
     NotReady { reason: &'static str },
 }
 
+/// How the reply to a message leaves Warden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyVia {
+    /// In the webhook's own HTTP response (Twilio TwiML): returned in [`Outcome::Handled`].
+    Response,
+    /// Through the durable outbox, written in the message's own transaction and delivered by
+    /// a worker; [`Outcome::Handled`] then carries no reply.
+    Outbox,
+}
+
 /// Durable, transactional record of the message path.
 #[async_trait]
 pub trait Ledger: Send + Sync {
@@ -46,9 +56,16 @@ pub trait Ledger: Send + Sync {
     /// `(msg.provider, msg.id)` was recorded before, also when two callers race on the same id;
     /// otherwise record the id, load `sender`'s state, run the ledger's
     /// [`crate::Assistant::decide`] with the ledger's [`Clock`], persist every effect and append
-    /// every audit event to the hash chain, and commit before returning.
+    /// every audit event to the hash chain, and commit before returning. With
+    /// [`ReplyVia::Outbox`] the reply MUST be written to the outbox in that same transaction,
+    /// at most once per message.
     /// On error nothing of this message is written.
-    async fn handle(&self, sender: SenderId, msg: InboundMessage) -> Result<Outcome, LedgerError>;
+    async fn handle(
+        &self,
+        sender: SenderId,
+        msg: InboundMessage,
+        via: ReplyVia,
+    ) -> Result<Outcome, LedgerError>;
 
     /// MUST append `event` to the audit chain durably before returning.
     async fn audit(&self, event: AuditEvent) -> Result<(), LedgerError>;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use warden_audit::{AuditEvent, Detail, EventKind, Pseudonymizer};
 use warden_types::{InboundMessage, Provider};
 
-use crate::{Ledger, LedgerError, Outcome};
+use crate::{Ledger, LedgerError, Outcome, ReplyVia};
 
 /// The entry point the HTTP edge calls once a provider adapter has authenticated and
 /// normalised a webhook.
@@ -31,10 +31,14 @@ impl MessageService {
     /// Pseudonymises the sender before anything is stored or logged, then hands the message
     /// to the ledger's transaction.
     #[tracing::instrument(name = "inbound", skip_all, fields(provider = msg.provider.as_str(), message_id = msg.id.as_str(), sender))]
-    pub async fn handle_inbound(&self, msg: InboundMessage) -> Result<Outcome, LedgerError> {
+    pub async fn handle_inbound(
+        &self,
+        msg: InboundMessage,
+        via: ReplyVia,
+    ) -> Result<Outcome, LedgerError> {
         let sender = self.pseudonyms.sender_id(&msg.from);
         tracing::Span::current().record("sender", sender.as_str());
-        let outcome = self.ledger.handle(sender, msg).await;
+        let outcome = self.ledger.handle(sender, msg, via).await;
         match &outcome {
             Ok(Outcome::Duplicate) => tracing::info!("replayed message ignored"),
             Ok(Outcome::Handled { reply }) => tracing::debug!(replied = reply.is_some(), "handled"),

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
-use warden_assistant::{Assistant, Effect, LedgerError, Outcome, SenderState};
+use warden_assistant::{Assistant, Effect, LedgerError, Outcome, ReplyVia, SenderState};
+use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_audit::{AuditRecord, ChainHead};
 use warden_gates::{PairState, RateWindow};
 use warden_types::{Provider, SenderId, UnixMillis};
@@ -163,6 +164,29 @@ pub(crate) struct TaskRow {
     pub done_ms: Option<i64>,
 }
 
+/// A reply to deliver through the outbox (see `entity::outbox`).
+pub(crate) struct OutboxRow {
+    pub idempotency_key: String,
+    pub provider: &'static str,
+    pub sender: String,
+    pub recipient: String,
+    pub body: String,
+    pub created_ms: i64,
+}
+
+/// The outbox key of the reply to one inbound message: derived from the message's replay key,
+/// so one message can never enqueue two replies, and short and printable whatever the
+/// provider's id looks like.
+pub(crate) fn reply_key(provider: Provider, message_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(provider.as_str())
+        .chain_update([0])
+        .chain_update(message_id)
+        .finalize();
+    format!("reply-{}", hex::encode(&digest[..16]))
+}
+
 /// Every row a batch writes, in the order the executor must write them.
 pub(crate) struct Writes {
     pub inbound: Vec<InboundRow>,
@@ -173,6 +197,7 @@ pub(crate) struct Writes {
     pub done_tasks: Vec<(String, i64, i64)>,
     /// Final counters of every sender the batch touched (upserted).
     pub states: Vec<StateRow>,
+    pub outbox: Vec<OutboxRow>,
     pub audit: Vec<AuditRecord>,
     /// The chain head after the batch; unchanged when `audit` is empty.
     pub head: ChainHead,
@@ -196,6 +221,7 @@ pub(crate) fn plan(
         new_tasks: Vec::new(),
         done_tasks: Vec::new(),
         states: Vec::new(),
+        outbox: Vec::new(),
         audit: Vec::with_capacity(jobs.len() * 3),
         head,
     };
@@ -210,7 +236,9 @@ pub(crate) fn plan(
                 w.audit.push(record);
                 resolved.push(Resolved::Audit);
             }
-            Job::Inbound { sender, msg, .. } => {
+            Job::Inbound {
+                sender, msg, via, ..
+            } => {
                 let key = (msg.provider, msg.id.as_str().to_owned());
                 if seen.contains(&key) || !batch_ids.insert(key) {
                     resolved.push(Resolved::Inbound(Outcome::Duplicate));
@@ -263,9 +291,32 @@ pub(crate) fn plan(
                     w.head = record.head();
                     w.audit.push(record);
                 }
-                resolved.push(Resolved::Inbound(Outcome::Handled {
-                    reply: decision.reply,
-                }));
+                let reply = match (via, decision.reply) {
+                    (ReplyVia::Outbox, Some(body)) => {
+                        let key = reply_key(msg.provider, msg.id.as_str());
+                        let event = AuditEvent {
+                            kind: EventKind::OutboxEnqueued,
+                            sender: Some(sender.clone()),
+                            detail: Detail::new()
+                                .with("key", &key)
+                                .with("provider", msg.provider.as_str()),
+                        };
+                        let record = warden_audit::append(&w.head, now, &event);
+                        w.head = record.head();
+                        w.audit.push(record);
+                        w.outbox.push(OutboxRow {
+                            idempotency_key: key,
+                            provider: msg.provider.as_str(),
+                            sender: sender.as_str().to_owned(),
+                            recipient: msg.from.as_e164().to_owned(),
+                            body,
+                            created_ms: now.as_i64(),
+                        });
+                        None
+                    }
+                    (_, reply) => reply,
+                };
+                resolved.push(Resolved::Inbound(Outcome::Handled { reply }));
             }
         }
     }

@@ -228,6 +228,26 @@ impl Params {
 /// round trip. They share one snapshot, which is why `plan` folds a task added and completed
 /// in the same batch into its insert.
 async fn flush(txn: &DatabaseTransaction, w: Writes) -> Result<(), DbErr> {
+    // Only replies routed through the outbox need this, so the TwiML path keeps its one write.
+    if !w.outbox.is_empty() {
+        let o = &w.outbox;
+        txn.execute(stmt(
+            "INSERT INTO outbox (idempotency_key, provider, sender, recipient, body, status, \
+             attempts, next_attempt_ms, created_ms, updated_ms) \
+             SELECT k, p, s, r, b, 'pending', 0, c, c, c FROM UNNEST($1::varchar[], \
+             $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::bigint[]) \
+             AS u(k, p, s, r, b, c)",
+            vec![
+                texts(o.iter().map(|r| r.idempotency_key.as_str())),
+                texts(o.iter().map(|r| r.provider)),
+                texts(o.iter().map(|r| r.sender.as_str())),
+                texts(o.iter().map(|r| r.recipient.as_str())),
+                texts(o.iter().map(|r| r.body.as_str())),
+                bigints(o.iter().map(|r| r.created_ms)),
+            ],
+        ))
+        .await?;
+    }
     let mut p = Params::default();
     let null = p.bind(Value::BigInt(Some(NULL_I64)));
     let sql = format!(

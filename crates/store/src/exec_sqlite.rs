@@ -20,7 +20,7 @@ use warden_audit::ChainHead;
 
 use crate::batch::{self, Executor, Resolved, StateRow, Writes};
 use crate::connect::SQLITE_PRAGMAS;
-use crate::entity::{allowlist, audit_head, audit_log, inbound, sender_state, tasks};
+use crate::entity::{allowlist, audit_head, audit_log, inbound, outbox, sender_state, tasks};
 use crate::ledger::Job;
 
 pub(crate) struct SqliteExecutor {
@@ -222,6 +222,23 @@ fn write(tx: &rusqlite::Transaction<'_>, sql: &Sql, w: Writes) -> Result<(), rus
             r.next_task_no
         ])?;
     }
+    if !w.outbox.is_empty() {
+        let mut stmt = tx.prepare_cached(&sql.insert_outbox)?;
+        for r in &w.outbox {
+            stmt.execute(params![
+                r.idempotency_key,
+                r.provider,
+                r.sender,
+                r.recipient,
+                r.body,
+                "pending",
+                0,
+                r.created_ms,
+                r.created_ms,
+                r.created_ms
+            ])?;
+        }
+    }
     if !w.audit.is_empty() {
         let mut stmt = tx.prepare_cached(&sql.insert_audit)?;
         for r in &w.audit {
@@ -264,6 +281,7 @@ struct Sql {
     insert_task: String,
     complete_task: String,
     upsert_state: String,
+    insert_outbox: String,
     insert_audit: String,
     update_head: String,
 }
@@ -370,6 +388,23 @@ impl Sql {
                         .update_columns(STATE_COUNTERS)
                         .to_owned(),
                 )
+                .build(SqliteQueryBuilder)
+                .0,
+            insert_outbox: Query::insert()
+                .into_table(outbox::Entity)
+                .columns([
+                    outbox::Column::IdempotencyKey,
+                    outbox::Column::Provider,
+                    outbox::Column::Sender,
+                    outbox::Column::Recipient,
+                    outbox::Column::Body,
+                    outbox::Column::Status,
+                    outbox::Column::Attempts,
+                    outbox::Column::NextAttemptMs,
+                    outbox::Column::CreatedMs,
+                    outbox::Column::UpdatedMs,
+                ])
+                .values_panic(std::iter::repeat_with(|| p().into()).take(10))
                 .build(SqliteQueryBuilder)
                 .0,
             insert_audit: Query::insert()

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sea_orm::DbErr;
 use tokio::sync::{mpsc, oneshot, watch};
-use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness};
+use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness, ReplyVia};
 use warden_audit::AuditEvent;
 use warden_types::{InboundMessage, SenderId};
 
@@ -36,6 +36,7 @@ pub(crate) enum Job {
     Inbound {
         sender: SenderId,
         msg: InboundMessage,
+        via: ReplyVia,
         done: oneshot::Sender<Result<Outcome, LedgerError>>,
     },
     Audit {
@@ -154,9 +155,23 @@ impl SqlLedger {
 
 #[async_trait]
 impl Ledger for SqlLedger {
-    async fn handle(&self, sender: SenderId, msg: InboundMessage) -> Result<Outcome, LedgerError> {
+    async fn handle(
+        &self,
+        sender: SenderId,
+        msg: InboundMessage,
+        via: ReplyVia,
+    ) -> Result<Outcome, LedgerError> {
         let (done, rx) = oneshot::channel();
-        self.submit(Job::Inbound { sender, msg, done }, rx).await
+        self.submit(
+            Job::Inbound {
+                sender,
+                msg,
+                via,
+                done,
+            },
+            rx,
+        )
+        .await
     }
 
     async fn audit(&self, event: AuditEvent) -> Result<(), LedgerError> {

@@ -11,8 +11,10 @@ mod entity;
 mod exec_postgres;
 mod exec_sqlite;
 mod ledger;
+mod outbox;
 mod verify;
 
 pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
+pub use outbox::{OutboxView, Requeued, SqlOutbox};
 pub use verify::VerifyError;

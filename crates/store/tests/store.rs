@@ -45,6 +45,8 @@ mod audit_chain;
 mod concurrency;
 #[path = "store/operations.rs"]
 mod operations;
+#[path = "store/outbox.rs"]
+mod outbox;
 #[path = "store/replay.rs"]
 mod replay;
 #[path = "store/state.rs"]

@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use warden_assistant::{Ledger, Readiness};
+use warden_assistant::{Ledger, Readiness, ReplyVia};
 use warden_store::{SqlLedger, Store, WriterConfig};
 use warden_test_support::{Backend, ManualClock, TestDb};
 
@@ -63,7 +63,11 @@ async fn readiness_reports_ready_after_migration_and_not_ready_before(
     );
     assert_eq!(
         ledger
-            .handle(sender(ALICE), twilio(&sid(1), ALICE, "add milk"))
+            .handle(
+                sender(ALICE),
+                twilio(&sid(1), ALICE, "add milk"),
+                ReplyVia::Response
+            )
             .await?,
         handled("Added task 1: milk")
     );
@@ -191,7 +195,11 @@ async fn readiness_reports_a_stopped_writer() -> anyhow::Result<()> {
         }
     );
     let refused = ledger
-        .handle(sender(ALICE), twilio(&sid(1), ALICE, "add milk"))
+        .handle(
+            sender(ALICE),
+            twilio(&sid(1), ALICE, "add milk"),
+            ReplyVia::Response,
+        )
         .await;
     assert!(
         matches!(refused, Err(warden_assistant::LedgerError::Unavailable(_))),

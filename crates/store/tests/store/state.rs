@@ -1,7 +1,7 @@
 //! Gate state lives in the database, not in a process: a restart (or a second instance) does
 //! not hand a flooder a fresh rate window or a token guesser a fresh set of attempts.
 
-use warden_assistant::{Ledger, Outcome, ReplyText};
+use warden_assistant::{Ledger, Outcome, ReplyText, ReplyVia};
 use warden_store::Store;
 use warden_test_support::Backend;
 
@@ -59,14 +59,22 @@ async fn rate_window_and_pairing_lockout_survive_a_new_ledger(
     for _ in 0..5 {
         assert_eq!(
             ledger
-                .handle(sender(ALICE), twilio(&id(), ALICE, "list"))
+                .handle(
+                    sender(ALICE),
+                    twilio(&id(), ALICE, "list"),
+                    ReplyVia::Response
+                )
                 .await?,
             handled(ReplyText::NO_TASKS)
         );
     }
     assert_eq!(
         ledger
-            .handle(sender(ALICE), twilio(&id(), ALICE, "list"))
+            .handle(
+                sender(ALICE),
+                twilio(&id(), ALICE, "list"),
+                ReplyVia::Response
+            )
             .await?,
         handled(ReplyText::SLOW_DOWN),
         "message {} of the window",
@@ -74,7 +82,11 @@ async fn rate_window_and_pairing_lockout_survive_a_new_ledger(
     );
     assert_eq!(
         ledger
-            .handle(sender(ALICE), twilio(&id(), ALICE, "add milk"))
+            .handle(
+                sender(ALICE),
+                twilio(&id(), ALICE, "add milk"),
+                ReplyVia::Response
+            )
             .await?,
         Outcome::Handled { reply: None },
         "one slow-down reply per window"
@@ -83,14 +95,22 @@ async fn rate_window_and_pairing_lockout_survive_a_new_ledger(
     // The last allowed guess locks; then even the right token is refused.
     assert_eq!(
         ledger
-            .handle(sender(STRANGER), twilio(&id(), STRANGER, WRONG_TOKEN))
+            .handle(
+                sender(STRANGER),
+                twilio(&id(), STRANGER, WRONG_TOKEN),
+                ReplyVia::Response
+            )
             .await?,
         handled(ReplyText::PAIRING_LOCKED)
     );
     let right = format!("/pair {PAIR_TOKEN}");
     assert_eq!(
         ledger
-            .handle(sender(STRANGER), twilio(&id(), STRANGER, &right))
+            .handle(
+                sender(STRANGER),
+                twilio(&id(), STRANGER, &right),
+                ReplyVia::Response
+            )
             .await?,
         Outcome::Handled { reply: None },
         "locked: audited, not answered"
@@ -109,14 +129,22 @@ async fn rate_window_and_pairing_lockout_survive_a_new_ledger(
     );
     assert_eq!(
         ledger
-            .handle(sender(ALICE), twilio(&id(), ALICE, "list"))
+            .handle(
+                sender(ALICE),
+                twilio(&id(), ALICE, "list"),
+                ReplyVia::Response
+            )
             .await?,
         handled(ReplyText::NO_TASKS),
         "a new window opens"
     );
     assert_eq!(
         ledger
-            .handle(sender(STRANGER), twilio(&id(), STRANGER, &right))
+            .handle(
+                sender(STRANGER),
+                twilio(&id(), STRANGER, &right),
+                ReplyVia::Response
+            )
             .await?,
         handled(ReplyText::PAIRED)
     );
@@ -131,7 +159,11 @@ async fn rate_window_and_pairing_lockout_survive_a_new_ledger(
     );
     assert_eq!(
         ledger
-            .handle(sender(STRANGER), twilio(&id(), STRANGER, "add tea"))
+            .handle(
+                sender(STRANGER),
+                twilio(&id(), STRANGER, "add tea"),
+                ReplyVia::Response
+            )
             .await?,
         handled("Added task 1: tea")
     );

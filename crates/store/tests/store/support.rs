@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DbBackend, ExecResult, Statement, Value};
 use secrecy::SecretString;
 use tokio::task::JoinSet;
-use warden_assistant::{Assistant, Ledger, LedgerError, Outcome, Policy};
+use warden_assistant::{Assistant, Ledger, LedgerError, Outcome, Policy, ReplyVia};
 use warden_audit::{AuditRecord, Pseudonymizer};
 use warden_store::{SqlLedger, Store, WriterConfig};
 use warden_test_support::{Backend, ManualClock, TestDb};
@@ -104,7 +104,9 @@ impl Fixture {
     }
 
     pub async fn handle(&self, from: &str, m: InboundMessage) -> Result<Outcome, LedgerError> {
-        self.ledger.handle(sender(from), m).await
+        self.ledger
+            .handle(sender(from), m, ReplyVia::Response)
+            .await
     }
 }
 
@@ -121,7 +123,7 @@ pub async fn handle_concurrently(
     let mut set = JoinSet::new();
     let n = jobs.len();
     for (i, (ledger, from, m)) in jobs.into_iter().enumerate() {
-        set.spawn(async move { (i, ledger.handle(from, m).await) });
+        set.spawn(async move { (i, ledger.handle(from, m, ReplyVia::Response).await) });
     }
     let mut out: Vec<Option<Result<Outcome, LedgerError>>> = (0..n).map(|_| None).collect();
     while let Some(joined) = set.join_next().await {
