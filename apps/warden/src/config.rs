@@ -23,9 +23,22 @@ pub const KNOWN_VARS: &[&str] = &[
     "WARDEN_RATE_LIMIT_PER_MINUTE",
     "WARDEN_MAX_BODY_BYTES",
     "WARDEN_LOG",
+    "WARDEN_TWILIO_REPLY",
+    "WARDEN_OUTBOX_LEASE_SECS",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_AUTH_TOKEN_FILE",
     "TWILIO_ACCOUNT_SID",
+    "TWILIO_API_URL",
+    "TWILIO_WHATSAPP_FROM",
+    "META_APP_SECRET",
+    "META_APP_SECRET_FILE",
+    "META_VERIFY_TOKEN",
+    "META_VERIFY_TOKEN_FILE",
+    "META_ACCESS_TOKEN",
+    "META_ACCESS_TOKEN_FILE",
+    "META_PHONE_NUMBER_ID",
+    "META_GRAPH_URL",
+    "META_GRAPH_API_VERSION",
 ];
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -35,6 +48,11 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/warden.db";
 pub enum ConfigError {
     #[error("{0} is required but not set")]
     Missing(&'static str),
+    #[error(
+        "no channel is configured: set TWILIO_AUTH_TOKEN (Twilio) or META_APP_SECRET (Meta); \
+         see .env.example"
+    )]
+    NoChannel,
     /// Says what is wrong with the value, never the value.
     #[error("{var} is invalid: {why}")]
     Invalid { var: &'static str, why: String },
@@ -46,14 +64,48 @@ pub enum ConfigError {
     },
 }
 
+/// How replies to Twilio messages leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwilioReply {
+    /// In the webhook's response as TwiML: synchronous, no REST credentials needed.
+    Twiml,
+    /// Through the outbox and Twilio's Messages REST API: retried, with status callbacks.
+    Outbox,
+}
+
+/// The Twilio channel; absent (disabled) when `TWILIO_AUTH_TOKEN` is not set.
+#[derive(Debug)]
+pub struct TwilioChannel {
+    pub auth_token: SecretString,
+    pub account_sid: Option<String>,
+    pub reply: TwilioReply,
+    /// Base URL of the REST API (tests point it at a local mock).
+    pub api_url: String,
+    /// The WhatsApp sender number for REST sends; required with `WARDEN_TWILIO_REPLY=outbox`.
+    pub whatsapp_from: Option<PhoneNumber>,
+}
+
+/// The Meta Cloud API channel; absent (disabled) when `META_APP_SECRET` is not set.
+#[derive(Debug)]
+pub struct MetaChannel {
+    pub app_secret: SecretString,
+    pub verify_token: SecretString,
+    pub access_token: SecretString,
+    pub phone_number_id: String,
+    pub graph_url: String,
+    pub graph_api_version: String,
+}
+
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: SecretString,
-    /// The public base URL Twilio posts to (scheme, host, optional port and path prefix),
+    /// The public base URL providers post to (scheme, host, optional port and path prefix),
     /// without a trailing slash. Signatures are computed over it, not over what the proxy sent.
     pub public_url: String,
-    pub twilio_auth_token: SecretString,
-    pub twilio_account_sid: Option<String>,
+    pub twilio: Option<TwilioChannel>,
+    pub meta: Option<MetaChannel>,
+    /// How long a worker may hold an outbox message before another may retry it.
+    pub outbox_lease: std::time::Duration,
     pub allowed_senders: Vec<PhoneNumber>,
     pub pair_token: SecretString,
     pub pseudonym_key: SecretString,
@@ -67,11 +119,9 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database", &db_kind(self.database_url.expose_secret()))
             .field("public_url", &self.public_url)
-            .field("twilio_auth_token", &"<redacted>")
-            .field(
-                "twilio_account_sid",
-                &self.twilio_account_sid.as_ref().map(|_| "<set>"),
-            )
+            .field("twilio", &self.twilio.as_ref().map(|t| t.reply))
+            .field("meta", &self.meta.as_ref().map(|_| "<enabled>"))
+            .field("outbox_lease", &self.outbox_lease)
             .field("allowed_senders", &self.allowed_senders.len())
             .field("pair_token", &"<redacted>")
             .field("pseudonym_key", &"<redacted>")
@@ -107,8 +157,17 @@ impl Config {
         let database_url = database_url(&get)?;
         let public_url = required(&get, "WARDEN_PUBLIC_URL")?;
         let public_url = validate_public_url(&public_url)?;
-        let twilio_auth_token = secret(&get, "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_FILE")?;
-        let twilio_account_sid = get("TWILIO_ACCOUNT_SID").filter(|s| !s.is_empty());
+        let twilio = twilio_channel(&get)?;
+        let meta = meta_channel(&get)?;
+        if twilio.is_none() && meta.is_none() {
+            return Err(ConfigError::NoChannel);
+        }
+        let outbox_lease = std::time::Duration::from_secs(number(
+            &get,
+            "WARDEN_OUTBOX_LEASE_SECS",
+            60u64,
+            1..=3600,
+        )?);
         let pair_token = secret(&get, "WARDEN_PAIR_TOKEN", "WARDEN_PAIR_TOKEN_FILE")?;
         if !matches!(
             warden_commands::parse(&format!("/pair {}", pair_token.expose_secret())),
@@ -154,8 +213,9 @@ impl Config {
             listen,
             database_url,
             public_url,
-            twilio_auth_token,
-            twilio_account_sid,
+            twilio,
+            meta,
+            outbox_lease,
             allowed_senders,
             pair_token,
             pseudonym_key,
@@ -163,6 +223,75 @@ impl Config {
             max_body_bytes,
         })
     }
+}
+
+fn is_set(get: &impl Fn(&str) -> Option<String>, var: &str) -> bool {
+    get(var).is_some_and(|v| !v.trim().is_empty())
+}
+
+fn twilio_channel(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<TwilioChannel>, ConfigError> {
+    if !is_set(get, "TWILIO_AUTH_TOKEN") && !is_set(get, "TWILIO_AUTH_TOKEN_FILE") {
+        return Ok(None);
+    }
+    let auth_token = secret(get, "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_FILE")?;
+    let account_sid = get("TWILIO_ACCOUNT_SID").filter(|s| !s.trim().is_empty());
+    let reply = match get("WARDEN_TWILIO_REPLY").as_deref().map(str::trim) {
+        None | Some("") | Some("twiml") => TwilioReply::Twiml,
+        Some("outbox") => TwilioReply::Outbox,
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_TWILIO_REPLY",
+                why: "expected twiml or outbox".into(),
+            })
+        }
+    };
+    let whatsapp_from = get("TWILIO_WHATSAPP_FROM")
+        .filter(|s| !s.trim().is_empty())
+        .map(|raw| {
+            PhoneNumber::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
+                var: "TWILIO_WHATSAPP_FROM",
+                why: format!("not an E.164 number: {e}"),
+            })
+        })
+        .transpose()?;
+    if reply == TwilioReply::Outbox {
+        if account_sid.is_none() {
+            return Err(ConfigError::Missing("TWILIO_ACCOUNT_SID"));
+        }
+        if whatsapp_from.is_none() {
+            return Err(ConfigError::Missing("TWILIO_WHATSAPP_FROM"));
+        }
+    }
+    Ok(Some(TwilioChannel {
+        auth_token,
+        account_sid,
+        reply,
+        api_url: get("TWILIO_API_URL")
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| warden_twilio::DEFAULT_API_URL.to_owned()),
+        whatsapp_from,
+    }))
+}
+
+/// Meta needs all four values once its app secret is set: it only replies through the outbox.
+fn meta_channel(get: &impl Fn(&str) -> Option<String>) -> Result<Option<MetaChannel>, ConfigError> {
+    if !is_set(get, "META_APP_SECRET") && !is_set(get, "META_APP_SECRET_FILE") {
+        return Ok(None);
+    }
+    Ok(Some(MetaChannel {
+        app_secret: secret(get, "META_APP_SECRET", "META_APP_SECRET_FILE")?,
+        verify_token: secret(get, "META_VERIFY_TOKEN", "META_VERIFY_TOKEN_FILE")?,
+        access_token: secret(get, "META_ACCESS_TOKEN", "META_ACCESS_TOKEN_FILE")?,
+        phone_number_id: required(get, "META_PHONE_NUMBER_ID")?,
+        graph_url: get("META_GRAPH_URL")
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| warden_meta::DEFAULT_BASE_URL.to_owned()),
+        graph_api_version: get("META_GRAPH_API_VERSION")
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| warden_meta::DEFAULT_API_VERSION.to_owned()),
+    }))
 }
 
 /// `WARDEN_DATABASE_URL` (or the file `WARDEN_DATABASE_URL_FILE` names), else the default.
@@ -188,7 +317,7 @@ pub fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<SecretStrin
 pub fn unknown_vars(vars: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     vars.into_iter()
         .filter(|k| {
-            (k.starts_with("WARDEN_") || k.starts_with("TWILIO_"))
+            (k.starts_with("WARDEN_") || k.starts_with("TWILIO_") || k.starts_with("META_"))
                 && !KNOWN_VARS.contains(&k.as_str())
         })
         .collect()
@@ -325,6 +454,71 @@ mod tests {
         }
     }
 
+    fn with_meta(mut env: HashMap<&'static str, String>) -> HashMap<&'static str, String> {
+        env.insert("META_APP_SECRET", "meta-app-secret-value".into());
+        env.insert("META_VERIFY_TOKEN", "meta-verify-token-value".into());
+        env.insert("META_ACCESS_TOKEN", "meta-access-token-value".into());
+        env.insert("META_PHONE_NUMBER_ID", "106540352242922".into());
+        env
+    }
+
+    #[test]
+    fn without_any_channel_serve_refuses_to_start_and_says_what_to_set() {
+        let mut env = base();
+        env.remove("TWILIO_AUTH_TOKEN");
+        let err = load(&env).unwrap_err().to_string();
+        assert!(
+            err.contains("TWILIO_AUTH_TOKEN") && err.contains("META_APP_SECRET"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_channel_without_its_secrets_is_disabled_not_half_enabled() {
+        let cfg = load(&base()).unwrap();
+        assert!(cfg.meta.is_none(), "no META_APP_SECRET: Meta is off");
+        let mut env = with_meta(base());
+        env.remove("TWILIO_AUTH_TOKEN");
+        let cfg = load(&env).unwrap();
+        assert!(cfg.twilio.is_none() && cfg.meta.is_some());
+        // Half a Meta configuration is an operator mistake, named, not a silent partial channel.
+        for var in [
+            "META_VERIFY_TOKEN",
+            "META_ACCESS_TOKEN",
+            "META_PHONE_NUMBER_ID",
+        ] {
+            let mut env = with_meta(base());
+            env.remove(var);
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn twilio_replies_through_the_outbox_need_rest_credentials() {
+        let mut env = base();
+        env.insert("WARDEN_TWILIO_REPLY", "outbox".into());
+        assert!(load(&env)
+            .unwrap_err()
+            .to_string()
+            .contains("TWILIO_ACCOUNT_SID"));
+        env.insert("TWILIO_ACCOUNT_SID", format!("AC{}", "0".repeat(32)));
+        assert!(load(&env)
+            .unwrap_err()
+            .to_string()
+            .contains("TWILIO_WHATSAPP_FROM"));
+        env.insert("TWILIO_WHATSAPP_FROM", "+14155238886".into());
+        assert_eq!(
+            load(&env).unwrap().twilio.unwrap().reply,
+            TwilioReply::Outbox
+        );
+        env.insert("WARDEN_TWILIO_REPLY", "sms".into());
+        assert!(load(&env)
+            .unwrap_err()
+            .to_string()
+            .contains("WARDEN_TWILIO_REPLY"));
+    }
+
     #[test]
     fn debug_never_shows_secrets() {
         let mut env = base();
@@ -332,8 +526,11 @@ mod tests {
             "WARDEN_DATABASE_URL",
             "postgres://u:hunter2pass@db/warden".into(),
         );
-        let shown = format!("{:?}", load(&env).unwrap());
+        let shown = format!("{:?}", load(&with_meta(env)).unwrap());
         for secret in [
+            "meta-app-secret-value",
+            "meta-verify-token-value",
+            "meta-access-token-value",
             "twilio-secret-token-value",
             "pair-token-0123456789",
             &"k".repeat(32),
@@ -376,7 +573,7 @@ mod tests {
         env.insert("WARDEN_DATABASE_URL_FILE", url.display().to_string());
         let cfg = load(&env).unwrap();
         assert_eq!(
-            cfg.twilio_auth_token.expose_secret(),
+            cfg.twilio.unwrap().auth_token.expose_secret(),
             "from-file-auth-token"
         );
         assert_eq!(

@@ -5,23 +5,47 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use tokio::sync::Notify;
 use tower_http::timeout::TimeoutLayer;
-use warden_assistant::{Clock, LedgerError, MessageService, Outcome, Readiness};
+use warden_assistant::{Clock, LedgerError, MessageService, Outcome, Readiness, ReplyVia};
 use warden_gates::AuthFailureLimiter;
+use warden_outbound::{OutboxError, OutboxStore, StatusApplied};
 use warden_twilio::WebhookAuthenticator;
 use warden_types::Provider;
+
+/// The Twilio channel's edge state.
+#[derive(Debug)]
+pub struct TwilioEdge {
+    pub auth: WebhookAuthenticator,
+    /// The exact URLs Twilio signs for the message and status routes.
+    pub url: String,
+    pub status_url: String,
+    pub reply_via: ReplyVia,
+}
+
+/// The Meta channel's edge state.
+#[derive(Debug)]
+pub struct MetaEdge {
+    pub signature: warden_meta::SignatureVerifier,
+    pub subscription: warden_meta::SubscriptionVerifier,
+    /// Items for another business number are not ours to process.
+    pub phone_number_id: String,
+}
 
 /// Everything a request handler needs.
 pub struct AppState {
     pub service: MessageService,
-    pub twilio: WebhookAuthenticator,
-    /// The exact URL Twilio signs for this route.
-    pub twilio_url: String,
+    /// `None`: the channel is disabled (its secrets are not configured).
+    pub twilio: Option<TwilioEdge>,
+    pub meta: Option<MetaEdge>,
+    pub outbox: Arc<dyn OutboxStore>,
+    /// Wakes the delivery worker when a message was enqueued.
+    pub outbox_wake: Arc<Notify>,
     pub auth_failures: Mutex<AuthFailureLimiter>,
     pub clock: Arc<dyn Clock>,
 }
@@ -35,6 +59,8 @@ impl std::fmt::Debug for AppState {
 pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/webhooks/twilio", post(twilio_webhook))
+        .route("/webhooks/twilio/status", post(twilio_status))
+        .route("/webhooks/meta", get(meta_subscribe).post(meta_webhook))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -53,8 +79,10 @@ pub enum ApiError {
     BadRequest(String),
     /// 403: the webhook signature (or account) does not authenticate the request.
     Forbidden(&'static str),
-    /// 415: webhooks are form-encoded.
-    UnsupportedMediaType,
+    /// 404: the channel is not configured on this gateway.
+    ChannelDisabled(&'static str),
+    /// 415: the body is not in the provider's format.
+    UnsupportedMediaType(&'static str),
     /// 429: this client has failed authentication too often.
     TooManyFailures,
     /// 503: the store cannot take the message now; the provider will retry.
@@ -68,9 +96,13 @@ impl IntoResponse for ApiError {
         let (status, message) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.to_owned()),
-            ApiError::UnsupportedMediaType => (
+            ApiError::ChannelDisabled(channel) => (
+                StatusCode::NOT_FOUND,
+                format!("the {channel} channel is not configured on this gateway"),
+            ),
+            ApiError::UnsupportedMediaType(expected) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "expected Content-Type: application/x-www-form-urlencoded".to_owned(),
+                format!("expected Content-Type: {expected}"),
             ),
             ApiError::TooManyFailures => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -94,6 +126,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<OutboxError> for ApiError {
+    fn from(e: OutboxError) -> Self {
+        tracing::error!(error = %e, "outbox update failed");
+        ApiError::Unavailable
+    }
+}
+
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
         match e {
@@ -103,6 +142,45 @@ impl From<LedgerError> for ApiError {
     }
 }
 
+fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with(expected))
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Parses and authenticates a Twilio form post signed over `base_url`.
+async fn twilio_form(
+    app: &AppState,
+    peer: IpAddr,
+    base_url: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(twilio) = &app.twilio else {
+        return Err(ApiError::ChannelDisabled("Twilio"));
+    };
+    if !content_type_is(headers, FORM) {
+        return Err(ApiError::UnsupportedMediaType(FORM));
+    }
+    let params = warden_twilio::parse_form(body)
+        .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
+    let url = match uri.query() {
+        Some(q) => format!("{base_url}?{q}"),
+        None => base_url.to_owned(),
+    };
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    if let Err(failure) = twilio.auth.authenticate(&url, &params, signature) {
+        return Err(refuse(app, peer, Provider::Twilio, failure.reason()).await);
+    }
+    Ok(params)
+}
+
 async fn twilio_webhook(
     State(app): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -110,39 +188,23 @@ async fn twilio_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let params = warden_twilio::parse_form(&body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
-
-    let url = match uri.query() {
-        Some(q) => format!("{}?{q}", app.twilio_url),
-        None => app.twilio_url.clone(),
+    let (url, via) = match &app.twilio {
+        Some(t) => (t.url.as_str(), t.reply_via),
+        None => return Err(ApiError::ChannelDisabled("Twilio")),
     };
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok());
-    if let Err(failure) = app.twilio.authenticate(&url, &params, signature) {
-        return Err(refuse(&app, peer.ip(), failure.reason()).await);
-    }
+    let params = twilio_form(&app, peer.ip(), url, &uri, &headers, &body).await?;
 
     let msg = warden_twilio::normalise(&params).map_err(|e| {
         tracing::warn!(error = %e, "authenticated Twilio webhook is not a WhatsApp message");
         ApiError::BadRequest(e.to_string())
     })?;
-    let reply = match app.service.handle_inbound(msg).await? {
+    let reply = match app.service.handle_inbound(msg, via).await? {
         Outcome::Duplicate => None,
         Outcome::Handled { reply } => reply,
     };
+    if via == ReplyVia::Outbox {
+        app.outbox_wake.notify_one();
+    }
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, warden_twilio::TWIML_CONTENT_TYPE)],
@@ -151,17 +213,182 @@ async fn twilio_webhook(
         .into_response())
 }
 
+/// Twilio's delivery report for a message sent through the outbox.
+async fn twilio_status(
+    State(app): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let url = match &app.twilio {
+        Some(t) => t.status_url.clone(),
+        None => return Err(ApiError::ChannelDisabled("Twilio")),
+    };
+    let params = twilio_form(&app, peer.ip(), &url, &uri, &headers, &body).await?;
+    let callback = warden_twilio::parse_status_callback(&params)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(status) = callback.status {
+        let applied = app
+            .outbox
+            .apply_status(
+                Provider::Twilio,
+                &callback.provider_id,
+                status,
+                callback.error_code,
+                app.clock.now(),
+            )
+            .await?;
+        log_status(Provider::Twilio, applied);
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn log_status(provider: Provider, applied: StatusApplied) {
+    match applied {
+        StatusApplied::Moved { from, to } => tracing::info!(
+            provider = provider.as_str(),
+            from = from.as_str(),
+            to = to.as_str(),
+            "delivery status"
+        ),
+        StatusApplied::Unchanged => {}
+        StatusApplied::Unknown => tracing::info!(
+            provider = provider.as_str(),
+            "status callback for a message not in the outbox"
+        ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Subscribe {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// Meta's subscription handshake: echo the challenge only to someone who knows the token.
+async fn meta_subscribe(
+    State(app): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<Subscribe>,
+) -> Result<Response, ApiError> {
+    let Some(meta) = &app.meta else {
+        return Err(ApiError::ChannelDisabled("Meta"));
+    };
+    match meta.subscription.verify(
+        q.mode.as_deref(),
+        q.verify_token.as_deref(),
+        q.challenge.as_deref(),
+    ) {
+        Ok(challenge) => Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge.to_owned(),
+        )
+            .into_response()),
+        Err(e) => {
+            let reason = e.reason();
+            if over_failure_limit(&app, peer.ip()) {
+                return Err(ApiError::TooManyFailures);
+            }
+            tracing::warn!(reason, "Meta subscription handshake refused");
+            Err(ApiError::Forbidden("webhook verification failed"))
+        }
+    }
+}
+
+/// Meta's webhook: signature over the raw bytes first, then every message and status in the
+/// payload, each on its own and idempotently (a retried payload finds its messages recorded).
+/// Answers 200 once everything in it is committed; replies leave through the outbox.
+async fn meta_webhook(
+    State(app): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(meta) = &app.meta else {
+        return Err(ApiError::ChannelDisabled("Meta"));
+    };
+    let signature = headers
+        .get(warden_meta::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if let Err(failure) = meta.signature.verify(&body, signature) {
+        return Err(refuse(&app, peer.ip(), Provider::Meta, failure.reason()).await);
+    }
+    if !content_type_is(&headers, "application/json") {
+        return Err(ApiError::UnsupportedMediaType("application/json"));
+    }
+    let batch = warden_meta::parse_webhook(&body).map_err(|e| {
+        tracing::warn!(
+            reason = e.reason(),
+            "signed Meta payload is not a WhatsApp webhook"
+        );
+        ApiError::BadRequest(format!("not a WhatsApp Cloud API webhook: {}", e.reason()))
+    })?;
+    if !batch.rejected.is_empty() {
+        for item in &batch.rejected {
+            tracing::warn!(
+                index = item.index,
+                reason = item.reason,
+                "Meta webhook item skipped"
+            );
+        }
+    }
+    let mut queued = false;
+    for m in batch.messages {
+        if m.phone_number_id != meta.phone_number_id {
+            tracing::warn!("Meta message for another business number ignored");
+            continue;
+        }
+        // A reaction is recorded but needs no answer; everything else gets one.
+        let via = if m.kind == warden_meta::MessageKind::Reaction {
+            ReplyVia::Silent
+        } else {
+            ReplyVia::Outbox
+        };
+        if let Outcome::Handled { .. } = app.service.handle_inbound(m.inbound, via).await? {
+            queued |= via == ReplyVia::Outbox;
+        }
+    }
+    if queued {
+        app.outbox_wake.notify_one();
+    }
+    for s in batch.statuses {
+        if s.phone_number_id != meta.phone_number_id {
+            continue;
+        }
+        let applied = app
+            .outbox
+            .apply_status(
+                Provider::Meta,
+                &s.provider_id,
+                s.status,
+                s.error_code,
+                app.clock.now(),
+            )
+            .await?;
+        log_status(Provider::Meta, applied);
+    }
+    Ok((StatusCode::OK, "ok").into_response())
+}
+
+fn over_failure_limit(app: &AppState, ip: IpAddr) -> bool {
+    let now = app.clock.now();
+    app.auth_failures
+        .lock()
+        .map(|mut l| l.record_failure(ip, now))
+        .unwrap_or(true)
+}
+
 /// A request that failed authentication: audited (without content) and answered 403, or 429
 /// without an audit row once the client is over its failure limit, so forgers cannot flood
 /// the audit log.
-async fn refuse(app: &AppState, ip: IpAddr, reason: &'static str) -> ApiError {
-    let now = app.clock.now();
-    let over = app
-        .auth_failures
-        .lock()
-        .map(|mut l| l.record_failure(ip, now))
-        .unwrap_or(true);
-    if over {
+async fn refuse(app: &AppState, ip: IpAddr, provider: Provider, reason: &'static str) -> ApiError {
+    if over_failure_limit(app, ip) {
         tracing::warn!(
             reason,
             "webhook authentication failed; client over its failure limit"
@@ -169,11 +396,7 @@ async fn refuse(app: &AppState, ip: IpAddr, reason: &'static str) -> ApiError {
         return ApiError::TooManyFailures;
     }
     tracing::warn!(reason, "webhook authentication failed");
-    if let Err(e) = app
-        .service
-        .report_forged_webhook(Provider::Twilio, reason)
-        .await
-    {
+    if let Err(e) = app.service.report_forged_webhook(provider, reason).await {
         tracing::error!(error = %e, "could not audit a forged webhook");
     }
     ApiError::Forbidden("invalid webhook signature")

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod telemetry;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -16,15 +17,19 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use warden_assistant::{Assistant, Clock, MessageService, Policy};
+use warden_assistant::{Assistant, Clock, MessageService, Policy, ReplyVia};
 use warden_audit::Pseudonymizer;
 use warden_gates::{AuthFailureLimiter, RatePolicy};
-use warden_store::{SqlLedger, Store, WriterConfig, WriterStopped};
+use warden_outbound::{MessageSender, PassConfig, Senders};
+use warden_store::{SqlLedger, SqlOutbox, Store, WriterConfig, WriterStopped};
 use warden_twilio::WebhookAuthenticator;
+use warden_types::Provider;
 
 pub use clock::SystemClock;
 pub use config::Config;
+use config::TwilioReply;
 
 /// Failed authentications one client address may cause per minute before it gets 429s.
 const AUTH_FAILURES_PER_MINUTE: u32 = 10;
@@ -38,6 +43,7 @@ pub struct Running {
     pub store: Store,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
+    worker: worker::Worker,
     writer_stopped: WriterStopped,
 }
 
@@ -50,6 +56,7 @@ impl Running {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.server.await.context("server task panicked")??;
+        self.worker.shutdown().await;
         if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
             .await
             .is_err()
@@ -89,14 +96,47 @@ pub async fn start_with_store(
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
     let writer_stopped = ledger.stopped();
     let service = MessageService::new(Arc::new(ledger), pseudonyms);
+    let outbox = Arc::new(SqlOutbox::new(store.clone()));
+    let outbox_wake = Arc::new(Notify::new());
+    let worker = worker::Worker::start(
+        outbox.clone(),
+        senders(&config)?,
+        PassConfig {
+            lease: config.outbox_lease,
+            ..PassConfig::default()
+        },
+        clock.clone(),
+        outbox_wake.clone(),
+    );
 
+    let twilio = config.twilio.as_ref().map(|t| http::TwilioEdge {
+        auth: WebhookAuthenticator::new(t.auth_token.clone(), t.account_sid.clone()),
+        url: format!("{}/webhooks/twilio", config.public_url),
+        status_url: format!("{}/webhooks/twilio/status", config.public_url),
+        reply_via: match t.reply {
+            TwilioReply::Twiml => ReplyVia::Response,
+            TwilioReply::Outbox => ReplyVia::Outbox,
+        },
+    });
+    let meta = config.meta.as_ref().map(|m| http::MetaEdge {
+        signature: warden_meta::SignatureVerifier::new(m.app_secret.clone()),
+        subscription: warden_meta::SubscriptionVerifier::new(m.verify_token.clone()),
+        phone_number_id: m.phone_number_id.clone(),
+    });
+    match &twilio {
+        Some(t) => tracing::info!(reply = ?t.reply_via, "Twilio channel enabled"),
+        None => tracing::info!("Twilio channel disabled: TWILIO_AUTH_TOKEN is not set"),
+    }
+    match &meta {
+        Some(_) => tracing::info!("Meta channel enabled"),
+        None => tracing::info!("Meta channel disabled: META_APP_SECRET is not set"),
+    }
     let state = Arc::new(http::AppState {
         service,
-        twilio: WebhookAuthenticator::new(
-            config.twilio_auth_token.clone(),
-            config.twilio_account_sid.clone(),
-        ),
-        twilio_url: format!("{}/webhooks/twilio", config.public_url),
+        twilio,
+        meta,
+        outbox,
+        outbox_wake,
         auth_failures: Mutex::new(AuthFailureLimiter::new(
             RatePolicy::per_minute(AUTH_FAILURES_PER_MINUTE),
             AUTH_FAILURE_CLIENTS,
@@ -126,8 +166,38 @@ pub async fn start_with_store(
         store,
         stop,
         server,
+        worker,
         writer_stopped,
     })
+}
+
+/// The outbound adapters the configuration enables, by provider.
+fn senders(config: &Config) -> anyhow::Result<Senders> {
+    let mut senders = Senders::new();
+    if let Some(t) = &config.twilio {
+        if let (Some(sid), Some(from)) = (&t.account_sid, &t.whatsapp_from) {
+            let mut rest =
+                warden_twilio::RestConfig::new(sid.clone(), t.auth_token.clone(), from.clone());
+            rest.api_url = t.api_url.clone();
+            // Twilio only calls https URLs back; behind plain http there are no status reports.
+            if config.public_url.starts_with("https://") {
+                rest.status_callback =
+                    Some(format!("{}/webhooks/twilio/status", config.public_url));
+            }
+            let sender =
+                warden_twilio::TwilioSender::new(rest).context("configuring Twilio's REST API")?;
+            senders.insert(Provider::Twilio, Arc::new(sender) as Arc<dyn MessageSender>);
+        }
+    }
+    if let Some(m) = &config.meta {
+        let mut graph =
+            warden_meta::GraphConfig::new(m.phone_number_id.clone(), m.access_token.clone());
+        graph.base_url = m.graph_url.clone();
+        graph.api_version = m.graph_api_version.clone();
+        let sender = warden_meta::MetaSender::new(graph).context("configuring Meta's Graph API")?;
+        senders.insert(Provider::Meta, Arc::new(sender) as Arc<dyn MessageSender>);
+    }
+    Ok(senders)
 }
 
 /// A random 256-bit token as hex, for the demo and tests.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use warden::{config, Config, SystemClock};
-use warden_store::{Store, VerifyError};
+use warden_store::{Requeued, SqlOutbox, Store, VerifyError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,8 +33,27 @@ enum Cmd {
         #[command(subcommand)]
         command: AuditCmd,
     },
+    /// Outbound messages: what was sent, what failed, and putting failures back in the queue.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCmd,
+    },
     /// Run a scripted conversation against a real server on a temporary database.
     Demo,
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxCmd {
+    /// List outbox messages, newest first (recipients masked, no message text).
+    List {
+        /// Only permanently failed messages.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Put a failed message back in the queue with a fresh attempt budget (audited).
+    Retry { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -58,6 +77,7 @@ async fn main() -> ExitCode {
         Cmd::Audit {
             command: AuditCmd::Verify,
         } => return audit_verify().await,
+        Cmd::Outbox { command } => outbox(command).await,
         Cmd::Demo => warden::demo::run().await,
     };
     match result {
@@ -101,6 +121,50 @@ async fn migrate() -> anyhow::Result<()> {
     store.migrate().await?;
     println!("migrations applied");
     Ok(())
+}
+
+async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
+    let store = Store::connect_existing(database_url()?.expose_secret()).await?;
+    let outbox = SqlOutbox::new(store);
+    match command {
+        OutboxCmd::List { failed, limit } => {
+            let rows = outbox
+                .list(failed, limit)
+                .await
+                .context("reading the outbox")?;
+            if rows.is_empty() {
+                println!("no messages");
+            }
+            for r in rows {
+                println!(
+                    "{:>6}  {:<7} {:<9} attempts={:<2} to={} error={} sender={}",
+                    r.id,
+                    r.provider,
+                    r.status,
+                    r.attempts,
+                    r.recipient_masked.as_deref().unwrap_or("-"),
+                    r.last_error.as_deref().unwrap_or("-"),
+                    r.sender
+                );
+            }
+            Ok(())
+        }
+        OutboxCmd::Retry { id } => {
+            let now = warden_assistant::Clock::now(&SystemClock);
+            match outbox.requeue(id, now).await.context("requeueing")? {
+                Requeued::Requeued => {
+                    println!("message {id} requeued; a running gateway will send it");
+                    Ok(())
+                }
+                Requeued::NotFound => anyhow::bail!("no outbox message with id {id}"),
+                Requeued::NotFailed => {
+                    anyhow::bail!(
+                        "message {id} has not failed; only failed messages can be retried"
+                    )
+                }
+            }
+        }
+    }
 }
 
 async fn audit_verify() -> ExitCode {

@@ -47,6 +47,9 @@ pub enum ReplyVia {
     /// Through the durable outbox, written in the message's own transaction and delivered by
     /// a worker; [`Outcome::Handled`] then carries no reply.
     Outbox,
+    /// Recorded and decided, but no reply is sent: the message kind asks for none (a
+    /// reaction to an earlier message, say).
+    Silent,
 }
 
 /// Durable, transactional record of the message path.

@@ -314,7 +314,8 @@ pub(crate) fn plan(
                         });
                         None
                     }
-                    (_, reply) => reply,
+                    (ReplyVia::Silent, _) => None,
+                    (ReplyVia::Response, reply) | (ReplyVia::Outbox, reply @ None) => reply,
                 };
                 resolved.push(Resolved::Inbound(Outcome::Handled { reply }));
             }
