@@ -1,5 +1,6 @@
 //! `warden demo`: the real server on a throwaway SQLite database, driven through real signed
-//! Twilio webhooks, with no account and no configuration.
+//! Twilio webhooks and real signed Meta Cloud API webhooks, with no account, no configuration
+//! and no network: Meta's Graph API is a mock inside the demo (see [`crate::demo_meta`]).
 
 #![allow(
     clippy::print_stdout,
@@ -13,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use warden_twilio::SignatureVerifier;
 use warden_types::PhoneNumber;
 
+use crate::demo_meta::{Leg, MetaSimulator, MockGraph, DEMO_PHONE_NUMBER_ID};
 use crate::{random_token, Config, SystemClock};
 
 /// Speaks Twilio's WhatsApp webhook to a Warden: form fields as Twilio sends them, signed with
@@ -166,6 +168,16 @@ pub async fn run() -> anyhow::Result<()> {
     let auth_token = random_token();
     let pair_token = random_token();
     let public_url = "https://warden.demo.invalid";
+    let app_secret = random_token();
+    let verify_token = random_token();
+    let access_token = random_token();
+    let graph = MockGraph::start(
+        ([127, 0, 0, 1], 0).into(),
+        access_token.clone(),
+        DEMO_PHONE_NUMBER_ID,
+        true,
+    )
+    .await?;
     let env = [
         ("WARDEN_LISTEN", "127.0.0.1:0".to_owned()),
         (
@@ -179,14 +191,22 @@ pub async fn run() -> anyhow::Result<()> {
             "WARDEN_PSEUDONYM_KEY",
             random_token().expose_secret().to_owned(),
         ),
+        ("META_APP_SECRET", app_secret.expose_secret().to_owned()),
+        ("META_VERIFY_TOKEN", verify_token.expose_secret().to_owned()),
+        ("META_ACCESS_TOKEN", access_token.expose_secret().to_owned()),
+        ("META_PHONE_NUMBER_ID", DEMO_PHONE_NUMBER_ID.to_owned()),
+        ("META_GRAPH_URL", graph.url()),
     ];
     let config =
         Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
     let running = crate::start(config, Arc::new(SystemClock)).await?;
     let endpoint = format!("http://{}", running.addr);
     println!(
-        "Warden demo: real server on {endpoint}, temporary SQLite database, generated secrets.\n"
+        "Warden demo: real server on {endpoint} with the Twilio and Meta channels, a temporary \
+         SQLite database, generated secrets, and a mock Meta Graph API on {}.",
+        graph.url()
     );
+    println!("\n━━ Twilio leg: signed form webhooks in, TwiML replies out ━━\n");
 
     let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token);
     let alice = PhoneNumber::parse("+14155550100").context("demo number")?;
@@ -269,13 +289,24 @@ pub async fn run() -> anyhow::Result<()> {
         "expected exactly one slow-down reply, got {slow}"
     );
 
-    println!("\n— warden audit verify:");
+    let meta = MetaSimulator::new(&endpoint, app_secret, DEMO_PHONE_NUMBER_ID);
+    crate::demo_meta::run_leg(&Leg {
+        meta: &meta,
+        graph: &graph,
+        verify_token: &verify_token,
+        pair_token: &pair_token,
+        store: &running.store,
+    })
+    .await?;
+
+    println!("\n— warden audit verify (both channels write to one chain):");
     let chain = running.store.verify_audit().await?;
     println!(
         "  audit chain intact: {} rows, head seq {} hash {}",
         chain.rows, chain.head.seq, chain.head.hash
     );
     running.shutdown().await?;
+    graph.shutdown().await?;
     println!("\nDemo finished: every control behaved as documented.");
     Ok(())
 }

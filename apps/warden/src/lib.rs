@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_meta;
 pub mod http;
 pub mod telemetry;
 pub mod worker;

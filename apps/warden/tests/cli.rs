@@ -122,3 +122,35 @@ fn serve_without_a_required_secret_names_the_variable() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
 }
+
+/// The README's first command: both channels, no account, no network, a few seconds.
+#[test]
+fn demo_runs_both_channels_and_prints_no_phone_number() {
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("demo")
+        .env("WARDEN_LOG", "error")
+        .output()
+        .expect("run warden demo");
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "━━ Twilio leg",
+        "━━ Meta Cloud API leg",
+        "⇒ Graph API received for +44••••••••23",
+        "I can only read text messages.",
+        "Meta leg: 7 replies delivered to the Graph API, 7 outbox rows sent",
+        "audit chain intact",
+        "Demo finished",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    for number in ["14155550100", "447700900123"] {
+        assert!(!text.contains(number), "unmasked number in:\n{text}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
