@@ -94,7 +94,9 @@ pub trait MessageSender: Send + Sync {
 
     /// Makes exactly one bounded attempt (the adapter MUST apply a timeout).
     /// MUST return `Retryable` for timeouts, connection failures, 408/425/429 and 5xx (with the
-    /// provider's `Retry-After` when present) and `Permanent` for every other non-success.
+    /// provider's `Retry-After` when present), and for the provider's documented throttling
+    /// error codes whatever their status (Meta reports some as 400); `Permanent` for every other
+    /// non-success.
     /// MUST NOT put message text, phone numbers or credentials into the error.
     async fn send(&self, msg: &OutboundMessage) -> Result<SentMessage, SendError>;
 }
