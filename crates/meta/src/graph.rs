@@ -11,11 +11,12 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{HeaderMap, CONTENT_TYPE, DATE, RETRY_AFTER};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use warden_outbound::{MessageSender, OutboundMessage, SendError, SentMessage};
+use warden_provider_http::{is_allowed_base_url, read_bounded, retry_after, transport_error};
 use warden_types::{Provider, ProviderMessageId};
 
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
@@ -24,7 +25,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A `Retry-After` longer than this is taken as this: a garbled header must not park a reply
 /// for weeks (the outbox honours `retry_after` above its own cap).
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
+pub use warden_provider_http::MAX_RETRY_AFTER;
 
 /// Graph responses to a send are a few hundred bytes; more is not a Graph response.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -112,12 +113,8 @@ impl MetaSender {
     /// Builds its own client: the config's timeout, no redirects (a redirect would carry the
     /// bearer token somewhere else).
     pub fn new(config: GraphConfig) -> Result<Self, GraphSetupError> {
-        let client = Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(GraphSetupError::HttpClient)?;
+        let client =
+            warden_provider_http::client(config.timeout).map_err(GraphSetupError::HttpClient)?;
         Self::with_client(config, client)
     }
 
@@ -169,7 +166,7 @@ impl MessageSender for MetaSender {
             .map_err(|e| transport_error(&e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let bytes = read_bounded(response).await;
+        let bytes = read_bounded(response, MAX_RESPONSE_BYTES).await;
         if status.is_success() {
             // Meta accepted the request; if we cannot read the id, retrying would send a copy.
             return bytes
@@ -264,74 +261,10 @@ fn classify(status: StatusCode, code: Option<i64>, retry_after: Option<Duration>
     }
 }
 
-/// A failure before any response: the message may or may not have reached Meta.
-fn transport_error(error: &reqwest::Error) -> SendError {
-    let reason = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connect"
-    } else {
-        "transport"
-    };
-    SendError::Retryable {
-        reason: reason.to_owned(),
-        retry_after: None,
-    }
-}
-
 fn permanent(reason: &str) -> SendError {
     SendError::Permanent {
         reason: reason.to_owned(),
     }
-}
-
-/// The body, or `None` if it cannot be read (timeout, reset) or exceeds the bound.
-async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Some(body)
-}
-
-/// `Retry-After` in seconds, or as an HTTP-date measured against the response's own `Date`
-/// header (so no clock is read here). Capped at [`MAX_RETRY_AFTER`].
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    let delay = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // Too many digits for u64 is "a very long time".
-        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
-    } else {
-        let at = httpdate::parse_http_date(value).ok()?;
-        let now = httpdate::parse_http_date(headers.get(DATE)?.to_str().ok()?).ok()?;
-        at.duration_since(now).unwrap_or(Duration::ZERO)
-    };
-    Some(delay.min(MAX_RETRY_AFTER))
-}
-
-/// `https://host[:port]`, or `http://` for 127.0.0.1, localhost or [::1] (tests, a local
-/// proxy): the bearer token must not cross a network in clear text.
-fn is_allowed_base_url(url: &str) -> bool {
-    let (rest, secure) = if let Some(rest) = url.strip_prefix("https://") {
-        (rest, true)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (rest, false)
-    } else {
-        return false;
-    };
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
-        return false;
-    }
-    if secure {
-        return true;
-    }
-    ["127.0.0.1", "localhost", "[::1]"].iter().any(|host| {
-        rest.strip_prefix(host)
-            .is_some_and(|port| port.is_empty() || port.starts_with(':'))
-    })
 }
 
 fn is_api_version(version: &str) -> bool {
@@ -345,49 +278,6 @@ fn is_api_version(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(reqwest::header::HeaderName, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(name.clone(), HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn retry_after_accepts_seconds_and_http_dates() {
-        assert_eq!(
-            retry_after(&headers(&[(RETRY_AFTER, "7")])),
-            Some(Duration::from_secs(7))
-        );
-        let dated = headers(&[
-            (RETRY_AFTER, "Wed, 21 Oct 2015 07:28:30 GMT"),
-            (DATE, "Wed, 21 Oct 2015 07:28:00 GMT"),
-        ]);
-        assert_eq!(retry_after(&dated), Some(Duration::from_secs(30)));
-        let past = headers(&[
-            (RETRY_AFTER, "Wed, 21 Oct 2015 07:27:00 GMT"),
-            (DATE, "Wed, 21 Oct 2015 07:28:00 GMT"),
-        ]);
-        assert_eq!(retry_after(&past), Some(Duration::ZERO));
-    }
-
-    #[test]
-    fn garbled_retry_after_is_ignored_or_capped() {
-        assert_eq!(retry_after(&headers(&[(RETRY_AFTER, "-1")])), None);
-        assert_eq!(retry_after(&headers(&[(RETRY_AFTER, "soon")])), None);
-        assert_eq!(retry_after(&HeaderMap::new()), None);
-        // An HTTP-date without the response's Date cannot be measured without a clock.
-        let undated = headers(&[(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:30 GMT")]);
-        assert_eq!(retry_after(&undated), None);
-        for huge in ["99999999", "999999999999999999999999"] {
-            assert_eq!(
-                retry_after(&headers(&[(RETRY_AFTER, huge)])),
-                Some(MAX_RETRY_AFTER)
-            );
-        }
-    }
 
     #[test]
     fn meta_throttling_codes_are_retryable_even_with_http_400() {
@@ -398,31 +288,6 @@ mod tests {
         }
         let e = classify(StatusCode::BAD_REQUEST, Some(131047), None);
         assert!(matches!(e, SendError::Permanent { .. }));
-    }
-
-    #[test]
-    fn token_travels_only_over_https_or_loopback() {
-        for ok in [
-            "https://graph.facebook.com",
-            "https://graph.example:8443",
-            "http://127.0.0.1:8080",
-            "http://localhost",
-            "http://[::1]:1",
-        ] {
-            assert!(is_allowed_base_url(ok), "{ok}");
-        }
-        for bad in [
-            "http://graph.facebook.com",
-            "http://127.0.0.1.evil.example",
-            "http://localhost.evil.example",
-            "http://localhost@evil.example",
-            "https://graph.facebook.com/v21.0",
-            "https://",
-            "ftp://graph.facebook.com",
-            "graph.facebook.com",
-        ] {
-            assert!(!is_allowed_base_url(bad), "{bad}");
-        }
     }
 
     #[test]

@@ -14,11 +14,12 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Client;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use warden_outbound::{MessageSender, OutboundMessage, SendError, SentMessage};
+use warden_provider_http::{is_allowed_base_url, read_bounded, retry_after, transport_error};
 use warden_types::{PhoneNumber, Provider, ProviderMessageId};
 
 use crate::status::is_message_sid;
@@ -28,7 +29,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A `Retry-After` longer than this is taken as this: a garbled header must not park a reply
 /// for weeks (the outbox honours `retry_after` above its own backoff cap).
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
+pub use warden_provider_http::MAX_RETRY_AFTER;
 
 /// A Message resource is about 1 KB of JSON; far more is not Twilio's answer.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -131,7 +132,7 @@ impl TwilioSender {
     /// (No constructor takes a caller's client, which might follow redirects.)
     pub fn new(config: RestConfig) -> Result<Self, RestSetupError> {
         let base = config.api_url.trim_end_matches('/');
-        if !is_allowed_api_url(base) {
+        if !is_allowed_base_url(base) {
             return Err(RestSetupError::InvalidApiUrl);
         }
         if !is_account_sid(&config.account_sid) {
@@ -148,12 +149,8 @@ impl TwilioSender {
                 return Err(RestSetupError::InvalidStatusCallback);
             }
         }
-        let client = Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(RestSetupError::HttpClient)?;
+        let client =
+            warden_provider_http::client(config.timeout).map_err(RestSetupError::HttpClient)?;
         Ok(Self {
             client,
             endpoint: format!(
@@ -205,7 +202,7 @@ impl MessageSender for TwilioSender {
             .map_err(|e| transport_error(&e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let body = read_bounded(response).await;
+        let body = read_bounded(response, MAX_RESPONSE_BYTES).await;
         if status.is_success() {
             // Twilio created the Message and will deliver it; if we cannot read its id,
             // retrying would most likely send the recipient a second copy.
@@ -254,49 +251,10 @@ fn twilio_error_code(body: &[u8]) -> Option<i64> {
     serde_json::from_slice::<TwilioError>(body).ok()?.code
 }
 
-/// A failure before any response: the message may or may not have reached Twilio.
-fn transport_error(error: &reqwest::Error) -> SendError {
-    let reason = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connect"
-    } else {
-        "transport"
-    };
-    SendError::Retryable {
-        reason: reason.to_owned(),
-        retry_after: None,
-    }
-}
-
 fn permanent(reason: &str) -> SendError {
     SendError::Permanent {
         reason: reason.to_owned(),
     }
-}
-
-/// The body, or `None` if it cannot be read in time or exceeds [`MAX_RESPONSE_BYTES`].
-async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Some(body)
-}
-
-/// `Retry-After` as delay-seconds, the form Twilio uses, capped at [`MAX_RETRY_AFTER`]. An
-/// HTTP-date is ignored (measuring it would need a clock); the outbox's backoff applies then.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // More digits than a u64 holds is "a very long time".
-    let secs = value.parse::<u64>().unwrap_or(u64::MAX);
-    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// `AC` then 32 hex digits (Twilio's pattern `^AC[0-9a-fA-F]{32}$`). It is interpolated into
@@ -304,34 +262,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 fn is_account_sid(sid: &str) -> bool {
     sid.strip_prefix("AC")
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// `https://host[:port]`, or `http://` to 127.0.0.1, localhost or [::1]: the auth token is
-/// sent on every request and must not cross a network in clear text.
-fn is_allowed_api_url(url: &str) -> bool {
-    if let Some(authority) = url.strip_prefix("https://") {
-        return is_bare_authority(authority);
-    }
-    let Some(authority) = url.strip_prefix("http://") else {
-        return false;
-    };
-    if !is_bare_authority(authority) {
-        return false;
-    }
-    let host = match authority.rsplit_once(':') {
-        // `[::1]` has colons of its own; a port follows the closing bracket.
-        Some((host, port)) if !port.contains(']') => host,
-        _ => authority,
-    };
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
-}
-
-/// A host with an optional port, and nothing that could smuggle a path, query or userinfo.
-fn is_bare_authority(authority: &str) -> bool {
-    !authority.is_empty()
-        && !authority.chars().any(|c| {
-            matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control()
-        })
 }
 
 /// Twilio posts status callbacks to this URL; only `https` keeps their content private, and
@@ -709,24 +639,6 @@ mod tests {
                 ),
                 "{bad:?}"
             );
-        }
-    }
-
-    #[test]
-    fn garbled_retry_after_is_ignored_or_capped() {
-        let headers = |value: &str| {
-            let mut map = HeaderMap::new();
-            map.insert(RETRY_AFTER, value.parse().unwrap());
-            map
-        };
-        assert_eq!(retry_after(&headers("3")), Some(Duration::from_secs(3)));
-        assert_eq!(retry_after(&headers(" 7 ")), Some(Duration::from_secs(7)));
-        for ignored in ["-1", "soon", "1.5", "Wed, 21 Oct 2015 07:28:00 GMT"] {
-            assert_eq!(retry_after(&headers(ignored)), None, "{ignored}");
-        }
-        assert_eq!(retry_after(&HeaderMap::new()), None);
-        for huge in ["99999999", "999999999999999999999999"] {
-            assert_eq!(retry_after(&headers(huge)), Some(MAX_RETRY_AFTER), "{huge}");
         }
     }
 }
