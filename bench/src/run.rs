@@ -1,6 +1,9 @@
 //! A deliberately small HTTP/1.1 load client: pre-built request bytes, one keep-alive
 //! connection per concurrent slot, all on one thread so the generator uses at most one of the
 //! machine's two cores.
+//!
+//! For a Meta fixture it also serves the mock Graph API the gateway's outbox worker sends the
+//! replies to (one more thread), and reports how fast they arrive there.
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -9,8 +12,12 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use warden::demo_meta::MockGraph;
+
+use crate::fixture::Channel;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,18 +29,42 @@ pub struct Args {
     fixture: PathBuf,
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Meta fixtures: where to serve the mock Graph API (the gateway's `META_GRAPH_URL`).
+    #[arg(long)]
+    graph_listen: Option<SocketAddr>,
+    /// Meta fixtures: how long to wait for every reply to reach the mock Graph API.
+    #[arg(long, default_value_t = 300)]
+    delivery_timeout_secs: u64,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    let channel = match std::fs::read_to_string(args.fixture.join("channel")) {
+        Ok(c) => Channel::parse(&c).context("unknown channel in the fixture")?,
+        // Fixtures written before Meta support are Twilio fixtures.
+        Err(_) => Channel::Twilio,
+    };
     let tsv = std::fs::read_to_string(args.fixture.join("requests.tsv"))
         .context("reading requests.tsv")?;
     let host = args.addr.to_string();
+    let (path, content_type, signature_header) = match channel {
+        Channel::Twilio => (
+            "/webhooks/twilio",
+            "application/x-www-form-urlencoded",
+            "X-Twilio-Signature",
+        ),
+        Channel::Meta => (
+            "/webhooks/meta",
+            "application/json",
+            // warden_meta::SIGNATURE_HEADER; spelled out to keep this crate's dependencies lean.
+            "X-Hub-Signature-256",
+        ),
+    };
     let requests: Vec<Vec<u8>> = tsv
         .lines()
         .filter_map(|l| l.split_once('\t'))
         .map(|(sig, body)| {
             format!(
-                "POST /webhooks/twilio HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: {sig}\r\nContent-Length: {}\r\n\r\n{body}",
+                "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{signature_header}: {sig}\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             )
             .into_bytes()
@@ -42,23 +73,82 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if requests.is_empty() {
         bail!("fixture has no requests");
     }
+
+    // The mock Graph API gets a runtime (and thread) of its own, apart from the load client.
+    let graph = match channel {
+        Channel::Twilio => None,
+        Channel::Meta => {
+            let listen = args
+                .graph_listen
+                .context("a Meta fixture needs --graph-listen (the gateway's META_GRAPH_URL)")?;
+            let env = std::fs::read_to_string(args.fixture.join("env")).context("reading env")?;
+            let var = |name: &str| {
+                env.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                    .map(str::to_owned)
+                    .with_context(|| format!("{name} missing from the fixture's env"))
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            let mock = rt.block_on(MockGraph::start(
+                listen,
+                SecretString::from(var("META_ACCESS_TOKEN")?),
+                &var("META_PHONE_NUMBER_ID")?,
+                false,
+            ))?;
+            Some((rt, mock))
+        }
+    };
+
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let local = tokio::task::LocalSet::new();
-    let report = local.block_on(
+    let mut report = local.block_on(
         &rt,
         drive(args.addr, Rc::new(requests), args.concurrency.max(1)),
     )?;
+
+    if let Some((rt, mock)) = graph {
+        // Every message that was answered 200 was stored with its reply in the outbox.
+        let expected = (report.requests - report.non_200) as u64;
+        let complete = rt.block_on(mock.wait_for(
+            expected,
+            Duration::from_secs(args.delivery_timeout_secs),
+            Duration::from_millis(1),
+        ));
+        report.delivery = Some(Delivery {
+            expected,
+            delivered: mock.accepted(),
+            refused: mock.refused(),
+            complete,
+            last_at: mock.last_accepted_at(),
+        });
+        rt.block_on(mock.shutdown())?;
+    }
     println!("{report}");
     Ok(())
+}
+
+/// What reached the mock Graph API.
+struct Delivery {
+    expected: u64,
+    delivered: u64,
+    refused: u64,
+    complete: bool,
+    last_at: Option<Instant>,
 }
 
 struct Report {
     requests: usize,
     non_200: usize,
+    /// When the first request was sent.
+    started: Instant,
     elapsed: Duration,
     latencies_us: Vec<u64>,
+    delivery: Option<Delivery>,
 }
 
 impl std::fmt::Display for Report {
@@ -78,7 +168,28 @@ impl std::fmt::Display for Report {
             pct(0.90),
             pct(0.99),
             pct(1.0),
-        )
+        )?;
+        if let Some(d) = &self.delivery {
+            // From the first request (its reply is enqueued a moment later) to the last reply
+            // the mock received; drain is how long delivery ran on after the last webhook.
+            let until = d
+                .last_at
+                .map(|t| t.saturating_duration_since(self.started))
+                .unwrap_or_default();
+            let drain = until.saturating_sub(self.elapsed);
+            write!(
+                f,
+                " delivered={} expected={} refused={} complete={} delivery_seconds={:.3} delivery_rps={:.0} drain_ms={:.0}",
+                d.delivered,
+                d.expected,
+                d.refused,
+                d.complete,
+                until.as_secs_f64(),
+                d.delivered as f64 / until.as_secs_f64().max(f64::EPSILON),
+                drain.as_secs_f64() * 1000.0,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -132,8 +243,10 @@ async fn drive(
     Ok(Report {
         requests: latencies_us.len(),
         non_200: non_200.get(),
+        started: start,
         elapsed,
         latencies_us,
+        delivery: None,
     })
 }
 
