@@ -1,0 +1,797 @@
+//! Phone numbers in free text.
+//!
+//! Two stages. A hand-written scanner finds *spans*: digit groups joined by the separators people
+//! type (spaces, no-break spaces, `-`, `.`, `/`, parentheses), with an optional `+`, `%2B` or
+//! `(+` in front. Each span is then judged: shapes that are something else (dates, IP addresses,
+//! versions, ISBN-like dash chains, decimals, IBAN- and card-like runs of four-digit groups,
+//! amounts next to a currency, digits glued to letters as in UUIDs and order references) are
+//! dropped; what is left must be a number libphonenumber calls valid, or have a phone shape that
+//! is unambiguous without a country (trunk `0`, `(area)`, North American `3-3-4`), or follow a
+//! word such as "call" or "phone". A word such as "order" or "tracking" just before a number
+//! written without `+` keeps it from being read as a phone number.
+//!
+//! When a span does not validate as a whole (two numbers in one list, a number followed by a
+//! count), sub-spans that start and end at a space are tried, longest first.
+
+use std::ops::Range;
+
+use phonenumber::country::Id;
+use phonenumber::{Mode, PhoneNumber};
+
+/// Fewest digits a phone number written without `+` can have here (local numbers without an area
+/// code, such as `555 1234`, are too ambiguous to be worth the false positives).
+const MIN_NATIONAL_DIGITS: usize = 7;
+/// E.164 allows 15 digits after the `+`.
+const MAX_E164_DIGITS: usize = 15;
+/// Fewest digits after a `+` (country code and subscriber number).
+const MIN_INTERNATIONAL_DIGITS: usize = 7;
+/// Spans with more groups are cut: the sub-span search is quadratic in the number of groups.
+const MAX_GROUPS: usize = 12;
+/// How far back (in bytes, same line) a word such as "order" or "call" is looked for.
+const KEYWORD_WINDOW: usize = 40;
+
+/// A phone number found in text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PhoneHit {
+    /// Bytes of the number, including a `+`, `%2B` or opening parenthesis in front of it.
+    pub(crate) range: Range<usize>,
+    /// Country calling code, when known.
+    pub(crate) country_code: Option<u16>,
+    /// E.164 when the number was validated, otherwise its digits: the input of the pseudonym.
+    pub(crate) canonical: String,
+    /// The last two digits.
+    pub(crate) last2: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    Space,
+    Dash,
+    Dot,
+    Slash,
+    Open,
+    Close,
+}
+
+/// The separator starting at `at`, and its length in bytes.
+fn separator_at(b: &[u8], at: usize) -> Option<(Sep, usize)> {
+    match *b.get(at)? {
+        b' ' => Some((Sep::Space, 1)),
+        b'-' => Some((Sep::Dash, 1)),
+        b'.' => Some((Sep::Dot, 1)),
+        b'/' => Some((Sep::Slash, 1)),
+        b'(' => Some((Sep::Open, 1)),
+        b')' => Some((Sep::Close, 1)),
+        // U+00A0 no-break space.
+        0xC2 if b.get(at + 1) == Some(&0xA0) => Some((Sep::Space, 2)),
+        0xE2 if b.get(at + 1) == Some(&0x80) => match b.get(at + 2)? {
+            // U+2009 thin space, U+202F narrow no-break space.
+            0x89 | 0xAF => Some((Sep::Space, 3)),
+            // U+2010 hyphen, U+2011 no-break hyphen, U+2012 figure dash, U+2013 en dash.
+            0x90..=0x93 => Some((Sep::Dash, 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    start: usize,
+    end: usize,
+    /// The separator run before this group (empty for the first).
+    seps_before: Vec<Sep>,
+}
+
+impl Group {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+    /// Whether a sub-span may start or end at the run before this group.
+    fn space_before(&self) -> bool {
+        self.seps_before.contains(&Sep::Space)
+    }
+    /// A single `-`, `.` or `/` joins this group to the previous one into a chain.
+    fn chained_by(&self) -> Option<Sep> {
+        match self.seps_before.as_slice() {
+            [s @ (Sep::Dash | Sep::Dot | Sep::Slash)] => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// How the number is introduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prefix {
+    None,
+    /// `+`, `(+` or a percent-encoded `%2B`.
+    Plus,
+    /// `(` before the first group: `(555) 123-4567`.
+    Paren,
+}
+
+struct Span {
+    start: usize,
+    prefix: Prefix,
+    groups: Vec<Group>,
+}
+
+/// Reads digit groups from `first` (a digit). Returns the span and the byte where scanning goes on.
+fn read_span(b: &[u8], first: usize) -> (Vec<Group>, usize) {
+    let mut groups = Vec::new();
+    let mut at = first;
+    let mut seps_before = Vec::new();
+    loop {
+        let start = at;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        groups.push(Group {
+            start,
+            end: at,
+            seps_before: std::mem::take(&mut seps_before),
+        });
+        if groups.len() == MAX_GROUPS {
+            return (groups, at);
+        }
+        // A run of at most three separators with at most one `-`/`.`/`/`, one of each
+        // parenthesis and two spaces, followed by a digit, continues the span.
+        let mut probe = at;
+        let mut run = Vec::new();
+        while run.len() < 3 {
+            match separator_at(b, probe) {
+                Some((sep, len)) => {
+                    run.push(sep);
+                    probe += len;
+                }
+                None => break,
+            }
+        }
+        let puncts = run
+            .iter()
+            .filter(|s| matches!(s, Sep::Dash | Sep::Dot | Sep::Slash))
+            .count();
+        let spaces = run.iter().filter(|s| **s == Sep::Space).count();
+        let opens = run.iter().filter(|s| **s == Sep::Open).count();
+        let closes = run.iter().filter(|s| **s == Sep::Close).count();
+        let continues = !run.is_empty()
+            && puncts <= 1
+            && spaces <= 2
+            && opens <= 1
+            && closes <= 1
+            && b.get(probe).is_some_and(u8::is_ascii_digit);
+        if !continues {
+            return (groups, at);
+        }
+        seps_before = run;
+        at = probe;
+    }
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The byte before `at` and the one before that.
+fn before(b: &[u8], at: usize) -> (Option<u8>, Option<u8>) {
+    let one = at.checked_sub(1).and_then(|i| b.get(i).copied());
+    let two = at.checked_sub(2).and_then(|i| b.get(i).copied());
+    (one, two)
+}
+
+/// U+2022 bullet, which the masks use: a number glued to a mask is what is left of a mask.
+fn bullet_before(b: &[u8], at: usize) -> bool {
+    at >= 3 && b.get(at - 3..at) == Some(&[0xE2, 0x80, 0xA2][..])
+}
+fn bullet_at(b: &[u8], at: usize) -> bool {
+    b.get(at..at + 3) == Some(&[0xE2, 0x80, 0xA2][..])
+}
+
+/// Finds where a span starting at digit `first` really starts, and how it is introduced.
+/// `None` when the digits are glued to something that makes them part of another token.
+fn span_start(b: &[u8], first: usize) -> Option<(usize, Prefix)> {
+    let (p1, p2) = before(b, first);
+    let (start, prefix) = match (p2, p1) {
+        (Some(b'('), Some(b'+')) => (first - 2, Prefix::Plus),
+        (_, Some(b'+')) => (first - 1, Prefix::Plus),
+        (_, Some(b'B' | b'b')) if first >= 3 && b.get(first - 3..first - 1) == Some(&b"%2"[..]) => {
+            (first - 3, Prefix::Plus)
+        }
+        (_, Some(b'(')) => (first - 1, Prefix::Paren),
+        _ => (first, Prefix::None),
+    };
+    let (q1, q2) = before(b, start);
+    // `whatsapp%3A%2B…`, `a%20…`: a percent-encoded separator is not glue.
+    let encoded_sep = start >= 3
+        && b.get(start - 3) == Some(&b'%')
+        && b.get(start - 2..start).is_some_and(|h| {
+            h.eq_ignore_ascii_case(b"3A") || h == b"20" || h.eq_ignore_ascii_case(b"2C")
+        });
+    let glued = !encoded_sep
+        && match q1 {
+            None => false,
+            Some(c) if is_word_byte(c) => true,
+            // `ORD-2024…`, UUID groups, `v-1…`: a dash glued to a word before it.
+            Some(b'-') => q2.is_some_and(is_word_byte),
+            // `1,234567890`, `3.14159265`: the digits continue a number.
+            Some(b'.' | b',') => q2.is_some_and(|c| c.is_ascii_digit()),
+            // `#4839201745`, `/orders/5829104736`, `$1234567`, `x@1234567`.
+            Some(b'#' | b'/' | b'\\' | b'$' | b'@' | b'%' | b'~' | b'^') => true,
+            _ => bullet_before(b, start),
+        };
+    (!glued).then_some((start, prefix))
+}
+
+/// Whether the bytes after the span's last digit glue it to something else.
+fn glued_after(b: &[u8], end: usize) -> bool {
+    match b.get(end).copied() {
+        None => false,
+        Some(c) if is_word_byte(c) => true,
+        Some(b'%' | b'$' | b'#') => true,
+        // A decimal part: `1234567,89`, `1234567.5`.
+        Some(b',' | b'.') => {
+            let digits = b
+                .get(end + 1..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            (1..=2).contains(&digits) && !b.get(end + 1 + digits).is_some_and(u8::is_ascii_digit)
+        }
+        // `51.5°`, `12345678€`, `1234567£`.
+        Some(0xC2) => matches!(b.get(end + 1), Some(0xB0 | 0xA3 | 0xA5)),
+        Some(0xE2) => {
+            bullet_at(b, end) || (b.get(end + 1) == Some(&0x82) && b.get(end + 2) == Some(&0xAC))
+        }
+        _ => false,
+    }
+}
+
+const CURRENCY_WORDS: &[&str] = &[
+    "eur", "usd", "gbp", "chf", "jpy", "inr", "brl", "mxn", "zar", "aud", "cad", "sek", "nok",
+    "dkk", "pln", "czk", "huf", "try", "rub", "cny", "krw", "ngn", "kes", "egp", "aed", "sar",
+    "euro", "euros", "dollar", "dollars", "pounds", "rupees", "reais", "pesos", "yen", "kr", "zl",
+    "ft", "lei", "naira", "rand",
+];
+
+/// `€ 1 234 567`, `1 234 567 EUR`, `R$ 1.234.567`: an amount, not a number to call.
+fn next_to_currency(b: &[u8], start: usize, end: usize) -> bool {
+    // Symbols just before (allowing one space).
+    let mut s = start;
+    if s > 0 && b.get(s - 1) == Some(&b' ') {
+        s -= 1;
+    }
+    let symbol_before = s >= 1 && matches!(b.get(s - 1), Some(b'$'))
+        || s >= 2 && matches!(b.get(s - 2..s), Some([0xC2, 0xA3 | 0xA5]))
+        || s >= 3
+            && matches!(
+                b.get(s - 3..s),
+                Some([0xE2, 0x82, 0xAC | 0xB9 | 0xBD | 0xA6])
+            );
+    if symbol_before {
+        return true;
+    }
+    let word = |w: &[u8]| {
+        let w = String::from_utf8_lossy(w).to_ascii_lowercase();
+        CURRENCY_WORDS.contains(&w.as_str())
+    };
+    // A currency word just before: `EUR 1234567`.
+    let mut e = start;
+    while e > 0 && b.get(e - 1) == Some(&b' ') {
+        e -= 1;
+    }
+    let mut w0 = e;
+    while w0 > 0 && b.get(w0 - 1).is_some_and(u8::is_ascii_alphabetic) {
+        w0 -= 1;
+    }
+    if w0 < e && e < start && b.get(w0..e).is_some_and(word) {
+        return true;
+    }
+    // A symbol or word just after: `1 234 567 €`, `1234567 EUR`.
+    let mut a = end;
+    if b.get(a) == Some(&b' ') {
+        a += 1;
+    }
+    if matches!(
+        b.get(a..a + 3),
+        Some([0xE2, 0x82, 0xAC | 0xB9 | 0xBD | 0xA6])
+    ) || matches!(b.get(a..a + 2), Some([0xC2, 0xA3 | 0xA5]))
+    {
+        return true;
+    }
+    let mut w1 = a;
+    while b.get(w1).is_some_and(u8::is_ascii_alphabetic) {
+        w1 += 1;
+    }
+    a > end && w1 > a && b.get(a..w1).is_some_and(word)
+}
+
+/// Words before a number written without `+` that make it something other than a phone number.
+const NOT_PHONE_WORDS: &[&str] = &[
+    "order",
+    "orders",
+    "invoice",
+    "inv",
+    "ref",
+    "reference",
+    "tracking",
+    "track",
+    "ticket",
+    "booking",
+    "confirmation",
+    "transaction",
+    "txn",
+    "receipt",
+    "policy",
+    "account",
+    "acct",
+    "iban",
+    "bic",
+    "swift",
+    "isbn",
+    "issn",
+    "sku",
+    "serial",
+    "sn",
+    "case",
+    "claim",
+    "shipment",
+    "parcel",
+    "awb",
+    "pnr",
+    "customer",
+    "member",
+    "card",
+    "otp",
+    "code",
+    "pin",
+    "version",
+    "build",
+    "release",
+    "zip",
+    "postcode",
+    "amount",
+    "total",
+    "price",
+    "balance",
+    "fedex",
+    "ups",
+    "usps",
+    "dhl",
+    "imei",
+    "vin",
+    "ip",
+    "id",
+    "uuid",
+    "hash",
+    "nr",
+    "lot",
+    "batch",
+    "item",
+    "article",
+    "bestellung",
+    "rechnung",
+    "commande",
+    "facture",
+    "pedido",
+    "factura",
+    "ordine",
+];
+
+/// Words before a number that make it a phone number even if it does not validate.
+const PHONE_WORDS: &[&str] = &[
+    "call",
+    "calling",
+    "phone",
+    "telephone",
+    "tel",
+    "mobile",
+    "mob",
+    "cell",
+    "cellphone",
+    "handy",
+    "whatsapp",
+    "wa",
+    "sms",
+    "text",
+    "ring",
+    "fax",
+    "contact",
+    "dial",
+    "telefon",
+    "telefono",
+    "portable",
+    "celular",
+    "movil",
+    "waid",
+    "wa_id",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Neutral,
+    Phone,
+    NotPhone,
+}
+
+/// The last phone or not-phone word in the few bytes before `start`, on the same line; a `#`
+/// right before the number (with at most a space) counts as not-phone.
+fn context_before(b: &[u8], start: usize) -> Context {
+    let mut s = start;
+    while s > 0 && b.get(s - 1) == Some(&b' ') {
+        s -= 1;
+    }
+    if s > 0 && matches!(b.get(s - 1), Some(b'#')) {
+        return Context::NotPhone;
+    }
+    // `N°`, `Nº`.
+    if s >= 3 && matches!(b.get(s - 3..s), Some([b'N' | b'n', 0xC2, 0xB0 | 0xBA])) {
+        return Context::NotPhone;
+    }
+    let from = start.saturating_sub(KEYWORD_WINDOW);
+    let window = b.get(from..start).unwrap_or_default();
+    let line_start = window
+        .iter()
+        .rposition(|c| *c == b'\n')
+        .map_or(0, |i| i + 1);
+    let window = window.get(line_start..).unwrap_or_default();
+    let mut context = Context::Neutral;
+    // Words are ASCII letters and `_`; the first may be cut by the window, which is harmless.
+    for word in window.split(|c| !(c.is_ascii_alphabetic() || *c == b'_')) {
+        if word.is_empty() || word.len() > 16 {
+            continue;
+        }
+        let lower = String::from_utf8_lossy(word).to_ascii_lowercase();
+        if NOT_PHONE_WORDS.contains(&lower.as_str()) {
+            context = Context::NotPhone;
+        } else if PHONE_WORDS.contains(&lower.as_str()) {
+            context = Context::Phone;
+        }
+    }
+    context
+}
+
+fn digits_of(b: &[u8], groups: &[Group]) -> String {
+    let mut out = String::with_capacity(16);
+    for g in groups {
+        for &c in b.get(g.start..g.end).unwrap_or_default() {
+            out.push(char::from(c));
+        }
+    }
+    out
+}
+
+/// Marks groups that belong to chains (groups joined by one `-`, `.` or `/`) shaped like
+/// something other than a phone number, and whole spans shaped like IBAN or card groups.
+fn blocked_groups(b: &[u8], span: &Span) -> Vec<bool> {
+    let groups = &span.groups;
+    let mut blocked = vec![false; groups.len()];
+    let num = |g: &Group| -> u32 {
+        b.get(g.start..g.end)
+            .unwrap_or_default()
+            .iter()
+            .take(9)
+            .fold(0u32, |n, c| n * 10 + u32::from(c - b'0'))
+    };
+    let mut i = 0;
+    while i < groups.len() {
+        // Extend the chain while the same punctuation joins the next group.
+        let mut j = i;
+        let sep = groups.get(i + 1).and_then(Group::chained_by);
+        while let (Some(s), Some(next)) = (sep, groups.get(j + 1)) {
+            if next.chained_by() == Some(s) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let chain = groups.get(i..=j).unwrap_or_default();
+        let lens: Vec<usize> = chain.iter().map(Group::len).collect();
+        let vals: Vec<u32> = chain.iter().map(num).collect();
+        let plus_led = i == 0 && span.prefix == Prefix::Plus;
+        let day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
+        let is_date = match (lens.as_slice(), vals.as_slice()) {
+            // 2024-03-15
+            ([4, 1..=2, 1..=2], [_, m, d]) => day_month(*d, *m),
+            // 15.03.2024, 03/15/24
+            ([1..=2, 1..=2, 2 | 4], [a, c, _]) => day_month(*a, *c) || day_month(*c, *a),
+            _ => false,
+        };
+        let is_ip = sep == Some(Sep::Dot)
+            && lens.len() == 4
+            && vals.iter().all(|v| *v <= 255)
+            && lens.iter().all(|l| *l <= 3);
+        // 120.0.6099.109, 978-3-16-148410-0, but not 1.800.555.1234 or +1-800-…
+        let one_digit_inner = lens.len() >= 3 && lens.iter().skip(1).any(|l| *l == 1);
+        let is_version_or_isbn = one_digit_inner && !plus_led;
+        // 40.712776, 1234567.89
+        let is_decimal = sep == Some(Sep::Dot) && lens.len() == 2 && !plus_led;
+        if is_date || is_ip || is_version_or_isbn || is_decimal {
+            for flag in blocked.get_mut(i..=j).into_iter().flatten() {
+                *flag = true;
+            }
+        }
+        i = j + 1;
+    }
+    // IBAN bodies, card and long tracking numbers: three or more groups of four digits (the
+    // last may be shorter), 13 digits or more, without `+`.
+    let total: usize = groups.iter().map(Group::len).sum();
+    let fours = groups.len() >= 3
+        && groups.iter().take(groups.len() - 1).all(|g| g.len() == 4)
+        && groups.last().is_some_and(|g| g.len() <= 4);
+    if fours && total >= 13 && span.prefix != Prefix::Plus {
+        blocked.iter_mut().for_each(|f| *f = true);
+    }
+    blocked
+}
+
+fn hit_from_number(range: Range<usize>, number: &PhoneNumber, digits: &str) -> PhoneHit {
+    PhoneHit {
+        range,
+        country_code: Some(number.code().value()),
+        canonical: number.format().mode(Mode::E164).to_string(),
+        last2: last2(digits),
+    }
+}
+
+fn last2(digits: &str) -> String {
+    digits
+        .get(digits.len().saturating_sub(2)..)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn valid_international(digits: &str) -> Option<PhoneNumber> {
+    phonenumber::parse(None, format!("+{digits}"))
+        .ok()
+        .filter(phonenumber::is_valid)
+}
+
+/// The country calling code at the start of `digits` (codes are prefix-free: at most one of the
+/// first one, two or three digits is a code), when libphonenumber knows it.
+pub(crate) fn country_code_of(digits: &str) -> Option<u16> {
+    (1..=3).find_map(|len| {
+        let code: u16 = digits.get(..len)?.parse().ok()?;
+        phonenumber::metadata::DATABASE
+            .by_code(&code)
+            .is_some()
+            .then_some(code)
+    })
+}
+
+/// Judges the groups `sub` of a span. `first` tells whether they start at the span's first group
+/// (and so carry its prefix).
+fn judge(
+    b: &[u8],
+    span: &Span,
+    sub: &[Group],
+    first: bool,
+    context: Context,
+    region: Option<Id>,
+) -> Option<PhoneHit> {
+    let (head, tail) = (sub.first()?, sub.last()?);
+    let prefix = if first { span.prefix } else { Prefix::None };
+    let start = if first { span.start } else { head.start };
+    let range = start..tail.end;
+    let digits = digits_of(b, sub);
+    let n = digits.len();
+    let unglued = first || !glued_after(b, tail.end);
+    if !unglued {
+        return None;
+    }
+
+    if prefix == Prefix::Plus {
+        // After an explicit `+`, a known country code and a plausible length are enough: new
+        // ranges and test numbers (`+44 7700 900…`) do not validate but are still numbers. This
+        // also keeps the most common form off the slow validation path.
+        // `+44 (0)20 …`: the trunk zero in parentheses is not part of the number.
+        let digits = match sub {
+            [cc, zero, ..]
+                if zero.len() == 1
+                    && zero.seps_before.contains(&Sep::Open)
+                    && b.get(zero.start) == Some(&b'0') =>
+            {
+                let mut d = digits_of(b, std::slice::from_ref(cc));
+                d.push_str(&digits_of(b, sub.get(2..).unwrap_or_default()));
+                d
+            }
+            _ => digits,
+        };
+        let n = digits.len();
+        if !(MIN_INTERNATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) {
+            return None;
+        }
+        let cc = country_code_of(&digits)?;
+        if n - cc.to_string().len() < 4 {
+            return None;
+        }
+        return Some(PhoneHit {
+            range,
+            country_code: Some(cc),
+            canonical: format!("+{digits}"),
+            last2: last2(&digits),
+        });
+    }
+    if let Some(rest) = digits.strip_prefix("00") {
+        if !rest.starts_with('0')
+            && (MIN_INTERNATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&rest.len())
+        {
+            if let Some(number) = valid_international(rest) {
+                return Some(hit_from_number(range, &number, &digits));
+            }
+        }
+    }
+    if !(MIN_NATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) || context == Context::NotPhone {
+        return None;
+    }
+    if let Some(region) = region {
+        if let Some(number) = phonenumber::parse(Some(region), &digits)
+            .ok()
+            .filter(phonenumber::is_valid)
+        {
+            return Some(hit_from_number(range, &number, &digits));
+        }
+    }
+    // E.164 without its `+`, as providers write it (`wa_id`, `from`), in one unbroken group.
+    if sub.len() == 1 && n >= 11 {
+        if let Some(number) = valid_international(&digits) {
+            return Some(hit_from_number(range, &number, &digits));
+        }
+    }
+    let lens: Vec<usize> = sub.iter().map(Group::len).collect();
+    let shaped = match lens.as_slice() {
+        // (555) 123-4567, 555-123-4567, 1 555 123 4567
+        [3, 3, 4] => !matches!(digits.as_bytes().first(), Some(b'0' | b'1')),
+        [1, 3, 3, 4] => digits.starts_with('1'),
+        _ => false,
+    } || (prefix == Prefix::Paren && (9..=12).contains(&n))
+        || (digits.starts_with('0')
+            && !digits.starts_with("00")
+            && (9..=12).contains(&n)
+            && sub.len() >= 2);
+    if shaped || context == Context::Phone {
+        return Some(PhoneHit {
+            range,
+            country_code: None,
+            canonical: digits.clone(),
+            last2: last2(&digits),
+        });
+    }
+    None
+}
+
+/// Every phone number in `text`, in order, not overlapping.
+pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
+    let b = text.as_bytes();
+    let mut at = 0;
+    while at < b.len() {
+        let Some(offset) = b
+            .get(at..)
+            .and_then(|rest| rest.iter().position(u8::is_ascii_digit))
+        else {
+            return;
+        };
+        let first = at + offset;
+        let (groups, end) = read_span(b, first);
+        at = end.max(first + 1);
+        let Some((start, prefix)) = span_start(b, first) else {
+            continue;
+        };
+        let total: usize = groups.iter().map(Group::len).sum();
+        if total < MIN_INTERNATIONAL_DIGITS.min(MIN_NATIONAL_DIGITS) {
+            continue;
+        }
+        let span = Span {
+            start,
+            prefix,
+            groups,
+        };
+        let last = span.groups.len() - 1;
+        let span_glued_after = span.groups.get(last).is_some_and(|g| glued_after(b, g.end));
+        if next_to_currency(b, start, span.groups.get(last).map_or(start, |g| g.end)) {
+            continue;
+        }
+        let blocked = blocked_groups(b, &span);
+        let context = context_before(b, start);
+        let mut i = 0;
+        while i <= last {
+            // Sub-spans start at the span's start or after a separator with a space.
+            let can_start = i == 0 || span.groups.get(i).is_some_and(Group::space_before);
+            let mut found = None;
+            if can_start && !blocked.get(i).copied().unwrap_or(true) {
+                for j in (i..=last).rev() {
+                    let ends_clean = if j == last {
+                        !span_glued_after
+                    } else {
+                        span.groups.get(j + 1).is_some_and(Group::space_before)
+                    };
+                    if !ends_clean || blocked.get(i..=j).is_none_or(|f| f.iter().any(|x| *x)) {
+                        continue;
+                    }
+                    let Some(sub) = span.groups.get(i..=j) else {
+                        continue;
+                    };
+                    let ctx = if i == 0 {
+                        context
+                    } else {
+                        context_before(b, sub.first().map_or(start, |g| g.start))
+                    };
+                    if let Some(hit) = judge(b, &span, sub, i == 0, ctx, region) {
+                        found = Some((hit, j));
+                        break;
+                    }
+                }
+            }
+            match found {
+                Some((hit, j)) => {
+                    out.push(hit);
+                    i = j + 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found<'a>(text: &'a str, region: Option<&str>) -> Vec<&'a str> {
+        let region = region.map(|r| crate::Region::parse(r).unwrap().0);
+        let mut hits = Vec::new();
+        find(text, region, &mut hits);
+        hits.iter().map(|h| &text[h.range.clone()]).collect()
+    }
+
+    #[test]
+    fn finds_international_and_national_forms() {
+        assert_eq!(
+            found("call +44 20 7946 0958 now", None),
+            ["+44 20 7946 0958"]
+        );
+        assert_eq!(found("whatsapp:+14155238886", None), ["+14155238886"]);
+        assert_eq!(found("ring 0044 20 7946 0958", None), ["0044 20 7946 0958"]);
+        assert_eq!(
+            found("tel (020) 7946-0958", Some("GB")),
+            ["(020) 7946-0958"]
+        );
+        assert_eq!(
+            found("From=whatsapp%3A%2B14155238886&x", None),
+            ["%2B14155238886"]
+        );
+        assert_eq!(found("06 12 34 56 78", Some("FR")), ["06 12 34 56 78"]);
+        assert_eq!(found("wa_id 447700900123", None), ["447700900123"]);
+    }
+
+    #[test]
+    fn splits_lists_of_numbers() {
+        assert_eq!(
+            found("07700 900123 / 07700 900456", Some("GB")),
+            ["07700 900123", "07700 900456"]
+        );
+    }
+
+    #[test]
+    fn leaves_dates_versions_and_ids_alone() {
+        for text in [
+            "2024-03-15 10:30",
+            "15.03.2024",
+            "Chrome 120.0.6099.109",
+            "192.168.100.200",
+            "550e8400-e29b-41d4-a716-446655440000",
+            "order #4839201745",
+            "ISBN 978-3-16-148410-0",
+            "GB29 NWBK 6016 1331 9268 19",
+            "4111 1111 1111 1111",
+            "total € 1 234 567",
+            "40.712776, -74.005974",
+        ] {
+            assert!(
+                found(text, Some("DE")).is_empty(),
+                "{text}: {:?}",
+                found(text, Some("DE"))
+            );
+        }
+    }
+}

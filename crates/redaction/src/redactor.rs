@@ -1,0 +1,489 @@
+//! The redactor: finds everything, resolves overlaps, rewrites.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
+use sha2::Sha256;
+
+use crate::config::{PhoneMask, RedactionConfig};
+use crate::phone::{self, PhoneHit};
+use crate::secrets::{self, KnownSecrets, Prescan};
+
+/// What kind of secret or address a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SecretKind {
+    /// A value the app was configured with, found verbatim or percent-encoded.
+    KnownSecret,
+    /// `-----BEGIN … PRIVATE KEY-----` up to its END line.
+    PemPrivateKey,
+    /// A JSON Web Token.
+    Jwt,
+    /// A Twilio account (`AC…`) or API key (`SK…`) SID.
+    TwilioSid,
+    /// A Meta (WhatsApp Cloud API) access token, `EAA…`.
+    MetaAccessToken,
+    /// A Google API key, `AIza…`.
+    GoogleApiKey,
+    /// A Google OAuth access or refresh token or client secret.
+    GoogleOauthToken,
+    /// Another provider's token shape (GitHub, Slack, Stripe, AWS access key id).
+    ProviderToken,
+    /// The credential after `Bearer`, `Basic` or `Token`.
+    AuthorizationHeader,
+    /// The password in `scheme://user:password@host`.
+    UrlPassword,
+    /// The value of `password=…`, `"client_secret": "…"` and similar pairs.
+    KeyValue,
+    /// A long random-looking token (including 32+ hex digits, such as a Twilio auth token).
+    HighEntropyToken,
+    /// An e-mail address (its local part is masked).
+    Email,
+}
+
+impl SecretKind {
+    /// The name used in `[REDACTED:name]`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KnownSecret => "secret",
+            Self::PemPrivateKey => "private_key",
+            Self::Jwt => "jwt",
+            Self::TwilioSid => "twilio_sid",
+            Self::MetaAccessToken => "meta_token",
+            Self::GoogleApiKey => "google_api_key",
+            Self::GoogleOauthToken => "google_oauth",
+            Self::ProviderToken => "token",
+            Self::AuthorizationHeader => "credential",
+            Self::UrlPassword => "password",
+            Self::KeyValue => "value",
+            Self::HighEntropyToken => "token",
+            Self::Email => "email",
+        }
+    }
+
+    /// Lower wins when two findings cover the same bytes: configured values first, then the
+    /// most specific shapes.
+    fn rank(self) -> u8 {
+        match self {
+            Self::KnownSecret => 0,
+            Self::PemPrivateKey => 1,
+            Self::Jwt => 2,
+            Self::TwilioSid
+            | Self::MetaAccessToken
+            | Self::GoogleApiKey
+            | Self::GoogleOauthToken
+            | Self::ProviderToken => 3,
+            Self::AuthorizationHeader | Self::UrlPassword | Self::KeyValue => 4,
+            Self::HighEntropyToken => 5,
+            Self::Email => 6,
+        }
+    }
+}
+
+/// What was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A phone number.
+    Phone,
+    /// A secret or an e-mail address.
+    Secret(SecretKind),
+}
+
+/// One thing [`Redactor::find`] found: its kind and byte range in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What it is.
+    pub kind: FindingKind,
+    /// Where it is, in bytes of the input (always on `char` boundaries).
+    pub range: Range<usize>,
+}
+
+/// The redactor could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedactorError {
+    /// A built-in pattern failed to compile: a defect of this crate, reported at start-up so that
+    /// nothing is logged unredacted.
+    #[error("a built-in redaction pattern failed to compile")]
+    Pattern(#[source] &'static regex::Error),
+    /// The configured secrets could not be compiled into one matcher (too many or too long).
+    #[error("the known secrets could not be compiled into a matcher")]
+    KnownSecrets(#[source] regex::Error),
+    /// The pseudonym key cannot key an HMAC.
+    #[error("the phone pseudonym key is unusable")]
+    PseudonymKey,
+}
+
+/// Removes phone numbers, secrets and e-mail addresses from text. Cheap to share (`Send + Sync`);
+/// build one per process.
+#[derive(Clone)]
+pub struct Redactor {
+    patterns: &'static secrets::Compiled,
+    known: KnownSecrets,
+    pseudonym: Option<Hmac<Sha256>>,
+    region: Option<phonenumber::country::Id>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redactor")
+            .field("known", &self.known)
+            .field("pseudonym", &self.pseudonym.is_some())
+            .field("region", &self.region.map(crate::Region))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A replacement about to be made.
+struct Edit {
+    range: Range<usize>,
+    rank: u8,
+    kind: FindingKind,
+    replacement: String,
+}
+
+impl Redactor {
+    /// Configured secrets shorter than this many bytes are not matched.
+    pub const MIN_KNOWN_SECRET_LEN: usize = 8;
+
+    /// Builds a redactor.
+    ///
+    /// # Errors
+    /// [`RedactorError`] when a pattern cannot be compiled or the pseudonym key is unusable.
+    pub fn new(config: RedactionConfig) -> Result<Self, RedactorError> {
+        let patterns = secrets::compiled().map_err(RedactorError::Pattern)?;
+        let values: Vec<&str> = config
+            .known_secrets
+            .iter()
+            .map(ExposeSecret::expose_secret)
+            .collect();
+        let known = KnownSecrets::new(&values, Self::MIN_KNOWN_SECRET_LEN)
+            .map_err(RedactorError::KnownSecrets)?;
+        let pseudonym = match &config.phone_mask {
+            PhoneMask::KeepCountryAndLast2 => None,
+            PhoneMask::Pseudonym { key } => Some(
+                Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes())
+                    .map_err(|_| RedactorError::PseudonymKey)?,
+            ),
+        };
+        Ok(Self {
+            patterns,
+            known,
+            pseudonym,
+            region: config.default_region.map(|r| r.0),
+        })
+    }
+
+    /// Everything that [`Redactor::redact`] would replace, in order, not overlapping.
+    #[must_use]
+    pub fn find(&self, text: &str) -> Vec<Finding> {
+        self.edits(text)
+            .into_iter()
+            .map(|e| Finding {
+                kind: e.kind,
+                range: e.range,
+            })
+            .collect()
+    }
+
+    /// `text` with phone numbers masked and secrets and e-mail local parts replaced. Borrowed
+    /// when nothing was found, which is the common case and costs one pass over the bytes.
+    #[must_use]
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let edits = self.edits(text);
+        if edits.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 16 * edits.len());
+        let mut at = 0;
+        for edit in edits {
+            out.push_str(text.get(at..edit.range.start).unwrap_or_default());
+            out.push_str(&edit.replacement);
+            at = edit.range.end;
+        }
+        out.push_str(text.get(at..).unwrap_or_default());
+        Cow::Owned(out)
+    }
+
+    /// The mask of a phone number found in text.
+    fn mask_phone(&self, hit: &PhoneHit) -> String {
+        if let Some(mac) = &self.pseudonym {
+            let mut mac = mac.clone();
+            mac.update(b"phone:");
+            mac.update(hit.canonical.as_bytes());
+            let tag = mac.finalize().into_bytes();
+            return format!("phone#{}", hex::encode(tag.get(..5).unwrap_or_default()));
+        }
+        match hit.country_code {
+            Some(cc) => format!("+{cc} ••• ••• ••{}", hit.last2),
+            None => format!("••• ••• ••{}", hit.last2),
+        }
+    }
+
+    /// A value known to be a phone number (a payload's `from` or `wa_id`), masked whatever its
+    /// shape: found numbers are masked in place; anything else with digits is masked whole.
+    pub(crate) fn mask_phone_value(&self, value: &str) -> String {
+        // Providers write E.164 without its `+` (`"wa_id": "447700900123"`): under a phone key
+        // that is certain enough to read the country code.
+        let (scheme, number) = value.split_once(':').unwrap_or(("", value));
+        let bare = number.strip_prefix('+').unwrap_or(number);
+        if bare.len() >= 8 && bare.bytes().all(|c| c.is_ascii_digit()) {
+            if let Some(cc) = phone::country_code_of(bare) {
+                let hit = PhoneHit {
+                    range: 0..value.len(),
+                    country_code: Some(cc),
+                    canonical: format!("+{bare}"),
+                    last2: bare.get(bare.len() - 2..).unwrap_or_default().to_owned(),
+                };
+                let sep = if scheme.is_empty() { "" } else { ":" };
+                return format!("{scheme}{sep}{}", self.mask_phone(&hit));
+            }
+        }
+        let redacted = self.redact(value);
+        if matches!(redacted, Cow::Owned(_)) || !value.bytes().any(|c| c.is_ascii_digit()) {
+            return redacted.into_owned();
+        }
+        let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() < 6 {
+            // Too short for the last two digits to be harmless.
+            return "•••".to_owned();
+        }
+        let hit = PhoneHit {
+            range: 0..value.len(),
+            country_code: None,
+            last2: digits
+                .get(digits.len() - 2..)
+                .unwrap_or_default()
+                .to_owned(),
+            canonical: digits,
+        };
+        self.mask_phone(&hit)
+    }
+
+    fn edits(&self, text: &str) -> Vec<Edit> {
+        let scan = Prescan::of(text);
+        let mut edits = Vec::new();
+        let mut secret_hits = Vec::new();
+        self.known.find(text, &mut secret_hits);
+        secrets::find(self.patterns, text, &scan, &mut secret_hits);
+        edits.extend(secret_hits.into_iter().map(|h| Edit {
+            range: h.range,
+            rank: h.kind.rank(),
+            kind: FindingKind::Secret(h.kind),
+            replacement: h.replacement,
+        }));
+        if scan.digits >= 7 {
+            let mut phones = Vec::new();
+            phone::find(text, self.region, &mut phones);
+            edits.extend(phones.into_iter().map(|p| Edit {
+                range: p.range.clone(),
+                rank: 7,
+                kind: FindingKind::Phone,
+                replacement: self.mask_phone(&p),
+            }));
+        }
+        if edits.len() > 1 {
+            resolve_overlaps(&mut edits);
+        }
+        edits
+    }
+}
+
+/// Keeps, among overlapping edits, the one that starts first; at the same start, the longer, then
+/// the higher-ranked. An edit that starts inside a kept one but reaches further extends the kept
+/// one's coverage (with its own replacement dropped) so no byte of either leaks.
+fn resolve_overlaps(edits: &mut Vec<Edit>) {
+    edits.sort_by(|a, b| {
+        a.range
+            .start
+            .cmp(&b.range.start)
+            .then_with(|| b.range.end.cmp(&a.range.end))
+            .then_with(|| a.rank.cmp(&b.rank))
+    });
+    let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
+    for edit in edits.drain(..) {
+        match kept.last_mut() {
+            Some(last) if edit.range.start < last.range.end => {
+                if edit.range.end > last.range.end {
+                    last.range.end = edit.range.end;
+                }
+            }
+            _ => kept.push(edit),
+        }
+    }
+    *edits = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::Region;
+
+    fn redactor() -> Redactor {
+        Redactor::new(RedactionConfig {
+            known_secrets: vec![
+                SecretString::from("s3cr3t-webhook-key"),
+                SecretString::from("short"),
+            ],
+            default_region: Region::parse("GB").ok(),
+            ..RedactionConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        let r = redactor();
+        for text in [
+            "",
+            "list",
+            "add buy milk",
+            "done 3",
+            "meeting at 10:30 on 2024-03-15",
+        ] {
+            assert!(matches!(r.redact(text), Cow::Borrowed(_)), "{text}");
+        }
+    }
+
+    #[test]
+    fn masks_keep_country_code_and_last_two_digits() {
+        let r = redactor();
+        assert_eq!(r.redact("from +44 7700 900189."), "from +44 ••• ••• ••89.");
+        assert_eq!(r.redact("call 07400 123489"), "call +44 ••• ••• ••89");
+        // Valid nowhere (a drama number), but after a phone word and with the trunk zero.
+        assert_eq!(r.redact("call 07700 900189"), "call ••• ••• ••89");
+        assert_eq!(r.redact("call (415) 555-0132 pls"), "call ••• ••• ••32 pls");
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_across_formats_and_keyed() {
+        let with_key = |key: &str| {
+            Redactor::new(RedactionConfig {
+                phone_mask: PhoneMask::Pseudonym {
+                    key: SecretString::from(key),
+                },
+                default_region: Region::parse("GB").ok(),
+                ..RedactionConfig::default()
+            })
+            .unwrap()
+        };
+        let r = with_key("k1");
+        let a = r.redact("whatsapp:+447400123489").into_owned();
+        let b = r.redact("whatsapp:07400 123489").into_owned();
+        assert_eq!(a, b);
+        assert!(a.starts_with("whatsapp:phone#"), "{a}");
+        assert_ne!(a, with_key("k2").redact("whatsapp:+447400123489"));
+    }
+
+    #[test]
+    fn known_secrets_are_removed_verbatim_and_percent_encoded_but_short_ones_ignored() {
+        let r = redactor();
+        assert_eq!(
+            r.redact("key=s3cr3t-webhook-key!"),
+            "key=[REDACTED:secret]!"
+        );
+        assert_eq!(r.redact("k s3cr3t-webhook-key"), "k [REDACTED:secret]");
+        assert_eq!(r.redact("a short text"), "a short text");
+    }
+
+    #[test]
+    fn secrets_by_shape() {
+        let r = redactor();
+        let cases = [
+            (
+                "Authorization: Bearer abc123DEF456ghi789",
+                "Bearer [REDACTED:credential]",
+            ),
+            (
+                "postgres://warden:hunter2@db:5432/warden",
+                "postgres://warden:[REDACTED:password]@db",
+            ),
+            (
+                "password=hunter2 user=bob",
+                "password=[REDACTED:value] user=bob",
+            ),
+            (
+                r#"{"client_secret": "abc"}"#,
+                r#""client_secret": "[REDACTED:value]""#,
+            ),
+            (
+                "sid AC0123456789abcdef0123456789abcdef",
+                "sid [REDACTED:twilio_sid]",
+            ),
+            (
+                "auth 0123456789abcdef0123456789abcdef",
+                "auth [REDACTED:token]",
+            ),
+            (
+                "EAAGm0PX4ZCpsBAKZAZBpZCxyz123456789",
+                "[REDACTED:meta_token]",
+            ),
+            (
+                "key AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "key [REDACTED:google_api_key]",
+            ),
+            (
+                "ya29.a0AfH6SMBx1234567890abcdefghij",
+                "[REDACTED:google_oauth]",
+            ),
+            (
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abc_DEF-123",
+                "jwt [REDACTED:jwt]",
+            ),
+            (
+                "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- done",
+                "[REDACTED:private_key] done",
+            ),
+            (
+                "mail jane.doe+x@example.co.uk ok",
+                "mail •••@example.co.uk ok",
+            ),
+        ];
+        for (input, expected) in cases {
+            let out = r.redact(input);
+            assert!(out.contains(expected), "{input} -> {out}");
+        }
+    }
+
+    #[test]
+    fn a_cut_pem_key_is_redacted_to_the_end() {
+        let out = redactor()
+            .redact("key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow")
+            .into_owned();
+        assert!(!out.contains("MIIE"), "{out}");
+    }
+
+    #[test]
+    fn overlapping_findings_leak_no_byte_of_either() {
+        let mut edits = vec![
+            Edit {
+                range: 0..5,
+                rank: 3,
+                kind: FindingKind::Phone,
+                replacement: "A".into(),
+            },
+            Edit {
+                range: 3..9,
+                rank: 1,
+                kind: FindingKind::Phone,
+                replacement: "B".into(),
+            },
+            Edit {
+                range: 10..12,
+                rank: 1,
+                kind: FindingKind::Phone,
+                replacement: "C".into(),
+            },
+        ];
+        resolve_overlaps(&mut edits);
+        let ranges: Vec<_> = edits.iter().map(|e| e.range.clone()).collect();
+        assert_eq!(ranges, [0..9, 10..12]);
+    }
+}

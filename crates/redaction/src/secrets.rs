@@ -1,0 +1,383 @@
+//! Secrets by shape and by value, and e-mail addresses.
+//!
+//! The patterns are constants compiled once; [`compiled`] reports a pattern that failed to compile
+//! so that [`crate::Redactor::new`] fails at start-up instead of letting secrets through.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::redactor::SecretKind;
+
+/// A secret or address found in text, with the bytes that replace it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) range: Range<usize>,
+    pub(crate) kind: SecretKind,
+    pub(crate) replacement: String,
+}
+
+/// The placeholder for a secret value.
+pub(crate) fn placeholder(kind: SecretKind) -> String {
+    format!("[REDACTED:{}]", kind.as_str())
+}
+
+/// Token-shaped secrets: the whole match is replaced.
+const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
+    (
+        SecretKind::PemPrivateKey,
+        // Up to the END line, or to the end of the text when a log line cut the key short.
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)",
+    ),
+    (
+        SecretKind::Jwt,
+        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+    ),
+    (SecretKind::TwilioSid, r"\b(?:AC|SK)[0-9a-fA-F]{32}\b"),
+    (SecretKind::MetaAccessToken, r"\bEAA[A-Za-z0-9]{20,}"),
+    (SecretKind::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}"),
+    (
+        SecretKind::GoogleOauthToken,
+        r"\bya29\.[0-9A-Za-z_-]{20,}|\b1//0[0-9A-Za-z_-]{20,}|\bGOCSPX-[0-9A-Za-z_-]{20,}",
+    ),
+    (
+        SecretKind::ProviderToken,
+        // GitHub, Slack, Stripe, AWS access key ids: common enough in a configured app's logs.
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16})\b",
+    ),
+];
+
+/// `scheme://user:password@host`: only the password is replaced.
+const URL_PASSWORD: &str = r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@]*:([^\s@/]+)@";
+
+/// `Bearer <token>`, `Basic <base64>`: only the credential is replaced.
+const AUTH_SCHEME: &str = r"(?i)\b(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})";
+
+/// `password=…`, `"client_secret": "…"`, `api-key: …`: only the value is replaced.
+const KEY_VALUE: &str = r#"(?i)\b(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+
+/// Long runs of token characters, judged by [`is_high_entropy`].
+const TOKEN_RUN: &str = r"[A-Za-z0-9_+/=-]{24,}";
+
+/// E-mail addresses; the local part is replaced.
+const EMAIL: &str = r"\b([A-Za-z0-9._%+-]+)@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b";
+
+/// Every constant pattern, compiled once.
+pub(crate) struct Compiled {
+    tokens: Vec<(SecretKind, Regex)>,
+    url_password: Regex,
+    auth_scheme: Regex,
+    key_value: Regex,
+    token_run: Regex,
+    email: Regex,
+}
+
+fn build(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(1 << 22).build()
+}
+
+static COMPILED: LazyLock<Result<Compiled, regex::Error>> = LazyLock::new(|| {
+    let mut tokens = Vec::with_capacity(TOKEN_PATTERNS.len());
+    for (kind, pattern) in TOKEN_PATTERNS {
+        tokens.push((*kind, build(pattern)?));
+    }
+    Ok(Compiled {
+        tokens,
+        url_password: build(URL_PASSWORD)?,
+        auth_scheme: build(AUTH_SCHEME)?,
+        key_value: build(KEY_VALUE)?,
+        token_run: build(TOKEN_RUN)?,
+        email: build(EMAIL)?,
+    })
+});
+
+/// The compiled patterns, or the error of the first that did not compile.
+pub(crate) fn compiled() -> Result<&'static Compiled, &'static regex::Error> {
+    COMPILED.as_ref()
+}
+
+/// Cheap facts about a text that decide which detectors can possibly match.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Prescan {
+    pub(crate) digits: usize,
+    pub(crate) at_sign: bool,
+    pub(crate) colon_or_equals: bool,
+    pub(crate) longest_token: usize,
+}
+
+impl Prescan {
+    pub(crate) fn of(text: &str) -> Self {
+        let mut scan = Prescan::default();
+        let mut run = 0usize;
+        for &c in text.as_bytes() {
+            let token_char =
+                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'+' | b'/' | b'=' | b'-' | b'.');
+            if c.is_ascii_digit() {
+                scan.digits += 1;
+            }
+            if token_char {
+                run += 1;
+                if run > scan.longest_token {
+                    scan.longest_token = run;
+                }
+            } else {
+                run = 0;
+                scan.at_sign |= c == b'@';
+            }
+            scan.colon_or_equals |= c == b':' || c == b'=';
+        }
+        scan
+    }
+}
+
+/// Shannon entropy in bits per byte.
+fn entropy(token: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for &c in token.as_bytes() {
+        if let Some(n) = counts.get_mut(usize::from(c)) {
+            *n += 1;
+        }
+    }
+    let len = f64::from(u32::try_from(token.len()).unwrap_or(u32::MAX));
+    counts
+        .iter()
+        .filter(|n| **n > 0)
+        .map(|n| {
+            let p = f64::from(*n) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// A random-looking token: long, mixing digits with letters, and with high entropy. UUIDs and
+/// provider message ids (Twilio `SM…`/`MM…`, Meta `wamid.…`) are identifiers needed to debug a
+/// delivery, not credentials, and are kept.
+fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
+    let Some(token) = text.get(range.clone()) else {
+        return false;
+    };
+    let t = token.trim_end_matches('=');
+    if t.starts_with('/') || t.contains("//") {
+        return false;
+    }
+    let bytes = t.as_bytes();
+    let has_digit = bytes.iter().any(u8::is_ascii_digit);
+    let has_lower = bytes.iter().any(u8::is_ascii_lowercase);
+    let has_upper = bytes.iter().any(u8::is_ascii_uppercase);
+    let all_hex = bytes.iter().all(u8::is_ascii_hexdigit);
+    let uuid_like = t.len() == 36
+        && t.bytes().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let message_sid = t.len() == 34
+        && matches!(
+            t.get(..2),
+            Some("SM" | "MM" | "IM" | "MG" | "CA" | "RE" | "ME")
+        )
+        && t.get(2..)
+            .is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit()));
+    let wamid = text
+        .get(..range.start)
+        .is_some_and(|p| p.ends_with("wamid."));
+    if uuid_like || message_sid || wamid || !has_digit {
+        return false;
+    }
+    if all_hex {
+        // Twilio auth tokens and other hex keys: 32 hex digits or more, with letters in them.
+        return t.len() >= 32 && (has_lower || has_upper);
+    }
+    has_lower && has_upper && t.len() >= 24 && entropy(t) >= 3.5
+}
+
+/// Appends every secret and e-mail address in `text` to `out` (may overlap; the caller resolves).
+pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>) {
+    if scan.longest_token >= 20 {
+        for (kind, re) in &c.tokens {
+            for m in re.find_iter(text) {
+                out.push(Hit {
+                    range: m.range(),
+                    kind: *kind,
+                    replacement: placeholder(*kind),
+                });
+            }
+        }
+        for m in c.token_run.find_iter(text) {
+            if is_high_entropy(text, &m.range()) {
+                out.push(Hit {
+                    range: m.range(),
+                    kind: SecretKind::HighEntropyToken,
+                    replacement: placeholder(SecretKind::HighEntropyToken),
+                });
+            }
+        }
+    } else if text.contains("-----BEGIN") {
+        if let Some((kind, re)) = c.tokens.first() {
+            for m in re.find_iter(text) {
+                out.push(Hit {
+                    range: m.range(),
+                    kind: *kind,
+                    replacement: placeholder(*kind),
+                });
+            }
+        }
+    }
+    if scan.longest_token >= 8 {
+        value_hits(&c.auth_scheme, text, SecretKind::AuthorizationHeader, out);
+    }
+    if scan.colon_or_equals {
+        if text.contains("://") {
+            value_hits(&c.url_password, text, SecretKind::UrlPassword, out);
+        }
+        value_hits(&c.key_value, text, SecretKind::KeyValue, out);
+    }
+    if scan.at_sign {
+        for caps in c.email.captures_iter(text) {
+            let (Some(whole), Some(local)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            let domain = text.get(local.end()..whole.end()).unwrap_or_default();
+            out.push(Hit {
+                range: whole.range(),
+                kind: SecretKind::Email,
+                replacement: format!("•••{domain}"),
+            });
+        }
+    }
+}
+
+/// Replaces the first participating capture group of each match (the value), keeping the rest of
+/// the match (the key, scheme or user) as it was.
+fn value_hits(re: &Regex, text: &str, kind: SecretKind, out: &mut Vec<Hit>) {
+    for caps in re.captures_iter(text) {
+        let (Some(whole), Some(value)) = (caps.get(0), caps.iter().skip(1).flatten().next()) else {
+            continue;
+        };
+        let v = value.as_str();
+        // Already redacted, or empty: nothing to hide, and idempotence wants it untouched.
+        if v.is_empty() || v.starts_with("[REDACTED") || v.starts_with("<redacted") {
+            continue;
+        }
+        // `Basic idea`, `token expired`: a credential has a digit or a symbol in it.
+        if kind == SecretKind::AuthorizationHeader
+            && v.bytes().all(|c| c.is_ascii_alphabetic())
+            && v.len() < 20
+        {
+            continue;
+        }
+        let mut replacement = String::with_capacity(whole.len());
+        replacement.push_str(text.get(whole.start()..value.start()).unwrap_or_default());
+        replacement.push_str(&placeholder(kind));
+        replacement.push_str(text.get(value.end()..whole.end()).unwrap_or_default());
+        out.push(Hit {
+            range: whole.range(),
+            kind,
+            replacement,
+        });
+    }
+}
+
+/// Exact-match redaction of the secrets the app was configured with.
+#[derive(Clone)]
+pub(crate) struct KnownSecrets {
+    matcher: Option<Regex>,
+    count: usize,
+}
+
+impl std::fmt::Debug for KnownSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KnownSecrets({} values)", self.count)
+    }
+}
+
+/// `%XX` for every byte outside the URL-unreserved set.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for &c in s.as_bytes() {
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(c));
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+impl KnownSecrets {
+    pub(crate) fn new(values: &[&str], min_len: usize) -> Result<Self, regex::Error> {
+        let mut literals: Vec<String> = Vec::new();
+        for v in values.iter().filter(|v| v.len() >= min_len) {
+            literals.push((*v).to_owned());
+            let encoded = percent_encode(v);
+            if encoded != *v {
+                literals.push(encoded);
+            }
+        }
+        // Longest first: the regex prefers the earliest alternative at a position.
+        literals.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        literals.dedup();
+        let count = values.iter().filter(|v| v.len() >= min_len).count();
+        if literals.is_empty() {
+            return Ok(Self {
+                matcher: None,
+                count,
+            });
+        }
+        let pattern = literals
+            .iter()
+            .map(|l| regex::escape(l))
+            .collect::<Vec<_>>()
+            .join("|");
+        let matcher = RegexBuilder::new(&pattern).size_limit(1 << 26).build()?;
+        Ok(Self {
+            matcher: Some(matcher),
+            count,
+        })
+    }
+
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Hit>) {
+        if let Some(m) = &self.matcher {
+            for found in m.find_iter(text) {
+                out.push(Hit {
+                    range: found.range(),
+                    kind: SecretKind::KnownSecret,
+                    replacement: placeholder(SecretKind::KnownSecret),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_constant_pattern_compiles() {
+        assert!(compiled().is_ok(), "{:?}", compiled().err());
+    }
+
+    #[test]
+    fn entropy_separates_random_tokens_from_words() {
+        assert!(entropy("aaaaaaaaaaaaaaaaaaaaaaaa") < 0.1);
+        assert!(entropy("Zx8pQ2mN7vL4kR9tW3yB6cF1") > 4.0);
+    }
+
+    #[test]
+    fn identifiers_are_not_secrets() {
+        let text = "id 550e8400-e29b-41d4-a716-446655440000 sid SM0123456789abcdef0123456789abcdef";
+        let c = compiled().unwrap();
+        let mut out = Vec::new();
+        find(c, text, &Prescan::of(text), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn percent_encoding_covers_reserved_bytes() {
+        assert_eq!(percent_encode("a b/c+d"), "a%20b%2Fc%2Bd");
+    }
+}
