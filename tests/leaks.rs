@@ -9,11 +9,15 @@ use tracing_subscriber::fmt::format::FmtSpan;
 use warden::demo::TwilioSimulator;
 
 use crate::audit::eventful_conversation;
+use crate::providers::{new_wamid, GraphMock, MetaSimulator};
 use crate::support::{
-    phone_needles, with_field, Backend, Gateway, Settings, ALICE, BOB, MINUTE_MS,
+    phone_needles, with_field, Backend, Gateway, Settings, ALICE, BOB, CAROL, MINUTE_MS,
 };
 
-on_both_backends!(logs_never_contain_phone_numbers_bodies_or_secrets);
+on_both_backends!(
+    logs_never_contain_phone_numbers_bodies_or_secrets,
+    meta_path_logs_never_contain_phone_numbers_bodies_or_secrets,
+);
 
 /// Everything logged in this process, through `tracing` and through `log`, at every level.
 #[derive(Clone, Default)]
@@ -133,7 +137,7 @@ async fn logs_never_contain_phone_numbers_bodies_or_secrets(backend: Backend) ->
     gw.clock.advance_ms(MINUTE_MS);
     gw.say(BOB, "add Renew passport X1234567").await?;
     let secrets = gw.secrets.all();
-    anyhow::ensure!(secrets.len() == 3 + usize::from(backend == Backend::Postgres));
+    anyhow::ensure!(secrets.len() == 6 + usize::from(backend == Backend::Postgres));
     gw.finish().await?;
 
     let logs = captured.text();
@@ -162,6 +166,194 @@ async fn logs_never_contain_phone_numbers_bodies_or_secrets(backend: Backend) ->
     let mut needles = secrets;
     needles.extend(phone_needles());
     needles.extend(bodies);
+    let leaks = leaks(&logs, &needles);
+    assert!(
+        leaks.is_empty(),
+        "{} log lines leak; by level and source:\n{}",
+        leaks.len(),
+        summarise(&leaks)
+    );
+    Ok(())
+}
+
+/// The Meta channel at TRACE: handshakes, forgeries, a conversation, non-text messages, status
+/// callbacks, a retried and a refused send whose error quotes the number, malformed payloads.
+async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
+    backend: Backend,
+) -> Result<()> {
+    use secrecy::ExposeSecret;
+    use serde_json::json;
+    use wiremock::ResponseTemplate;
+
+    let captured = capture()?;
+    let graph = GraphMock::empty().await;
+    // Mounted first, so answered first: the refusal for Alice's reply, then Bob's 500.
+    graph
+        .answer(
+            ResponseTemplate::new(400).set_body_json(json!({ "error": {
+                "message": "(#131030) Recipient phone number not in allowed list",
+                "code": 131_030,
+                "error_data": { "details": format!("not in allowed list: {}", ALICE.e164) }
+            }})),
+            1,
+        )
+        .await;
+    graph
+        .answer(
+            ResponseTemplate::new(500).set_body_string(format!("upstream hiccup for {}", BOB.e164)),
+            1,
+        )
+        .await;
+    graph.accept().await;
+    let gw = Gateway::start_with(
+        backend,
+        Settings::new()
+            .allow(&[ALICE, BOB])
+            .rate_limit(3)
+            .meta(&graph.uri())
+            .db_password(),
+    )
+    .await?;
+    let verify = gw.secrets.meta_verify_token.expose_secret().to_owned();
+    let private = "add Pick up insulin for Dana at 22 Baker Street";
+
+    // Handshakes, right and wrong.
+    gw.meta
+        .handshake(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", &verify),
+            ("hub.challenge", "8172635"),
+        ])
+        .await?;
+    gw.meta
+        .handshake(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "guessed-verify-token"),
+            ("hub.challenge", "8172635"),
+        ])
+        .await?;
+    // Forgeries carrying a private body.
+    let forged = serde_json::to_vec(&MetaSimulator::envelope(
+        vec![MetaSimulator::text(
+            ALICE,
+            &new_wamid(),
+            "add Forged IBAN DE89370400440532013000",
+        )],
+        vec![],
+    ))?;
+    gw.meta.post_raw(forged.clone(), None).await?;
+    gw.meta.post_raw(forged, Some("sha256=00")).await?;
+    // The first reply is refused for good (its error quotes the number), the second retried.
+    gw.meta.send(ALICE, "add Renew passport X1234567").await?;
+    gw.outbox_settled().await?;
+    gw.meta.send(BOB, "add Call the dentist").await?;
+    gw.wait_until("a retry", crate::support::SETTLE, || async {
+        Ok(gw.count_kind("outbox.retry_scheduled").await? == 1)
+    })
+    .await?;
+    gw.clock.advance_ms(1_000);
+    gw.outbox_settled().await?;
+    // A conversation: a stranger pairs, private text, a replay, a flood.
+    gw.meta_say(&graph, CAROL, "My blood test says HIV positive, what now?")
+        .await?;
+    gw.meta_pair(&graph, CAROL).await?;
+    gw.clock.advance_ms(MINUTE_MS);
+    let wamid = new_wamid();
+    gw.meta.send_with_wamid(CAROL, private, &wamid).await?;
+    gw.meta.send_with_wamid(CAROL, private, &wamid).await?;
+    for i in 0..4 {
+        gw.meta.send(CAROL, &format!("list {i}")).await?;
+    }
+    // Non-text, with text in it.
+    let image = MetaSimulator::message(
+        ALICE,
+        &new_wamid(),
+        "image",
+        json!({ "caption": "add Secret caption", "mime_type": "image/jpeg", "id": "1479537139650973" }),
+    );
+    let reaction = MetaSimulator::message(
+        ALICE,
+        &new_wamid(),
+        "reaction",
+        json!({ "message_id": new_wamid(), "emoji": "\u{1F44D}" }),
+    );
+    gw.meta
+        .post(&MetaSimulator::envelope(vec![image, reaction], vec![]))
+        .await?;
+    gw.outbox_settled().await?;
+    // Status callbacks, known and unknown, one failed with an error text quoting the number.
+    let sent = gw.outbox().list(false, 1).await?.remove(0);
+    let wamid = gw.provider_message_id(sent.id).await?;
+    let mut failed = MetaSimulator::status(&wamid, "failed", CAROL, Some(131_047));
+    failed["errors"][0]["error_data"]["details"] =
+        json!(format!("undeliverable to {}", CAROL.e164));
+    gw.meta
+        .post(&MetaSimulator::envelope(
+            vec![],
+            vec![
+                MetaSimulator::status(&wamid, "delivered", CAROL, None),
+                failed,
+                MetaSimulator::status(&new_wamid(), "read", BOB, None),
+            ],
+        ))
+        .await?;
+    // Signed garbage, and a message for another business number.
+    let garbage = b"{\"object\":\"whatsapp_business_account\",\"entry\":[{\"add Garbage 4155550101";
+    let sig = gw.meta.sign(garbage);
+    gw.meta.post_raw(garbage.to_vec(), Some(&sig)).await?;
+    let mut elsewhere = MetaSimulator::envelope(
+        vec![MetaSimulator::text(BOB, &new_wamid(), "add Other business")],
+        vec![],
+    );
+    elsewhere["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] =
+        json!("999999999999999");
+    gw.meta.post(&elsewhere).await?;
+    gw.get("/readyz").await?;
+    // The scenario did what it says: one refused send, one retried, statuses applied.
+    anyhow::ensure!(gw.count_kind("outbox.failed").await? == 1);
+    anyhow::ensure!(gw.count_kind("outbox.retry_scheduled").await? == 1);
+    anyhow::ensure!(gw.count_kind("outbox.status").await? == 2);
+    let secrets = gw.secrets.all();
+    gw.finish().await?;
+
+    let logs = captured.text();
+    for marker in [
+        "webhook authentication failed",
+        "Meta subscription handshake refused",
+        "signed Meta payload is not a WhatsApp webhook",
+        "delivery status",
+        "status callback for a message not in the outbox",
+        "Meta channel enabled",
+    ] {
+        assert!(
+            logs.contains(marker),
+            "the capture missed {marker:?}:\n{logs}"
+        );
+    }
+    let mut needles = secrets;
+    needles.extend(phone_needles());
+    needles.extend(
+        [
+            private,
+            "insulin",
+            "Baker Street",
+            "Forged IBAN",
+            "DE89370400440532013000",
+            "Renew passport",
+            "X1234567",
+            "Call the dentist",
+            "HIV positive",
+            "Secret caption",
+            "Garbage",
+            "Other business",
+            "Sheena Nelson",
+            "upstream hiccup",
+            "not in allowed list",
+            "undeliverable to",
+            "guessed-verify-token",
+        ]
+        .map(str::to_owned),
+    );
     let leaks = leaks(&logs, &needles);
     assert!(
         leaks.is_empty(),

@@ -2,15 +2,20 @@
 //! hand-moved clock, generated secrets and a Twilio simulator that signs like Twilio does.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sea_orm::{ConnectionTrait, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use warden::demo::{Exchange, TwilioSimulator};
 use warden::{Config, Running};
-use warden_store::Store;
+use warden_store::{OutboxView, SqlOutbox, Store};
 use warden_test_support::{ManualClock, TestDb};
 use warden_types::PhoneNumber;
+
+use crate::providers::{
+    GraphMock, MetaSimulator, PHONE_NUMBER_ID, TWILIO_ACCOUNT_SID, TWILIO_FROM,
+};
 
 pub use warden_assistant::ReplyText;
 pub use warden_test_support::Backend;
@@ -88,6 +93,10 @@ pub struct Secrets {
     pub twilio_auth_token: SecretString,
     pub pair_token: SecretString,
     pub pseudonym_key: SecretString,
+    /// Meta's secrets, generated whether or not the Meta channel is enabled.
+    pub meta_app_secret: SecretString,
+    pub meta_verify_token: SecretString,
+    pub meta_access_token: SecretString,
     /// Set only when [`Settings::db_password`] is used on Postgres (trust auth ignores it).
     pub db_password: Option<SecretString>,
 }
@@ -98,6 +107,9 @@ impl Secrets {
             twilio_auth_token: warden::random_token(),
             pair_token: warden::random_token(),
             pseudonym_key: warden::random_token(),
+            meta_app_secret: warden::random_token(),
+            meta_verify_token: warden::random_token(),
+            meta_access_token: warden::random_token(),
             db_password: None,
         }
     }
@@ -107,6 +119,9 @@ impl Secrets {
             self.twilio_auth_token.expose_secret().to_owned(),
             self.pair_token.expose_secret().to_owned(),
             self.pseudonym_key.expose_secret().to_owned(),
+            self.meta_app_secret.expose_secret().to_owned(),
+            self.meta_verify_token.expose_secret().to_owned(),
+            self.meta_access_token.expose_secret().to_owned(),
         ];
         out.extend(
             self.db_password
@@ -125,6 +140,12 @@ pub struct Settings {
     max_body_bytes: Option<usize>,
     account_sid: Option<String>,
     db_password: bool,
+    /// `META_GRAPH_URL`; `Some` enables the Meta channel.
+    meta_graph_url: Option<String>,
+    without_twilio: bool,
+    /// `TWILIO_API_URL`; `Some` sets `WARDEN_TWILIO_REPLY=outbox`.
+    twilio_api_url: Option<String>,
+    outbox_lease_secs: Option<u64>,
 }
 
 impl Settings {
@@ -156,6 +177,31 @@ impl Settings {
         self
     }
 
+    /// Enables the Meta channel with all four secrets, sending to the Graph API at `graph_url`.
+    pub fn meta(mut self, graph_url: &str) -> Self {
+        self.meta_graph_url = Some(graph_url.to_owned());
+        self
+    }
+
+    /// No `TWILIO_*` variables at all: the Twilio channel is disabled.
+    pub fn without_twilio(mut self) -> Self {
+        self.without_twilio = true;
+        self
+    }
+
+    /// `WARDEN_TWILIO_REPLY=outbox` with the REST API at `api_url`, the simulator's account SID
+    /// and a sender number.
+    pub fn twilio_outbox(mut self, api_url: &str) -> Self {
+        self.twilio_api_url = Some(api_url.to_owned());
+        self
+    }
+
+    /// `WARDEN_OUTBOX_LEASE_SECS`.
+    pub fn outbox_lease_secs(mut self, secs: u64) -> Self {
+        self.outbox_lease_secs = Some(secs);
+        self
+    }
+
     /// Puts a generated password into the Postgres URL (the trust-auth server ignores it), so
     /// leak tests can look for it.
     pub fn db_password(mut self) -> Self {
@@ -172,6 +218,8 @@ pub struct Gateway {
     pub secrets: Secrets,
     /// Signs with the right auth token for the right public URL, talking to the current server.
     pub twilio: TwilioSimulator,
+    /// Signs with the app secret, talking to the current server (whether or not Meta is on).
+    pub meta: MetaSimulator,
     http: reqwest::Client,
     settings: Settings,
     database_url: String,
@@ -245,10 +293,12 @@ impl Gateway {
         )
         .await?;
         let twilio = simulator(&running, &secrets);
+        let meta = meta_simulator(&running, &secrets);
         Ok(Self {
             clock,
             secrets,
             twilio,
+            meta,
             http: reqwest::Client::new(),
             settings,
             database_url,
@@ -289,6 +339,7 @@ impl Gateway {
         .await
         .context("restarting warden")?;
         self.twilio = simulator(&running, &self.secrets);
+        self.meta = meta_simulator(&running, &self.secrets);
         self.running = Some(running);
         Ok(())
     }
@@ -358,6 +409,33 @@ impl Gateway {
         }
         if let Some(sig) = signature {
             req = req.header("x-twilio-signature", sig);
+        }
+        let resp = req.send().await?;
+        Ok(Exchange {
+            status: resp.status().as_u16(),
+            body: resp.text().await?,
+        })
+    }
+
+    /// A form POST to `path` with optional extra headers.
+    pub async fn http_post_form(&self, path: &str, body: &str) -> Result<Exchange> {
+        self.http_post(path, FORM, body.to_owned(), &[]).await
+    }
+
+    pub async fn http_post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> Result<Exchange> {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.endpoint()))
+            .header("content-type", content_type)
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let resp = req.send().await?;
         Ok(Exchange {
@@ -474,6 +552,158 @@ impl Gateway {
         Ok(out)
     }
 
+    // ---- the outbox and the providers' side ----
+
+    /// The outbox as operators reach it (`warden outbox list|retry`).
+    pub fn outbox(&self) -> SqlOutbox {
+        SqlOutbox::new(self.store().clone())
+    }
+
+    /// The one outbox row there is, failing unless there is exactly one.
+    pub async fn only_outbox_row(&self) -> Result<OutboxView> {
+        let rows = self.outbox().list(false, 100).await?;
+        anyhow::ensure!(rows.len() == 1, "expected one outbox row, got {rows:?}");
+        rows.into_iter().next().context("one row")
+    }
+
+    /// A text column of the first row `sql` returns, selected `AS s`.
+    pub async fn query_string(&self, sql: &str) -> Result<Option<String>> {
+        let db = self.store().connection();
+        let row = db
+            .query_one(Statement::from_string(db.get_database_backend(), sql))
+            .await?
+            .context("no row")?;
+        Ok(row.try_get::<Option<String>>("", "s")?)
+    }
+
+    /// The provider's id for outbox message `id` (the wamid Meta answered the send with).
+    pub async fn provider_message_id(&self, id: i64) -> Result<String> {
+        self.query_string(&format!(
+            "SELECT provider_message_id AS s FROM outbox WHERE id = {id}"
+        ))
+        .await?
+        .context("the message has no provider id")
+    }
+
+    /// Polls `check` every 20 ms until it holds, failing after `within`.
+    pub async fn wait_until<F, Fut>(&self, what: &str, within: Duration, mut check: F) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        let deadline = tokio::time::Instant::now() + within;
+        while !check().await? {
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {within:?} waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Waits until no outbox message is pending: every reply was sent or failed for good.
+    pub async fn outbox_settled(&self) -> Result<()> {
+        self.wait_until("the outbox to settle", SETTLE, || async {
+            Ok(self
+                .query_i64("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+                .await?
+                == 0)
+        })
+        .await
+    }
+
+    /// Sends `body` over Meta, fails unless it is answered 200, waits for the outbox to settle
+    /// and returns the reply the Graph API received (checked for shape, auth and recipient), or
+    /// `None` if nothing was sent.
+    pub async fn meta_say(
+        &self,
+        graph: &GraphMock,
+        who: Person,
+        body: &str,
+    ) -> Result<Option<String>> {
+        let before = graph.requests().await?.len();
+        let answer = self.meta.send(who, body).await?;
+        anyhow::ensure!(
+            answer.status == 200,
+            "expected 200, got {}: {}",
+            answer.status,
+            answer.body
+        );
+        self.new_reply(graph, before, who).await
+    }
+
+    /// The single reply to `who` the Graph API received after its first `before` requests, once
+    /// the outbox settled.
+    pub async fn new_reply(
+        &self,
+        graph: &GraphMock,
+        before: usize,
+        who: Person,
+    ) -> Result<Option<String>> {
+        self.outbox_settled().await?;
+        let sends = graph
+            .sends(self.secrets.meta_access_token.expose_secret())
+            .await?;
+        let new = &sends[before..];
+        anyhow::ensure!(new.len() <= 1, "more than one reply: {new:?}");
+        Ok(match new.first() {
+            Some(send) => {
+                anyhow::ensure!(send.to == who.e164, "reply to the wrong number");
+                Some(send.body.clone())
+            }
+            None => None,
+        })
+    }
+
+    /// Pairs `who` over Meta.
+    pub async fn meta_pair(&self, graph: &GraphMock, who: Person) -> Result<()> {
+        let reply = self
+            .meta_say(
+                graph,
+                who,
+                &format!("/pair {}", self.secrets.pair_token.expose_secret()),
+            )
+            .await?;
+        anyhow::ensure!(
+            reply.as_deref() == Some(ReplyText::PAIRED),
+            "pairing failed: {reply:?}"
+        );
+        Ok(())
+    }
+
+    /// Stops the server (gracefully) and keeps the database; [`Gateway::restart`] starts it again.
+    pub async fn stop_server(&mut self) -> Result<()> {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.context("stopping warden")?;
+        }
+        Ok(())
+    }
+
+    /// Another instance on the same database, with `settings` instead of this gateway's, in a
+    /// runtime of its own so that [`Doomed::kill`] can stop it the way a killed process stops:
+    /// every task dropped wherever it was, nothing flushed, no shutdown code run.
+    pub fn doomed_instance(&self, settings: &Settings) -> Result<Doomed> {
+        let config = config(settings, &self.secrets, &self.database_url)?;
+        let clock = self.clock.clone();
+        let secrets = self.secrets.clone();
+        std::thread::spawn(move || -> Result<Doomed> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let running = runtime.block_on(warden::start(config, clock))?;
+            let meta = meta_simulator(&running, &secrets);
+            Ok(Doomed {
+                runtime,
+                running,
+                meta,
+            })
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("starting the doomed instance panicked"))?
+    }
+
     /// Verifies the audit chain and stops the server.
     pub async fn finish(mut self) -> Result<()> {
         if let Some(running) = self.running.take() {
@@ -489,6 +719,43 @@ impl Gateway {
             running.shutdown().await?;
         }
         Ok(())
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// How long a test waits for the delivery worker before calling it stuck.
+pub const SETTLE: Duration = Duration::from_secs(15);
+
+/// A gateway in a runtime of its own, to be killed rather than shut down.
+pub struct Doomed {
+    runtime: tokio::runtime::Runtime,
+    running: Running,
+    pub meta: MetaSimulator,
+}
+
+impl std::fmt::Debug for Doomed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Doomed")
+            .field("addr", &self.running.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Doomed {
+    /// Drops the runtime with every task in it (the HTTP server, the delivery worker mid-send,
+    /// the ledger writer): the in-process equivalent of `kill -9`.
+    pub fn kill(self) -> Result<()> {
+        let Self {
+            runtime, running, ..
+        } = self;
+        std::thread::spawn(move || {
+            // Dropped inside the runtime, without awaiting anything: no graceful shutdown runs.
+            runtime.block_on(async move { drop(running) });
+            drop(runtime);
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("killing the doomed instance panicked"))
     }
 }
 
@@ -526,9 +793,48 @@ fn config(settings: &Settings, secrets: &Secrets, database_url: &str) -> Result<
     if let Some(sid) = &settings.account_sid {
         env.push(("TWILIO_ACCOUNT_SID", sid.clone()));
     }
+    if let Some(api_url) = &settings.twilio_api_url {
+        env.extend([
+            ("WARDEN_TWILIO_REPLY", "outbox".to_owned()),
+            ("TWILIO_API_URL", api_url.clone()),
+            ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID.to_owned()),
+            ("TWILIO_WHATSAPP_FROM", TWILIO_FROM.to_owned()),
+        ]);
+    }
+    if settings.without_twilio {
+        env.retain(|(k, _)| !k.starts_with("TWILIO_") && *k != "WARDEN_TWILIO_REPLY");
+    }
+    if let Some(graph_url) = &settings.meta_graph_url {
+        env.extend([
+            (
+                "META_APP_SECRET",
+                secrets.meta_app_secret.expose_secret().to_owned(),
+            ),
+            (
+                "META_VERIFY_TOKEN",
+                secrets.meta_verify_token.expose_secret().to_owned(),
+            ),
+            (
+                "META_ACCESS_TOKEN",
+                secrets.meta_access_token.expose_secret().to_owned(),
+            ),
+            ("META_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
+            ("META_GRAPH_URL", graph_url.clone()),
+        ]);
+    }
+    if let Some(secs) = settings.outbox_lease_secs {
+        env.push(("WARDEN_OUTBOX_LEASE_SECS", secs.to_string()));
+    }
     Ok(Config::from_lookup(|k| {
         env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
     })?)
+}
+
+fn meta_simulator(running: &Running, secrets: &Secrets) -> MetaSimulator {
+    MetaSimulator::new(
+        &format!("http://{}", running.addr),
+        secrets.meta_app_secret.clone(),
+    )
 }
 
 fn simulator(running: &Running, secrets: &Secrets) -> TwilioSimulator {
