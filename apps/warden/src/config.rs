@@ -25,6 +25,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "WARDEN_LOG",
     "WARDEN_TWILIO_REPLY",
     "WARDEN_OUTBOX_LEASE_SECS",
+    "WARDEN_LOG_PHONES",
+    "WARDEN_PHONE_REGION",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_AUTH_TOKEN_FILE",
     "TWILIO_ACCOUNT_SID",
@@ -73,6 +75,15 @@ pub enum TwilioReply {
     Outbox,
 }
 
+/// How redaction rewrites a phone number it finds in a log line or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogPhones {
+    /// `+44 ••• ••• ••89`.
+    Mask,
+    /// A keyed pseudonym (under `WARDEN_PSEUDONYM_KEY`), the same for every spelling of a number.
+    Pseudonym,
+}
+
 /// The Twilio channel; absent (disabled) when `TWILIO_AUTH_TOKEN` is not set.
 #[derive(Debug)]
 pub struct TwilioChannel {
@@ -106,6 +117,10 @@ pub struct Config {
     pub meta: Option<MetaChannel>,
     /// How long a worker may hold an outbox message before another may retry it.
     pub outbox_lease: std::time::Duration,
+    /// How phone numbers found in log lines and exports are rewritten.
+    pub log_phones: LogPhones,
+    /// The country whose national number formats redaction validates (`GB`, `DE`…).
+    pub phone_region: Option<warden_redaction::Region>,
     pub allowed_senders: Vec<PhoneNumber>,
     pub pair_token: SecretString,
     pub pseudonym_key: SecretString,
@@ -122,12 +137,49 @@ impl std::fmt::Debug for Config {
             .field("twilio", &self.twilio.as_ref().map(|t| t.reply))
             .field("meta", &self.meta.as_ref().map(|_| "<enabled>"))
             .field("outbox_lease", &self.outbox_lease)
+            .field("log_phones", &self.log_phones)
             .field("allowed_senders", &self.allowed_senders.len())
             .field("pair_token", &"<redacted>")
             .field("pseudonym_key", &"<redacted>")
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
+    }
+}
+
+impl Config {
+    /// Every secret value this configuration holds, for exact-match redaction.
+    pub fn secrets(&self) -> Vec<SecretString> {
+        let mut all = vec![
+            self.database_url.clone(),
+            self.pair_token.clone(),
+            self.pseudonym_key.clone(),
+        ];
+        if let Some(t) = &self.twilio {
+            all.push(t.auth_token.clone());
+        }
+        if let Some(m) = &self.meta {
+            all.extend([
+                m.app_secret.clone(),
+                m.verify_token.clone(),
+                m.access_token.clone(),
+            ]);
+        }
+        all
+    }
+
+    /// The redactor for log lines and exports under this configuration.
+    pub fn redactor(&self) -> Result<warden_redaction::Redactor, warden_redaction::RedactorError> {
+        warden_redaction::Redactor::new(warden_redaction::RedactionConfig {
+            phone_mask: match self.log_phones {
+                LogPhones::Mask => warden_redaction::PhoneMask::KeepCountryAndLast2,
+                LogPhones::Pseudonym => warden_redaction::PhoneMask::Pseudonym {
+                    key: self.pseudonym_key.clone(),
+                },
+            },
+            known_secrets: self.secrets(),
+            default_region: self.phone_region,
+        })
     }
 }
 
@@ -162,6 +214,25 @@ impl Config {
         if twilio.is_none() && meta.is_none() {
             return Err(ConfigError::NoChannel);
         }
+        let log_phones = match get("WARDEN_LOG_PHONES").as_deref().map(str::trim) {
+            None | Some("") | Some("mask") => LogPhones::Mask,
+            Some("pseudonym") => LogPhones::Pseudonym,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    var: "WARDEN_LOG_PHONES",
+                    why: "expected mask or pseudonym".into(),
+                })
+            }
+        };
+        let phone_region = get("WARDEN_PHONE_REGION")
+            .filter(|s| !s.trim().is_empty())
+            .map(|raw| {
+                warden_redaction::Region::parse(&raw).map_err(|_| ConfigError::Invalid {
+                    var: "WARDEN_PHONE_REGION",
+                    why: "expected an ISO 3166 country code such as GB or DE".into(),
+                })
+            })
+            .transpose()?;
         let outbox_lease = std::time::Duration::from_secs(number(
             &get,
             "WARDEN_OUTBOX_LEASE_SECS",
@@ -216,6 +287,8 @@ impl Config {
             twilio,
             meta,
             outbox_lease,
+            log_phones,
+            phone_region,
             allowed_senders,
             pair_token,
             pseudonym_key,

@@ -84,6 +84,8 @@ pub async fn start_with_store(
     clock: Arc<dyn Clock>,
     writer: WriterConfig,
 ) -> anyhow::Result<Running> {
+    // Audit details are redacted with the configured secrets before they are hashed and stored.
+    let store = store.with_audit_redactor(config.redactor().context("building the redactor")?);
     let pseudonyms = Arc::new(Pseudonymizer::new(config.pseudonym_key.clone()));
     let allowed = config
         .allowed_senders

@@ -38,6 +38,15 @@ enum Cmd {
         #[command(subcommand)]
         command: OutboxCmd,
     },
+    /// Copy stdin to stdout with phone numbers, secrets and e-mail addresses redacted, line by
+    /// line (pipe old logs and exports through it). Uses the configured secrets when the
+    /// environment holds a complete configuration.
+    Redact {
+        /// Each line is a JSON document (a provider payload, a JSON log line): redact it field by
+        /// field. A line that is not JSON is redacted as text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a scripted conversation against a real server on a temporary database.
     Demo,
 }
@@ -66,7 +75,7 @@ enum AuditCmd {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own story; only problems should interrupt it.
-    warden::telemetry::init(if matches!(cli.command, Cmd::Demo) {
+    warden::telemetry::init(if matches!(cli.command, Cmd::Demo | Cmd::Redact { .. }) {
         "warn"
     } else {
         "info"
@@ -78,6 +87,7 @@ async fn main() -> ExitCode {
             command: AuditCmd::Verify,
         } => return audit_verify().await,
         Cmd::Outbox { command } => outbox(command).await,
+        Cmd::Redact { json } => redact(json),
         Cmd::Demo => warden::demo::run().await,
     };
     match result {
@@ -94,6 +104,7 @@ async fn serve() -> anyhow::Result<()> {
         tracing::warn!(variable = %var, "unknown configuration variable ignored; is it a typo?");
     }
     let config = Config::from_env()?;
+    warden::telemetry::use_redactor(config.redactor().context("building the log redactor")?);
     tracing::info!(config = ?config, "starting");
     let running = warden::start(config, Arc::new(SystemClock)).await?;
     let stop = async {
@@ -165,6 +176,36 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn redact(json: bool) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    use warden_redaction::{redact_raw_payload, PayloadKind, RedactionConfig, Redactor};
+    // A full configuration adds its secrets (exact match); without one the built-in patterns
+    // still apply, so the filter works on any machine.
+    let redactor = match Config::from_env() {
+        Ok(config) => config.redactor(),
+        Err(_) => Redactor::new(RedactionConfig::default()),
+    }
+    .context("building the redactor")?;
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // Bytes, not `lines()`: one line of invalid UTF-8 must not stop the stream.
+    for line in stdin.split(b'\n') {
+        let line = line.context("reading stdin")?;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.strip_suffix('\r').unwrap_or(&text);
+        let redacted = match json {
+            true => redact_raw_payload(&redactor, PayloadKind::Json, text.as_bytes())
+                .unwrap_or_else(|_| redactor.redact(text).into_owned()),
+            false => redactor.redact(text).into_owned(),
+        };
+        out.write_all(redacted.as_bytes())?;
+        out.write_all(b"\n")?;
+        // Streaming: a tail -f piped through us must see each line as it comes.
+        out.flush()?;
+    }
+    Ok(())
 }
 
 async fn audit_verify() -> ExitCode {

@@ -76,6 +76,23 @@ impl Detail {
         Ok(self)
     }
 
+    /// Every value passed through `rewrite` (a redactor), keys unchanged; `None` when no value
+    /// changed, so the common case allocates nothing.
+    pub fn rewritten<'a>(
+        &'a self,
+        rewrite: impl Fn(&'a str) -> std::borrow::Cow<'a, str>,
+    ) -> Option<Self> {
+        let mut changed = None::<BTreeMap<String, String>>;
+        for (key, value) in &self.0 {
+            if let std::borrow::Cow::Owned(new) = rewrite(value) {
+                changed
+                    .get_or_insert_with(|| self.0.clone())
+                    .insert(key.clone(), new);
+            }
+        }
+        changed.map(Self)
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }
@@ -325,5 +342,34 @@ mod tests {
         fn encoded_detail_is_printable_ascii(d in arb_detail()) {
             prop_assert!(d.encode().bytes().all(|b| (0x20..=0x7e).contains(&b)));
         }
+    }
+}
+
+#[cfg(test)]
+mod rewrite_tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn rewriting_changes_only_what_the_rewriter_changes() {
+        let d = Detail::new()
+            .with("reason", "ok")
+            .with("note", "call +15550100");
+        let redacted = d
+            .rewritten(|v| {
+                if v.contains('+') {
+                    Cow::Owned("<phone>".into())
+                } else {
+                    Cow::Borrowed(v)
+                }
+            })
+            .expect("changed");
+        assert_eq!(redacted.get("note"), Some("<phone>"));
+        assert_eq!(redacted.get("reason"), Some("ok"));
+        assert_eq!(
+            d.rewritten(Cow::Borrowed),
+            None,
+            "nothing to rewrite: no copy"
+        );
     }
 }

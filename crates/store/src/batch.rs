@@ -13,6 +13,7 @@ use warden_assistant::{Assistant, Effect, LedgerError, Outcome, ReplyVia, Sender
 use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_audit::{AuditRecord, ChainHead};
 use warden_gates::{PairState, RateWindow};
+use warden_redaction::Redactor;
 use warden_types::{Provider, SenderId, UnixMillis};
 
 use crate::ledger::Job;
@@ -203,12 +204,31 @@ pub(crate) struct Writes {
     pub head: ChainHead,
 }
 
+/// Appends `event` to the chain in `w`, its detail values redacted first.
+fn append(w: &mut Writes, redactor: &Redactor, now: UnixMillis, event: &AuditEvent) {
+    let record = match event.detail.rewritten(|v| redactor.redact(v)) {
+        None => warden_audit::append(&w.head, now, event),
+        Some(detail) => warden_audit::append(
+            &w.head,
+            now,
+            &AuditEvent {
+                kind: event.kind,
+                sender: event.sender.clone(),
+                detail,
+            },
+        ),
+    };
+    w.head = record.head();
+    w.audit.push(record);
+}
+
 /// Decides a batch over the state the executor loaded. Pure: no I/O.
 ///
 /// `seen` holds the batch's replay keys already stored; `states` every sender's stored state
 /// (absent senders start from the default).
 pub(crate) fn plan(
     assistant: &Assistant,
+    redactor: &Redactor,
     jobs: &[Job],
     head: ChainHead,
     now: UnixMillis,
@@ -231,9 +251,7 @@ pub(crate) fn plan(
     for job in jobs {
         match job {
             Job::Audit { event, .. } => {
-                let record = warden_audit::append(&w.head, now, event);
-                w.head = record.head();
-                w.audit.push(record);
+                append(&mut w, redactor, now, event);
                 resolved.push(Resolved::Audit);
             }
             Job::Inbound {
@@ -287,9 +305,7 @@ pub(crate) fn plan(
                     }
                 }
                 for event in &decision.audit {
-                    let record = warden_audit::append(&w.head, now, event);
-                    w.head = record.head();
-                    w.audit.push(record);
+                    append(&mut w, redactor, now, event);
                 }
                 let reply = match (via, decision.reply) {
                     (ReplyVia::Outbox, Some(body)) => {
@@ -301,9 +317,7 @@ pub(crate) fn plan(
                                 .with("key", &key)
                                 .with("provider", msg.provider.as_str()),
                         };
-                        let record = warden_audit::append(&w.head, now, &event);
-                        w.head = record.head();
-                        w.audit.push(record);
+                        append(&mut w, redactor, now, &event);
                         w.outbox.push(OutboxRow {
                             idempotency_key: key,
                             provider: msg.provider.as_str(),

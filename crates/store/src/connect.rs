@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
@@ -10,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::ConnectOptions as _;
 use warden_assistant::Readiness;
 use warden_migrations::{Alias, Migrator, MigratorTrait, Query};
+use warden_redaction::{RedactionConfig, Redactor};
 
 use crate::entity::audit_head;
 
@@ -28,6 +30,8 @@ pub enum StoreError {
     CreateDir(#[source] std::io::Error),
     #[error("migration failed")]
     Migrate(#[source] sea_orm::DbErr),
+    #[error("cannot build the audit redactor")]
+    Redactor(#[source] warden_redaction::RedactorError),
 }
 
 /// A connected database. Cheap to clone (pool handles).
@@ -38,6 +42,9 @@ pub enum StoreError {
 pub struct Store {
     db: DatabaseConnection,
     writer: WriterTarget,
+    /// Every audit detail value passes through it before it is hashed and stored: the chain
+    /// cannot be redacted afterwards.
+    audit_redactor: Arc<Redactor>,
 }
 
 /// Where the ledger's writer writes.
@@ -158,7 +165,26 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Self { db, writer })
+        // The built-in patterns are on from the start; the app adds its configured secrets.
+        let audit_redactor = Redactor::new(RedactionConfig::default())
+            .map(Arc::new)
+            .map_err(StoreError::Redactor)?;
+        Ok(Self {
+            db,
+            writer,
+            audit_redactor,
+        })
+    }
+
+    /// Uses `redactor` (e.g. one that knows the configured secrets) for audit details.
+    #[must_use]
+    pub fn with_audit_redactor(mut self, redactor: Redactor) -> Self {
+        self.audit_redactor = Arc::new(redactor);
+        self
+    }
+
+    pub(crate) fn audit_redactor(&self) -> &Arc<Redactor> {
+        &self.audit_redactor
     }
 
     pub fn backend(&self) -> DbBackend {

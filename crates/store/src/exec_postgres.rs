@@ -29,6 +29,7 @@ pub(crate) struct PostgresExecutor {
     /// The writer's one-connection pool.
     pub conn: DatabaseConnection,
     pub assistant: Arc<Assistant>,
+    pub redactor: Arc<warden_redaction::Redactor>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -46,7 +47,15 @@ impl PostgresExecutor {
         let now = self.clock.now();
         let keys = batch::keys(jobs);
         let (seen, states) = load(&txn, &keys).await?;
-        let (writes, resolved) = batch::plan(&self.assistant, jobs, head, now, &seen, states);
+        let (writes, resolved) = batch::plan(
+            &self.assistant,
+            &self.redactor,
+            jobs,
+            head,
+            now,
+            &seen,
+            states,
+        );
         flush(&txn, writes).await?;
         txn.commit().await?;
         Ok(resolved)

@@ -27,6 +27,7 @@ pub(crate) struct SqliteExecutor {
     conn: Connection,
     sql: Sql,
     assistant: Arc<Assistant>,
+    redactor: Arc<warden_redaction::Redactor>,
     clock: Arc<dyn Clock>,
     _checkpointer: Checkpointer,
 }
@@ -92,6 +93,7 @@ impl SqliteExecutor {
     pub fn open(
         path: &Path,
         assistant: Arc<Assistant>,
+        redactor: Arc<warden_redaction::Redactor>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, rusqlite::Error> {
         let conn = Connection::open(path)?;
@@ -108,6 +110,7 @@ impl SqliteExecutor {
             conn,
             sql: Sql::build(),
             assistant,
+            redactor,
             clock,
             _checkpointer: checkpointer,
         })
@@ -118,6 +121,7 @@ impl SqliteExecutor {
             conn,
             sql,
             assistant,
+            redactor,
             clock,
             ..
         } = self;
@@ -180,7 +184,7 @@ impl SqliteExecutor {
             }
         }
 
-        let (writes, resolved) = batch::plan(assistant, jobs, head, now, &seen, states);
+        let (writes, resolved) = batch::plan(assistant, redactor, jobs, head, now, &seen, states);
         write(&tx, sql, writes)?;
         tx.commit()?;
         Ok(resolved)

@@ -90,6 +90,7 @@ impl SqlLedger {
         let (alive, stopped) = watch::channel(());
         let max_batch = config.max_batch.max(1);
         let target = store.writer().clone();
+        let redactor = store.audit_redactor().clone();
         // The writer gets a thread and a runtime of its own: on the shared runtime every
         // database await would queue its wake-up behind HTTP tasks, and the single writer's
         // latency is every message's latency.
@@ -108,7 +109,7 @@ impl SqlLedger {
                     }
                 };
                 match target {
-                    WriterTarget::SqliteFile(path) => match SqliteExecutor::open(&path, assistant, clock) {
+                    WriterTarget::SqliteFile(path) => match SqliteExecutor::open(&path, assistant, redactor, clock) {
                         Ok(exec) => rt.block_on(batch::run(exec, rx, max_batch)),
                         Err(e) => {
                             tracing::error!(error = %e, "cannot open the SQLite writer connection")
@@ -118,6 +119,7 @@ impl SqlLedger {
                         let exec = PostgresExecutor {
                             conn,
                             assistant,
+                            redactor,
                             clock,
                         };
                         rt.block_on(batch::run(exec, rx, max_batch));

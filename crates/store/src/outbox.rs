@@ -128,7 +128,7 @@ impl SqlOutbox {
             &row,
             Detail::new().with("id", id),
         );
-        append_audit(&txn, head, now, &[event]).await?;
+        append_audit(&txn, self.store.audit_redactor(), head, now, &[event]).await?;
         txn.commit().await?;
         Ok(Requeued::Requeued)
     }
@@ -161,6 +161,7 @@ async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
 
 async fn append_audit(
     txn: &DatabaseTransaction,
+    redactor: &warden_redaction::Redactor,
     mut head: ChainHead,
     now: UnixMillis,
     events: &[AuditEvent],
@@ -170,7 +171,18 @@ async fn append_audit(
     }
     let mut rows = Vec::with_capacity(events.len());
     for e in events {
-        let r = warden_audit::append(&head, now, e);
+        let r = match e.detail.rewritten(|v| redactor.redact(v)) {
+            None => warden_audit::append(&head, now, e),
+            Some(detail) => warden_audit::append(
+                &head,
+                now,
+                &AuditEvent {
+                    kind: e.kind,
+                    sender: e.sender.clone(),
+                    detail,
+                },
+            ),
+        };
         head = r.head();
         rows.push(audit_log::ActiveModel {
             seq: Set(r.seq),
@@ -359,7 +371,7 @@ impl OutboxStore for SqlOutbox {
                     .await?;
                 events.push(event(kind, row, detail.with("attempts", row.attempts)));
             }
-            append_audit(&txn, head, now, &events).await?;
+            append_audit(&txn, self.store.audit_redactor(), head, now, &events).await?;
             txn.commit().await
         };
         go.await.map_err(unavailable)
@@ -413,6 +425,7 @@ impl OutboxStore for SqlOutbox {
             }
             append_audit(
                 &txn,
+                self.store.audit_redactor(),
                 head,
                 now,
                 &[event(EventKind::OutboxStatus, &row, detail)],
