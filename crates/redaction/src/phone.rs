@@ -370,6 +370,19 @@ const NOT_PHONE_WORDS: &[&str] = &[
     "item",
     "article",
     "bestellung",
+    "konto",
+    "kontonummer",
+    "rekening",
+    "compte",
+    "cuenta",
+    "conto",
+    "ean",
+    "upc",
+    "gtin",
+    "timestamp",
+    "epoch",
+    "ts",
+    "unix",
     "rechnung",
     "commande",
     "facture",
@@ -497,15 +510,27 @@ fn blocked_groups(b: &[u8], span: &Span) -> Vec<bool> {
             ([1..=2, 1..=2, 2 | 4], [a, c, _]) => day_month(*a, *c) || day_month(*c, *a),
             _ => false,
         };
+        // Whether the chain stands alone (not glued by punctuation to more groups).
+        let bounded = groups.get(i).is_some_and(|g| g.chained_by().is_none())
+            && groups.get(j + 1).is_none_or(|g| g.chained_by().is_none());
+        let leading_zero = |g: &Group| g.len() > 1 && b.get(g.start) == Some(&b'0');
+        // 192.168.100.200, 10.0.0.1; not 40.61.20.62 (Norway) nor 078.123.45.33 (Switzerland).
         let is_ip = sep == Some(Sep::Dot)
+            && bounded
             && lens.len() == 4
             && vals.iter().all(|v| *v <= 255)
-            && lens.iter().all(|l| *l <= 3);
+            && lens.iter().all(|l| *l <= 3)
+            && lens.iter().any(|l| *l != 2)
+            && !chain.iter().any(leading_zero);
         // 120.0.6099.109, 978-3-16-148410-0, but not 1.800.555.1234 or +1-800-…
         let one_digit_inner = lens.len() >= 3 && lens.iter().skip(1).any(|l| *l == 1);
         let is_version_or_isbn = one_digit_inner && !plus_led;
-        // 40.712776, 1234567.89
-        let is_decimal = sep == Some(Sep::Dot) && lens.len() == 2 && !plus_led;
+        // 40.712776, 1234567.89; not 07400.123456 (a decimal has no leading zero).
+        let is_decimal = sep == Some(Sep::Dot)
+            && bounded
+            && lens.len() == 2
+            && !plus_led
+            && !chain.first().is_some_and(leading_zero);
         if is_date || is_ip || is_version_or_isbn || is_decimal {
             for flag in blocked.get_mut(i..=j).into_iter().flatten() {
                 *flag = true;
@@ -519,10 +544,60 @@ fn blocked_groups(b: &[u8], span: &Span) -> Vec<bool> {
     let fours = groups.len() >= 3
         && groups.iter().take(groups.len() - 1).all(|g| g.len() == 4)
         && groups.last().is_some_and(|g| g.len() <= 4);
-    if fours && total >= 13 && span.prefix != Prefix::Plus {
+    // Card numbers in any grouping: 13 to 19 digits passing the Luhn check, starting 3 to 6.
+    let digits = digits_of(b, groups);
+    let card = (13..=19).contains(&total)
+        && matches!(digits.as_bytes().first(), Some(b'3'..=b'6'))
+        && luhn(&digits);
+    // `4 8 15 16 23 42`: several one-digit groups make a list of small numbers.
+    let list = groups.iter().filter(|g| g.len() == 1).count() >= 2;
+    if (fours && total >= 13 || card || list) && span.prefix != Prefix::Plus {
         blocked.iter_mut().for_each(|f| *f = true);
     }
     blocked
+}
+
+/// The Luhn check digit test of card numbers.
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = u32::from(c.wrapping_sub(b'0'));
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    matches!(sum % 10, 0)
+}
+
+/// Seconds or milliseconds since 1970 between 2001 and 2033, written bare: log timestamps.
+fn unix_timestamp(digits: &str) -> bool {
+    let Ok(v) = digits.parse::<u64>() else {
+        return false;
+    };
+    match digits.len() {
+        10 => (1_000_000_000..2_000_000_000).contains(&v),
+        13 => (1_000_000_000_000..2_000_000_000_000).contains(&v),
+        _ => false,
+    }
+}
+
+/// Whether the region's numbers are written with a national (trunk) prefix that `digits` lacks.
+fn lacks_trunk_prefix(region: Id, digits: &str) -> bool {
+    phonenumber::metadata::DATABASE
+        .by_id(region.as_ref())
+        .and_then(|m| m.national_prefix())
+        .is_some_and(|p| !p.is_empty() && !digits.starts_with(p))
 }
 
 fn hit_from_number(range: Range<usize>, number: &PhoneNumber, digits: &str) -> PhoneHit {
@@ -624,7 +699,26 @@ fn judge(
     if !(MIN_NATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) || context == Context::NotPhone {
         return None;
     }
-    if let Some(region) = region {
+    // `4 8 15 16 23 42`: a one-digit group inside a number written without `+` is a list.
+    // An area code such as Budapest's `(06 1)` is the exception: it closes a parenthesis.
+    let closes_paren = |k: usize| {
+        sub.get(k + 1)
+            .is_some_and(|g| g.seps_before.contains(&Sep::Close))
+    };
+    if sub
+        .iter()
+        .enumerate()
+        .skip(1)
+        .any(|(k, g)| g.len() == 1 && !closes_paren(k))
+    {
+        return None;
+    }
+    if sub.len() == 1 && unix_timestamp(&digits) {
+        return None;
+    }
+    // libphonenumber also accepts national numbers without their trunk prefix (`30 123388` for
+    // Berlin); short ones are too often counts and sizes, so they need nine digits.
+    if let Some(region) = region.filter(|r| n >= 9 || !lacks_trunk_prefix(*r, &digits)) {
         if let Some(number) = phonenumber::parse(Some(region), &digits)
             .ok()
             .filter(phonenumber::is_valid)
