@@ -154,3 +154,66 @@ fn demo_runs_both_channels_and_prints_no_phone_number() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+fn redact(args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.arg("redact")
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn warden redact");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("warden redact")
+}
+
+#[test]
+fn redact_filter_masks_numbers_and_secrets_line_by_line() {
+    let input = "order 12345 shipped on 2026-11-25\n\
+                 call +44 20 7946 0958 or whatsapp:+14155550123\n\
+                 Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl\n";
+    let out = redact(&[], &[], input);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "one line out per line in: {text}");
+    assert_eq!(lines[0], "order 12345 shipped on 2026-11-25", "clean text passes unchanged");
+    for leaked in ["7946 0958", "4155550123", "c2lnbmF0dXJl"] {
+        assert!(!text.contains(leaked), "{text}");
+    }
+}
+
+#[test]
+fn redact_filter_removes_the_configured_secrets_verbatim() {
+    let env = [
+        ("WARDEN_PUBLIC_URL", PUBLIC_URL),
+        ("TWILIO_AUTH_TOKEN", "plain-words-auth-token-value"),
+        ("WARDEN_PAIR_TOKEN", "cli-pair-token-0123456789"),
+        ("WARDEN_PSEUDONYM_KEY", "cli-test-pseudonym-key-0123456789"),
+    ];
+    let out = redact(&[], &env, "token was plain-words-auth-token-value, sorry\n");
+    let text = stdout(&out);
+    assert!(!text.contains("plain-words-auth-token-value"), "{text}");
+    assert!(text.starts_with("token was "), "{text}");
+}
+
+#[test]
+fn redact_filter_in_json_mode_redacts_payloads_field_by_field() {
+    let payload = r#"{"entry":[{"changes":[{"value":{"contacts":[{"profile":{"name":"Ana Lima"},"wa_id":"5511987654321"}],"messages":[{"from":"5511987654321","id":"wamid.X","text":{"body":"my blood test results are in"},"type":"text"}]}}]}]}"#;
+    let out = redact(&["--json"], &[], &format!("{payload}\nnot json, call 0044 20 7946 0958\n"));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for leaked in ["Ana Lima", "987654321", "blood test", "7946 0958"] {
+        assert!(!text.contains(leaked), "{leaked}: {text}");
+    }
+    assert!(text.contains("wamid.X"), "ids that are not personal stay: {text}");
+    assert_eq!(text.lines().count(), 2);
+}
