@@ -185,7 +185,10 @@ fn redact_filter_masks_numbers_and_secrets_line_by_line() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "one line out per line in: {text}");
-    assert_eq!(lines[0], "order 12345 shipped on 2026-11-25", "clean text passes unchanged");
+    assert_eq!(
+        lines[0], "order 12345 shipped on 2026-11-25",
+        "clean text passes unchanged"
+    );
     for leaked in ["7946 0958", "4155550123", "c2lnbmF0dXJl"] {
         assert!(!text.contains(leaked), "{text}");
     }
@@ -208,12 +211,19 @@ fn redact_filter_removes_the_configured_secrets_verbatim() {
 #[test]
 fn redact_filter_in_json_mode_redacts_payloads_field_by_field() {
     let payload = r#"{"entry":[{"changes":[{"value":{"contacts":[{"profile":{"name":"Ana Lima"},"wa_id":"5511987654321"}],"messages":[{"from":"5511987654321","id":"wamid.X","text":{"body":"my blood test results are in"},"type":"text"}]}}]}]}"#;
-    let out = redact(&["--json"], &[], &format!("{payload}\nnot json, call 0044 20 7946 0958\n"));
+    let out = redact(
+        &["--json"],
+        &[],
+        &format!("{payload}\nnot json, call 0044 20 7946 0958\n"),
+    );
     assert!(out.status.success());
     let text = stdout(&out);
     for leaked in ["Ana Lima", "987654321", "blood test", "7946 0958"] {
         assert!(!text.contains(leaked), "{leaked}: {text}");
     }
-    assert!(text.contains("wamid.X"), "ids that are not personal stay: {text}");
+    assert!(
+        text.contains("wamid.X"),
+        "ids that are not personal stay: {text}"
+    );
     assert_eq!(text.lines().count(), 2);
 }
