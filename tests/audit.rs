@@ -4,6 +4,7 @@
 use anyhow::Result;
 use sea_orm::{ConnectionTrait, Statement};
 
+use crate::providers::GraphMock;
 use crate::support::{
     assert_absent, phone_needles, Backend, Gateway, Settings, ALICE, BOB, CAROL, EVERYONE,
 };
@@ -12,6 +13,7 @@ on_both_backends!(
     audit_chain_verifies_and_never_holds_phone_numbers_or_rejected_bodies,
     audit_log_is_append_only,
     audit_chain_detects_rewritten_and_truncated_history,
+    audit_verify_on_a_live_gateway_never_reports_a_false_break,
 );
 
 /// A conversation that touches every audit kind; returns the bodies that were rejected or never
@@ -213,4 +215,52 @@ async fn bypass_append_only_guards(gw: &Gateway, backend: Backend) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// `warden audit verify` runs against a live gateway whose delivery worker keeps appending
+/// (`outbox.sent`, `outbox.status`, …). An intact chain must verify however the writes
+/// interleave with the read; a false "broken" would teach operators to ignore the alarm.
+///
+/// Fails today: `Store::verify_audit` (crates/store/src/verify.rs) reads the rows and then,
+/// in a separate statement, the head, so a commit in between yields "stored head is seq N+1
+/// but the last row is seq N".
+async fn audit_verify_on_a_live_gateway_never_reports_a_false_break(
+    backend: Backend,
+) -> Result<()> {
+    const MESSAGES: usize = 40;
+    let graph = GraphMock::healthy().await;
+    let gw = Gateway::start_with(
+        backend,
+        Settings::new()
+            .allow(&[ALICE])
+            .rate_limit(1_000)
+            .meta(&graph.uri()),
+    )
+    .await?;
+    let meta = gw.meta.clone();
+    let traffic = tokio::spawn(async move {
+        for i in 0..MESSAGES {
+            let answer = meta.send(ALICE, &format!("add live {i}")).await?;
+            anyhow::ensure!(answer.status == 200, "{}", answer.body);
+        }
+        anyhow::Ok(())
+    });
+    let mut verified = 0;
+    let mut false_breaks = Vec::new();
+    while !traffic.is_finished() {
+        match gw.store().verify_audit().await {
+            Ok(_) => verified += 1,
+            Err(e) => false_breaks.push(e.to_string()),
+        }
+    }
+    traffic.await??;
+    gw.outbox_settled().await?;
+    gw.store().verify_audit().await?;
+    assert!(
+        false_breaks.is_empty(),
+        "an intact chain was reported broken {} times (verified {verified} times): {:?}",
+        false_breaks.len(),
+        false_breaks.first()
+    );
+    gw.finish().await
 }

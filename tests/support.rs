@@ -704,8 +704,15 @@ impl Gateway {
         .map_err(|_| anyhow::anyhow!("starting the doomed instance panicked"))?
     }
 
-    /// Verifies the audit chain and stops the server.
+    /// Waits for the delivery worker to settle, verifies the audit chain and stops the server.
+    ///
+    /// Settling first keeps the check about the chain: `verify_audit` does not read rows and
+    /// head in one snapshot, so a concurrent commit can look like a break (see
+    /// `audit_verify_on_a_live_gateway_never_reports_a_false_break`).
     pub async fn finish(mut self) -> Result<()> {
+        if self.running.is_some() {
+            self.outbox_settled().await?;
+        }
         if let Some(running) = self.running.take() {
             running.store.verify_audit().await.context("audit chain")?;
             running.shutdown().await?;
