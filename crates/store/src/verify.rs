@@ -1,4 +1,7 @@
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IsolationLevel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
 use warden_audit::{AuditRecord, ChainError, ChainHead, ChainVerifier, VerifiedChain};
 
 use crate::entity::{audit_head, audit_log};
@@ -18,11 +21,22 @@ pub enum VerifyError {
 impl Store {
     /// Reads the whole audit log in seq order, page by page, and checks every link and the
     /// stored head. Read-only.
+    ///
+    /// Rows and head are read in one snapshot (a read-only repeatable-read transaction; on
+    /// SQLite a read transaction, which sees one WAL snapshot), so a gateway committing while
+    /// this runs cannot make an intact chain look broken.
     pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
+        let txn = self
+            .connection()
+            .begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await?;
         let mut verifier = ChainVerifier::new();
         let mut after = i64::MIN;
         loop {
-            let page = self.audit_records(after, PAGE).await?;
+            let page = records(&txn, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             for row in &page {
@@ -30,12 +44,13 @@ impl Store {
             }
         }
         let head = audit_head::Entity::find_by_id(1)
-            .one(self.connection())
+            .one(&txn)
             .await?
             .map(|h| ChainHead {
                 seq: h.seq,
                 hash: h.hash,
             });
+        txn.commit().await?;
         Ok(verifier.finish(head.as_ref())?)
     }
 
@@ -45,23 +60,31 @@ impl Store {
         after_seq: i64,
         limit: u64,
     ) -> Result<Vec<AuditRecord>, DbErr> {
-        Ok(audit_log::Entity::find()
-            .filter(audit_log::Column::Seq.gt(after_seq))
-            .order_by_asc(audit_log::Column::Seq)
-            // The drivers bind LIMIT as a signed 64-bit integer.
-            .limit(limit.min(i64::MAX.unsigned_abs()))
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(|row| AuditRecord {
-                seq: row.seq,
-                at_ms: row.at_ms,
-                kind: row.kind,
-                sender: row.sender,
-                detail: row.detail,
-                prev_hash: row.prev_hash,
-                hash: row.hash,
-            })
-            .collect())
+        records(self.connection(), after_seq, limit).await
     }
+}
+
+async fn records(
+    db: &impl ConnectionTrait,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<AuditRecord>, DbErr> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::Seq.gt(after_seq))
+        .order_by_asc(audit_log::Column::Seq)
+        // The drivers bind LIMIT as a signed 64-bit integer.
+        .limit(limit.min(i64::MAX.unsigned_abs()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| AuditRecord {
+            seq: row.seq,
+            at_ms: row.at_ms,
+            kind: row.kind,
+            sender: row.sender,
+            detail: row.detail,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        })
+        .collect())
 }
