@@ -454,10 +454,10 @@ fn context_before(b: &[u8], start: usize) -> Context {
         if word.is_empty() || word.len() > 16 {
             continue;
         }
-        let lower = String::from_utf8_lossy(word).to_ascii_lowercase();
-        if NOT_PHONE_WORDS.contains(&lower.as_str()) {
+        let is = |w: &&str| w.as_bytes().eq_ignore_ascii_case(word);
+        if NOT_PHONE_WORDS.iter().any(is) {
             context = Context::NotPhone;
-        } else if PHONE_WORDS.contains(&lower.as_str()) {
+        } else if PHONE_WORDS.iter().any(is) {
             context = Context::Phone;
         }
     }
@@ -641,7 +641,6 @@ fn judge(
     span: &Span,
     sub: &[Group],
     first: bool,
-    context: Context,
     region: Option<Id>,
 ) -> Option<PhoneHit> {
     let (head, tail) = (sub.first()?, sub.last()?);
@@ -696,7 +695,12 @@ fn judge(
             }
         }
     }
-    if !(MIN_NATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) || context == Context::NotPhone {
+    if !(MIN_NATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) {
+        return None;
+    }
+    // Only numbers written without `+` look at the words before them.
+    let context = context_before(b, start);
+    if context == Context::NotPhone {
         return None;
     }
     // `4 8 15 16 23 42`: a one-digit group inside a number written without `+` is a list.
@@ -786,7 +790,6 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
             continue;
         }
         let blocked = blocked_groups(b, &span);
-        let context = context_before(b, start);
         let mut i = 0;
         while i <= last {
             // Sub-spans start at the span's start or after a separator with a space.
@@ -805,12 +808,7 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
                     let Some(sub) = span.groups.get(i..=j) else {
                         continue;
                     };
-                    let ctx = if i == 0 {
-                        context
-                    } else {
-                        context_before(b, sub.first().map_or(start, |g| g.start))
-                    };
-                    if let Some(hit) = judge(b, &span, sub, i == 0, ctx, region) {
+                    if let Some(hit) = judge(b, &span, sub, i == 0, region) {
                         found = Some((hit, j));
                         break;
                     }

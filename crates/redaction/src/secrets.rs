@@ -32,39 +32,47 @@ const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
     ),
     (
         SecretKind::Jwt,
-        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
     ),
-    (SecretKind::TwilioSid, r"\b(?:AC|SK)[0-9a-fA-F]{32}\b"),
-    (SecretKind::MetaAccessToken, r"\bEAA[A-Za-z0-9]{20,}"),
-    (SecretKind::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}"),
+    (
+        SecretKind::TwilioSid,
+        r"(?-u:\b)(?:AC|SK)[0-9a-fA-F]{32}(?-u:\b)",
+    ),
+    (SecretKind::MetaAccessToken, r"(?-u:\b)EAA[A-Za-z0-9]{20,}"),
+    (SecretKind::GoogleApiKey, r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
     (
         SecretKind::GoogleOauthToken,
-        r"\bya29\.[0-9A-Za-z_-]{20,}|\b1//0[0-9A-Za-z_-]{20,}|\bGOCSPX-[0-9A-Za-z_-]{20,}",
+        r"(?-u:\b)ya29\.[0-9A-Za-z_-]{20,}|(?-u:\b)1//0[0-9A-Za-z_-]{20,}|(?-u:\b)GOCSPX-[0-9A-Za-z_-]{20,}",
     ),
     (
         SecretKind::ProviderToken,
         // GitHub, Slack, Stripe, AWS access key ids: common enough in a configured app's logs.
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16})\b",
+        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16})(?-u:\b)",
     ),
 ];
 
 /// `scheme://user:password@host`: only the password is replaced.
-const URL_PASSWORD: &str = r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@]*:([^\s@/]+)@";
+const URL_PASSWORD: &str = r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@]*:([^\s@/]+)@";
 
 /// `Bearer <token>`, `Basic <base64>`: only the credential is replaced.
-const AUTH_SCHEME: &str = r"(?i)\b(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})";
+const AUTH_SCHEME: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})";
 
 /// `password=…`, `"client_secret": "…"`, `api-key: …`: only the value is replaced.
-const KEY_VALUE: &str = r#"(?i)\b(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
 
 /// Long runs of token characters, judged by [`is_high_entropy`].
 const TOKEN_RUN: &str = r"[A-Za-z0-9_+/=-]{24,}";
 
 /// E-mail addresses; the local part is replaced.
-const EMAIL: &str = r"\b([A-Za-z0-9._%+-]+)@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b";
+const EMAIL: &str =
+    r"(?-u:\b)([A-Za-z0-9._%+-]+)@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)";
 
 /// Every constant pattern, compiled once.
 pub(crate) struct Compiled {
+    /// Any token shape or long token run: one pass decides whether the per-kind passes run.
+    any_token: Regex,
+    /// Any `Bearer …`, `scheme://user:pw@` or `key=value` pair.
+    any_pair: Regex,
     tokens: Vec<(SecretKind, Regex)>,
     url_password: Regex,
     auth_scheme: Regex,
@@ -82,7 +90,21 @@ static COMPILED: LazyLock<Result<Compiled, regex::Error>> = LazyLock::new(|| {
     for (kind, pattern) in TOKEN_PATTERNS {
         tokens.push((*kind, build(pattern)?));
     }
+    let mut token_shapes: Vec<&str> = TOKEN_PATTERNS.iter().skip(1).map(|(_, p)| *p).collect();
+    token_shapes.push(TOKEN_RUN);
+    let any_token = build(
+        &token_shapes
+            .iter()
+            .map(|p| format!("(?:{p})"))
+            .collect::<Vec<_>>()
+            .join("|"),
+    )?;
+    let any_pair = build(&format!(
+        "(?:{AUTH_SCHEME})|(?:{URL_PASSWORD})|(?:{KEY_VALUE})"
+    ))?;
     Ok(Compiled {
+        any_token,
+        any_pair,
         tokens,
         url_password: build(URL_PASSWORD)?,
         auth_scheme: build(AUTH_SCHEME)?,
@@ -196,8 +218,20 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
 
 /// Appends every secret and e-mail address in `text` to `out` (may overlap; the caller resolves).
 pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>) {
-    if scan.longest_token >= 20 {
-        for (kind, re) in &c.tokens {
+    if text.contains("-----BEGIN") {
+        if let Some((kind, re)) = c.tokens.first() {
+            for m in re.find_iter(text) {
+                out.push(Hit {
+                    range: m.range(),
+                    kind: *kind,
+                    replacement: placeholder(*kind),
+                });
+            }
+        }
+    }
+    if scan.longest_token >= 20 && c.any_token.is_match(text) {
+        // The first pattern, PEM, ran above.
+        for (kind, re) in c.tokens.iter().skip(1) {
             for m in re.find_iter(text) {
                 out.push(Hit {
                     range: m.range(),
@@ -215,21 +249,12 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
                 });
             }
         }
-    } else if text.contains("-----BEGIN") {
-        if let Some((kind, re)) = c.tokens.first() {
-            for m in re.find_iter(text) {
-                out.push(Hit {
-                    range: m.range(),
-                    kind: *kind,
-                    replacement: placeholder(*kind),
-                });
-            }
-        }
     }
-    if scan.longest_token >= 8 {
+    let pair = (scan.longest_token >= 8 || scan.colon_or_equals) && c.any_pair.is_match(text);
+    if pair && scan.longest_token >= 8 {
         value_hits(&c.auth_scheme, text, SecretKind::AuthorizationHeader, out);
     }
-    if scan.colon_or_equals {
+    if pair && scan.colon_or_equals {
         if text.contains("://") {
             value_hits(&c.url_password, text, SecretKind::UrlPassword, out);
         }
