@@ -1,0 +1,156 @@
+//! Measured quality of the guard over the labelled corpus in `tests/corpus/`:
+//! detection rate (overall and per category) on attacks, false-positive rate on benign hard
+//! negatives. The tuning set is asserted (≥ 95 % detected, ≤ 2 % false positives); the held-out
+//! set, written before any pattern existed, is only reported.
+//!
+//! Run with `cargo test -p warden-guard --test corpus -- --nocapture` to see the numbers and the
+//! misses.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "tests"
+)]
+
+use std::collections::BTreeMap;
+
+use warden_guard::{Guard, GuardConfig, Reason};
+
+struct Labelled {
+    category: String,
+    text: String,
+}
+
+fn load(name: &str) -> Vec<Labelled> {
+    let path = format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+    let body = std::fs::read_to_string(&path).unwrap();
+    let mut category = "uncategorised".to_owned();
+    let mut out = Vec::new();
+    for line in body.lines() {
+        if let Some(c) = line.strip_prefix("# category:") {
+            category = c.trim().to_owned();
+        } else if line.starts_with('#') || line.trim().is_empty() {
+        } else {
+            out.push(Labelled {
+                category: category.clone(),
+                text: line.to_owned(),
+            });
+        }
+    }
+    out
+}
+
+struct Report {
+    detection: f64,
+    false_positives: f64,
+}
+
+fn measure(label: &str, attacks: &str, benign: &str) -> Report {
+    let guard = Guard::new(GuardConfig::default()).unwrap();
+    let attacks = load(attacks);
+    let benign = load(benign);
+
+    // category -> (lines, detected, detected with the expected reason)
+    let mut per: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    let mut missed = Vec::new();
+    for a in &attacks {
+        let v = guard.check(&a.text);
+        let entry = per.entry(&a.category).or_default();
+        entry.0 += 1;
+        if v.is_injection() {
+            entry.1 += 1;
+            let expected = Reason::from_code(&a.category);
+            if expected.is_none_or(|r| v.reasons.contains(&r)) {
+                entry.2 += 1;
+            }
+        } else {
+            missed.push(format!(
+                "  missed [{}] {:.3} {:?}: {}",
+                a.category,
+                v.score,
+                v.reasons,
+                a.text.escape_default()
+            ));
+        }
+    }
+    let mut flagged = Vec::new();
+    for b in &benign {
+        let v = guard.check(&b.text);
+        if v.is_injection() {
+            flagged.push(format!(
+                "  false positive {:.3} {:?}: {}",
+                v.score,
+                v.reasons,
+                b.text.escape_default()
+            ));
+        }
+    }
+
+    let detected: usize = per.values().map(|e| e.1).sum();
+    let detection = detected as f64 / attacks.len() as f64;
+    let false_positives = flagged.len() as f64 / benign.len() as f64;
+    println!(
+        "== {label}: {} attacks, {} benign",
+        attacks.len(),
+        benign.len()
+    );
+    println!(
+        "detection {:.1}% ({detected}/{}), false positives {:.1}% ({}/{})",
+        detection * 100.0,
+        attacks.len(),
+        false_positives * 100.0,
+        flagged.len(),
+        benign.len()
+    );
+    for (category, (n, d, r)) in &per {
+        println!(
+            "  {category:<22} detected {d:>3}/{n:<3} ({:5.1}%), with its reason {r:>3}",
+            *d as f64 * 100.0 / *n as f64
+        );
+    }
+    for line in missed.iter().chain(&flagged) {
+        println!("{line}");
+    }
+    Report {
+        detection,
+        false_positives,
+    }
+}
+
+#[test]
+fn tuning_corpus_meets_the_quality_bar() {
+    let r = measure("tuning set", "attacks.txt", "benign.txt");
+    assert!(
+        r.detection >= 0.95,
+        "detection {:.3} below 0.95",
+        r.detection
+    );
+    assert!(
+        r.false_positives <= 0.02,
+        "false positives {:.3} above 0.02",
+        r.false_positives
+    );
+}
+
+#[test]
+fn holdout_corpus_is_reported() {
+    let r = measure(
+        "held-out set (not tuned, not asserted)",
+        "attacks_holdout.txt",
+        "benign_holdout.txt",
+    );
+    // Only a sanity floor: a guard that detects nothing here is broken, not merely untuned.
+    assert!(
+        r.detection > 0.5,
+        "held-out detection collapsed to {:.3}",
+        r.detection
+    );
+}
+
+#[test]
+fn corpus_is_large_enough_to_mean_something() {
+    assert!(load("attacks.txt").len() >= 250);
+    assert!(load("benign.txt").len() >= 250);
+}
