@@ -12,6 +12,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::Notify;
 use tower_http::timeout::TimeoutLayer;
+use tracing::field::Empty;
+use tracing::Instrument as _;
 use warden_assistant::{Clock, LedgerError, MessageService, Outcome, Readiness, ReplyVia};
 use warden_gates::AuthFailureLimiter;
 use warden_outbound::{OutboxError, OutboxStore, StatusApplied};
@@ -63,12 +65,34 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/webhooks/meta", get(meta_subscribe).post(meta_webhook))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route_layer(axum::middleware::from_fn(trace_webhook))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(15),
         ))
         .with_state(state)
+}
+
+/// One span per webhook request: route, provider and the status answered. Fixed strings and
+/// numbers only: no path, query, header or body content is recorded.
+async fn trace_webhook(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (route, provider) = match req.uri().path() {
+        "/webhooks/twilio" => ("/webhooks/twilio", "twilio"),
+        "/webhooks/twilio/status" => ("/webhooks/twilio/status", "twilio"),
+        "/webhooks/meta" => ("/webhooks/meta", "meta"),
+        _ => return next.run(req).await,
+    };
+    let span = tracing::info_span!(
+        "webhook",
+        route,
+        provider,
+        method = req.method().as_str(),
+        status = Empty,
+    );
+    let response = next.run(req).instrument(span.clone()).await;
+    span.record("status", response.status().as_u16());
+    response
 }
 
 /// Every error the edge can answer with. Messages say what was wrong with the request, never
@@ -166,7 +190,8 @@ async fn twilio_form(
     if !content_type_is(headers, FORM) {
         return Err(ApiError::UnsupportedMediaType(FORM));
     }
-    let params = warden_twilio::parse_form(body)
+    let params = tracing::info_span!("parse", provider = "twilio")
+        .in_scope(|| warden_twilio::parse_form(body))
         .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
     let url = match uri.query() {
         Some(q) => format!("{base_url}?{q}"),
@@ -175,7 +200,10 @@ async fn twilio_form(
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok());
-    if let Err(failure) = twilio.auth.authenticate(&url, &params, signature) {
+    let verify = tracing::info_span!("verify_signature", provider = "twilio", outcome = Empty);
+    let verified = verify.in_scope(|| twilio.auth.authenticate(&url, &params, signature));
+    verify.record("outcome", verified.map_or_else(|f| f.reason(), |()| "ok"));
+    if let Err(failure) = verified {
         return Err(refuse(app, peer, Provider::Twilio, failure.reason()).await);
     }
     Ok(params)
@@ -194,7 +222,13 @@ async fn twilio_webhook(
     };
     let params = twilio_form(&app, peer.ip(), url, &uri, &headers, &body).await?;
 
-    let msg = warden_twilio::normalise(&params).map_err(|e| {
+    let normalise = tracing::info_span!("normalise", provider = "twilio", outcome = Empty);
+    let normalised = normalise.in_scope(|| warden_twilio::normalise(&params));
+    normalise.record(
+        "outcome",
+        if normalised.is_ok() { "ok" } else { "rejected" },
+    );
+    let msg = normalised.map_err(|e| {
         tracing::warn!(error = %e, "authenticated Twilio webhook is not a WhatsApp message");
         ApiError::BadRequest(e.to_string())
     })?;
@@ -226,7 +260,8 @@ async fn twilio_status(
         None => return Err(ApiError::ChannelDisabled("Twilio")),
     };
     let params = twilio_form(&app, peer.ip(), &url, &uri, &headers, &body).await?;
-    let callback = warden_twilio::parse_status_callback(&params)
+    let callback = tracing::info_span!("normalise", provider = "twilio")
+        .in_scope(|| warden_twilio::parse_status_callback(&params))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if let Some(status) = callback.status {
         let applied = app
@@ -238,6 +273,11 @@ async fn twilio_status(
                 callback.error_code,
                 app.clock.now(),
             )
+            .instrument(tracing::info_span!(
+                "apply_status",
+                provider = "twilio",
+                status = status.as_str()
+            ))
             .await?;
         log_status(Provider::Twilio, applied);
     }
@@ -316,13 +356,36 @@ async fn meta_webhook(
     let signature = headers
         .get(warden_meta::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
-    if let Err(failure) = meta.signature.verify(&body, signature) {
+    let verify = tracing::info_span!("verify_signature", provider = "meta", outcome = Empty);
+    let verified = verify.in_scope(|| meta.signature.verify(&body, signature));
+    verify.record("outcome", verified.map_or_else(|f| f.reason(), |()| "ok"));
+    if let Err(failure) = verified {
         return Err(refuse(&app, peer.ip(), Provider::Meta, failure.reason()).await);
     }
     if !content_type_is(&headers, "application/json") {
         return Err(ApiError::UnsupportedMediaType("application/json"));
     }
-    let batch = warden_meta::parse_webhook(&body).map_err(|e| {
+    let parse = tracing::info_span!(
+        "normalise",
+        provider = "meta",
+        outcome = Empty,
+        messages = Empty,
+        statuses = Empty,
+        rejected = Empty,
+    );
+    let parsed = parse.in_scope(|| warden_meta::parse_webhook(&body));
+    match &parsed {
+        Ok(b) => {
+            parse.record("outcome", "ok");
+            parse.record("messages", b.messages.len());
+            parse.record("statuses", b.statuses.len());
+            parse.record("rejected", b.rejected.len());
+        }
+        Err(e) => {
+            parse.record("outcome", e.reason());
+        }
+    }
+    let batch = parsed.map_err(|e| {
         tracing::warn!(
             reason = e.reason(),
             "signed Meta payload is not a WhatsApp webhook"
@@ -370,6 +433,11 @@ async fn meta_webhook(
                 s.error_code,
                 app.clock.now(),
             )
+            .instrument(tracing::info_span!(
+                "apply_status",
+                provider = "meta",
+                status = s.status.as_str()
+            ))
             .await?;
         log_status(Provider::Meta, applied);
     }

@@ -120,7 +120,10 @@ async fn serve() -> anyhow::Result<()> {
     };
     stop.await.context("waiting for a shutdown signal")?;
     tracing::info!("shutting down");
-    running.shutdown().await
+    let stopped = running.shutdown().await;
+    // Export the spans still queued (bounded); a no-op when OTLP export is off.
+    let _ = tokio::task::spawn_blocking(warden::telemetry::shutdown).await;
+    stopped
 }
 
 fn database_url() -> Result<secrecy::SecretString, config::ConfigError> {

@@ -4,10 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
+use tracing::field::Empty;
+use tracing::Instrument as _;
 use warden_assistant::Clock;
-use warden_outbound::{deliver_due, OutboxStore, PassConfig, Senders};
+use warden_outbound::{
+    deliver_due, MessageSender, OutboundMessage, OutboxStore, PassConfig, SendError, Senders,
+    SentMessage,
+};
+use warden_types::Provider;
+
+use crate::telemetry::OUTBOX_PASS_SPAN;
 
 /// How often the worker looks for due retries when nothing wakes it.
 const TICK: Duration = Duration::from_millis(250);
@@ -29,11 +38,29 @@ impl Worker {
         wake: Arc<Notify>,
     ) -> Self {
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let senders = traced(senders);
         let task = tokio::spawn(async move {
             let now = || clock.now();
             let jitter = || rand::random::<f64>();
             loop {
-                let full = match deliver_due(&*outbox, &senders, &config, &now, &jitter).await {
+                let pass = tracing::info_span!(
+                    OUTBOX_PASS_SPAN,
+                    claimed = Empty,
+                    sent = Empty,
+                    retried = Empty,
+                    failed = Empty,
+                );
+                let result = deliver_due(&*outbox, &senders, &config, &now, &jitter)
+                    .instrument(pass.clone())
+                    .await;
+                if let Ok(report) = &result {
+                    pass.record("claimed", report.claimed);
+                    pass.record("sent", report.sent);
+                    pass.record("retried", report.retried);
+                    pass.record("failed", report.failed);
+                }
+                drop(pass);
+                let full = match result {
                     Ok(report) => {
                         if report.claimed > 0 {
                             tracing::debug!(
@@ -70,5 +97,49 @@ impl Worker {
         if tokio::time::timeout(DRAIN, self.task).await.is_err() {
             tracing::warn!("outbox worker still busy after shutdown; its leases will expire");
         }
+    }
+}
+
+/// Gives every send a span of its own: provider and outcome (`sent`, `retryable`, `permanent`)
+/// with the sender's reason code, never the recipient or the text.
+fn traced(senders: Senders) -> Senders {
+    senders
+        .into_iter()
+        .map(|(provider, inner)| {
+            let sender: Arc<dyn MessageSender> = Arc::new(TracedSender { provider, inner });
+            (provider, sender)
+        })
+        .collect()
+}
+
+struct TracedSender {
+    provider: Provider,
+    inner: Arc<dyn MessageSender>,
+}
+
+#[async_trait]
+impl MessageSender for TracedSender {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+
+    async fn send(&self, msg: &OutboundMessage) -> Result<SentMessage, SendError> {
+        let span = tracing::info_span!(
+            "send",
+            provider = self.provider.as_str(),
+            outcome = Empty,
+            reason = Empty,
+        );
+        let result = self.inner.send(msg).instrument(span.clone()).await;
+        match &result {
+            Ok(_) => span.record("outcome", "sent"),
+            Err(e @ SendError::Retryable { .. }) => span
+                .record("outcome", "retryable")
+                .record("reason", e.reason()),
+            Err(e @ SendError::Permanent { .. }) => span
+                .record("outcome", "permanent")
+                .record("reason", e.reason()),
+        };
+        result
     }
 }
