@@ -126,6 +126,26 @@ pub(crate) struct Prescan {
     pub(crate) at_sign: bool,
     pub(crate) colon_or_equals: bool,
     pub(crate) longest_token: usize,
+    /// A word that every `Bearer …`/`key=value`/`scheme://user:pw@` pattern contains.
+    pub(crate) pair_hint: bool,
+}
+
+/// Lower-case stems of the words in [`AUTH_SCHEME`], [`KEY_VALUE`] and [`URL_PASSWORD`]: when
+/// none occurs, those patterns cannot match.
+const PAIR_STEMS: &[&[u8]] = &[
+    b"pass", b"pwd", b"secret", b"key", b"token", b"bearer", b"basic", b"://",
+];
+
+fn has_pair_stem(text: &[u8]) -> bool {
+    text.iter().enumerate().any(|(i, c)| {
+        matches!(
+            c.to_ascii_lowercase(),
+            b'p' | b's' | b'k' | b't' | b'b' | b':'
+        ) && PAIR_STEMS.iter().any(|stem| {
+            text.get(i..i + stem.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(stem))
+        })
+    })
 }
 
 impl Prescan {
@@ -149,6 +169,7 @@ impl Prescan {
             }
             scan.colon_or_equals |= c == b':' || c == b'=';
         }
+        scan.pair_hint = has_pair_stem(text.as_bytes());
         scan
     }
 }
@@ -250,7 +271,7 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
             }
         }
     }
-    let pair = (scan.longest_token >= 8 || scan.colon_or_equals) && c.any_pair.is_match(text);
+    let pair = scan.pair_hint && c.any_pair.is_match(text);
     if pair && scan.longest_token >= 8 {
         value_hits(&c.auth_scheme, text, SecretKind::AuthorizationHeader, out);
     }
