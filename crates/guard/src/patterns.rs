@@ -32,7 +32,7 @@ const FRAGMENTS: &[(&str, &str)] = &[
     ("IGNORE", "ignore|ignroe|ingore|igonre|ignor|ignoring|disregard|disregarding|forget|forgetting|skip|bypass|discard|set aside|overlook|cancel|abandon|throw away|stop following|stop obeying|don'?t follow|do not follow|no longer follow|ignora|ignoren|ignorar|olvida|olvide|olviden|olvidate de|omite|descarta|no sigas|deja de seguir|haz caso omiso (?:de|a)|ignorez|oublie|oubliez|ne suis plus|ne suivez plus|ne tiens plus compte (?:de|des)|ne tenez plus compte (?:de|des)|fais abstraction (?:de|des)|ignoriere|ignorier|ignorieren sie|vergiss|vergessen sie|missachte|verwirf|befolge nicht|befolge nicht mehr|esqueca|esquece|esquecam|desconsidere|desconsidera|ignorem|nao siga|pare de seguir|ignori|dimentica|dimentichi|dimenticate|trascura|non seguire|smetti di seguire|negeer|vergeet|volg niet"),
     ("MOD", "all|any|of|the|your|ur|these|those|whatever|every|each|previous|previously|prior|above|earlier|preceding|original|initial|old|former|existing|system|safety|content|security|usual|current|default|developer|developers|hidden|built-in|todas|todos|toda|todo|las|los|tus|sus|su|tu|el|la|de|del|anteriores|previas|previos|iniciales|originales|toutes|tous|tes|vos|votre|ton|les|des|precedentes|anterieures|initiales|alle|allen|deine|deinen|dein|ihre|ihren|die|den|der|vorherigen|bisherigen|obigen|fruheren|vorigen|ursprunglichen|as|os|suas|seus|sua|tuas|teus|tutte|tutti|le|tue|tuoi|precedenti|iniziali|al|je|jouw|uw|vorige|eerdere|oorspronkelijke"),
     ("INSTR", "instructions?|instrucions|instrucitons|instuctions|intructions|insturctions|directions|directives?|rules|guidelines|guidance|prompts?|programming|constraints|restrictions|guardrails|polic(?:y|ies)|training|safeguards|filters|instrucciones|instruccion|reglas|normas|indicaciones|directrices|restricciones|consignes|regles|anweisungen|anweisung|regeln|instruktionen|vorgaben|richtlinien|befehle|einschrankungen|instrucoes|instrucao|regras|diretrizes|restricoes|istruzioni|regole|direttive|indicazioni|restrizioni|instructies|regels|richtlijnen|opdrachten|beperkingen"),
-    ("FREE_NOUN", "restrictions?|rules|filters?|limits?|limitations|guidelines|ethics|morals|censorship|content polic(?:y|ies)|boundaries|constraints|safeguards|guardrails|restricciones|reglas|limites|filtros|censura|regles|einschrankungen|regeln|grenzen|filter|beschrankungen|restricoes|regras|restrizioni|regole|limiti|filtri|beperkingen|regels"),
+    ("FREE_NOUN", "restrictions?|rules?|filters?|limits?|limitations?|guidelines?|ethics|morals|censorship|content polic(?:y|ies)|boundaries|constraints?|safeguards?|guardrails?|restricciones|restriccion|reglas?|limites?|filtros?|censura|regles?|einschrankungen|einschrankung|regeln|grenzen|filter|beschrankungen|restricoes|restricao|regras?|restrizioni|restrizione|regole|regola|limiti|limite|filtri|filtro|beperkingen|beperking|regels"),
     ("FRAME", "pretend|pretending|act as|act like|acting as|behave like|behave as|roleplay|role play|play the role|play a role|imagine|simulate|hypothetically|respond as|answer as|reply as|speak as|stay in character|you are now|you're now|youre now|ur now|you will now be|finge|finja|finjas|actua como|aja como|age como|haz de cuenta|hazte pasar|juega el papel|fais comme si|fais semblant|faites comme si|joue le role|incarne|tu es maintenant|tu es desormais|vous etes maintenant|tu so als|tue so als|spiel|spiele die rolle|du bist jetzt|du bist nun|sei jetzt|agora voce|agora es|faz de conta|fai finta|comportati come|fingi di|ora sei|adesso sei|interpreta|doe alsof|speel de rol|je bent nu|gedraag je als"),
     ("MODE", "(?:developer|dev|god|debug|jailbreak|jailbroken|unrestricted|dan|evil|sudo) mode|mode developpeur|modo (?:de )?desarrollador|entwicklermodus|modo (?:de )?desenvolvedor|modalita sviluppatore|ontwikkelaarsmodus"),
     ("PVERB", "reveal|show|print|display|output|repeat|tell|give|share|leak|dump|expose|recite|quote|spill|write out|paste|summari[sz]e|translate|what is|what's|whats|what are|what were|what was|what does|read out|type out|copy|muestra|muestrame|mostra|revela|revelame|repite|dime|dame|imprime|escribe|cual es|cuales son|cuales fueron|montre|montre-moi|montrez|revele|revelez|repete|repetez|affiche|donne|donne-moi|dis-moi|quel est|quelles sont|quels sont|zeig|zeige|zeigen sie|verrate|wiederhole|gib|nenne|was ist|was sind|was waren|mostre|repita|diga|me diga|qual e|quais sao|quais foram|mostrami|rivela|ripeti|dimmi|dammi|quali sono|laat zien|laat me|toon|onthul|herhaal|wat is|wat zijn|geef|vertel"),
@@ -40,11 +40,11 @@ const FRAGMENTS: &[(&str, &str)] = &[
     ("SECRET", "system prompt|system message|systemprompt|systeemprompt|prompt|pre-?prompt|initial prompt|instructions|instruction|rules|guidelines|directives|configuration|config|setup message|system instructions|programming|developer message|instrucciones|reglas|consignes|regles|anweisungen|regeln|instruktionen|vorgaben|instrucoes|regras|istruzioni|regole|instructies|regels"),
     ("SECRET_STRONG", "system prompt|system message|systemprompt|systeemprompt|developer message|developer instructions|hidden instructions|secret instructions|initial instructions|initial prompt|original instructions|setup message|system instructions|prompt (?:del|de|di|do) sistema|prompt systeme|instrucciones (?:del|de) sistema|instrucciones ocultas|instructions cachees|systemanweisungen|versteckten anweisungen|instrucoes do sistema|instrucoes ocultas|istruzioni di sistema|istruzioni nascoste|systeeminstructies|verborgen instructies"),
     ("SENDV", "send|message|text|forward|broadcast|blast|spam|notify|contact|email|e-mail|whatsapp|dm|ping|alert|sms|write to|envia|envie|enviar|reenvia|manda|mande|mandar|escribe a|avisa a|envoie|envoyez|transfere|transferez|ecris a|previens|sende|senden|schick|schicke|schreib|leite|benachrichtige|encaminhe|encaminha|avise|invia|inviate|inoltra|inoltrate|scrivi a|avvisa|stuur|verstuur"),
-    ("ALLX", "all|every|each|everyone|everybody|todos|todas|todo el mundo|tous|toutes|tout le monde|alle|allen|jeden|jede|tutti|tutte|ogni|iedereen|al|elke"),
-    ("AUD", "contacts?|users?|numbers?|phone numbers|customers?|clients?|people|persons|members|subscribers|followers|address book|contact list|contactos|usuarios|clientes|numeros|personas|utilisateurs|personnes|abonnes|kontakte|kontakten|nutzer|nutzern|benutzer|benutzern|kunden|nummern|contatos|pessoas|contatti|utenti|clienti|numeri|persone|contacten|gebruikers|klanten|nummers|mensen"),
+    ("ALLX", "all|every|each|everyone|everybody|the whole|whole|entire|toda tu|toda la|toute ta|toute la|die ganze|deine ganze|toda a|tutta la|de hele|je hele|todos|todas|todo el mundo|tous|toutes|tout le monde|alle|allen|jeden|jede|tutti|tutte|ogni|iedereen|al|elke"),
+    ("AUD", "contacts?|users?|numbers?|phone numbers|customers?|clients?|people|persons?|members|subscribers|followers|address book|contact list|contactos|usuarios|clientes|numeros|personas|utilisateurs|personnes|abonnes|kontakte|kontakten|nutzer|nutzern|benutzer|benutzern|kunden|nummern|contatos|pessoas|contatti|utenti|clienti|numeri|persone|contacten|gebruikers|klanten|nummers|mensen"),
     ("DNOUN", "messages?|tasks?|data|numbers?|phone numbers?|contacts?|contact list|conversations?|chats?|history|info|information|details|list|lists|names|addresses|emails|reminders|mensajes|datos|numeros|tareas|conversaciones|telefonos|taches|donnees|nachrichten|daten|telefonnummern|aufgaben|nummern|mensagens|dados|tarefas|conversas|telefones|messaggi|dati|numeri|attivita|compiti|conversazioni|berichten|gegevens|nummers|taken|gesprekken"),
     ("OTHERS", "other|others|another|all other|all the other|all|every|each|otros|otras|los otros|las otras|todos los|todas las|demas|autres|des autres|tous les|toutes les|anderen|andere|anderer|aller|alle|outros|outras|dos outros|todos os|altri|degli altri|tutti gli|tutti i"),
-    ("USERS", "users?|people|persons|customers?|clients?|members|conversations|accounts|usuarios|clientes|personas|miembros|utilisateurs|personnes|membres|nutzer|benutzer|kunden|leute|personen|mitglieder|pessoas|membros|utenti|clienti|persone|membri|gebruikers|klanten|mensen|leden"),
+    ("USERS", "users?|people|persons|nutzern|benutzern|usern|leuten|mitgliedern|customers?|clients?|members|conversations|accounts|usuarios|clientes|personas|miembros|utilisateurs|personnes|membres|nutzer|benutzer|kunden|leute|personen|mitglieder|pessoas|membros|utenti|clienti|persone|membri|gebruikers|klanten|mensen|leden"),
     ("BANKNOUN", "bank details|banking details|bank account|account details|account number|payment details|payment information|payment info|iban|bank info|bank information|wire instructions|payment instructions|remittance details|datos bancarios|cuenta bancaria|numero de cuenta|coordonnees bancaires|rib|compte bancaire|bankverbindung|bankdaten|kontonummer|kontodaten|bankkonto|dados bancarios|conta bancaria|numero da conta|coordinate bancarie|conto bancario|dati bancari|bankgegevens|rekeningnummer|bankrekening"),
     ("PAYVERB", "pay|send|transfer|wire|deposit|move|redirect|route|pague|paguen|paga|pagar|transfiere|transfieran|transferir|envia|envien|deposita|ingresa|ingresen|payez|payer|virez|virer|versez|verser|envoyez|transferez|zahlen|zahle|zahlt|uberweisen|uberweise|uberweist|sende|schicken|paguem|transfira|transfiram|deposite|pagate|pagare|trasferisci|trasferite|bonifica|versate|invia|betaal|betalen|stort|maak over"),
     ("NEWDET", "new|this|the following|following|a different|another|nueva|nuevo|esta|este|otra|nouveau|nouvelle|ce|cet|cette|autre|neue|neues|neuen|dieses|diese|anderes|nova|novo|outra|nuovo|nuova|questo|altro|nieuwe|deze"),
@@ -100,7 +100,7 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
     (
         O,
         0.85,
-        r"\b(?:previous|prior|above|earlier|original|old|initial|your|all) (?:instructions|rules|directives|constraints|guidelines|restrictions|programming) (?:~){0,2}(?:are|have been|has been|were|is|no longer) (?:~){0,1}(?:void|revoked|cancelled|canceled|invalid|null|obsolete|lifted|removed|suspended|disabled|apply)\b",
+        r"\b(?:previous|prior|above|earlier|original|old|initial|your|all) (?:instructions|rules|directives|constraints|guidelines|restrictions|programming) (?:~){0,2}(?:are|have been|has been|were|is|no longer) (?:~){0,1}(?:void|revoked|cancelled|canceled|invalid|null|obsolete|outdated|superseded|fake|lifted|removed|suspended|disabled|apply)\b",
     ),
     (
         O,
@@ -111,6 +111,36 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
         O,
         0.2,
         r"\b(?:from now on|a partir de ahora|de ahora en adelante|a partir de maintenant|desormais|dorenavant|ab jetzt|von nun an|ab sofort|a partir de agora|de agora em diante|da ora in poi|d'ora in poi|vanaf nu)\b",
+    ),
+    (
+        O,
+        0.8,
+        r"\b{IGNORE} (?:~){0,1}what (?:they|you were|you've been|youve been|the developers?|your developers?|your creators?) (?:~){0,1}(?:told|said|instructed|taught|programmed)\b",
+    ),
+    (
+        O,
+        0.5,
+        r"\b(?:your (?:only |new )?(?:boss|master|owner|admin) is me|i am your (?:new )?(?:boss|master|owner|admin|developer|creator)|i'm your (?:new )?(?:boss|master|owner|admin|developer|creator)|only listen to me|listen only to me)\b",
+    ),
+    (
+        O,
+        0.5,
+        r"\b(?:the )?real (?:instructions|rules|prompt) (?:follow|are|below)\b",
+    ),
+    (
+        E,
+        0.6,
+        r"\bwhat (?:exactly )?(?:were|was|have) you (?:been )?(?:told|given|instructed|programmed)\b",
+    ),
+    (
+        X,
+        0.75,
+        r"\b(?:{OTHERS}) (?:{USERS})'?s? (?:~){0,1}(?:{DNOUN})\b",
+    ),
+    (
+        X,
+        0.6,
+        r"\b(?:neighbou?r|coworker|co-worker|colleague|boss|wife|husband|sister|brother|mother|father|mum|mom|dad|son|daughter|partner|girlfriend|boyfriend|roommate|flatmate) (?:~){0,1}(?:wrote|said|asked|sent|told|messaged) (?:to )?you\b|\b(?:tasks|messages|reminders|lists?|numbers?|chats?) (?:of|belonging to|from) my (?:neighbou?r|coworker|co-worker|colleague|boss|wife|husband|sister|brother|roommate|flatmate)\b",
     ),
     // Role play and jailbreak personas.
     (R, 0.9, r"\bdo anything now\b"),
@@ -181,7 +211,7 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
     (
         E,
         0.45,
-        r"\b(?:system ?prompt|system message|systemprompt|systeemprompt|prompt (?:del|de|di|do) sistema|prompt systeme|initial prompt|hidden prompt|secret instructions|hidden instructions|developer message|developer instructions|pre-?prompt|instrucciones (?:del|de) sistema|instructions (?:du )?systeme|systemanweisungen|instrucoes do sistema|istruzioni di sistema|systeeminstructies|instrucciones ocultas|instructions cachees|versteckten anweisungen|instrucoes ocultas|istruzioni nascoste|verborgen instructies)\b",
+        r"\b(?:system ?prompt|system message|setup message|setup prompt|systemprompt|systeemprompt|prompt (?:del|de|di|do) sistema|prompt systeme|initial prompt|hidden prompt|secret instructions|hidden instructions|developer message|developer instructions|pre-?prompt|instrucciones (?:del|de) sistema|instructions (?:du )?systeme|systemanweisungen|instrucoes do sistema|istruzioni di sistema|systeeminstructies|instrucciones ocultas|instructions cachees|versteckten anweisungen|instrucoes ocultas|istruzioni nascoste|verborgen instructies)\b",
     ),
     (
         E,
@@ -248,7 +278,7 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
     (
         X,
         0.75,
-        r"\b(?:what|which) (?:did|do|does|have|has) (?:the )?(?:other|previous|last|another|different) (?:~){0,1}(?:users?|people|ppl|persons?|customers?|clients?|guy) (?:~){0,2}(?:ask|asked|say|said|tell|told|write|wrote|send|sent|type|typed)\b",
+        r"\b(?:what|which) (?:did|do|does|have|has) (?:the )?(?:other|previous|last|another|different) (?:~){0,1}(?:users?|people|ppl|persons?|customers?|clients?|guy) (?:~){0,4}(?:ask|asked|say|said|tell|told|write|wrote|send|sent|type|typed)\b",
     ),
     (
         X,
@@ -314,12 +344,12 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
     (
         P,
         0.4,
-        r"\b(?:change|update|replace|modify|edit|cambia|actualiza|modifie|andere|aktualisiere|altere|mude|atualize|aggiorna|wijzig|verander) (?:~){0,2}(?:(?:payment|bank|banking|payout) (?:details|info|information|account|instructions|number|data)|iban|datos bancarios|coordonnees bancaires|bankverbindung|dados bancarios|coordinate bancarie|bankgegevens)\b",
+        r"\b(?:change|update|replace|modify|edit|cambia|actualiza|modifie|andere|aktualisiere|altere|mude|atualize|aggiorna|wijzig|verander) (?:~){0,2}(?:(?:payment|bank|banking|payout) (?:details|info|information|account|instructions|number|data)|{BANKNOUN})\b",
     ),
     (
         P,
         0.4,
-        r"\b(?:{PAYVERB}) (?:~){0,3}my (?:paypal|account|wallet|iban|revolut|venmo|cash ?app|bank account|crypto|bitcoin)\b",
+        r"\b(?:{PAYVERB}|go|goes) (?:~){0,3}my (?:paypal|account|wallet|iban|revolut|venmo|cash ?app|bank account|crypto|bitcoin)\b",
     ),
     (
         P,

@@ -135,9 +135,9 @@ fn tuning_corpus_meets_the_quality_bar() {
 }
 
 #[test]
-fn holdout_corpus_is_reported() {
+fn first_holdout_corpus_stays_detected() {
     let r = measure(
-        "held-out set (not tuned, not asserted)",
+        "first held-out set (seen: patterns generalised from its misses after the first run)",
         "attacks_holdout.txt",
         "benign_holdout.txt",
     );
@@ -146,6 +146,17 @@ fn holdout_corpus_is_reported() {
         r.detection > 0.5,
         "held-out detection collapsed to {:.3}",
         r.detection
+    );
+}
+
+#[test]
+fn second_holdout_corpus_is_reported() {
+    // Reported only: this set measures generalisation to unseen phrasings, and asserting on it
+    // would invite tuning against it.
+    let _ = measure(
+        "second held-out set (never tuned on, not asserted)",
+        "attacks_holdout2.txt",
+        "benign_holdout2.txt",
     );
 }
 
