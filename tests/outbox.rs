@@ -255,7 +255,7 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
     let settings = Settings::new()
         .allow(&[ALICE])
         .meta(&healthy.uri())
-        .outbox_lease_secs(1);
+        .outbox_lease_secs(15);
     let mut gw = Gateway::start_with(backend, settings.clone()).await?;
     // Only A runs while the message comes in.
     gw.stop_server().await?;
@@ -267,7 +267,7 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
     hung.wait_for(1, SETTLE).await?;
     a.kill()?;
 
-    // B starts on the same database. The lease (1 s on the gateway's clock) still holds.
+    // B starts on the same database. The lease (15 s on the gateway's clock) still holds.
     gw.restart().await?;
     let row = gw.only_outbox_row().await?;
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
@@ -276,7 +276,7 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
         healthy.requests().await?.is_empty(),
         "a live lease was taken"
     );
-    gw.clock.advance_ms(1_000);
+    gw.clock.advance_ms(15_000);
     gw.outbox_settled().await?;
 
     let sends = healthy

@@ -706,9 +706,7 @@ impl Gateway {
 
     /// Waits for the delivery worker to settle, verifies the audit chain and stops the server.
     ///
-    /// Settling first keeps the check about the chain: `verify_audit` does not read rows and
-    /// head in one snapshot, so a concurrent commit can look like a break (see
-    /// `audit_verify_on_a_live_gateway_never_reports_a_false_break`).
+    /// Settling first means the chain checked is the whole conversation's, replies included.
     pub async fn finish(mut self) -> Result<()> {
         if self.running.is_some() {
             self.outbox_settled().await?;

@@ -233,11 +233,13 @@ impl Config {
                 })
             })
             .transpose()?;
+        // A lease shorter than a send (the adapters' 10 s timeout, plus margin) would let a
+        // second worker send a message whose first send is still in flight.
         let outbox_lease = std::time::Duration::from_secs(number(
             &get,
             "WARDEN_OUTBOX_LEASE_SECS",
             60u64,
-            1..=3600,
+            15..=3600,
         )?);
         let pair_token = secret(&get, "WARDEN_PAIR_TOKEN", "WARDEN_PAIR_TOKEN_FILE")?;
         if !matches!(

@@ -24,6 +24,9 @@ pub struct Claimed {
     pub message: OutboundMessage,
     /// Attempts made so far, this one included.
     pub attempts: u32,
+    /// The claim's lease end, which identifies the claim: a result is recorded only while the
+    /// message is still held under it.
+    pub lease_until: UnixMillis,
 }
 
 /// What one attempt came to, for [`OutboxStore::record`].
@@ -31,17 +34,37 @@ pub struct Claimed {
 pub enum AttemptResult {
     Sent {
         id: i64,
+        lease_until: UnixMillis,
         provider_id: ProviderMessageId,
     },
     Retry {
         id: i64,
+        lease_until: UnixMillis,
         reason: String,
         at: UnixMillis,
     },
     Failed {
         id: i64,
+        lease_until: UnixMillis,
         reason: String,
     },
+}
+
+impl AttemptResult {
+    pub fn id(&self) -> i64 {
+        match self {
+            Self::Sent { id, .. } | Self::Retry { id, .. } | Self::Failed { id, .. } => *id,
+        }
+    }
+
+    /// The claim this result belongs to.
+    pub fn lease_until(&self) -> UnixMillis {
+        match self {
+            Self::Sent { lease_until, .. }
+            | Self::Retry { lease_until, .. }
+            | Self::Failed { lease_until, .. } => *lease_until,
+        }
+    }
 }
 
 /// What a provider status callback did to the outbox.
@@ -79,7 +102,9 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Claimed>, OutboxError>;
 
-    /// MUST record every result and audit it in one transaction, and release the leases.
+    /// MUST record every result and audit it in one transaction, and release the leases. A
+    /// result whose claim is no longer current (its lease ran out and another worker claimed
+    /// the message, or the message was settled) MUST be dropped.
     /// `Sent` MUST clear the stored recipient and body (they are no longer needed).
     async fn record(&self, results: Vec<AttemptResult>, now: UnixMillis)
         -> Result<(), OutboxError>;
@@ -165,6 +190,7 @@ pub async fn deliver_due(
                 report.sent += 1;
                 AttemptResult::Sent {
                     id: c.id,
+                    lease_until: c.lease_until,
                     provider_id: sent.provider_id,
                 }
             }
@@ -174,6 +200,7 @@ pub async fn deliver_due(
                     let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                     AttemptResult::Retry {
                         id: c.id,
+                        lease_until: c.lease_until,
                         reason: e.reason().to_owned(),
                         at: UnixMillis(at.as_i64().saturating_add(delay_ms)),
                     }
@@ -182,6 +209,7 @@ pub async fn deliver_due(
                     report.failed += 1;
                     AttemptResult::Failed {
                         id: c.id,
+                        lease_until: c.lease_until,
                         reason: e.reason().to_owned(),
                     }
                 }
@@ -210,6 +238,7 @@ mod tests {
                 idempotency_key: IdempotencyKey::new(format!("k{id}")).expect("valid"),
             },
             attempts,
+            lease_until: UnixMillis(61_000),
         }
     }
 
@@ -314,6 +343,7 @@ mod tests {
             *store.recorded.lock().expect("lock"),
             vec![AttemptResult::Sent {
                 id: 1,
+                lease_until: UnixMillis(61_000),
                 provider_id: id
             }]
         );

@@ -248,6 +248,7 @@ impl OutboxStore for SqlOutbox {
             .map_err(unavailable)?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
+            let lease_until = UnixMillis(now.as_i64().saturating_add(ms(lease)));
             let id: i64 = row.try_get_by_index(0).map_err(unavailable)?;
             let decoded = (|| {
                 let provider: String = row.try_get_by_index(1).ok()?;
@@ -264,6 +265,7 @@ impl OutboxStore for SqlOutbox {
                         idempotency_key: IdempotencyKey::new(key)?,
                     },
                     attempts: u32::try_from(attempts).ok()?,
+                    lease_until,
                 })
             })();
             match decoded {
@@ -274,6 +276,7 @@ impl OutboxStore for SqlOutbox {
                     self.record(
                         vec![AttemptResult::Failed {
                             id,
+                            lease_until,
                             reason: "undecodable_row".into(),
                         }],
                         now,
@@ -296,14 +299,7 @@ impl OutboxStore for SqlOutbox {
         let go = async {
             let txn = self.store.connection().begin().await?;
             let head = lock_head(&txn).await?;
-            let ids: Vec<i64> = results
-                .iter()
-                .map(|r| match r {
-                    AttemptResult::Sent { id, .. }
-                    | AttemptResult::Retry { id, .. }
-                    | AttemptResult::Failed { id, .. } => *id,
-                })
-                .collect();
+            let ids: Vec<i64> = results.iter().map(AttemptResult::id).collect();
             let rows: HashMap<i64, outbox::Model> = outbox::Entity::find()
                 .filter(outbox::Column::Id.is_in(ids))
                 .all(&txn)
@@ -314,7 +310,9 @@ impl OutboxStore for SqlOutbox {
             let mut events = Vec::with_capacity(results.len());
             for result in &results {
                 let (id, update, kind, detail) = match result {
-                    AttemptResult::Sent { id, provider_id } => (
+                    AttemptResult::Sent {
+                        id, provider_id, ..
+                    } => (
                         *id,
                         outbox::Entity::update_many()
                             .col_expr(
@@ -332,7 +330,7 @@ impl OutboxStore for SqlOutbox {
                         EventKind::OutboxSent,
                         Detail::new().with("id", id),
                     ),
-                    AttemptResult::Retry { id, reason, at } => (
+                    AttemptResult::Retry { id, reason, at, .. } => (
                         *id,
                         outbox::Entity::update_many()
                             .col_expr(outbox::Column::NextAttemptMs, Expr::value(at.as_i64()))
@@ -343,7 +341,7 @@ impl OutboxStore for SqlOutbox {
                             .with("next_attempt_ms", at.as_i64())
                             .with("reason", reason),
                     ),
-                    AttemptResult::Failed { id, reason } => (
+                    AttemptResult::Failed { id, reason, .. } => (
                         *id,
                         outbox::Entity::update_many()
                             .col_expr(
@@ -356,8 +354,12 @@ impl OutboxStore for SqlOutbox {
                     ),
                 };
                 let Some(row) = rows.get(&id) else { continue };
-                // A message another worker already settled (its lease had run out) stays as is.
-                if row.status != DeliveryStatus::Pending.as_str() {
+                // Only the current claim may settle a message: after its lease ran out another
+                // worker may hold it (or have settled it), and a late result must not undo that.
+                if row.status != DeliveryStatus::Pending.as_str()
+                    || row.claimed_until_ms != Some(result.lease_until().as_i64())
+                {
+                    tracing::warn!(id, "attempt result dropped: the claim had expired");
                     continue;
                 }
                 update

@@ -21,6 +21,7 @@ on_both_backends!(
     status_callbacks_only_move_forward_and_are_audited,
     a_failed_message_is_listed_and_can_be_requeued,
     two_instances_never_claim_the_same_message,
+    a_worker_whose_lease_ran_out_cannot_settle_the_message_another_worker_holds,
 );
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -117,6 +118,7 @@ async fn a_sent_message_forgets_its_recipient_and_text(backend: Backend) -> anyh
         .record(
             vec![AttemptResult::Sent {
                 id: c.id,
+                lease_until: c.lease_until,
                 provider_id,
             }],
             now(&f),
@@ -133,6 +135,7 @@ async fn a_sent_message_forgets_its_recipient_and_text(backend: Backend) -> anyh
         .record(
             vec![AttemptResult::Failed {
                 id: c.id,
+                lease_until: c.lease_until,
                 reason: "late".into(),
             }],
             now(&f),
@@ -169,6 +172,7 @@ async fn status_callbacks_only_move_forward_and_are_audited(
         .record(
             vec![AttemptResult::Sent {
                 id: c.id,
+                lease_until: c.lease_until,
                 provider_id: pid.clone(),
             }],
             now(&f),
@@ -227,6 +231,7 @@ async fn a_failed_message_is_listed_and_can_be_requeued(backend: Backend) -> any
         .record(
             vec![AttemptResult::Failed {
                 id: failed,
+                lease_until: claimed[0].lease_until,
                 reason: "http_400_code_21211".into(),
             }],
             now(&f),
@@ -293,5 +298,64 @@ async fn two_instances_never_claim_the_same_message(backend: Backend) -> anyhow:
         }
     }
     assert_eq!(seen.len(), 40);
+    Ok(())
+}
+
+async fn a_worker_whose_lease_ran_out_cannot_settle_the_message_another_worker_holds(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::new(backend).await;
+    enqueue(&f, 1).await?;
+    let outbox = SqlOutbox::new(f.store.clone());
+    let slow = outbox.claim_due(now(&f), LEASE, 10).await?.remove(0);
+    // The slow worker's lease runs out; a second worker claims the message and sends it.
+    f.clock.advance_ms(LEASE.as_millis() as i64);
+    let fast = outbox.claim_due(now(&f), LEASE, 10).await?.remove(0);
+    assert_eq!(fast.id, slow.id);
+    // The slow worker reports late: its result must not settle or release the live claim.
+    outbox
+        .record(
+            vec![AttemptResult::Failed {
+                id: slow.id,
+                lease_until: slow.lease_until,
+                reason: "http_400".into(),
+            }],
+            now(&f),
+        )
+        .await?;
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND claimed_until_ms IS NOT NULL"
+        )
+        .await?,
+        1
+    );
+    let pid = ProviderMessageId::new("SM00000000000000000000000000000abc")?;
+    outbox
+        .record(
+            vec![AttemptResult::Sent {
+                id: fast.id,
+                lease_until: fast.lease_until,
+                provider_id: pid,
+            }],
+            now(&f),
+        )
+        .await?;
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'sent'"
+        )
+        .await?,
+        1
+    );
+    let kinds: Vec<String> = audit_rows(&f.store)
+        .await?
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert!(!kinds.iter().any(|k| k == "outbox.failed"));
+    f.store.verify_audit().await?;
     Ok(())
 }
