@@ -84,6 +84,33 @@ impl Folder {
         self.out.push(c);
     }
 
+    /// One character of a non-ASCII character's decomposition.
+    fn feed(&mut self, c: char) {
+        if c.is_ascii() {
+            self.push(c.to_ascii_lowercase());
+        } else if is_combining_mark(c) {
+        } else if let Some(ascii) = tag_char(c) {
+            self.tags += 1;
+            self.push(ascii.to_ascii_lowercase());
+        } else if is_bidi_control(c) {
+            self.signals.bidi_control = true;
+        } else if is_invisible(c) {
+            // Soft hyphens and variation selectors are common in pasted text and emoji.
+            if !matches!(c, '\u{ad}' | '\u{fe00}'..='\u{fe0f}') && self.last_is_alnum() {
+                self.invisible_after_alnum = true;
+            }
+        } else if c == 'ß' || c == 'ẞ' {
+            self.push_alnum('s', false);
+            self.push_alnum('s', false);
+        } else {
+            for lower in c.to_lowercase() {
+                if !is_combining_mark(lower) {
+                    self.push(lower);
+                }
+            }
+        }
+    }
+
     fn last_is_alnum(&self) -> bool {
         self.out
             .as_bytes()
@@ -126,33 +153,15 @@ fn fold(input: &str) -> (String, Signals) {
         invisible_after_alnum: false,
         tags: 0,
     };
-    for c in input.nfkd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        if let Some(ascii) = tag_char(c) {
-            f.tags += 1;
-            f.push(ascii.to_ascii_lowercase());
-            continue;
-        }
-        if is_bidi_control(c) {
-            f.signals.bidi_control = true;
-            continue;
-        }
-        if is_invisible(c) {
-            // Soft hyphens and variation selectors are common in pasted text and emoji.
-            if !matches!(c, '\u{ad}' | '\u{fe00}'..='\u{fe0f}') && f.last_is_alnum() {
-                f.invisible_after_alnum = true;
+    // ASCII is already in NFKD; other characters are decomposed one at a time, which differs
+    // from whole-string NFKD only in the order of combining marks, and those are dropped.
+    for c in input.chars() {
+        if c.is_ascii() {
+            f.push(c.to_ascii_lowercase());
+        } else {
+            for d in c.nfkd() {
+                f.feed(d);
             }
-            continue;
-        }
-        if c == 'ß' || c == 'ẞ' {
-            f.push_alnum('s', false);
-            f.push_alnum('s', false);
-            continue;
-        }
-        for lower in c.to_lowercase() {
-            f.push(lower);
         }
     }
     f.end_word();
