@@ -164,7 +164,11 @@ fn demo_at_trace_level_logs_no_number_body_or_token() {
         .expect("run warden demo");
     assert!(out.status.success(), "{}", stdout(&out));
     let logs = String::from_utf8_lossy(&out.stderr);
-    assert!(logs.len() > 10_000, "expected verbose logs, got {} bytes", logs.len());
+    assert!(
+        logs.len() > 10_000,
+        "expected verbose logs, got {} bytes",
+        logs.len()
+    );
     for leaked in [
         // Alice (+1 415 555 0100) and Bob (+44 7700 900123) in the ways people write them.
         "14155550100",
