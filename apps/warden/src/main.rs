@@ -47,6 +47,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Screen text offline with the prompt-injection input guard: one message per line on stdin,
+    /// one JSON verdict per line on stdout.
+    Guard {
+        /// Scores at or above this are injections, in (0, 1].
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f32,
+    },
     /// Run a scripted conversation against a real server on a temporary database.
     Demo,
 }
@@ -75,11 +82,16 @@ enum AuditCmd {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own story; only problems should interrupt it.
-    warden::telemetry::init(if matches!(cli.command, Cmd::Demo | Cmd::Redact { .. }) {
-        "warn"
-    } else {
-        "info"
-    });
+    warden::telemetry::init(
+        if matches!(
+            cli.command,
+            Cmd::Demo | Cmd::Redact { .. } | Cmd::Guard { .. }
+        ) {
+            "warn"
+        } else {
+            "info"
+        },
+    );
     let result = match cli.command {
         Cmd::Serve => serve().await,
         Cmd::Migrate => migrate().await,
@@ -88,6 +100,7 @@ async fn main() -> ExitCode {
         } => return audit_verify().await,
         Cmd::Outbox { command } => outbox(command).await,
         Cmd::Redact { json } => redact(json),
+        Cmd::Guard { threshold } => guard(threshold),
         Cmd::Demo => warden::demo::run().await,
     };
     match result {
@@ -179,6 +192,22 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn guard(threshold: f32) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let guard = warden_guard::Guard::new(warden_guard::GuardConfig { threshold })
+        .context("--threshold must be in (0, 1]")?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in std::io::stdin().lock().split(b'\n') {
+        let line = line.context("reading stdin")?;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.strip_suffix('\r').unwrap_or(&text);
+        out.write_all(guard.check(text).to_json_line().as_bytes())?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 fn redact(json: bool) -> anyhow::Result<()> {
