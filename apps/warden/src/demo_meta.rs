@@ -506,10 +506,18 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
         leg.graph.refused()
     );
     println!("\n— warden outbox list (no message text; number and text are erased once sent):");
-    let rows = warden_store::SqlOutbox::new(leg.store.clone())
-        .list(false, 20)
-        .await
-        .context("reading the outbox")?;
+    // The mock has the last reply as soon as it answered; the worker records the send just
+    // after. Wait (bounded) for that record before comparing the two.
+    let outbox = warden_store::SqlOutbox::new(leg.store.clone());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let rows = loop {
+        let rows = outbox.list(false, 20).await.context("reading the outbox")?;
+        let settled = rows.iter().all(|r| r.status != "pending");
+        if settled || tokio::time::Instant::now() >= deadline {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     for r in &rows {
         println!(
             "  {:>3}  {:<6} {:<9} attempts={} to={} sender={}",
