@@ -155,3 +155,22 @@ mod tests {
         }
     }
 }
+
+/// A field Warden reads appeared more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Repeated;
+
+/// The value of a field that must appear at most once: the signature covers every copy, so a
+/// repeat would let two readers disagree on which one counts.
+pub(crate) fn single<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<Option<&'a str>, Repeated> {
+    let mut found = None;
+    for (_, value) in params.iter().filter(|(key, _)| key == name) {
+        if found.replace(value.as_str()).is_some() {
+            return Err(Repeated);
+        }
+    }
+    Ok(found)
+}

@@ -92,24 +92,20 @@ pub fn account_sid(params: &[(String, String)]) -> Option<&str> {
     single(params, ACCOUNT_SID).ok().flatten()
 }
 
-/// The value of a field that must appear at most once.
 fn single<'a>(
     params: &'a [(String, String)],
     name: &'static str,
 ) -> Result<Option<&'a str>, NormaliseError> {
-    let mut values = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
-    match (values.next(), values.next()) {
-        (first, None) => Ok(first.map(String::as_str)),
-        (Some(_), Some(_)) | (None, Some(_)) => Err(NormaliseError::InvalidField(name)),
-    }
+    crate::form::single(params, name).map_err(|_| NormaliseError::InvalidField(name))
 }
 
-/// `SM` or `MM`, then 32 hex digits (Twilio's pattern `^(SM|MM)[0-9a-fA-F]{32}$`).
-fn is_message_sid(sid: &str) -> bool {
-    let bytes = sid.as_bytes();
-    bytes.len() == 34
-        && (sid.starts_with("SM") || sid.starts_with("MM"))
-        && bytes[2..].iter().all(u8::is_ascii_hexdigit)
+/// Twilio's message SID pattern, `^(SM|MM)[0-9a-fA-F]{32}$`; also checked on the id the REST
+/// API returns and on status callbacks, since it is the key they are matched on.
+pub(crate) fn is_message_sid(sid: &str) -> bool {
+    match sid.as_bytes() {
+        [b'S' | b'M', b'M', hex @ ..] => hex.len() == 32 && hex.iter().all(u8::is_ascii_hexdigit),
+        _ => false,
+    }
 }
 
 fn parse_media_count(raw: &str) -> Option<u32> {

@@ -98,29 +98,14 @@ fn parse_error_code(raw: &str) -> Option<i64> {
     plain.then(|| raw.parse().ok()).flatten()
 }
 
-/// The value of a field that must appear at most once: the signature covers every copy, so a
-/// repeat would let two readers disagree on which one counts.
 fn single<'a>(
     params: &'a [(String, String)],
     name: &'static str,
 ) -> Result<Option<&'a str>, StatusError> {
-    let mut found = None;
-    for (_, value) in params.iter().filter(|(key, _)| key == name) {
-        if found.replace(value.as_str()).is_some() {
-            return Err(StatusError::InvalidField(name));
-        }
-    }
-    Ok(found)
+    crate::form::single(params, name).map_err(|_| StatusError::InvalidField(name))
 }
 
-/// Twilio's message SID pattern, `^(SM|MM)[0-9a-fA-F]{32}$`; also checked on the id the REST
-/// API returns, since it becomes the key status callbacks are matched on.
-pub(crate) fn is_message_sid(sid: &str) -> bool {
-    match sid.as_bytes() {
-        [b'S' | b'M', b'M', hex @ ..] => hex.len() == 32 && hex.iter().all(u8::is_ascii_hexdigit),
-        _ => false,
-    }
-}
+pub(crate) use crate::inbound::is_message_sid;
 
 #[cfg(test)]
 mod tests {
