@@ -204,12 +204,18 @@ pub(crate) struct Writes {
     pub head: ChainHead,
 }
 
-/// Appends `event` to the chain in `w`, its detail values redacted first.
-fn append(w: &mut Writes, redactor: &Redactor, now: UnixMillis, event: &AuditEvent) {
-    let record = match event.detail.rewritten(|v| redactor.redact(v)) {
-        None => warden_audit::append(&w.head, now, event),
+/// The chain row after `head` for `event`, its detail values redacted first: every audit
+/// append in the store goes through here, since the chain cannot be redacted afterwards.
+pub(crate) fn redacted_append(
+    head: &ChainHead,
+    now: UnixMillis,
+    event: &AuditEvent,
+    redactor: &Redactor,
+) -> AuditRecord {
+    match event.detail.rewritten(|v| redactor.redact(v)) {
+        None => warden_audit::append(head, now, event),
         Some(detail) => warden_audit::append(
-            &w.head,
+            head,
             now,
             &AuditEvent {
                 kind: event.kind,
@@ -217,7 +223,12 @@ fn append(w: &mut Writes, redactor: &Redactor, now: UnixMillis, event: &AuditEve
                 detail,
             },
         ),
-    };
+    }
+}
+
+/// Appends `event` to the chain in `w`.
+fn append(w: &mut Writes, redactor: &Redactor, now: UnixMillis, event: &AuditEvent) {
+    let record = redacted_append(&w.head, now, event, redactor);
     w.head = record.head();
     w.audit.push(record);
 }

@@ -171,18 +171,7 @@ async fn append_audit(
     }
     let mut rows = Vec::with_capacity(events.len());
     for e in events {
-        let r = match e.detail.rewritten(|v| redactor.redact(v)) {
-            None => warden_audit::append(&head, now, e),
-            Some(detail) => warden_audit::append(
-                &head,
-                now,
-                &AuditEvent {
-                    kind: e.kind,
-                    sender: e.sender.clone(),
-                    detail,
-                },
-            ),
-        };
+        let r = crate::batch::redacted_append(&head, now, e, redactor);
         head = r.head();
         rows.push(audit_log::ActiveModel {
             seq: Set(r.seq),
