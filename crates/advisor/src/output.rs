@@ -1,0 +1,623 @@
+//! The output guard: the model's text is untrusted until [`check`] turns it into a
+//! [`ValidatedAdvice`].
+//!
+//! In order, so the audit code names the first control that failed:
+//! 1. size ([`MAX_OUTPUT_BYTES`]) → `too_large`;
+//! 2. one JSON object of the strict schema, optionally wrapped in a single `` ```json `` fence;
+//!    no arrays, no extra or duplicate fields, no trailing text → `schema`;
+//! 3. the intent: allowlisted ([`Intent`]) or blocked as `forbidden_intent` (it names contact,
+//!    outreach, data, payment, call, settings, pairing or execution) or `unknown_intent`;
+//! 4. the reply: not empty, at most [`MAX_MODEL_REPLY_CHARS`] → `empty_reply`, `reply_too_long`;
+//!    `proposed_command` present exactly when the intent is `suggest_command` → `schema`;
+//! 5. the proposed command parses with [`warden_commands::parse`] → `invalid_command`, and is not
+//!    `/pair` (nor does the reply mention `/pair`) → `forbidden_command`;
+//! 6. no control, bidi, zero-width or tag characters → `unsafe_characters`;
+//! 7. no prompt delimiter or chat-template marker → `delimiter`;
+//! 8. nothing the redactor finds (phone numbers, e-mail addresses, configured secrets, secret
+//!    shapes) and no phone-length digit run → `leak`;
+//! 9. no text posing as Warden's own output or claiming an action was done → `impersonation`;
+//! 10. no links → `link`;
+//! 11. the input guard finds no injected instructions → `injection`.
+//!
+//! [`check`] is total: it never panics, whatever the text (property-tested).
+
+use std::fmt;
+
+use serde::Deserialize;
+use warden_commands::Command;
+use warden_guard::Guard;
+use warden_redaction::Redactor;
+
+use crate::numbers::long_number_spans;
+
+/// Larger answers are refused before parsing: the reply is short by contract.
+pub const MAX_OUTPUT_BYTES: usize = 8 * 1024;
+/// Longest `reply` accepted from the model, in characters.
+pub const MAX_MODEL_REPLY_CHARS: usize = 600;
+
+/// What the model may say it is doing. The closed allowlist: anything else is blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Intent {
+    /// Answers a question about using the assistant.
+    Answer,
+    /// Proposes one command for the user to send themselves.
+    SuggestCommand,
+    /// Asks the user what they mean.
+    Clarify,
+    /// Greets or chats briefly.
+    Smalltalk,
+    /// Says this is something the assistant cannot do.
+    Decline,
+}
+
+impl Intent {
+    /// Every allowed intent, in the order the response schema lists them.
+    pub const ALL: [Intent; 5] = [
+        Intent::Answer,
+        Intent::SuggestCommand,
+        Intent::Clarify,
+        Intent::Smalltalk,
+        Intent::Decline,
+    ];
+
+    /// The stable code, as the model writes it and the audit log stores it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Intent::Answer => "answer",
+            Intent::SuggestCommand => "suggest_command",
+            Intent::Clarify => "clarify",
+            Intent::Smalltalk => "smalltalk",
+            Intent::Decline => "decline",
+        }
+    }
+
+    /// The intent with exactly this code (case-sensitive: the schema says how to write it).
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == code)
+    }
+}
+
+/// Fragments that make a non-allowlisted intent `forbidden_intent` rather than
+/// `unknown_intent`: contacting others, outreach, revealing data, payments, calls, settings,
+/// pairing, execution. Both are blocked; the code tells the operator which it was.
+const FORBIDDEN_INTENT_HINTS: [&str; 27] = [
+    "contact",
+    "outreach",
+    "broadcast",
+    "message",
+    "send",
+    "forward",
+    "invite",
+    "reveal",
+    "disclose",
+    "share",
+    "leak",
+    "export",
+    "personal",
+    "data",
+    "pay",
+    "transfer",
+    "money",
+    "purchase",
+    "call",
+    "dial",
+    "setting",
+    "config",
+    "pair",
+    "execute",
+    "run",
+    "delete",
+    "admin",
+];
+
+/// Why the model's answer was refused. The codes are stable (audit `ai.output_blocked`,
+/// key `reason`) and never carry the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum BlockReason {
+    /// Over [`MAX_OUTPUT_BYTES`].
+    #[error("the answer was too large")]
+    TooLarge,
+    /// Not exactly one JSON object of the schema (not JSON, an array, extra, missing or
+    /// duplicate fields, trailing text, a command without `suggest_command` or the reverse).
+    #[error("the answer did not follow the schema")]
+    Schema,
+    /// A non-allowlisted intent that names a forbidden action.
+    #[error("the answer had a forbidden intent")]
+    ForbiddenIntent,
+    /// Any other non-allowlisted intent.
+    #[error("the answer had an unknown intent")]
+    UnknownIntent,
+    /// The reply was empty or only whitespace.
+    #[error("the reply was empty")]
+    EmptyReply,
+    /// The reply was over [`MAX_MODEL_REPLY_CHARS`].
+    #[error("the reply was too long")]
+    ReplyTooLong,
+    /// The proposed command is not a command of the grammar.
+    #[error("the proposed command did not parse")]
+    InvalidCommand,
+    /// The model proposed or mentioned `/pair`.
+    #[error("the answer proposed a forbidden command")]
+    ForbiddenCommand,
+    /// Control, bidi, zero-width or tag characters.
+    #[error("the answer held unsafe characters")]
+    UnsafeCharacters,
+    /// A prompt delimiter or chat-template marker.
+    #[error("the answer held a prompt delimiter")]
+    Delimiter,
+    /// A phone number, e-mail address or secret.
+    #[error("the answer held personal data or a secret")]
+    Leak,
+    /// Instructions the input guard flags.
+    #[error("the answer held injected instructions")]
+    Injection,
+    /// Text posing as Warden's own output, or claiming an action was carried out.
+    #[error("the answer posed as system output")]
+    Impersonation,
+    /// A URL or web address.
+    #[error("the answer held a link")]
+    Link,
+}
+
+impl BlockReason {
+    /// The stable snake_case code.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BlockReason::TooLarge => "too_large",
+            BlockReason::Schema => "schema",
+            BlockReason::ForbiddenIntent => "forbidden_intent",
+            BlockReason::UnknownIntent => "unknown_intent",
+            BlockReason::EmptyReply => "empty_reply",
+            BlockReason::ReplyTooLong => "reply_too_long",
+            BlockReason::InvalidCommand => "invalid_command",
+            BlockReason::ForbiddenCommand => "forbidden_command",
+            BlockReason::UnsafeCharacters => "unsafe_characters",
+            BlockReason::Delimiter => "delimiter",
+            BlockReason::Leak => "leak",
+            BlockReason::Injection => "injection",
+            BlockReason::Impersonation => "impersonation",
+            BlockReason::Link => "link",
+        }
+    }
+}
+
+/// An answer that passed every check. Only text: a proposed command is shown to the user, who
+/// must send it; nothing here can run it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ValidatedAdvice {
+    /// The allowlisted intent.
+    pub intent: Intent,
+    /// The reply, trimmed.
+    pub reply: String,
+    /// The proposed command, parsed (never [`Command::Pair`]).
+    pub proposed: Option<Command>,
+}
+
+/// Intent and command name only: the reply may echo the user's words.
+impl fmt::Debug for ValidatedAdvice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatedAdvice")
+            .field("intent", &self.intent)
+            .field("reply_len", &self.reply.len())
+            .field("proposed", &self.proposed.as_ref().map(Command::name))
+            .finish()
+    }
+}
+
+impl ValidatedAdvice {
+    /// The proposed command as the user should type it (`add buy milk`), if any.
+    #[must_use]
+    pub fn command_text(&self) -> Option<String> {
+        self.proposed.as_ref().and_then(command_text)
+    }
+}
+
+/// A command written the way the grammar reads it. `None` for `/pair`, which is never shown.
+#[must_use]
+pub fn command_text(command: &Command) -> Option<String> {
+    match command {
+        Command::Help => Some("help".to_owned()),
+        Command::List => Some("list".to_owned()),
+        Command::Add(title) => Some(format!("add {}", title.as_str())),
+        Command::Done(n) => Some(format!("done {}", n.get())),
+        Command::Pair(_) => None,
+    }
+}
+
+/// The answer's wire shape. Strict: unknown and duplicate fields are errors.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdvice {
+    intent: String,
+    reply: String,
+    #[serde(default)]
+    proposed_command: Option<String>,
+}
+
+/// Checks the model's raw text. See the module docs for the order of the checks.
+///
+/// `redactor` MUST know every configured secret; `guard` is the input guard.
+///
+/// # Errors
+/// The first [`BlockReason`] that applies.
+pub fn check(
+    text: &str,
+    guard: &Guard,
+    redactor: &Redactor,
+) -> Result<ValidatedAdvice, BlockReason> {
+    if text.len() > MAX_OUTPUT_BYTES {
+        return Err(BlockReason::TooLarge);
+    }
+    let json = unfence(text).ok_or(BlockReason::Schema)?;
+    // serde's derived struct also accepts a JSON array; only an object is the schema.
+    if !json.trim_start().starts_with('{') {
+        return Err(BlockReason::Schema);
+    }
+    let raw: RawAdvice = serde_json::from_str(json).map_err(|_| BlockReason::Schema)?;
+
+    let intent = classify_intent(&raw.intent)?;
+    let reply = raw.reply.trim();
+    if reply.is_empty() {
+        return Err(BlockReason::EmptyReply);
+    }
+    if reply.chars().count() > MAX_MODEL_REPLY_CHARS {
+        return Err(BlockReason::ReplyTooLong);
+    }
+    let command_raw = raw.proposed_command.as_deref();
+    if (intent == Intent::SuggestCommand) != command_raw.is_some() {
+        return Err(BlockReason::Schema);
+    }
+    let proposed = match command_raw {
+        None => None,
+        // Refused by name before parsing, so even a malformed pairing attempt is reported as one.
+        Some(raw_command) if raw_command.trim_start().to_lowercase().starts_with("/pair") => {
+            return Err(BlockReason::ForbiddenCommand)
+        }
+        Some(raw_command) => match warden_commands::parse(raw_command) {
+            Err(_) => return Err(BlockReason::InvalidCommand),
+            Ok(Command::Pair(_)) => return Err(BlockReason::ForbiddenCommand),
+            Ok(command @ (Command::Help | Command::List | Command::Add(_) | Command::Done(_))) => {
+                Some(command)
+            }
+        },
+    };
+
+    let shown = [Some(reply), command_raw];
+    for part in shown.into_iter().flatten() {
+        scan(part, guard, redactor)?;
+    }
+    Ok(ValidatedAdvice {
+        intent,
+        reply: reply.to_owned(),
+        proposed,
+    })
+}
+
+/// The answer without a single surrounding ```` ```json ```` (or bare ```` ``` ````) fence.
+/// `None` for any other use of fences.
+fn unfence(text: &str) -> Option<&str> {
+    let trimmed = text.trim();
+    let Some(rest) = trimmed.strip_prefix("```") else {
+        return Some(trimmed);
+    };
+    let inner = rest.strip_suffix("```")?;
+    let (tag, body) = inner.split_once('\n')?;
+    let tag = tag.trim();
+    if !(tag.is_empty() || tag.eq_ignore_ascii_case("json")) || body.contains("```") {
+        return None;
+    }
+    Some(body)
+}
+
+fn classify_intent(code: &str) -> Result<Intent, BlockReason> {
+    if let Some(intent) = Intent::from_code(code) {
+        return Ok(intent);
+    }
+    let normalized = code.to_lowercase();
+    if FORBIDDEN_INTENT_HINTS
+        .iter()
+        .any(|hint| normalized.contains(hint))
+    {
+        Err(BlockReason::ForbiddenIntent)
+    } else {
+        Err(BlockReason::UnknownIntent)
+    }
+}
+
+/// The checks on text the user will read (steps 5–11 of the module docs; the `/pair` mention
+/// first).
+fn scan(text: &str, guard: &Guard, redactor: &Redactor) -> Result<(), BlockReason> {
+    let lower = text.to_lowercase();
+    if lower.contains("/pair") {
+        return Err(BlockReason::ForbiddenCommand);
+    }
+    if text.chars().any(is_unsafe_char) {
+        return Err(BlockReason::UnsafeCharacters);
+    }
+    if DELIMITERS.iter().any(|d| lower.contains(d)) {
+        return Err(BlockReason::Delimiter);
+    }
+    if !redactor.find(text).is_empty() || !long_number_spans(text).is_empty() {
+        return Err(BlockReason::Leak);
+    }
+    if impersonates(&lower) {
+        return Err(BlockReason::Impersonation);
+    }
+    if LINKS.iter().any(|l| lower.contains(l)) {
+        return Err(BlockReason::Link);
+    }
+    if guard.check(text).is_injection() {
+        return Err(BlockReason::Injection);
+    }
+    Ok(())
+}
+
+/// Characters that hide or reorder text for the reader. Newline is allowed; the zero-width
+/// joiner (U+200D) and variation selectors are allowed because emoji need them.
+fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(
+            c,
+            '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+                | '\u{FFFD}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
+/// Our prompt markers (any `[[`/`]]` at all) and chat-template tokens, lowercase.
+const DELIMITERS: [&str; 10] = [
+    "[[",
+    "]]",
+    "untrusted message",
+    "untrusted tasks",
+    "<|",
+    "|>",
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "[inst]",
+    "<<sys>>",
+];
+
+/// Web addresses, lowercase.
+const LINKS: [&str; 4] = ["://", "www.", "wa.me/", "bit.ly/"];
+
+/// Line openings that pose as Warden's own replies or as a system/role line, lowercase.
+const SYSTEM_LINE_PREFIXES: [&str; 18] = [
+    "system:",
+    "system message",
+    "system notice",
+    "[system",
+    "<system",
+    "assistant:",
+    "warden:",
+    "warden says",
+    "added task",
+    "done:",
+    "open tasks:",
+    "paired",
+    "commands:",
+    "no open tasks",
+    "that pairing token",
+    "💡",
+    "suggestion (ai",
+    "to do it, send",
+];
+
+/// Claims that something was carried out, anywhere in the reply, lowercase. The advisor cannot
+/// act; a reply saying it did would mislead.
+const ACTION_CLAIMS: [&str; 16] = [
+    "i have added",
+    "i've added",
+    "i added",
+    "has been added",
+    "have been added",
+    "i have marked",
+    "i've marked",
+    "marked as done",
+    "i have completed",
+    "i've completed",
+    "has been completed",
+    "i have sent",
+    "i've sent",
+    "has been sent",
+    "i have deleted",
+    "i've deleted",
+];
+
+fn impersonates(lower: &str) -> bool {
+    let line_poses = lower.lines().any(|line| {
+        let line = line.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '*' | '_' | '>' | '-' | '#' | '`' | '"' | '\'')
+        });
+        SYSTEM_LINE_PREFIXES.iter().any(|p| line.starts_with(p))
+    });
+    line_poses || ACTION_CLAIMS.iter().any(|claim| lower.contains(claim))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::tests::{guard, redactor};
+
+    fn run(text: &str) -> Result<ValidatedAdvice, BlockReason> {
+        check(text, &guard(), &redactor())
+    }
+
+    fn answer(reply: &str) -> String {
+        serde_json::json!({"intent": "answer", "reply": reply}).to_string()
+    }
+
+    #[test]
+    fn a_single_json_fence_is_tolerated() {
+        for text in [
+            "```json\n{\"intent\":\"clarify\",\"reply\":\"Which task?\"}\n```",
+            "  ```\n{\"intent\":\"clarify\",\"reply\":\"Which task?\"}\n```\n",
+            "\n{\"intent\":\"clarify\",\"reply\":\"Which task?\"}\n",
+        ] {
+            let advice = run(text).unwrap();
+            assert_eq!(advice.intent, Intent::Clarify);
+            assert_eq!(advice.reply, "Which task?");
+        }
+    }
+
+    #[test]
+    fn any_other_fence_or_wrapping_is_schema() {
+        for text in [
+            "```python\n{\"intent\":\"answer\",\"reply\":\"hi\"}\n```",
+            "Here:\n```json\n{\"intent\":\"answer\",\"reply\":\"hi\"}\n```",
+            "```json\n{\"intent\":\"answer\",\"reply\":\"hi\"}\n```\n```json\n{}\n```",
+            "```json {\"intent\":\"answer\",\"reply\":\"hi\"}```",
+            "```",
+            "{\"intent\":\"answer\",\"reply\":\"hi\"}{\"intent\":\"answer\",\"reply\":\"hi\"}",
+            "{\"intent\":\"answer\",\"reply\":\"hi\",\"proposed_command\":null,\"x\":1}",
+            "{\"intent\":\"suggest_command\",\"reply\":\"Send list.\"}",
+            "{\"intent\":\"answer\",\"reply\":\"Send list.\",\"proposed_command\":\"list\"}",
+            "null",
+            "\"answer\"",
+        ] {
+            assert_eq!(
+                run(text).map(|a| a.intent),
+                Err(BlockReason::Schema),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_answer_is_refused_before_parsing() {
+        let text = answer(&"a".repeat(MAX_OUTPUT_BYTES));
+        assert_eq!(run(&text), Err(BlockReason::TooLarge));
+    }
+
+    #[test]
+    fn empty_and_overlong_replies_are_blocked() {
+        assert_eq!(run(&answer("  \n ")), Err(BlockReason::EmptyReply));
+        let long = "ok ".repeat(MAX_MODEL_REPLY_CHARS);
+        assert_eq!(run(&answer(&long)), Err(BlockReason::ReplyTooLong));
+    }
+
+    #[test]
+    fn hidden_characters_are_blocked() {
+        for reply in [
+            "send\u{202E}tsil",
+            "li\u{200B}st",
+            "a\u{7}b",
+            "tag\u{E0041}",
+        ] {
+            assert_eq!(run(&answer(reply)), Err(BlockReason::UnsafeCharacters));
+        }
+        assert!(run(&answer("Well done \u{1F469}\u{200D}\u{1F4BB}\u{FE0F}")).is_ok());
+    }
+
+    #[test]
+    fn links_are_blocked() {
+        for reply in [
+            "See https://example.org",
+            "Go to www.example.org",
+            "wa.me/123",
+        ] {
+            assert_eq!(run(&answer(reply)), Err(BlockReason::Link), "{reply}");
+        }
+    }
+
+    #[test]
+    fn chat_template_tokens_are_delimiters() {
+        for reply in ["<|im_start|>system", "<start_of_turn>user", "[INST] hi"] {
+            assert_eq!(run(&answer(reply)), Err(BlockReason::Delimiter), "{reply}");
+        }
+    }
+
+    #[test]
+    fn unlisted_phone_groupings_are_still_a_leak() {
+        assert_eq!(
+            run(&answer("Ring 0044 7700 900 123.")),
+            Err(BlockReason::Leak)
+        );
+    }
+
+    #[test]
+    fn everyday_replies_pass() {
+        for reply in [
+            "Send list to see your open tasks, then done 2 to finish the second one.",
+            "Hi! I can help you keep track of tasks.",
+            "Do you mean the task about milk or the one about bread?",
+            "I can only manage your own tasks: add, list and done.",
+            "Good luck with the exam on 2024-05-01!",
+        ] {
+            assert!(
+                run(&answer(reply)).is_ok(),
+                "{reply}: {:?}",
+                run(&answer(reply))
+            );
+        }
+        let advice = run(
+            r#"{"intent":"suggest_command","reply":"Mark it done.","proposed_command":"done 2"}"#,
+        )
+        .unwrap();
+        assert_eq!(advice.command_text().as_deref(), Some("done 2"));
+    }
+
+    #[test]
+    fn a_decline_that_names_outreach_is_blocked_by_the_input_guard() {
+        // A known false positive, kept on purpose: the guard's topic patterns fire on the words
+        // themselves. The fallback then says the same thing, in the coded workflow's words.
+        let reply = "I can't send messages to other people. I can only manage your own tasks.";
+        assert_eq!(run(&answer(reply)), Err(BlockReason::Injection));
+    }
+
+    #[test]
+    fn block_codes_are_distinct() {
+        let all = [
+            BlockReason::TooLarge,
+            BlockReason::Schema,
+            BlockReason::ForbiddenIntent,
+            BlockReason::UnknownIntent,
+            BlockReason::EmptyReply,
+            BlockReason::ReplyTooLong,
+            BlockReason::InvalidCommand,
+            BlockReason::ForbiddenCommand,
+            BlockReason::UnsafeCharacters,
+            BlockReason::Delimiter,
+            BlockReason::Leak,
+            BlockReason::Injection,
+            BlockReason::Impersonation,
+            BlockReason::Link,
+        ];
+        let codes: std::collections::HashSet<_> = all.iter().map(|r| r.as_str()).collect();
+        assert_eq!(codes.len(), all.len());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn check_never_panics_on_arbitrary_text(text in any::<String>()) {
+            let _ = run(&text);
+        }
+
+        #[test]
+        fn check_never_panics_on_schema_shaped_text(
+            intent in any::<String>(),
+            reply in any::<String>(),
+            command in proptest::option::of(any::<String>()),
+        ) {
+            let text = serde_json::json!({
+                "intent": intent, "reply": reply, "proposed_command": command,
+            })
+            .to_string();
+            if let Ok(advice) = run(&text) {
+                prop_assert!(Intent::ALL.contains(&advice.intent));
+                prop_assert!(!matches!(advice.proposed, Some(Command::Pair(_))));
+            }
+        }
+    }
+}
