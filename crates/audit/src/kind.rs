@@ -33,11 +33,39 @@ pub enum EventKind {
     OutboxStatus,
     /// An operator put a failed message back in the queue.
     OutboxRequeued,
+    /// The input guard found prompt injection: the LLM was not called.
+    AiInjectionDetected,
+    /// The LLM's answer failed the output guard and was not shown.
+    AiOutputBlocked,
+    /// The LLM's answer passed the output guard and was sent, labelled as a suggestion.
+    AiSuggested,
+    /// The LLM could not be reached or answered with an error: the coded workflow answered.
+    AiUnavailable,
+    /// A client's request was recorded in the concierge marketplace.
+    MarketplaceRequestCreated,
+    /// A safety gate refused (part of) an outreach: the detail names the gate.
+    OutreachBlocked,
+    /// An outreach message to a vendor was written to the outbox.
+    OutreachSent,
+    /// A vendor's offer was relayed to the client, masked.
+    OfferRelayed,
+    /// A vendor's reply was held for the operator (injection or payment redirect).
+    OfferHeld,
+    /// A client granted or revoked call consent.
+    CallConsentChanged,
+    /// A call was refused: no consent, or calling disabled.
+    CallingConsentDenied,
+    /// A call was refused: the consent had expired.
+    CallingConsentExpired,
+    /// A call was placed with consent.
+    CallingPlaced,
+    /// An operator registered, changed or disabled a vendor.
+    VendorChanged,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 32] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -56,6 +84,20 @@ impl EventKind {
         EventKind::OutboxFailed,
         EventKind::OutboxStatus,
         EventKind::OutboxRequeued,
+        EventKind::AiInjectionDetected,
+        EventKind::AiOutputBlocked,
+        EventKind::AiSuggested,
+        EventKind::AiUnavailable,
+        EventKind::MarketplaceRequestCreated,
+        EventKind::OutreachBlocked,
+        EventKind::OutreachSent,
+        EventKind::OfferRelayed,
+        EventKind::OfferHeld,
+        EventKind::CallConsentChanged,
+        EventKind::CallingConsentDenied,
+        EventKind::CallingConsentExpired,
+        EventKind::CallingPlaced,
+        EventKind::VendorChanged,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -79,6 +121,20 @@ impl EventKind {
             EventKind::OutboxFailed => "outbox.failed",
             EventKind::OutboxStatus => "outbox.status",
             EventKind::OutboxRequeued => "outbox.requeued",
+            EventKind::AiInjectionDetected => "ai.injection_detected",
+            EventKind::AiOutputBlocked => "ai.output_blocked",
+            EventKind::AiSuggested => "ai.suggested",
+            EventKind::AiUnavailable => "ai.unavailable",
+            EventKind::MarketplaceRequestCreated => "marketplace.request_created",
+            EventKind::OutreachBlocked => "outreach.blocked",
+            EventKind::OutreachSent => "outreach.sent",
+            EventKind::OfferRelayed => "offer.relayed",
+            EventKind::OfferHeld => "offer.held",
+            EventKind::CallConsentChanged => "calling.consent_changed",
+            EventKind::CallingConsentDenied => "calling.consent_denied",
+            EventKind::CallingConsentExpired => "calling.consent_expired",
+            EventKind::CallingPlaced => "calling.placed",
+            EventKind::VendorChanged => "vendor.changed",
         }
     }
 
