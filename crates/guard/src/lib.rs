@@ -167,6 +167,15 @@ impl Guard {
                 hidden |= !in_folded && weight >= OBFUSCATION_WEIGHT;
             }
         }
+        let base = self.compiled.meta.len();
+        for (offset, (reasons, factor)) in self.compiled.dampers.iter().enumerate() {
+            let i = base + offset;
+            if folded.matched(i) || squashed.as_ref().is_some_and(|s| s.matched(i)) {
+                for reason in *reasons {
+                    evidence.damp(*reason, *factor);
+                }
+            }
+        }
         if hidden && !decoded {
             evidence.add(Reason::Obfuscation, OBFUSCATION_WEIGHT);
         }
@@ -181,6 +190,8 @@ struct Evidence {
     /// Per reason, the product of `(1 - weight)` over its evidence.
     residual: [f32; Reason::ALL.len()],
     seen: [bool; Reason::ALL.len()],
+    /// Per reason, a factor in `(0, 1]` applied to its combined evidence (1 = undamped).
+    damp: [Option<f32>; Reason::ALL.len()],
 }
 
 impl Evidence {
@@ -200,6 +211,11 @@ impl Evidence {
         self.residual[i] *= 1.0 - weight.clamp(0.0, 1.0);
     }
 
+    fn damp(&mut self, reason: Reason, factor: f32) {
+        let slot = &mut self.damp[reason.index()];
+        *slot = Some(slot.map_or(factor, |f| f.min(factor)));
+    }
+
     fn matched(&self) -> usize {
         self.patterns.len()
     }
@@ -209,8 +225,9 @@ impl Evidence {
             .seen
             .iter()
             .zip(self.residual)
-            .filter(|(seen, _)| **seen)
-            .map(|(_, r)| r)
+            .zip(self.damp)
+            .filter(|((seen, _), _)| **seen)
+            .map(|((_, r), d)| 1.0 - (1.0 - r) * d.unwrap_or(1.0))
             .product();
         (1.0 - residual).clamp(0.0, 1.0)
     }
