@@ -9,7 +9,9 @@
 //!    injected instructions; a proposed command is only shown, never executed;
 //! 5. the reply is labelled as a suggestion, or the coded workflow answers instead.
 //!
-//! Every outcome comes back with its audit events (reason codes, never text).
+//! Every outcome comes back with exactly one audit event (codes, never text); see
+//! [`Advisor::advise`] for the detail keys. The crate README has the output schema, the
+//! forbidden intents and the known weaknesses.
 
 pub mod context;
 mod numbers;
@@ -52,7 +54,8 @@ pub const SUGGESTION_COMMAND_PREFIX: &str = "To do it, send: ";
 /// Limits of the advisor. Defaults are the documented ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdvisorConfig {
-    /// Cap on the prompt (system + context + message), in approximate tokens.
+    /// Cap on the prompt (system + context + message), in tokens as [`estimate_tokens`] counts
+    /// them (an approximation; see its error bound).
     pub max_prompt_tokens: usize,
     /// Cap on the model's answer, in tokens, passed to the model.
     pub max_output_tokens: u32,
@@ -70,13 +73,25 @@ impl Default for AdvisorConfig {
     }
 }
 
-/// One free-text message to advise on, with the sender's own data.
-#[derive(Debug, Clone, Copy)]
+/// One free-text message to advise on, with the sender's own data. Only this sender's: there is
+/// deliberately no way to hand the advisor anyone else's tasks or messages.
+#[derive(Clone, Copy)]
 pub struct AdviceInput<'a> {
     pub sender: &'a SenderId,
     pub message: &'a str,
     /// Titles of the sender's open tasks, in list order.
     pub open_tasks: &'a [String],
+}
+
+/// Lengths only: the message and titles are the sender's words.
+impl std::fmt::Debug for AdviceInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdviceInput")
+            .field("sender", self.sender)
+            .field("message_len", &self.message.len())
+            .field("open_tasks", &self.open_tasks.len())
+            .finish()
+    }
 }
 
 /// How advising ended.

@@ -524,3 +524,24 @@ proptest! {
         prop_assert!(text.len() <= 5 * estimate_tokens(&text) + 1);
     }
 }
+
+#[test]
+fn system_prompt_and_schema_agree_with_the_output_guard() {
+    let limit = format!("at most {} characters", output::MAX_MODEL_REPLY_CHARS);
+    assert!(prompt::SYSTEM_PROMPT.contains(&limit));
+    for intent in Intent::ALL {
+        assert!(prompt::SYSTEM_PROMPT.contains(intent.as_str()));
+    }
+    for command in ["help", "list", "add <title>", "done <n>"] {
+        assert!(prompt::SYSTEM_PROMPT.contains(command));
+    }
+    let schema = prompt::response_schema();
+    let intents: Vec<&str> = schema["properties"]["intent"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(intents, Intent::ALL.map(Intent::as_str));
+    assert_eq!(schema["required"], serde_json::json!(["intent", "reply"]));
+}
