@@ -1,0 +1,292 @@
+//! [`LlmAdvisor`] for a self-hosted Ollama: `POST {base}/api/chat`, non-streaming.
+//!
+//! - JSON mode: the prompt's JSON schema goes as is in `format` (Ollama turns it into a
+//!   grammar), so no translation is needed.
+//! - Ollama has no credentials, but the prompt holds the user's (redacted) data: the base URL
+//!   must be https, or http to a loopback host. An Ollama elsewhere on the LAN needs a TLS
+//!   proxy in front of it.
+//! - One deadline ([`OllamaConfig::timeout`]) covers every attempt and every wait between them.
+//!   429, 5xx and transport failures are retried up to [`OllamaConfig::max_attempts`] times with
+//!   doubling backoff; a `Retry-After` is honoured up to [`RETRY_AFTER_CAP`], and a longer one (or
+//!   one that would overrun the deadline) ends the call with the status at once.
+//! - Errors are [`LlmError`]s: kinds and status codes only. Ollama's error body
+//!   (`{"error": "..."}`) is never read: it can quote the prompt.
+
+mod wire;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::Client;
+use tokio::time::Instant;
+use warden_advisor::{LlmAdvisor, LlmError, Prompt};
+use warden_provider_http::{is_allowed_base_url, read_bounded, retry_after};
+
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
+pub const DEFAULT_MODEL: &str = "llama3.2";
+/// The whole call, retries and waits included. Local models on a CPU are slow, and the first
+/// call after a restart also loads the model.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// A 400-token JSON answer is a few KiB; Ollama adds only timing counters.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024;
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
+/// Attempts are bounded so a misconfiguration cannot turn into a request storm.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 10;
+/// A `Retry-After` up to this is waited for (a proxy in front of Ollama may send one); a
+/// longer one means an outage, and the advisor's fallback answers sooner than the model would.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(5);
+/// Doubling backoff stops growing here.
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// Low but not zero: the answer must follow the schema, not be creative.
+const TEMPERATURE: f32 = 0.2;
+
+/// Where to reach Ollama and which model to ask. Holds no credential.
+#[derive(Debug, Clone)]
+pub struct OllamaConfig {
+    /// Scheme and host (and port), no path. `https`, or `http` only to a loopback host.
+    /// The app reads it from `OLLAMA_URL`.
+    pub base_url: String,
+    /// A pulled model, e.g. `llama3.2` or `qwen2.5:7b`.
+    pub model: String,
+    /// Deadline of one [`LlmAdvisor::complete`] call, retries and waits included.
+    pub timeout: Duration,
+    /// A successful response body larger than this is refused with [`LlmError::TooLarge`].
+    pub max_response_bytes: usize,
+    /// Attempts per call (1 = no retry), at most [`MAX_ATTEMPTS_LIMIT`].
+    pub max_attempts: u32,
+    /// Wait before the first retry when no `Retry-After` is given; doubles per retry.
+    pub backoff: Duration,
+}
+
+impl Default for OllamaConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            model: DEFAULT_MODEL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            backoff: DEFAULT_BACKOFF,
+        }
+    }
+}
+
+/// Why an [`OllamaAdvisor`] could not be built. Names the setting, never its value.
+#[derive(Debug, thiserror::Error)]
+pub enum OllamaSetupError {
+    #[error("Ollama URL must be https, or http only to a loopback host (put TLS in front of a LAN Ollama), without a path")]
+    InvalidBaseUrl,
+    #[error("Ollama model must be a non-empty name without spaces or control characters")]
+    InvalidModel,
+    #[error("Ollama timeout must be greater than zero")]
+    ZeroTimeout,
+    #[error("Ollama response size limit must be greater than zero")]
+    ZeroMaxResponseBytes,
+    #[error("Ollama max attempts must be between 1 and {MAX_ATTEMPTS_LIMIT}")]
+    InvalidMaxAttempts,
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// [`LlmAdvisor`] backed by Ollama's `/api/chat`.
+#[derive(Debug)]
+pub struct OllamaAdvisor {
+    client: Client,
+    endpoint: String,
+    model: String,
+    timeout: Duration,
+    max_response_bytes: usize,
+    max_attempts: u32,
+    backoff: Duration,
+}
+
+impl OllamaAdvisor {
+    /// Validates the config and builds a client that never follows redirects (the prompt must
+    /// not be forwarded to a host nobody configured).
+    pub fn new(config: OllamaConfig) -> Result<Self, OllamaSetupError> {
+        let base = config.base_url.trim_end_matches('/');
+        if !is_allowed_base_url(base) {
+            return Err(OllamaSetupError::InvalidBaseUrl);
+        }
+        if !is_model_name(&config.model) {
+            return Err(OllamaSetupError::InvalidModel);
+        }
+        if config.timeout.is_zero() {
+            return Err(OllamaSetupError::ZeroTimeout);
+        }
+        if config.max_response_bytes == 0 {
+            return Err(OllamaSetupError::ZeroMaxResponseBytes);
+        }
+        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&config.max_attempts) {
+            return Err(OllamaSetupError::InvalidMaxAttempts);
+        }
+        let client =
+            warden_provider_http::client(config.timeout).map_err(OllamaSetupError::HttpClient)?;
+        Ok(Self {
+            client,
+            endpoint: format!("{base}/api/chat"),
+            model: config.model,
+            timeout: config.timeout,
+            max_response_bytes: config.max_response_bytes,
+            max_attempts: config.max_attempts,
+            backoff: config.backoff,
+        })
+    }
+
+    /// Every attempt, within one deadline.
+    async fn post_with_retries(&self, body: &[u8]) -> Result<Vec<u8>, LlmError> {
+        let deadline = Instant::now() + self.timeout;
+        tokio::time::timeout_at(deadline, self.attempts(body, deadline))
+            .await
+            .unwrap_or(Err(LlmError::Timeout))
+    }
+
+    async fn attempts(&self, body: &[u8], deadline: Instant) -> Result<Vec<u8>, LlmError> {
+        let mut backoff = self.backoff;
+        let mut attempt = 1;
+        loop {
+            let (error, retry_after) = match self.attempt(body, deadline).await {
+                Attempt::Done(result) => return result,
+                Attempt::Retryable { error, retry_after } => (error, retry_after),
+            };
+            if attempt >= self.max_attempts {
+                return Err(error);
+            }
+            let wait = match retry_after {
+                Some(asked) if asked > RETRY_AFTER_CAP => return Err(error),
+                Some(asked) => asked,
+                None => backoff,
+            };
+            if Instant::now() + wait >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(
+                provider = "ollama",
+                attempt,
+                error = error.code(),
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying the model"
+            );
+            tokio::time::sleep(wait).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, body: &[u8], deadline: Instant) -> Attempt {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let sent = self
+            .client
+            .post(&self.endpoint)
+            .header(CONTENT_TYPE, "application/json")
+            .timeout(remaining)
+            .body(body.to_vec())
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) if e.is_timeout() => return Attempt::Done(Err(LlmError::Timeout)),
+            Err(e) => return Attempt::retry(LlmError::Transport(transport_kind(&e)), None),
+        };
+        let status = response.status();
+        if status.is_success() {
+            return read_success(response, self.max_response_bytes).await;
+        }
+        // The error body is not read: it can quote the prompt.
+        let code = status.as_u16();
+        if code == 429 || status.is_server_error() {
+            Attempt::retry(LlmError::Status(code), retry_after(response.headers()))
+        } else {
+            Attempt::Done(Err(LlmError::Status(code)))
+        }
+    }
+}
+
+#[async_trait]
+impl LlmAdvisor for OllamaAdvisor {
+    fn provider(&self) -> &'static str {
+        "ollama"
+    }
+
+    async fn complete(&self, prompt: &Prompt) -> Result<String, LlmError> {
+        let request = wire::ChatRequest::new(&self.model, prompt, TEMPERATURE);
+        let body = serde_json::to_vec(&request).map_err(|_| LlmError::Malformed("encode"))?;
+        let response = self.post_with_retries(&body).await?;
+        wire::answer_text(&response)
+    }
+}
+
+enum Attempt {
+    Done(Result<Vec<u8>, LlmError>),
+    Retryable {
+        error: LlmError,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Attempt {
+    fn retry(error: LlmError, retry_after: Option<Duration>) -> Self {
+        Attempt::Retryable { error, retry_after }
+    }
+}
+
+/// A declared length over the limit is refused unread. Without one, `read_bounded` failing is
+/// taken as the body outgrowing the limit; with one, as the connection failing mid-body.
+async fn read_success(response: reqwest::Response, max: usize) -> Attempt {
+    let declared = response.content_length();
+    if declared.is_some_and(|length| length > max as u64) {
+        return Attempt::Done(Err(LlmError::TooLarge));
+    }
+    match read_bounded(response, max).await {
+        Some(bytes) => Attempt::Done(Ok(bytes)),
+        None if declared.is_some() => Attempt::retry(LlmError::Transport("body"), None),
+        None => Attempt::Done(Err(LlmError::TooLarge)),
+    }
+}
+
+/// Named by kind only: reqwest's own text quotes the URL.
+fn transport_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_connect() {
+        "connect"
+    } else if error.is_body() || error.is_decode() {
+        "body"
+    } else {
+        "transport"
+    }
+}
+
+/// The model travels in the JSON body, not the URL, so Ollama's own names
+/// (`namespace/model:tag`, `hf.co/user/repo:Q4_K_M`) are all allowed; only what no model name
+/// holds is refused.
+fn is_model_name(model: &str) -> bool {
+    !model.is_empty()
+        && model.len() <= 200
+        && !model.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ollama_model_names_are_accepted_and_blank_ones_refused() {
+        for ok in [
+            "llama3.2",
+            "qwen2.5:7b",
+            "library/llama3.2:latest",
+            "hf.co/u/r:Q4_K_M",
+        ] {
+            assert!(is_model_name(ok), "{ok}");
+        }
+        for bad in ["", " ", "llama 3", "llama\n", "llama\u{0}"] {
+            assert!(!is_model_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_default_config_is_usable() {
+        assert!(OllamaAdvisor::new(OllamaConfig::default()).is_ok());
+    }
+}
