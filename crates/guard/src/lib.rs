@@ -13,8 +13,9 @@
 //!    base64 run that decodes to readable UTF-8.
 //! 3. **Score**: weights combine as independent evidence (noisy-or) into `0..=1`; obfuscation
 //!    signals (invisible characters inside words, mixed-script words, patterns found only after
-//!    de-obfuscation) add evidence of their own. At or above the threshold the verdict is
-//!    [`Kind::Injection`].
+//!    de-obfuscation) add evidence of their own. Self-task framing ("remind me to…", "I need
+//!    to…") halves the mass-outreach and payment-redirect evidence. At or above the threshold
+//!    the verdict is [`Kind::Injection`].
 //!
 //! Reasons are codes ([`Reason`]), never text from the message: they are meant for the audit log.
 //!
