@@ -74,10 +74,8 @@ impl Request {
             match effect {
                 Effect::RecordOutreach {
                     request, vendor, ..
-                } if *request == self.id => {
-                    if !self.contacted.contains(vendor) {
-                        self.contacted.push(*vendor);
-                    }
+                } if *request == self.id && !self.contacted.contains(vendor) => {
+                    self.contacted.push(*vendor);
                 }
                 Effect::SetStatus { request, status } if *request == self.id => {
                     self.status = *status;

@@ -243,10 +243,8 @@ fn has_bank_account(ws: &[&str]) -> bool {
                 }
             }
         }
-        if BIC_WORDS.contains(w) {
-            if ws.iter().skip(i + 1).take(3).any(|n| is_bic(n)) {
-                return true;
-            }
+        if BIC_WORDS.contains(w) && ws.iter().skip(i + 1).take(3).any(|n| is_bic(n)) {
+            return true;
         }
     }
     false
