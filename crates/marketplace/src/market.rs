@@ -166,13 +166,17 @@ impl Marketplace {
                 change_consent(&self.config.calling, &client.sender, grant, now)
             }
         };
-        let rejected = d.audit.iter().any(|e| {
+        // One outcome event per command: rejected, blocked, or executed (accept and cancel write
+        // their own `command.executed` with the reference).
+        let decided = d.audit.iter().any(|e| {
             matches!(
                 e.kind,
-                EventKind::CommandRejected | EventKind::OutreachBlocked
+                EventKind::CommandRejected
+                    | EventKind::OutreachBlocked
+                    | EventKind::CommandExecuted
             )
         });
-        if !rejected {
+        if !decided {
             d.event(
                 EventKind::CommandExecuted,
                 Some(&client.sender),

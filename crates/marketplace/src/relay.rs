@@ -289,7 +289,7 @@ pub fn handle_vendor_reply(
 
     let cleaned = sanitize_untrusted(text, policy.max_offer_chars);
     let mut reasons = Vec::new();
-    if cleaned.trim() == reference.as_str() || cleaned.trim().is_empty() {
+    if cleaned.trim().eq_ignore_ascii_case(reference.as_str()) || cleaned.trim().is_empty() {
         reasons.push(HoldReason::EmptyOffer);
     }
     let verdict = guard.check(text);

@@ -897,6 +897,13 @@ fn vendor_number_is_revealed_only_in_the_reply_to_accept() {
         .as_deref()
         .unwrap()
         .contains(v.phone.as_e164()));
+    let executed: Vec<_> = accepted
+        .audit
+        .iter()
+        .filter(|e| e.kind == EventKind::CommandExecuted)
+        .collect();
+    assert_eq!(executed.len(), 1);
+    assert_eq!(executed[0].detail.get("offer_no"), Some("1"));
     assert!(accepted.effects.contains(&Effect::SetStatus {
         request: r.id,
         status: RequestStatus::Accepted { offer_no: 1 }
