@@ -43,8 +43,9 @@ pub(crate) struct PhoneHit {
     pub(crate) last2: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Sep {
+    #[default]
     Space,
     Dash,
     Dot,
@@ -75,12 +76,49 @@ fn separator_at(b: &[u8], at: usize) -> Option<(Sep, usize)> {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A run of at most three separators, inline (spans are read for every digit in the text, so
+/// reading one allocates nothing).
+#[derive(Debug, Clone, Copy, Default)]
+struct Seps {
+    list: [Sep; 3],
+    len: usize,
+}
+
+impl Seps {
+    fn as_slice(&self) -> &[Sep] {
+        self.list.get(..self.len).unwrap_or_default()
+    }
+    fn contains(&self, sep: &Sep) -> bool {
+        self.as_slice().contains(sep)
+    }
+    fn push(&mut self, sep: Sep) {
+        if let Some(slot) = self.list.get_mut(self.len) {
+            *slot = sep;
+            self.len += 1;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
 struct Group {
     start: usize,
     end: usize,
     /// The separator run before this group (empty for the first).
-    seps_before: Vec<Sep>,
+    seps_before: Seps,
+}
+
+/// The groups of a span, inline: at most [`MAX_GROUPS`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Groups {
+    list: [Group; MAX_GROUPS],
+    len: usize,
+}
+
+impl std::ops::Deref for Groups {
+    type Target = [Group];
+    fn deref(&self) -> &[Group] {
+        self.list.get(..self.len).unwrap_or_default()
+    }
 }
 
 impl Group {
@@ -110,35 +148,39 @@ enum Prefix {
     Paren,
 }
 
-struct Span {
+struct Span<'g> {
     start: usize,
     prefix: Prefix,
-    groups: Vec<Group>,
+    groups: &'g [Group],
 }
 
-/// Reads digit groups from `first` (a digit). Returns the span and the byte where scanning goes on.
-fn read_span(b: &[u8], first: usize) -> (Vec<Group>, usize) {
-    let mut groups = Vec::new();
+/// Reads digit groups from `first` (a digit) into `groups` (filled in place: this runs for every
+/// digit run of the text). Returns the byte where scanning goes on.
+fn read_span(b: &[u8], first: usize, groups: &mut Groups) -> usize {
+    groups.len = 0;
     let mut at = first;
-    let mut seps_before = Vec::new();
+    let mut seps_before = Seps::default();
     loop {
         let start = at;
         while b.get(at).is_some_and(u8::is_ascii_digit) {
             at += 1;
         }
-        groups.push(Group {
-            start,
-            end: at,
-            seps_before: std::mem::take(&mut seps_before),
-        });
-        if groups.len() == MAX_GROUPS {
-            return (groups, at);
+        if let Some(slot) = groups.list.get_mut(groups.len) {
+            *slot = Group {
+                start,
+                end: at,
+                seps_before,
+            };
+            groups.len += 1;
+        }
+        if groups.len >= MAX_GROUPS {
+            return at;
         }
         // A run of at most three separators with at most one `-`/`.`/`/`, one of each
         // parenthesis and two spaces, followed by a digit, continues the span.
         let mut probe = at;
-        let mut run = Vec::new();
-        while run.len() < 3 {
+        let mut run = Seps::default();
+        while run.len < 3 {
             match separator_at(b, probe) {
                 Some((sep, len)) => {
                     run.push(sep);
@@ -147,21 +189,22 @@ fn read_span(b: &[u8], first: usize) -> (Vec<Group>, usize) {
                 None => break,
             }
         }
-        let puncts = run
+        let run_seps = run.as_slice();
+        let puncts = run_seps
             .iter()
             .filter(|s| matches!(s, Sep::Dash | Sep::Dot | Sep::Slash))
             .count();
-        let spaces = run.iter().filter(|s| **s == Sep::Space).count();
-        let opens = run.iter().filter(|s| **s == Sep::Open).count();
-        let closes = run.iter().filter(|s| **s == Sep::Close).count();
-        let continues = !run.is_empty()
+        let spaces = run_seps.iter().filter(|s| **s == Sep::Space).count();
+        let opens = run_seps.iter().filter(|s| **s == Sep::Open).count();
+        let closes = run_seps.iter().filter(|s| **s == Sep::Close).count();
+        let continues = !run_seps.is_empty()
             && puncts <= 1
             && spaces <= 2
             && opens <= 1
             && closes <= 1
             && b.get(probe).is_some_and(u8::is_ascii_digit);
         if !continues {
-            return (groups, at);
+            return at;
         }
         seps_before = run;
         at = probe;
@@ -476,9 +519,9 @@ fn digits_of(b: &[u8], groups: &[Group]) -> String {
 
 /// Marks groups that belong to chains (groups joined by one `-`, `.` or `/`) shaped like
 /// something other than a phone number, and whole spans shaped like IBAN or card groups.
-fn blocked_groups(b: &[u8], span: &Span) -> Vec<bool> {
-    let groups = &span.groups;
-    let mut blocked = vec![false; groups.len()];
+fn blocked_groups(b: &[u8], span: &Span) -> [bool; MAX_GROUPS] {
+    let groups: &[Group] = span.groups;
+    let mut blocked = [false; MAX_GROUPS];
     let num = |g: &Group| -> u32 {
         b.get(g.start..g.end)
             .unwrap_or_default()
@@ -499,11 +542,16 @@ fn blocked_groups(b: &[u8], span: &Span) -> Vec<bool> {
             }
         }
         let chain = groups.get(i..=j).unwrap_or_default();
-        let lens: Vec<usize> = chain.iter().map(Group::len).collect();
-        let vals: Vec<u32> = chain.iter().map(num).collect();
+        let (mut lens_buf, mut vals_buf) = ([0usize; MAX_GROUPS], [0u32; MAX_GROUPS]);
+        for ((l, v), g) in lens_buf.iter_mut().zip(vals_buf.iter_mut()).zip(chain) {
+            *l = g.len();
+            *v = num(g);
+        }
+        let lens = lens_buf.get(..chain.len()).unwrap_or_default();
+        let vals = vals_buf.get(..chain.len()).unwrap_or_default();
         let plus_led = i == 0 && span.prefix == Prefix::Plus;
         let day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
-        let is_date = match (lens.as_slice(), vals.as_slice()) {
+        let is_date = match (lens, vals) {
             // 2024-03-15
             ([4, 1..=2, 1..=2], [_, m, d]) => day_month(*d, *m),
             // 15.03.2024, 03/15/24
@@ -762,6 +810,7 @@ fn judge(
 pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
     let b = text.as_bytes();
     let mut at = 0;
+    let mut groups = Groups::default();
     while at < b.len() {
         let Some(offset) = b
             .get(at..)
@@ -770,7 +819,7 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
             return;
         };
         let first = at + offset;
-        let (groups, end) = read_span(b, first);
+        let end = read_span(b, first, &mut groups);
         at = end.max(first + 1);
         let Some((start, prefix)) = span_start(b, first) else {
             continue;
@@ -782,7 +831,7 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
         let span = Span {
             start,
             prefix,
-            groups,
+            groups: &groups,
         };
         let last = span.groups.len() - 1;
         let span_glued_after = span.groups.get(last).is_some_and(|g| glued_after(b, g.end));

@@ -131,46 +131,103 @@ pub(crate) struct Prescan {
 }
 
 /// Lower-case stems of the words in [`AUTH_SCHEME`], [`KEY_VALUE`] and [`URL_PASSWORD`]: when
-/// none occurs, those patterns cannot match.
+/// none occurs, those patterns cannot match. Kept in step with [`stem_at`].
+#[cfg(test)]
 const PAIR_STEMS: &[&[u8]] = &[
     b"pass", b"pwd", b"secret", b"key", b"token", b"bearer", b"basic", b"://",
 ];
 
-fn has_pair_stem(text: &[u8]) -> bool {
-    text.iter().enumerate().any(|(i, c)| {
-        matches!(
-            c.to_ascii_lowercase(),
-            b'p' | b's' | b'k' | b't' | b'b' | b':'
-        ) && PAIR_STEMS.iter().any(|stem| {
-            text.get(i..i + stem.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(stem))
-        })
-    })
+/// Whether one of the pair stems starts at `i` (whose byte is a [`STEM_START`] byte). The second
+/// byte rejects almost every candidate before a comparison.
+#[inline]
+fn stem_at(b: &[u8], i: usize) -> bool {
+    let is = |stem: &[u8]| {
+        b.get(i..i + stem.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(stem))
+    };
+    let lower = |at: usize| b.get(at).map(u8::to_ascii_lowercase);
+    match (lower(i), lower(i + 1)) {
+        (Some(b'p'), Some(b'a')) => is(b"pass"),
+        (Some(b'p'), Some(b'w')) => is(b"pwd"),
+        (Some(b's' | b'k'), Some(b'e')) => is(b"secret") || is(b"key"),
+        (Some(b't'), Some(b'o')) => is(b"token"),
+        (Some(b'b'), Some(b'e' | b'a')) => is(b"bearer") || is(b"basic"),
+        (Some(b':'), Some(b'/')) => is(b"://"),
+        _ => false,
+    }
 }
 
-impl Prescan {
-    pub(crate) fn of(text: &str) -> Self {
-        let mut scan = Prescan::default();
-        let mut run = 0usize;
-        for &c in text.as_bytes() {
-            let token_char =
-                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'+' | b'/' | b'=' | b'-' | b'.');
-            if c.is_ascii_digit() {
-                scan.digits += 1;
-            }
-            if token_char {
-                run += 1;
-                if run > scan.longest_token {
-                    scan.longest_token = run;
-                }
-            } else {
-                run = 0;
-                scan.at_sign |= c == b'@';
-            }
-            scan.colon_or_equals |= c == b':' || c == b'=';
+/// Byte classes of [`Prescan::of`], one table lookup per byte.
+const DIGIT: u8 = 1;
+/// `[A-Za-z0-9_+/=.-]`: bytes of the token runs the token patterns look at.
+const TOKEN: u8 = 2;
+const AT: u8 = 4;
+const COLON_OR_EQUALS: u8 = 8;
+/// The first byte of a pair stem, either case.
+const STEM_START: u8 = 16;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        // `c < 256`, so the cast is lossless.
+        #[allow(clippy::cast_possible_truncation)]
+        let b = c as u8;
+        let mut class = 0;
+        if b.is_ascii_digit() {
+            class |= DIGIT;
         }
-        scan.pair_hint = has_pair_stem(text.as_bytes());
-        scan
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'/' | b'=' | b'-' | b'.') {
+            class |= TOKEN;
+        }
+        if b == b'@' {
+            class |= AT;
+        }
+        if b == b':' || b == b'=' {
+            class |= COLON_OR_EQUALS;
+        }
+        if matches!(
+            b.to_ascii_lowercase(),
+            b'p' | b's' | b'k' | b't' | b'b' | b':'
+        ) {
+            class |= STEM_START;
+        }
+        t[c] = class;
+        c += 1;
+    }
+    t
+};
+
+impl Prescan {
+    /// One pass over the bytes, one table lookup each.
+    pub(crate) fn of(text: &str) -> Self {
+        let b = text.as_bytes();
+        let mut digits = 0usize;
+        let mut run = 0usize;
+        let mut longest = 0usize;
+        let mut seen = 0u8;
+        let mut pair_hint = false;
+        for (i, &c) in b.iter().enumerate() {
+            let class = CLASSES[usize::from(c)];
+            digits += usize::from(class & DIGIT);
+            if class & TOKEN == 0 {
+                longest = longest.max(run);
+                run = 0;
+            } else {
+                run += 1;
+            }
+            seen |= class;
+            if class & STEM_START != 0 && !pair_hint {
+                pair_hint = stem_at(b, i);
+            }
+        }
+        Prescan {
+            digits,
+            at_sign: seen & AT != 0,
+            colon_or_equals: seen & COLON_OR_EQUALS != 0,
+            longest_token: longest.max(run),
+            pair_hint,
+        }
     }
 }
 
@@ -420,6 +477,45 @@ mod tests {
         let mut out = Vec::new();
         find(c, text, &Prescan::of(text), &mut out);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn prescan_matches_a_naive_scan() {
+        for text in [
+            "",
+            "a",
+            "Bearer abc",
+            "x=1 PASSWORD",
+            "https://u:p@h",
+            "keY",
+            "Pw",
+            "mail a@b.c 12345678",
+            "tok tok tokeN",
+            "EAAGm0PX4ZCpsBAKZAZBpZCxyz123456789 end",
+            "élan ñ 👍 pwd:",
+        ] {
+            let scan = Prescan::of(text);
+            let b = text.as_bytes();
+            let stem = (0..b.len()).any(|i| {
+                PAIR_STEMS.iter().any(|s| {
+                    b.get(i..i + s.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(s))
+                })
+            });
+            let token = |c: &u8| {
+                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'+' | b'/' | b'=' | b'-' | b'.')
+            };
+            let longest = b.split(|c| !token(c)).map(<[u8]>::len).max().unwrap_or(0);
+            assert_eq!(scan.pair_hint, stem, "{text}");
+            assert_eq!(scan.longest_token, longest, "{text}");
+            assert_eq!(scan.digits, b.iter().filter(|c| c.is_ascii_digit()).count());
+            assert_eq!(scan.at_sign, text.contains('@'), "{text}");
+            assert_eq!(
+                scan.colon_or_equals,
+                text.contains(':') || text.contains('='),
+                "{text}"
+            );
+        }
     }
 
     #[test]
