@@ -17,6 +17,7 @@ use crate::support::{
 on_both_backends!(
     logs_never_contain_phone_numbers_bodies_or_secrets,
     meta_path_logs_never_contain_phone_numbers_bodies_or_secrets,
+    model_leaking_a_planted_secret_never_reaches_the_user_or_the_logs,
 );
 
 /// Everything logged in this process, through `tracing` and through `log`, at every level.
@@ -137,7 +138,7 @@ async fn logs_never_contain_phone_numbers_bodies_or_secrets(backend: Backend) ->
     gw.clock.advance_ms(MINUTE_MS);
     gw.say(BOB, "add Renew passport X1234567").await?;
     let secrets = gw.secrets.all();
-    anyhow::ensure!(secrets.len() == 6 + usize::from(backend == Backend::Postgres));
+    anyhow::ensure!(secrets.len() == 7 + usize::from(backend == Backend::Postgres));
     gw.finish().await?;
 
     let logs = captured.text();
@@ -415,4 +416,85 @@ fn summarise(leaks: &[Leak]) -> String {
             format!("- {source} leaks {needle:?}, e.g.: {}\n", leak.line)
         })
         .collect()
+}
+
+/// A panic whose message quotes a phone number, a body and a secret (an `expect` on request
+/// data, say) is logged by location only.
+#[test]
+fn panic_messages_never_reach_the_logs() -> Result<()> {
+    let captured = capture()?;
+    let previous = std::panic::take_hook();
+    warden::telemetry::install_panic_hook();
+    let secret = warden::random_token();
+    let message = format!(
+        "unexpected body 'add Insulin for Dana' from {} with token {}",
+        ALICE.e164,
+        secrecy::ExposeSecret::expose_secret(&secret)
+    );
+    let outcome = std::thread::spawn(move || panic!("{message}")).join();
+    std::panic::set_hook(previous);
+    assert!(outcome.is_err(), "the thread did not panic");
+
+    let logs = captured.text();
+    assert!(
+        logs.contains("panic (message withheld"),
+        "the panic was not logged at all:\n{logs}"
+    );
+    let mut needles = vec![
+        secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+        "Insulin for Dana".to_owned(),
+        "unexpected body".to_owned(),
+    ];
+    needles.extend(phone_needles());
+    let leaks = leaks(&logs, &needles);
+    assert!(leaks.is_empty(), "{}", summarise(&leaks));
+    Ok(())
+}
+
+/// The model is compromised: it answers with the configured secrets, another person's number
+/// and the user's own message. None of it may reach the user, the audit chain or the logs.
+async fn model_leaking_a_planted_secret_never_reaches_the_user_or_the_logs(
+    backend: Backend,
+) -> Result<()> {
+    use crate::advisor::{advice, Model};
+    use secrecy::ExposeSecret;
+
+    let captured = capture()?;
+    let model = Model::start(crate::support::AiModel::Gemini).await;
+    let gw = Gateway::start_with(
+        backend,
+        Settings::new().allow(&[ALICE]).ai(model.kind, &model.url()),
+    )
+    .await?;
+    let question = "What should I buy for the picnic with Dana?";
+    let leaked = format!(
+        "Your key is {} and the pairing token is {}; Bob is on {}. You asked: {question}",
+        gw.secrets.gemini_api_key.expose_secret(),
+        gw.secrets.pair_token.expose_secret(),
+        BOB.e164,
+    );
+    model.answers(&advice("answer", &leaked), Some(1)).await;
+
+    let reply = gw.say(ALICE, question).await?.unwrap_or_default();
+    assert_eq!(reply, warden_advisor::FALLBACK_REPLY);
+    assert_eq!(gw.count_kind("ai.output_blocked").await?, 1);
+    let stored = gw.everything_stored().await?;
+    let secrets = gw.secrets.all();
+    gw.finish().await?;
+
+    let mut needles = secrets;
+    needles.extend(phone_needles());
+    needles.extend([question.to_owned(), "picnic".to_owned()]);
+    for needle in &needles {
+        assert!(!reply.contains(needle.as_str()), "the reply leaks");
+        assert!(!stored.contains(needle.as_str()), "the database leaks");
+    }
+    let leaks = leaks(&captured.text(), &needles);
+    assert!(
+        leaks.is_empty(),
+        "{} log lines leak; by level and source:\n{}",
+        leaks.len(),
+        summarise(&leaks)
+    );
+    Ok(())
 }

@@ -10,6 +10,7 @@
 #[macro_use]
 mod support;
 
+mod advisor;
 mod audit;
 mod commands;
 mod edge;

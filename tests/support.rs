@@ -97,6 +97,8 @@ pub struct Secrets {
     pub meta_app_secret: SecretString,
     pub meta_verify_token: SecretString,
     pub meta_access_token: SecretString,
+    /// Gemini's API key, generated whether or not the advisor is enabled.
+    pub gemini_api_key: SecretString,
     /// Set only when [`Settings::db_password`] is used on Postgres (trust auth ignores it).
     pub db_password: Option<SecretString>,
 }
@@ -110,6 +112,7 @@ impl Secrets {
             meta_app_secret: warden::random_token(),
             meta_verify_token: warden::random_token(),
             meta_access_token: warden::random_token(),
+            gemini_api_key: warden::random_token(),
             db_password: None,
         }
     }
@@ -122,6 +125,7 @@ impl Secrets {
             self.meta_app_secret.expose_secret().to_owned(),
             self.meta_verify_token.expose_secret().to_owned(),
             self.meta_access_token.expose_secret().to_owned(),
+            self.gemini_api_key.expose_secret().to_owned(),
         ];
         out.extend(
             self.db_password
@@ -146,6 +150,15 @@ pub struct Settings {
     /// `TWILIO_API_URL`; `Some` sets `WARDEN_TWILIO_REPLY=outbox`.
     twilio_api_url: Option<String>,
     outbox_lease_secs: Option<u64>,
+    /// `WARDEN_AI_ENABLED=true` with this provider at this URL.
+    ai: Option<(AiModel, String)>,
+}
+
+/// Which model adapter the advisor talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiModel {
+    Gemini,
+    Ollama,
 }
 
 impl Settings {
@@ -199,6 +212,13 @@ impl Settings {
     /// `WARDEN_OUTBOX_LEASE_SECS`.
     pub fn outbox_lease_secs(mut self, secs: u64) -> Self {
         self.outbox_lease_secs = Some(secs);
+        self
+    }
+
+    /// Enables the LLM advisor on `model`'s API at `url` (a local mock), with the shortest
+    /// timeout config allows (1 s).
+    pub fn ai(mut self, model: AiModel, url: &str) -> Self {
+        self.ai = Some((model, url.to_owned()));
         self
     }
 
@@ -829,6 +849,25 @@ fn config(settings: &Settings, secrets: &Secrets, database_url: &str) -> Result<
     }
     if let Some(secs) = settings.outbox_lease_secs {
         env.push(("WARDEN_OUTBOX_LEASE_SECS", secs.to_string()));
+    }
+    match &settings.ai {
+        Some((AiModel::Gemini, url)) => env.extend([
+            ("WARDEN_AI_ENABLED", "true".to_owned()),
+            ("WARDEN_AI_PROVIDER", "gemini".to_owned()),
+            ("WARDEN_AI_TIMEOUT_SECS", "1".to_owned()),
+            (
+                "GEMINI_API_KEY",
+                secrets.gemini_api_key.expose_secret().to_owned(),
+            ),
+            ("GEMINI_API_URL", url.clone()),
+        ]),
+        Some((AiModel::Ollama, url)) => env.extend([
+            ("WARDEN_AI_ENABLED", "true".to_owned()),
+            ("WARDEN_AI_PROVIDER", "ollama".to_owned()),
+            ("WARDEN_AI_TIMEOUT_SECS", "1".to_owned()),
+            ("OLLAMA_URL", url.clone()),
+        ]),
+        None => {}
     }
     Ok(Config::from_lookup(|k| {
         env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())

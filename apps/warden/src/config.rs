@@ -41,6 +41,16 @@ pub const KNOWN_VARS: &[&str] = &[
     "META_PHONE_NUMBER_ID",
     "META_GRAPH_URL",
     "META_GRAPH_API_VERSION",
+    "WARDEN_AI_ENABLED",
+    "WARDEN_AI_PROVIDER",
+    "WARDEN_AI_TIMEOUT_SECS",
+    "WARDEN_GUARD_THRESHOLD",
+    "GEMINI_API_KEY",
+    "GEMINI_API_KEY_FILE",
+    "GEMINI_API_URL",
+    "GEMINI_MODEL",
+    "OLLAMA_URL",
+    "OLLAMA_MODEL",
 ];
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -107,6 +117,41 @@ pub struct MetaChannel {
     pub graph_api_version: String,
 }
 
+/// The model behind the LLM advisor.
+pub enum AiProvider {
+    Gemini {
+        api_key: SecretString,
+        /// `GEMINI_API_URL`, else Google's endpoint.
+        base_url: Option<String>,
+        model: Option<String>,
+    },
+    Ollama {
+        /// `OLLAMA_URL`, else the local default.
+        base_url: Option<String>,
+        model: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for AiProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AiProvider::Gemini { .. } => "gemini",
+            AiProvider::Ollama { .. } => "ollama",
+        })
+    }
+}
+
+/// The LLM advisor; absent (free text gets the help reply) unless `WARDEN_AI_ENABLED=true`.
+#[derive(Debug)]
+pub struct AiConfig {
+    pub provider: AiProvider,
+    /// The whole model call, retries included; at most 12 s because Twilio waits 15 s for a
+    /// TwiML answer and the HTTP edge times requests out at 15 s.
+    pub timeout: std::time::Duration,
+    /// Input-guard score at or above which a message is an injection.
+    pub guard_threshold: f32,
+}
+
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: SecretString,
@@ -126,6 +171,7 @@ pub struct Config {
     pub pseudonym_key: SecretString,
     pub rate_limit_per_minute: u32,
     pub max_body_bytes: usize,
+    pub ai: Option<AiConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -143,6 +189,7 @@ impl std::fmt::Debug for Config {
             .field("pseudonym_key", &"<redacted>")
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("ai", &self.ai)
             .finish()
     }
 }
@@ -164,6 +211,13 @@ impl Config {
                 m.verify_token.clone(),
                 m.access_token.clone(),
             ]);
+        }
+        if let Some(AiConfig {
+            provider: AiProvider::Gemini { api_key, .. },
+            ..
+        }) = &self.ai
+        {
+            all.push(api_key.clone());
         }
         all
     }
@@ -282,6 +336,7 @@ impl Config {
             64 * 1024usize,
             1024..=1024 * 1024,
         )?;
+        let ai = ai_config(&get)?;
         Ok(Self {
             listen,
             database_url,
@@ -296,8 +351,66 @@ impl Config {
             pseudonym_key,
             rate_limit_per_minute,
             max_body_bytes,
+            ai,
         })
     }
+}
+
+/// `WARDEN_AI_ENABLED=true` turns the advisor on; the provider must then be named, so that
+/// no message goes to a model nobody chose.
+fn ai_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, ConfigError> {
+    match get("WARDEN_AI_ENABLED").as_deref().map(str::trim) {
+        None | Some("") | Some("false") => return Ok(None),
+        Some("true") => {}
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_AI_ENABLED",
+                why: "expected true or false".into(),
+            })
+        }
+    }
+    let optional = |var: &str| {
+        get(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let provider = match get("WARDEN_AI_PROVIDER").as_deref().map(str::trim) {
+        Some("gemini") => AiProvider::Gemini {
+            api_key: secret(get, "GEMINI_API_KEY", "GEMINI_API_KEY_FILE")?,
+            base_url: optional("GEMINI_API_URL"),
+            model: optional("GEMINI_MODEL"),
+        },
+        Some("ollama") => AiProvider::Ollama {
+            base_url: optional("OLLAMA_URL"),
+            model: optional("OLLAMA_MODEL"),
+        },
+        None | Some("") => return Err(ConfigError::Missing("WARDEN_AI_PROVIDER")),
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_AI_PROVIDER",
+                why: "expected gemini or ollama".into(),
+            })
+        }
+    };
+    let timeout =
+        std::time::Duration::from_secs(number(get, "WARDEN_AI_TIMEOUT_SECS", 8u64, 1..=12)?);
+    let guard_threshold = match get("WARDEN_GUARD_THRESHOLD") {
+        None => warden_guard::GuardConfig::default().threshold,
+        Some(raw) => raw
+            .trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|t| *t > 0.0 && *t <= 1.0)
+            .ok_or_else(|| ConfigError::Invalid {
+                var: "WARDEN_GUARD_THRESHOLD",
+                why: "expected a number in (0, 1], e.g. 0.5".into(),
+            })?,
+    };
+    Ok(Some(AiConfig {
+        provider,
+        timeout,
+        guard_threshold,
+    }))
 }
 
 fn is_set(get: &impl Fn(&str) -> Option<String>, var: &str) -> bool {
@@ -392,7 +505,9 @@ pub fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<SecretStrin
 pub fn unknown_vars(vars: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     vars.into_iter()
         .filter(|k| {
-            (k.starts_with("WARDEN_") || k.starts_with("TWILIO_") || k.starts_with("META_"))
+            ["WARDEN_", "TWILIO_", "META_", "GEMINI_", "OLLAMA_"]
+                .iter()
+                .any(|p| k.starts_with(p))
                 && !KNOWN_VARS.contains(&k.as_str())
         })
         .collect()
@@ -683,6 +798,71 @@ mod tests {
         assert_eq!(
             unknown.into_iter().collect::<Vec<_>>(),
             ["TWILIO_ACOUNT_SID", "WARDEN_ALLOWED_SENDER"]
+        );
+    }
+
+    #[test]
+    fn the_llm_advisor_is_off_unless_enabled() {
+        assert!(load(&base()).unwrap().ai.is_none());
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "false".into());
+        env.insert("WARDEN_AI_PROVIDER", "gemini".into());
+        assert!(load(&env).unwrap().ai.is_none());
+    }
+
+    #[test]
+    fn an_enabled_advisor_needs_a_named_provider_and_its_key() {
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "true".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("WARDEN_AI_PROVIDER"), "{err}");
+        env.insert("WARDEN_AI_PROVIDER", "gemini".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("GEMINI_API_KEY"), "{err}");
+        env.insert("WARDEN_AI_PROVIDER", "gpt".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("expected gemini or ollama"), "{err}");
+        env.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        let ai = load(&env).unwrap().ai.unwrap();
+        assert!(matches!(ai.provider, AiProvider::Ollama { .. }));
+        assert_eq!(ai.timeout, std::time::Duration::from_secs(8));
+    }
+
+    #[test]
+    fn advisor_limits_outside_their_range_are_refused() {
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "true".into());
+        env.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        for (var, bad) in [
+            ("WARDEN_AI_TIMEOUT_SECS", "13"),
+            ("WARDEN_AI_TIMEOUT_SECS", "0"),
+            ("WARDEN_GUARD_THRESHOLD", "0"),
+            ("WARDEN_GUARD_THRESHOLD", "1.5"),
+            ("WARDEN_GUARD_THRESHOLD", "NaN"),
+            ("WARDEN_AI_ENABLED", "yes"),
+        ] {
+            let mut env = env.clone();
+            env.insert(var, bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{var}={bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_gemini_key_is_a_known_secret_and_never_shown() {
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "true".into());
+        env.insert("WARDEN_AI_PROVIDER", "gemini".into());
+        env.insert("GEMINI_API_KEY", "AIzaSyD-gemini-key-value-0123".into());
+        let config = load(&env).unwrap();
+        assert!(!format!("{config:?}").contains("gemini-key-value"));
+        assert!(config
+            .secrets()
+            .iter()
+            .any(|s| s.expose_secret() == "AIzaSyD-gemini-key-value-0123"));
+        assert!(
+            unknown_vars(["GEMINI_API_KEY".to_owned(), "OLLAMA_MODLE".to_owned()])
+                .contains("OLLAMA_MODLE")
         );
     }
 }

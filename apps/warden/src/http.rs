@@ -50,6 +50,9 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     pub auth_failures: Mutex<AuthFailureLimiter>,
     pub clock: Arc<dyn Clock>,
+    /// Advice whose reply goes through the outbox runs after the webhook answered; shutdown
+    /// waits for it.
+    pub advice_tasks: tokio_util::task::TaskTracker,
 }
 
 impl std::fmt::Debug for AppState {
@@ -235,6 +238,7 @@ async fn twilio_webhook(
     let reply = match app.service.handle_inbound(msg, via).await? {
         Outcome::Duplicate => None,
         Outcome::Handled { reply } => reply,
+        Outcome::Advise(ticket) => advise(&app, *ticket).await?,
     };
     if via == ReplyVia::Outbox {
         app.outbox_wake.notify_one();
@@ -245,6 +249,26 @@ async fn twilio_webhook(
         warden_twilio::twiml_reply(reply.as_deref()),
     )
         .into_response())
+}
+
+/// Runs the advisor for a free-text message. A reply in the response waits for it (bounded
+/// by the model timeout); a reply through the outbox does not hold the webhook: the advice
+/// runs in the background and wakes the outbox worker when its reply is enqueued.
+async fn advise(
+    app: &Arc<AppState>,
+    ticket: warden_assistant::AdviceTicket,
+) -> Result<Option<String>, ApiError> {
+    if ticket.via == ReplyVia::Response {
+        return Ok(app.service.advise(ticket).await?);
+    }
+    let app = app.clone();
+    app.advice_tasks.clone().spawn(async move {
+        match app.service.advise(ticket).await {
+            Ok(_) => app.outbox_wake.notify_one(),
+            Err(e) => tracing::error!(error = %e, "advice not recorded"),
+        }
+    });
+    Ok(None)
 }
 
 /// Twilio's delivery report for a message sent through the outbox.
@@ -413,8 +437,12 @@ async fn meta_webhook(
         } else {
             ReplyVia::Outbox
         };
-        if let Outcome::Handled { .. } = app.service.handle_inbound(m.inbound, via).await? {
-            queued |= via == ReplyVia::Outbox;
+        match app.service.handle_inbound(m.inbound, via).await? {
+            Outcome::Handled { .. } => queued |= via == ReplyVia::Outbox,
+            Outcome::Advise(ticket) => {
+                advise(&app, *ticket).await?;
+            }
+            Outcome::Duplicate => {}
         }
     }
     if queued {

@@ -46,6 +46,7 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     worker: worker::Worker,
     writer_stopped: WriterStopped,
+    advice_tasks: tokio_util::task::TaskTracker,
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -57,6 +58,14 @@ impl Running {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.server.await.context("server task panicked")??;
+        // Advice in flight still records its audit and enqueues its reply.
+        self.advice_tasks.close();
+        if tokio::time::timeout(WRITER_DRAIN, self.advice_tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("advice still running after shutdown; its replies may be missing");
+        }
         self.worker.shutdown().await;
         if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
             .await
@@ -93,14 +102,20 @@ pub async fn start_with_store(
         .map(|p| pseudonyms.sender_id(p));
     let policy = Policy {
         rate: RatePolicy::per_minute(config.rate_limit_per_minute),
+        ai_advice: config.ai.is_some(),
         ..Policy::default()
     };
     let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
     let writer_stopped = ledger.stopped();
-    let service = MessageService::new(Arc::new(ledger), pseudonyms);
+    let mut service = MessageService::new(Arc::new(ledger), pseudonyms);
+    if let Some(ai) = &config.ai {
+        service = service.with_advisor(Arc::new(advisor(&config, ai)?));
+        tracing::info!(provider = ?ai.provider, "LLM advisor enabled");
+    }
     let outbox = Arc::new(SqlOutbox::new(store.clone()));
     let outbox_wake = Arc::new(Notify::new());
+    let advice_tasks = tokio_util::task::TaskTracker::new();
     let worker = worker::Worker::start(
         outbox.clone(),
         senders(&config)?,
@@ -145,6 +160,7 @@ pub async fn start_with_store(
             AUTH_FAILURE_CLIENTS,
         )),
         clock,
+        advice_tasks: advice_tasks.clone(),
     });
     let app = http::router(state, config.max_body_bytes);
 
@@ -171,7 +187,52 @@ pub async fn start_with_store(
         server,
         worker,
         writer_stopped,
+        advice_tasks,
     })
+}
+
+/// The LLM advisor: the input guard, a redactor that knows every configured secret, and the
+/// chosen model's adapter.
+fn advisor(config: &Config, ai: &config::AiConfig) -> anyhow::Result<warden_advisor::Advisor> {
+    let guard = warden_guard::Guard::new(warden_guard::GuardConfig {
+        threshold: ai.guard_threshold,
+    })
+    .map_err(|e| anyhow::anyhow!("building the input guard: {e}"))?;
+    let redactor = Arc::new(config.redactor().context("building the redactor")?);
+    let llm: Arc<dyn warden_advisor::LlmAdvisor> = match &ai.provider {
+        config::AiProvider::Gemini {
+            api_key,
+            base_url,
+            model,
+        } => {
+            let mut c = warden_gemini::GeminiConfig::new(api_key.clone());
+            if let Some(url) = base_url {
+                c.base_url = url.clone();
+            }
+            if let Some(m) = model {
+                c.model = m.clone();
+            }
+            c.timeout = ai.timeout;
+            Arc::new(warden_gemini::GeminiAdvisor::new(c).context("configuring Gemini")?)
+        }
+        config::AiProvider::Ollama { base_url, model } => {
+            let mut c = warden_ollama::OllamaConfig::default();
+            if let Some(url) = base_url {
+                c.base_url = url.clone();
+            }
+            if let Some(m) = model {
+                c.model = m.clone();
+            }
+            c.timeout = ai.timeout;
+            Arc::new(warden_ollama::OllamaAdvisor::new(c).context("configuring Ollama")?)
+        }
+    };
+    Ok(warden_advisor::Advisor::new(
+        warden_advisor::AdvisorConfig::default(),
+        guard,
+        redactor,
+        llm,
+    ))
 }
 
 /// The outbound adapters the configuration enables, by provider.

@@ -149,6 +149,13 @@ pub fn init(default_filter: &str) {
         // The cause may quote the endpoint (credentials in its URL): withheld.
         tracing::warn!("OTLP trace export disabled: the exporter could not be built");
     }
+    install_panic_hook();
+}
+
+/// Replaces the default panic hook (which prints the message to stderr) with one that logs
+/// where a panic happened but not its message or payload: a panic in a handler may quote a
+/// body, a number or a secret that no redaction pattern recognises.
+pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()

@@ -17,6 +17,9 @@ pub struct Policy {
     pub pairing: PairingPolicy,
     /// Open tasks per sender: bounds storage and the size of a `list` reply.
     pub max_open_tasks: usize,
+    /// Free text (not a command) from an allowed sender goes to the LLM advisor instead of
+    /// the help reply. Off by default (`WARDEN_AI_ENABLED`).
+    pub ai_advice: bool,
 }
 
 impl Default for Policy {
@@ -25,6 +28,7 @@ impl Default for Policy {
             rate: RatePolicy::default(),
             pairing: PairingPolicy::default(),
             max_open_tasks: 100,
+            ai_advice: false,
         }
     }
 }
@@ -132,6 +136,10 @@ impl Assistant {
         }
         match parsed {
             Ok(command) => self.execute(sender, command, state, now, &mut d),
+            // Free text, not a malformed command: the advisor answers after this commit.
+            // Its gates (input guard, output guard) run there; the rate gate above already
+            // counted this message.
+            Err(CommandError::UnknownCommand) if self.policy.ai_advice => d.advise = true,
             Err(e) => reject(sender, e.code(), rejection_reply(&e), &mut d),
         }
         d

@@ -11,7 +11,7 @@ mod service;
 mod state;
 
 pub use decide::{Assistant, Policy, ReplyText};
-pub use ports::{Clock, Ledger, LedgerError, Outcome, Readiness, ReplyVia};
+pub use ports::{AdviceTicket, Clock, FollowUp, Ledger, LedgerError, Outcome, Readiness, ReplyVia};
 pub use service::MessageService;
 pub use state::{Decision, Effect, OpenTask, SenderState};
 

@@ -20,6 +20,28 @@ pub enum Outcome {
     Handled { reply: Option<String> },
     /// The (provider, message id) was seen before: nothing was written.
     Duplicate,
+    /// Committed; the message is free text for the LLM advisor. No reply was sent or
+    /// enqueued: hand the ticket to [`crate::MessageService::advise`].
+    Advise(Box<AdviceTicket>),
+}
+
+/// A committed free-text message waiting for the advisor's answer. Carries everything the
+/// follow-up needs, so the slow model call happens outside any transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdviceTicket {
+    pub sender: SenderId,
+    pub msg: InboundMessage,
+    pub via: ReplyVia,
+    /// The sender's own open task titles, in list order, as of the commit.
+    pub open_tasks: Vec<String>,
+}
+
+/// What follows an advised message: the audit of how advising went, and the reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    pub ticket: AdviceTicket,
+    pub audit: Vec<AuditEvent>,
+    pub reply: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +91,13 @@ pub trait Ledger: Send + Sync {
         msg: InboundMessage,
         via: ReplyVia,
     ) -> Result<Outcome, LedgerError>;
+
+    /// MUST, in one transaction: append `f.audit` to the chain and, with
+    /// [`ReplyVia::Outbox`], write `f.reply` to the outbox under the same key the message's
+    /// own reply would have had (so a message never gets two replies: a second call for the
+    /// same message fails and writes nothing). Returns the reply to put in the response for [`ReplyVia::Response`],
+    /// `None` otherwise. On error nothing is written.
+    async fn follow_up(&self, f: FollowUp) -> Result<Option<String>, LedgerError>;
 
     /// MUST append `event` to the audit chain durably before returning.
     async fn audit(&self, event: AuditEvent) -> Result<(), LedgerError>;

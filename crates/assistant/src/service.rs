@@ -3,7 +3,9 @@ use std::sync::Arc;
 use warden_audit::{AuditEvent, Detail, EventKind, Pseudonymizer};
 use warden_types::{InboundMessage, Provider};
 
-use crate::{Ledger, LedgerError, Outcome, ReplyVia};
+use warden_advisor::{AdviceInput, Advisor};
+
+use crate::{AdviceTicket, FollowUp, Ledger, LedgerError, Outcome, ReplyVia};
 
 /// The entry point the HTTP edge calls once a provider adapter has authenticated and
 /// normalised a webhook.
@@ -11,6 +13,7 @@ use crate::{Ledger, LedgerError, Outcome, ReplyVia};
 pub struct MessageService {
     ledger: Arc<dyn Ledger>,
     pseudonyms: Arc<Pseudonymizer>,
+    advisor: Option<Arc<Advisor>>,
 }
 
 impl std::fmt::Debug for MessageService {
@@ -21,7 +24,18 @@ impl std::fmt::Debug for MessageService {
 
 impl MessageService {
     pub fn new(ledger: Arc<dyn Ledger>, pseudonyms: Arc<Pseudonymizer>) -> Self {
-        Self { ledger, pseudonyms }
+        Self {
+            ledger,
+            pseudonyms,
+            advisor: None,
+        }
+    }
+
+    /// Free text from allowed senders is answered by `advisor` (with the assistant's
+    /// `Policy::ai_advice` on).
+    pub fn with_advisor(mut self, advisor: Arc<Advisor>) -> Self {
+        self.advisor = Some(advisor);
+        self
     }
 
     pub fn ledger(&self) -> &Arc<dyn Ledger> {
@@ -42,9 +56,51 @@ impl MessageService {
         match &outcome {
             Ok(Outcome::Duplicate) => tracing::info!("replayed message ignored"),
             Ok(Outcome::Handled { reply }) => tracing::debug!(replied = reply.is_some(), "handled"),
+            Ok(Outcome::Advise(_)) => tracing::debug!("handed to the advisor"),
             Err(e) => tracing::error!(error = %e, "message not handled"),
         }
         outcome
+    }
+
+    /// Answers a committed free-text message: the advisor screens it, asks the model and
+    /// checks the answer (or falls back to the coded workflow); then the audit of that and the
+    /// reply commit together. Returns the reply for [`ReplyVia::Response`].
+    ///
+    /// Slow (a model call): run it outside the webhook's response when the reply goes
+    /// through the outbox.
+    #[tracing::instrument(name = "advise", skip_all, fields(sender = ticket.sender.as_str()))]
+    pub async fn advise(&self, ticket: AdviceTicket) -> Result<Option<String>, LedgerError> {
+        let (reply, audit) = match &self.advisor {
+            Some(advisor) => {
+                let advice = advisor
+                    .advise(AdviceInput {
+                        sender: &ticket.sender,
+                        message: ticket.msg.body.as_str(),
+                        open_tasks: &ticket.open_tasks,
+                    })
+                    .await;
+                tracing::info!(outcome = ?advice.outcome, "advised");
+                (advice.reply, advice.audit)
+            }
+            // Policy asked for advice but no model is wired: the coded workflow answers.
+            None => (
+                warden_advisor::FALLBACK_REPLY.to_owned(),
+                vec![AuditEvent {
+                    kind: EventKind::AiUnavailable,
+                    sender: Some(ticket.sender.clone()),
+                    detail: Detail::new()
+                        .with("provider", "none")
+                        .with("error", "not_configured"),
+                }],
+            ),
+        };
+        self.ledger
+            .follow_up(FollowUp {
+                ticket,
+                audit,
+                reply,
+            })
+            .await
     }
 
     /// A webhook failed authentication: audited with the provider only, never its content.

@@ -54,6 +54,9 @@ pub struct Decision {
     pub effects: Vec<Effect>,
     pub audit: Vec<AuditEvent>,
     pub reply: Option<String>,
+    /// The message is free text for the LLM advisor: no reply now; the caller gets an
+    /// [`crate::AdviceTicket`] and the reply follows in a second transaction.
+    pub advise: bool,
 }
 
 impl SenderState {

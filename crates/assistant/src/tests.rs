@@ -1048,3 +1048,81 @@ proptest! {
         }
     }
 }
+
+// --- free text and the LLM advisor -----------------------------------------------------------
+
+fn advising() -> Assistant {
+    assistant_with(
+        Policy {
+            ai_advice: true,
+            ..Policy::default()
+        },
+        false,
+    )
+}
+
+#[test]
+fn free_text_goes_to_the_advisor_only_when_enabled() {
+    let question = "what should I do first today?";
+    let off = decide(&paired(), question);
+    assert_rejected(&off, "unknown_command");
+    assert!(!off.advise);
+
+    let on = advising().decide(&sender(), &text(question), &paired(), START);
+    assert!(on.advise, "free text was not handed to the advisor");
+    assert_eq!(on.reply, None, "the advisor's reply follows the commit");
+    assert_eq!(kinds(&on), [EventKind::MessageAccepted]);
+}
+
+#[test]
+fn malformed_commands_never_reach_the_advisor() {
+    // A command word with a bad argument is the deterministic grammar's to answer.
+    for body in ["add", "done x", "list everything", "/pair"] {
+        let d = advising().decide(&sender(), &text(body), &paired(), START);
+        assert!(!d.advise, "{body:?} went to the advisor");
+        assert!(d.reply.is_some());
+    }
+}
+
+#[test]
+fn strangers_never_reach_the_advisor() {
+    let d = advising().decide(
+        &sender(),
+        &text("hello, who are you?"),
+        &SenderState::default(),
+        START,
+    );
+    assert!(!d.advise);
+    assert_eq!(d.reply, None);
+    assert_eq!(
+        kinds(&d),
+        [EventKind::MessageAccepted, EventKind::SenderUnknown]
+    );
+}
+
+#[test]
+fn rate_limited_free_text_never_reaches_the_advisor() {
+    let mut s = Session::new(
+        assistant_with(
+            Policy {
+                ai_advice: true,
+                rate: RatePolicy::per_minute(2),
+                ..Policy::default()
+            },
+            false,
+        ),
+        paired(),
+    );
+    assert!(s.send("tell me a joke").advise);
+    assert!(s.send("another one").advise);
+    let third = s.send("and one more");
+    assert!(!third.advise, "a message over the limit reached the model");
+    assert!(kinds(&third).contains(&EventKind::RateLimitExceeded));
+}
+
+#[test]
+fn commands_still_execute_with_the_advisor_enabled() {
+    let d = advising().decide(&sender(), &text("add Buy milk"), &paired(), START);
+    assert!(!d.advise);
+    assert!(matches!(d.effects.last(), Some(Effect::AddTask { .. })));
+}

@@ -9,12 +9,14 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
-use warden_assistant::{Assistant, Effect, LedgerError, Outcome, ReplyVia, SenderState};
+use warden_assistant::{
+    AdviceTicket, Assistant, Effect, LedgerError, Outcome, ReplyVia, SenderState,
+};
 use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_audit::{AuditRecord, ChainHead};
 use warden_gates::{PairState, RateWindow};
 use warden_redaction::Redactor;
-use warden_types::{Provider, SenderId, UnixMillis};
+use warden_types::{InboundMessage, Provider, SenderId, UnixMillis};
 
 use crate::ledger::Job;
 
@@ -22,6 +24,7 @@ use crate::ledger::Job;
 pub(crate) enum Resolved {
     Inbound(Outcome),
     Audit,
+    FollowUp(Option<String>),
 }
 
 /// Commits one batch in one transaction. On error nothing of the batch is written.
@@ -80,13 +83,19 @@ fn answer(job: Job, r: Result<Resolved, LedgerError>) {
         Job::Inbound { done, .. } => {
             let _ = done.send(r.and_then(|r| match r {
                 Resolved::Inbound(o) => Ok(o),
-                Resolved::Audit => Err(mismatch()),
+                _ => Err(mismatch()),
             }));
         }
         Job::Audit { done, .. } => {
             let _ = done.send(r.and_then(|r| match r {
                 Resolved::Audit => Ok(()),
-                Resolved::Inbound(_) => Err(mismatch()),
+                _ => Err(mismatch()),
+            }));
+        }
+        Job::FollowUp { done, .. } => {
+            let _ = done.send(r.and_then(|r| match r {
+                Resolved::FollowUp(reply) => Ok(reply),
+                _ => Err(mismatch()),
             }));
         }
     }
@@ -233,6 +242,43 @@ fn append(w: &mut Writes, redactor: &Redactor, now: UnixMillis, event: &AuditEve
     w.audit.push(record);
 }
 
+/// Routes a reply: enqueued in the outbox (audited) under the message's reply key, returned
+/// for the response, or dropped for a silent message.
+fn deliver(
+    w: &mut Writes,
+    redactor: &Redactor,
+    now: UnixMillis,
+    sender: &SenderId,
+    msg: &InboundMessage,
+    via: ReplyVia,
+    body: String,
+) -> Option<String> {
+    match via {
+        ReplyVia::Response => Some(body),
+        ReplyVia::Silent => None,
+        ReplyVia::Outbox => {
+            let key = reply_key(msg.provider, msg.id.as_str());
+            let event = AuditEvent {
+                kind: EventKind::OutboxEnqueued,
+                sender: Some(sender.clone()),
+                detail: Detail::new()
+                    .with("key", &key)
+                    .with("provider", msg.provider.as_str()),
+            };
+            append(w, redactor, now, &event);
+            w.outbox.push(OutboxRow {
+                idempotency_key: key,
+                provider: msg.provider.as_str(),
+                sender: sender.as_str().to_owned(),
+                recipient: msg.from.as_e164().to_owned(),
+                body,
+                created_ms: now.as_i64(),
+            });
+            None
+        }
+    }
+}
+
 /// Decides a batch over the state the executor loaded. Pure: no I/O.
 ///
 /// `seen` holds the batch's replay keys already stored; `states` every sender's stored state
@@ -264,6 +310,22 @@ pub(crate) fn plan(
             Job::Audit { event, .. } => {
                 append(&mut w, redactor, now, event);
                 resolved.push(Resolved::Audit);
+            }
+            Job::FollowUp { follow_up: f, .. } => {
+                for event in &f.audit {
+                    append(&mut w, redactor, now, event);
+                }
+                let t = &f.ticket;
+                let reply = deliver(
+                    &mut w,
+                    redactor,
+                    now,
+                    &t.sender,
+                    &t.msg,
+                    t.via,
+                    f.reply.clone(),
+                );
+                resolved.push(Resolved::FollowUp(reply));
             }
             Job::Inbound {
                 sender, msg, via, ..
@@ -318,29 +380,18 @@ pub(crate) fn plan(
                 for event in &decision.audit {
                     append(&mut w, redactor, now, event);
                 }
-                let reply = match (via, decision.reply) {
-                    (ReplyVia::Outbox, Some(body)) => {
-                        let key = reply_key(msg.provider, msg.id.as_str());
-                        let event = AuditEvent {
-                            kind: EventKind::OutboxEnqueued,
-                            sender: Some(sender.clone()),
-                            detail: Detail::new()
-                                .with("key", &key)
-                                .with("provider", msg.provider.as_str()),
-                        };
-                        append(&mut w, redactor, now, &event);
-                        w.outbox.push(OutboxRow {
-                            idempotency_key: key,
-                            provider: msg.provider.as_str(),
-                            sender: sender.as_str().to_owned(),
-                            recipient: msg.from.as_e164().to_owned(),
-                            body,
-                            created_ms: now.as_i64(),
-                        });
-                        None
-                    }
-                    (ReplyVia::Silent, _) => None,
-                    (ReplyVia::Response, reply) | (ReplyVia::Outbox, reply @ None) => reply,
+                if decision.advise {
+                    resolved.push(Resolved::Inbound(Outcome::Advise(Box::new(AdviceTicket {
+                        sender: sender.clone(),
+                        msg: msg.clone(),
+                        via: *via,
+                        open_tasks: state.open_tasks.iter().map(|t| t.title.clone()).collect(),
+                    }))));
+                    continue;
+                }
+                let reply = match decision.reply {
+                    Some(body) => deliver(&mut w, redactor, now, sender, msg, *via, body),
+                    None => None,
                 };
                 resolved.push(Resolved::Inbound(Outcome::Handled { reply }));
             }

@@ -3,7 +3,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sea_orm::DbErr;
 use tokio::sync::{mpsc, oneshot, watch};
-use warden_assistant::{Assistant, Clock, Ledger, LedgerError, Outcome, Readiness, ReplyVia};
+use warden_assistant::{
+    Assistant, Clock, FollowUp, Ledger, LedgerError, Outcome, Readiness, ReplyVia,
+};
 use warden_audit::AuditEvent;
 use warden_types::{InboundMessage, SenderId};
 
@@ -42,6 +44,10 @@ pub(crate) enum Job {
     Audit {
         event: AuditEvent,
         done: oneshot::Sender<Result<(), LedgerError>>,
+    },
+    FollowUp {
+        follow_up: FollowUp,
+        done: oneshot::Sender<Result<Option<String>, LedgerError>>,
     },
 }
 
@@ -174,6 +180,11 @@ impl Ledger for SqlLedger {
             rx,
         )
         .await
+    }
+
+    async fn follow_up(&self, follow_up: FollowUp) -> Result<Option<String>, LedgerError> {
+        let (done, rx) = oneshot::channel();
+        self.submit(Job::FollowUp { follow_up, done }, rx).await
     }
 
     async fn audit(&self, event: AuditEvent) -> Result<(), LedgerError> {

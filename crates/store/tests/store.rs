@@ -37,6 +37,8 @@ macro_rules! on_both_backends {
 #[path = "store/support.rs"]
 mod support;
 
+#[path = "store/advice.rs"]
+mod advice;
 #[path = "store/atomicity.rs"]
 mod atomicity;
 #[path = "store/audit_chain.rs"]

@@ -72,12 +72,33 @@ impl Fixture {
     }
 
     pub async fn with_senders(backend: Backend, configured: &[&str]) -> Self {
+        Self::with_assistant(backend, configured, assistant(configured)).await
+    }
+
+    /// Alice configured, free text handed to the LLM advisor.
+    pub async fn advising(backend: Backend) -> Self {
+        let advising = Arc::new(Assistant::new(
+            Policy {
+                ai_advice: true,
+                ..Policy::default()
+            },
+            [sender(ALICE)],
+            SecretString::from(PAIR_TOKEN.to_owned()),
+        ));
+        Self::with_assistant(backend, &[ALICE], advising).await
+    }
+
+    async fn with_assistant(
+        backend: Backend,
+        configured: &[&str],
+        assistant: Arc<Assistant>,
+    ) -> Self {
         let db = TestDb::new(backend).await;
         let store = db.store().await;
         let clock = ManualClock::at(T0);
         let ledger = SqlLedger::start(
             store.clone(),
-            assistant(configured),
+            assistant,
             clock.clone(),
             WriterConfig::default(),
         );
