@@ -741,6 +741,22 @@ fn judge(
             if let Some(number) = valid_international(rest) {
                 return Some(hit_from_number(range, &number, &digits));
             }
+            // `0044 7700 900 123`: `00` is the `+` of people who dial it. Written in groups,
+            // like after `+`, a known country code and a plausible length are enough (test and
+            // new ranges do not validate); one unbroken run still has to validate, as order and
+            // invoice numbers also start with zeros.
+            if sub.len() >= 2 && context_before(b, start) != Context::NotPhone {
+                if let Some(cc) = country_code_of(rest) {
+                    if rest.len() - cc.to_string().len() >= 6 {
+                        return Some(PhoneHit {
+                            range,
+                            country_code: Some(cc),
+                            canonical: format!("+{rest}"),
+                            last2: last2(rest),
+                        });
+                    }
+                }
+            }
         }
     }
     if !(MIN_NATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) {
@@ -883,6 +899,17 @@ mod tests {
         let mut hits = Vec::new();
         find(text, region, &mut hits);
         hits.iter().map(|h| &text[h.range.clone()]).collect()
+    }
+
+    #[test]
+    fn double_zero_prefix_in_groups_is_a_number_even_in_test_ranges() {
+        assert_eq!(
+            found("call me on 0044 7700 900 123 tonight", None),
+            ["0044 7700 900 123"]
+        );
+        assert_eq!(found("0033 6 12 34 56 78", None), ["0033 6 12 34 56 78"]);
+        // One unbroken run of zeros and digits is an id unless it validates.
+        assert!(found("invoice 0044770090012", None).is_empty());
     }
 
     #[test]
