@@ -19,9 +19,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Client;
-use tokio::time::Instant;
 use warden_advisor::{LlmAdvisor, LlmError, Prompt};
-use warden_provider_http::{is_allowed_base_url, read_bounded, retry_after};
+use warden_provider_http::{is_allowed_base_url, send_with_retries, Failure, RetryPolicy};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
 pub const DEFAULT_MODEL: &str = "llama3.2";
@@ -96,10 +95,7 @@ pub struct OllamaAdvisor {
     client: Client,
     endpoint: String,
     model: String,
-    timeout: Duration,
-    max_response_bytes: usize,
-    max_attempts: u32,
-    backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl OllamaAdvisor {
@@ -128,79 +124,29 @@ impl OllamaAdvisor {
             client,
             endpoint: format!("{base}/api/chat"),
             model: config.model,
-            timeout: config.timeout,
-            max_response_bytes: config.max_response_bytes,
-            max_attempts: config.max_attempts,
-            backoff: config.backoff,
+            retry: RetryPolicy {
+                provider: "ollama",
+                timeout: config.timeout,
+                max_attempts: config.max_attempts,
+                backoff: config.backoff,
+                max_backoff: MAX_BACKOFF,
+                retry_after_cap: RETRY_AFTER_CAP,
+                max_response_bytes: config.max_response_bytes,
+            },
         })
     }
 
-    /// Every attempt, within one deadline.
+    /// Every attempt, within one deadline. Ollama's error body is never read.
     async fn post_with_retries(&self, body: &[u8]) -> Result<Vec<u8>, LlmError> {
-        let deadline = Instant::now() + self.timeout;
-        tokio::time::timeout_at(deadline, self.attempts(body, deadline))
-            .await
-            .unwrap_or(Err(LlmError::Timeout))
-    }
-
-    async fn attempts(&self, body: &[u8], deadline: Instant) -> Result<Vec<u8>, LlmError> {
-        let mut backoff = self.backoff;
-        let mut attempt = 1;
-        loop {
-            let (error, retry_after) = match self.attempt(body, deadline).await {
-                Attempt::Done(result) => return result,
-                Attempt::Retryable { error, retry_after } => (error, retry_after),
-            };
-            if attempt >= self.max_attempts {
-                return Err(error);
-            }
-            let wait = match retry_after {
-                Some(asked) if asked > RETRY_AFTER_CAP => return Err(error),
-                Some(asked) => asked,
-                None => backoff,
-            };
-            if Instant::now() + wait >= deadline {
-                return Err(error);
-            }
-            tracing::debug!(
-                provider = "ollama",
-                attempt,
-                error = error.code(),
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "retrying the model"
-            );
-            tokio::time::sleep(wait).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-            attempt += 1;
-        }
-    }
-
-    async fn attempt(&self, body: &[u8], deadline: Instant) -> Attempt {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let sent = self
-            .client
-            .post(&self.endpoint)
-            .header(CONTENT_TYPE, "application/json")
-            .timeout(remaining)
-            .body(body.to_vec())
-            .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(e) if e.is_timeout() => return Attempt::Done(Err(LlmError::Timeout)),
-            Err(e) => return Attempt::retry(LlmError::Transport(transport_kind(&e)), None),
+        let request = || {
+            self.client
+                .post(&self.endpoint)
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec())
         };
-        let status = response.status();
-        if status.is_success() {
-            return read_success(response, self.max_response_bytes).await;
-        }
-        // The error body is not read: it can quote the prompt.
-        let code = status.as_u16();
-        if code == 429 || status.is_server_error() {
-            Attempt::retry(LlmError::Status(code), retry_after(response.headers()))
-        } else {
-            Attempt::Done(Err(LlmError::Status(code)))
-        }
+        send_with_retries(request, &self.retry)
+            .await
+            .map_err(llm_error)
     }
 }
 
@@ -218,42 +164,12 @@ impl LlmAdvisor for OllamaAdvisor {
     }
 }
 
-enum Attempt {
-    Done(Result<Vec<u8>, LlmError>),
-    Retryable {
-        error: LlmError,
-        retry_after: Option<Duration>,
-    },
-}
-
-impl Attempt {
-    fn retry(error: LlmError, retry_after: Option<Duration>) -> Self {
-        Attempt::Retryable { error, retry_after }
-    }
-}
-
-/// A declared length over the limit is refused unread. Without one, `read_bounded` failing is
-/// taken as the body outgrowing the limit; with one, as the connection failing mid-body.
-async fn read_success(response: reqwest::Response, max: usize) -> Attempt {
-    let declared = response.content_length();
-    if declared.is_some_and(|length| length > max as u64) {
-        return Attempt::Done(Err(LlmError::TooLarge));
-    }
-    match read_bounded(response, max).await {
-        Some(bytes) => Attempt::Done(Ok(bytes)),
-        None if declared.is_some() => Attempt::retry(LlmError::Transport("body"), None),
-        None => Attempt::Done(Err(LlmError::TooLarge)),
-    }
-}
-
-/// Named by kind only: reqwest's own text quotes the URL.
-fn transport_kind(error: &reqwest::Error) -> &'static str {
-    if error.is_connect() {
-        "connect"
-    } else if error.is_body() || error.is_decode() {
-        "body"
-    } else {
-        "transport"
+fn llm_error(failure: Failure) -> LlmError {
+    match failure {
+        Failure::Timeout => LlmError::Timeout,
+        Failure::Transport(kind) => LlmError::Transport(kind),
+        Failure::Status(code) => LlmError::Status(code),
+        Failure::TooLarge => LlmError::TooLarge,
     }
 }
 

@@ -1,11 +1,18 @@
 //! The HTTP plumbing shared by the provider adapters that send (Twilio, Meta, and the LLM and
 //! calendar adapters to come), so each adapter keeps only its own wire format.
+//!
+//! The senders hand a failure back to the outbox ([`transport_error`], [`retry_after`]); the
+//! adapters that wait for an answer retry in place with [`send_with_retries`].
+
+mod retry;
 
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, DATE, RETRY_AFTER};
 use reqwest::Client;
 use warden_outbound::SendError;
+
+pub use retry::{send_with_retries, Failure, RetryPolicy};
 
 /// A provider's `Retry-After` is honoured up to this: longer is an outage, better handled by
 /// the outbox's own backoff and an operator than by a message waiting a day.
@@ -64,7 +71,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(delay.min(MAX_RETRY_AFTER))
 }
 
-/// `https://host[:port]`, or `http://` to 127.0.0.1, localhost or [::1] (tests, a local
+/// `https://host[:port]`, or `http://` to 127.0.0.1, localhost or `[::1]` (tests, a local
 /// proxy): credentials must not cross a network in clear text, and nothing may smuggle a path,
 /// query or userinfo into the authority.
 pub fn is_allowed_base_url(url: &str) -> bool {
