@@ -29,6 +29,7 @@
 //! This crate is pure domain code: no I/O, no async, no allocation beyond the accepted argument.
 
 mod error;
+pub mod hidden;
 mod number;
 mod title;
 mod token;

@@ -36,8 +36,8 @@ impl TaskTitle {
         if title.chars().nth(Self::MAX_CHARS).is_some() {
             return Err(CommandError::TitleTooLong);
         }
-        if let Some(err) = title.chars().find_map(forbidden) {
-            return Err(err);
+        if let Some(unsafe_char) = title.chars().find_map(crate::hidden::classify) {
+            return Err(unsafe_char.into());
         }
         Ok(Self(title.to_owned()))
     }
@@ -54,56 +54,6 @@ impl fmt::Debug for TaskTitle {
             .field("chars", &self.0.chars().count())
             .finish()
     }
-}
-
-/// Why `c` may not appear in a title, if it may not.
-fn forbidden(c: char) -> Option<CommandError> {
-    if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-        Some(CommandError::ControlCharacter)
-    } else if is_bidi_control(c) {
-        Some(CommandError::BidiControl)
-    } else if is_invisible(c) {
-        Some(CommandError::InvisibleCharacter)
-    } else if c == char::REPLACEMENT_CHARACTER {
-        Some(CommandError::ReplacementCharacter)
-    } else {
-        None
-    }
-}
-
-/// Bidi embeddings, overrides and isolates: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
-///
-/// The implicit marks (LRM U+200E, RLM U+200F, ALM U+061C) are allowed: phone keyboards insert
-/// them in right-to-left text and they cannot reorder a span the way these can.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Characters that render as nothing (or as blank) and so can hide text from the human reading
-/// the task list, or smuggle instructions past them to a language model.
-///
-/// Variation selectors U+FE00–U+FE0F stay allowed because everyday emoji need them (U+2764
-/// U+FE0F is a red heart); the supplementary selectors and tag characters, which have no such
-/// everyday use and are a known "ASCII smuggling" channel, are rejected. So is U+200D ZWJ, which
-/// means joined emoji sequences (family, rainbow flag) are rejected: a deliberate trade-off.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'                      // soft hyphen
-            | '\u{034F}'                // combining grapheme joiner
-            | '\u{115F}' | '\u{1160}'   // Hangul choseong/jungseong fillers
-            | '\u{17B4}' | '\u{17B5}'   // Khmer inherent vowels
-            | '\u{180E}'                // Mongolian vowel separator
-            | '\u{200B}'..='\u{200D}'   // zero-width space, non-joiner, joiner
-            | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
-            | '\u{206A}'..='\u{206F}'   // deprecated format characters
-            | '\u{3164}'                // Hangul filler
-            | '\u{FEFF}'                // zero-width no-break space / BOM
-            | '\u{FFA0}'                // halfwidth Hangul filler
-            | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotation
-            | '\u{E0000}'..='\u{E007F}' // tag characters
-            | '\u{E0100}'..='\u{E01EF}' // variation selectors supplement
-    )
 }
 
 #[cfg(test)]

@@ -47,45 +47,16 @@ pub(crate) fn screen(raw: &str, max_chars: usize) -> Result<&str, TextError> {
     Ok(text)
 }
 
-/// Why `c` may not appear in screened text, if it may not.
+/// Why `c` may not appear in screened text, if it may not: the same policy as task titles
+/// (`warden_commands::hidden`).
 pub(crate) fn forbidden(c: char) -> Option<TextError> {
-    if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-        Some(TextError::ControlCharacter)
-    } else if is_bidi_control(c) {
-        Some(TextError::BidiControl)
-    } else if is_invisible(c) {
-        Some(TextError::InvisibleCharacter)
-    } else if c == char::REPLACEMENT_CHARACTER {
-        Some(TextError::ReplacementCharacter)
-    } else {
-        None
-    }
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200D}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{206A}'..='\u{206F}'
-            | '\u{3164}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{E0000}'..='\u{E007F}'
-            | '\u{E0100}'..='\u{E01EF}'
-    )
+    use warden_commands::hidden::{classify, HiddenChar};
+    classify(c).map(|h| match h {
+        HiddenChar::Control => TextError::ControlCharacter,
+        HiddenChar::BidiControl => TextError::BidiControl,
+        HiddenChar::Invisible => TextError::InvisibleCharacter,
+        HiddenChar::Replacement => TextError::ReplacementCharacter,
+    })
 }
 
 /// Text that came from someone untrusted (a vendor) made safe to show: newlines kept, every
