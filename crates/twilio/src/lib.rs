@@ -9,7 +9,12 @@
 //!
 //! The HTTP edge (axum, in the app) owns the request: it reads the raw body, calls
 //! [`parse_form`], builds the public URL from the configured base URL (proxies rewrite scheme,
-//! host and port), and calls these functions in that order. Nothing here does I/O.
+//! host and port), and calls these functions in that order. None of them does I/O.
+//!
+//! Out, [`TwilioSender`] sends WhatsApp messages through the Messages REST API (the outbox's
+//! `MessageSender`), and [`TwilioVoice`] places the marketplace's consented calls through the
+//! Calls REST API (its `CallPlacer`); both share [`RestSetupError`] and its rules (https or
+//! loopback only, no redirects, the auth token never printed).
 //!
 //! **Invariant:** no error type in this crate carries input: not the signature, not a field
 //! value, not the URL.
@@ -21,6 +26,7 @@ mod rest;
 mod signature;
 mod status;
 mod twiml;
+mod voice;
 
 pub use auth::{AuthFailure, WebhookAuthenticator};
 pub use form::{parse_form, FormError, MAX_FIELDS};
@@ -31,3 +37,4 @@ pub use rest::{
 pub use signature::{SignatureError, SignatureVerifier};
 pub use status::{parse_status_callback, StatusCallback, StatusError};
 pub use twiml::{twiml_reply, TWIML_CONTENT_TYPE};
+pub use voice::{call_twiml, TwilioVoice, VoiceConfig};

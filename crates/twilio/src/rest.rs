@@ -259,14 +259,14 @@ fn permanent(reason: &str) -> SendError {
 
 /// `AC` then 32 hex digits (Twilio's pattern `^AC[0-9a-fA-F]{32}$`). It is interpolated into
 /// the request path, so nothing looser is accepted.
-fn is_account_sid(sid: &str) -> bool {
+pub(crate) fn is_account_sid(sid: &str) -> bool {
     sid.strip_prefix("AC")
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Twilio posts status callbacks to this URL; only `https` keeps their content private, and
 /// whitespace or control characters would make the URL Twilio signs differ from ours.
-fn is_status_callback_url(url: &str) -> bool {
+pub(crate) fn is_status_callback_url(url: &str) -> bool {
     url.strip_prefix("https://").is_some_and(|rest| {
         let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         host_end > 0 && !rest.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -26,6 +26,19 @@ pub fn twiml_reply(text: Option<&str>) -> String {
     out.push_str(DECLARATION);
     out.push_str(OPEN);
     let content_start = out.len();
+    push_escaped(&mut out, text);
+    if out.len() == content_start {
+        out.truncate(DECLARATION.len());
+        out.push_str("<Response/>");
+    } else {
+        out.push_str(CLOSE);
+    }
+    out
+}
+
+/// Appends `text` as XML character data: `& < > " '` escaped, characters XML 1.0 forbids
+/// dropped. Shared with the Voice adapter's `<Say>`.
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars().filter(|&c| is_xml_char(c)) {
         match c {
             '&' => out.push_str("&amp;"),
@@ -36,13 +49,6 @@ pub fn twiml_reply(text: Option<&str>) -> String {
             _ => out.push(c),
         }
     }
-    if out.len() == content_start {
-        out.truncate(DECLARATION.len());
-        out.push_str("<Response/>");
-    } else {
-        out.push_str(CLOSE);
-    }
-    out
 }
 
 /// XML 1.0 `Char`: `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`
