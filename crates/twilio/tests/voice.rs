@@ -122,8 +122,8 @@ async fn call_is_one_basic_auth_form_post_to_the_account_calls_endpoint() {
     assert_eq!(fields[2].1, call_twiml(&reference()));
 }
 
-#[tokio::test]
-async fn call_script_names_the_reference_and_never_the_client() {
+#[test]
+fn call_script_names_the_reference_and_never_the_client() {
     let twiml = call_twiml(&reference());
     assert!(twiml.starts_with("<Response><Say>"), "{twiml}");
     assert!(twiml.ends_with("</Say></Response>"), "{twiml}");
