@@ -174,31 +174,21 @@ impl Advisor {
         }
 
         let provider = self.llm.provider();
+        let unavailable = |code: &str| {
+            fallback(
+                input.sender,
+                AdviceOutcome::Unavailable,
+                EventKind::AiUnavailable,
+                Detail::new().with("provider", provider).with("error", code),
+            )
+        };
         let prompt = match self.prompt(input) {
             Ok(prompt) => prompt,
-            Err(e) => {
-                return fallback(
-                    input.sender,
-                    AdviceOutcome::Unavailable,
-                    EventKind::AiUnavailable,
-                    Detail::new()
-                        .with("provider", provider)
-                        .with("error", e.code()),
-                )
-            }
+            Err(e) => return unavailable(e.code()),
         };
         let answer = match self.llm.complete(&prompt).await {
             Ok(answer) => answer,
-            Err(e) => {
-                return fallback(
-                    input.sender,
-                    AdviceOutcome::Unavailable,
-                    EventKind::AiUnavailable,
-                    Detail::new()
-                        .with("provider", provider)
-                        .with("error", e.code()),
-                )
-            }
+            Err(e) => return unavailable(e.code()),
         };
         match output::check(&answer, &self.guard, &self.redactor) {
             Err(reason) => fallback(
