@@ -182,6 +182,18 @@ fn third_holdout_corpus_is_reported() {
 }
 
 #[test]
+fn fourth_holdout_corpus_is_reported() {
+    // Reported only: written before the second generalisation round (other styles: long
+    // messages, split sentences, narratives, transcripts, wrappers, other scripts, ROT13 / hex /
+    // reversed text); its first-run score is the honest figure in the README.
+    let _ = measure(
+        "fourth held-out set (written before the second generalisation round, not asserted)",
+        "attacks_holdout4.txt",
+        "benign_holdout4.txt",
+    );
+}
+
+#[test]
 fn corpus_is_large_enough_to_mean_something() {
     assert!(load("attacks.txt").len() >= 250);
     assert!(load("benign.txt").len() >= 250);
