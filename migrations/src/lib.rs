@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
 mod m20261126_000002_outbox;
+mod m20261127_000003_marketplace;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261126_000002_outbox::Migration),
+            Box::new(m20261127_000003_marketplace::Migration),
         ]
     }
 }

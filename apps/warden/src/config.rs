@@ -51,6 +51,17 @@ pub const KNOWN_VARS: &[&str] = &[
     "GEMINI_MODEL",
     "OLLAMA_URL",
     "OLLAMA_MODEL",
+    "WARDEN_MARKET_ENABLED",
+    "WARDEN_MARKET_REF_KEY",
+    "WARDEN_MARKET_REF_KEY_FILE",
+    "WARDEN_MARKET_BATCH_SIZE",
+    "WARDEN_MARKET_MAX_VENDORS",
+    "WARDEN_MARKET_VENDOR_DAILY_CAP",
+    "WARDEN_MARKET_MAX_OPEN_REQUESTS",
+    "WARDEN_MARKET_BATCH_INTERVAL_SECS",
+    "WARDEN_CALLING_ENABLED",
+    "WARDEN_CALL_CONSENT_TTL_SECS",
+    "TWILIO_VOICE_FROM",
 ];
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -152,6 +163,30 @@ pub struct AiConfig {
     pub guard_threshold: f32,
 }
 
+/// The concierge marketplace; absent (its commands are unknown commands) unless
+/// `WARDEN_MARKET_ENABLED=true`.
+pub struct MarketSettings {
+    /// `WARDEN_MARKET_REF_KEY`: request references are derived under it (≥ 16 bytes).
+    pub ref_key: SecretString,
+    /// Validated against the domain's ceilings.
+    pub config: warden_marketplace::MarketConfig,
+    /// `WARDEN_MARKET_BATCH_INTERVAL_SECS`: between two outreach batches of one request.
+    pub batch_interval_ms: i64,
+    /// `TWILIO_VOICE_FROM`: the caller id of calls (required with `WARDEN_CALLING_ENABLED`).
+    pub voice_from: Option<PhoneNumber>,
+}
+
+impl std::fmt::Debug for MarketSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketSettings")
+            .field("ref_key", &"<redacted>")
+            .field("config", &self.config)
+            .field("batch_interval_ms", &self.batch_interval_ms)
+            .field("voice_from", &self.voice_from.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: SecretString,
@@ -172,6 +207,7 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     pub max_body_bytes: usize,
     pub ai: Option<AiConfig>,
+    pub market: Option<MarketSettings>,
 }
 
 impl std::fmt::Debug for Config {
@@ -190,6 +226,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("ai", &self.ai)
+            .field("market", &self.market)
             .finish()
     }
 }
@@ -218,6 +255,9 @@ impl Config {
         }) = &self.ai
         {
             all.push(api_key.clone());
+        }
+        if let Some(m) = &self.market {
+            all.push(m.ref_key.clone());
         }
         all
     }
@@ -337,6 +377,7 @@ impl Config {
             1024..=1024 * 1024,
         )?;
         let ai = ai_config(&get)?;
+        let market = market_config(&get, twilio.as_ref())?;
         Ok(Self {
             listen,
             database_url,
@@ -352,8 +393,133 @@ impl Config {
             rate_limit_per_minute,
             max_body_bytes,
             ai,
+            market,
         })
     }
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
+    match get(var).as_deref().map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            var,
+            why: "expected true or false".into(),
+        }),
+    }
+}
+
+/// The variable behind a domain setting, so a ceiling error names what the operator set.
+fn market_var(setting: &str) -> &'static str {
+    match setting {
+        "batch_size" => "WARDEN_MARKET_BATCH_SIZE",
+        "max_vendors" => "WARDEN_MARKET_MAX_VENDORS",
+        "vendor_daily_cap" => "WARDEN_MARKET_VENDOR_DAILY_CAP",
+        "max_open_requests" => "WARDEN_MARKET_MAX_OPEN_REQUESTS",
+        "consent_ttl_ms" => "WARDEN_CALL_CONSENT_TTL_SECS",
+        _ => "WARDEN_MARKET_ENABLED",
+    }
+}
+
+fn domain_error(e: warden_marketplace::ConfigError) -> ConfigError {
+    let setting = match e {
+        warden_marketplace::ConfigError::AboveCeiling { setting, .. }
+        | warden_marketplace::ConfigError::BelowFloor { setting, .. } => setting,
+    };
+    ConfigError::Invalid {
+        var: market_var(setting),
+        why: e.to_string(),
+    }
+}
+
+/// `WARDEN_MARKET_ENABLED=true` turns the concierge marketplace on. Its limits are checked
+/// against the domain's ceilings (above one, Warden refuses to start, naming the variable);
+/// outreach leaves through the outbox, so a Twilio channel needs its REST credentials.
+fn market_config(
+    get: &impl Fn(&str) -> Option<String>,
+    twilio: Option<&TwilioChannel>,
+) -> Result<Option<MarketSettings>, ConfigError> {
+    if !flag(get, "WARDEN_MARKET_ENABLED")? {
+        return Ok(None);
+    }
+    let ref_key = secret(get, "WARDEN_MARKET_REF_KEY", "WARDEN_MARKET_REF_KEY_FILE")?;
+    if ref_key.expose_secret().len() < warden_marketplace::RefKey::MIN_LEN {
+        return Err(ConfigError::Invalid {
+            var: "WARDEN_MARKET_REF_KEY",
+            why: format!(
+                "must be at least {} bytes; generate one with `openssl rand -hex 32`",
+                warden_marketplace::RefKey::MIN_LEN
+            ),
+        });
+    }
+    let defaults = warden_marketplace::OutreachSettings::default();
+    // Read wide and let the domain refuse: an over-ceiling value is reported as such.
+    let count = |var, default: u32| number(get, var, default, 0..=u32::MAX);
+    let outreach = warden_marketplace::OutreachPolicy::new(warden_marketplace::OutreachSettings {
+        batch_size: count("WARDEN_MARKET_BATCH_SIZE", defaults.batch_size)?,
+        max_vendors: count("WARDEN_MARKET_MAX_VENDORS", defaults.max_vendors)?,
+        vendor_daily_cap: count("WARDEN_MARKET_VENDOR_DAILY_CAP", defaults.vendor_daily_cap)?,
+        vendor_cooldown_ms: defaults.vendor_cooldown_ms,
+        max_open_requests: count(
+            "WARDEN_MARKET_MAX_OPEN_REQUESTS",
+            defaults.max_open_requests,
+        )?,
+    })
+    .map_err(domain_error)?;
+    let calling_enabled = flag(get, "WARDEN_CALLING_ENABLED")?;
+    let ttl_secs = number(
+        get,
+        "WARDEN_CALL_CONSENT_TTL_SECS",
+        u64::try_from(warden_marketplace::CallingPolicy::DEFAULT_TTL_MS / 1000).unwrap_or(86_400),
+        0..=u64::from(u32::MAX),
+    )?;
+    let ttl_ms = i64::try_from(ttl_secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
+    let calling =
+        warden_marketplace::CallingPolicy::new(calling_enabled, ttl_ms).map_err(domain_error)?;
+    let batch_interval_secs = number(
+        get,
+        "WARDEN_MARKET_BATCH_INTERVAL_SECS",
+        1800i64,
+        300..=86_400,
+    )?;
+    let voice_from = get("TWILIO_VOICE_FROM")
+        .filter(|s| !s.trim().is_empty())
+        .map(|raw| {
+            PhoneNumber::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
+                var: "TWILIO_VOICE_FROM",
+                why: format!("not an E.164 number: {e}"),
+            })
+        })
+        .transpose()?;
+    if let Some(t) = twilio {
+        if t.account_sid.is_none() {
+            return Err(ConfigError::Missing("TWILIO_ACCOUNT_SID"));
+        }
+        if t.whatsapp_from.is_none() {
+            return Err(ConfigError::Missing("TWILIO_WHATSAPP_FROM"));
+        }
+    }
+    if calling_enabled {
+        // Calls go through Twilio Voice: its account and a caller id are needed.
+        if twilio.is_none() {
+            return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
+        }
+        if voice_from.is_none() {
+            return Err(ConfigError::Missing("TWILIO_VOICE_FROM"));
+        }
+    }
+    Ok(Some(MarketSettings {
+        ref_key,
+        config: warden_marketplace::MarketConfig {
+            outreach,
+            calling,
+            relay: warden_marketplace::RelayPolicy::default(),
+        },
+        batch_interval_ms: batch_interval_secs.saturating_mul(1000),
+        voice_from,
+    }))
 }
 
 /// `WARDEN_AI_ENABLED=true` turns the advisor on; the provider must then be named, so that
@@ -846,6 +1012,65 @@ mod tests {
             let err = load(&env).unwrap_err().to_string();
             assert!(err.contains(var), "{var}={bad}: {err}");
         }
+    }
+
+    fn with_market(mut env: HashMap<&'static str, String>) -> HashMap<&'static str, String> {
+        env.insert("WARDEN_MARKET_ENABLED", "true".into());
+        env.insert("WARDEN_MARKET_REF_KEY", "market-ref-key-0123456789".into());
+        env.insert("TWILIO_ACCOUNT_SID", format!("AC{}", "0".repeat(32)));
+        env.insert("TWILIO_WHATSAPP_FROM", "+14155238886".into());
+        env
+    }
+
+    #[test]
+    fn the_marketplace_is_off_unless_enabled_and_its_key_is_a_secret() {
+        assert!(load(&base()).unwrap().market.is_none());
+        let config = load(&with_market(base())).unwrap();
+        let market = config.market.as_ref().unwrap();
+        assert_eq!(market.config.outreach.batch_size(), 5);
+        assert!(!market.config.calling.enabled());
+        assert!(!format!("{config:?}").contains("market-ref-key"));
+        assert!(config
+            .secrets()
+            .iter()
+            .any(|s| s.expose_secret() == "market-ref-key-0123456789"));
+        let mut env = with_market(base());
+        env.insert("WARDEN_MARKET_REF_KEY", "short".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(
+            err.contains("WARDEN_MARKET_REF_KEY") && !err.contains("short"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn marketplace_limits_above_the_domain_ceilings_refuse_to_start() {
+        for (var, bad) in [
+            ("WARDEN_MARKET_BATCH_SIZE", "6"),
+            ("WARDEN_MARKET_MAX_VENDORS", "16"),
+            ("WARDEN_MARKET_VENDOR_DAILY_CAP", "21"),
+            ("WARDEN_MARKET_MAX_OPEN_REQUESTS", "11"),
+            ("WARDEN_MARKET_BATCH_SIZE", "0"),
+            ("WARDEN_CALL_CONSENT_TTL_SECS", "604801"),
+            ("WARDEN_MARKET_BATCH_INTERVAL_SECS", "60"),
+            ("WARDEN_CALLING_ENABLED", "yes"),
+        ] {
+            let mut env = with_market(base());
+            env.insert(var, bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{var}={bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn calling_needs_a_voice_caller_id() {
+        let mut env = with_market(base());
+        env.insert("WARDEN_CALLING_ENABLED", "true".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("TWILIO_VOICE_FROM"), "{err}");
+        env.insert("TWILIO_VOICE_FROM", "+14155550000".into());
+        let config = load(&env).unwrap();
+        assert!(config.market.unwrap().config.calling.enabled());
     }
 
     #[test]

@@ -239,10 +239,11 @@ async fn twilio_webhook(
         Outcome::Duplicate => None,
         Outcome::Handled { reply } => reply,
         Outcome::Advise(ticket) => advise(&app, *ticket).await?,
+        // `handle_inbound` runs the marketplace step itself; never returned.
+        Outcome::Market(_) => None,
     };
-    if via == ReplyVia::Outbox {
-        app.outbox_wake.notify_one();
-    }
+    // Outbox replies, and marketplace messages to vendors whatever the reply mode.
+    app.outbox_wake.notify_one();
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, warden_twilio::TWIML_CONTENT_TYPE)],
@@ -442,7 +443,7 @@ async fn meta_webhook(
             Outcome::Advise(ticket) => {
                 advise(&app, *ticket).await?;
             }
-            Outcome::Duplicate => {}
+            Outcome::Duplicate | Outcome::Market(_) => {}
         }
     }
     if queued {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_meta;
 pub mod http;
+pub mod scheduler;
 pub mod telemetry;
 pub mod worker;
 
@@ -23,8 +24,9 @@ use tokio::task::JoinHandle;
 use warden_assistant::{Assistant, Clock, MessageService, Policy, ReplyVia};
 use warden_audit::Pseudonymizer;
 use warden_gates::{AuthFailureLimiter, RatePolicy};
+use warden_marketplace::CallPlacer;
 use warden_outbound::{MessageSender, PassConfig, Senders};
-use warden_store::{SqlLedger, SqlOutbox, Store, WriterConfig, WriterStopped};
+use warden_store::{SqlLedger, SqlMarket, SqlOutbox, Store, WriterConfig, WriterStopped};
 use warden_twilio::WebhookAuthenticator;
 use warden_types::Provider;
 
@@ -47,6 +49,24 @@ pub struct Running {
     worker: worker::Worker,
     writer_stopped: WriterStopped,
     advice_tasks: tokio_util::task::TaskTracker,
+    /// The marketplace store, when `WARDEN_MARKET_ENABLED` (operator tools, tests).
+    pub market: Option<SqlMarket>,
+    scheduler: Option<scheduler::Scheduler>,
+}
+
+/// Seams for tests and embedders: adapters to use instead of the configured ones.
+#[derive(Default)]
+pub struct Hooks {
+    /// Places calls instead of Twilio Voice.
+    pub call_placer: Option<Arc<dyn CallPlacer>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("call_placer", &self.call_placer.is_some())
+            .finish()
+    }
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -65,6 +85,9 @@ impl Running {
             .is_err()
         {
             tracing::warn!("advice still running after shutdown; its replies may be missing");
+        }
+        if let Some(scheduler) = self.scheduler {
+            scheduler.shutdown().await;
         }
         self.worker.shutdown().await;
         if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
@@ -93,6 +116,17 @@ pub async fn start_with_store(
     clock: Arc<dyn Clock>,
     writer: WriterConfig,
 ) -> anyhow::Result<Running> {
+    start_with_hooks(config, store, clock, writer, Hooks::default()).await
+}
+
+/// As [`start_with_store`], with adapters from `hooks` in place of configured ones.
+pub async fn start_with_hooks(
+    config: Config,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    writer: WriterConfig,
+    hooks: Hooks,
+) -> anyhow::Result<Running> {
     // Audit details are redacted with the configured secrets before they are hashed and stored.
     let store = store.with_audit_redactor(config.redactor().context("building the redactor")?);
     let pseudonyms = Arc::new(Pseudonymizer::new(config.pseudonym_key.clone()));
@@ -103,6 +137,7 @@ pub async fn start_with_store(
     let policy = Policy {
         rate: RatePolicy::per_minute(config.rate_limit_per_minute),
         ai_advice: config.ai.is_some(),
+        marketplace: config.market.is_some(),
         ..Policy::default()
     };
     let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
@@ -113,8 +148,34 @@ pub async fn start_with_store(
         service = service.with_advisor(Arc::new(advisor(&config, ai)?));
         tracing::info!(provider = ?ai.provider, "LLM advisor enabled");
     }
-    let outbox = Arc::new(SqlOutbox::new(store.clone()));
     let outbox_wake = Arc::new(Notify::new());
+    let market = match &config.market {
+        Some(m) => {
+            let market = SqlMarket::new(
+                store.clone(),
+                Arc::new(marketplace(&config, m)?),
+                clock.clone(),
+                warden_assistant::concierge::BatchSchedule {
+                    interval_ms: m.batch_interval_ms,
+                },
+            );
+            let calls = match hooks.call_placer {
+                Some(placer) => Some(placer),
+                None => call_placer(&config, m)?,
+            };
+            service = service.with_market(Arc::new(market.clone()), calls);
+            tracing::info!(
+                calling = m.config.calling.enabled(),
+                "concierge marketplace enabled"
+            );
+            Some(market)
+        }
+        None => None,
+    };
+    let scheduler = market
+        .clone()
+        .map(|m| scheduler::Scheduler::start(m, outbox_wake.clone()));
+    let outbox = Arc::new(SqlOutbox::new(store.clone()));
     let advice_tasks = tokio_util::task::TaskTracker::new();
     let worker = worker::Worker::start(
         outbox.clone(),
@@ -188,7 +249,72 @@ pub async fn start_with_store(
         worker,
         writer_stopped,
         advice_tasks,
+        market,
+        scheduler,
     })
+}
+
+/// The concierge marketplace from config: the domain's validated limits, the default tag
+/// synonyms, the input guard and a redactor that knows every configured secret.
+pub fn marketplace(
+    config: &Config,
+    m: &config::MarketSettings,
+) -> anyhow::Result<warden_marketplace::Marketplace> {
+    let tags = warden_marketplace::TagExtractor::new(&warden_marketplace::TagConfig::default())
+        .map_err(|e| anyhow::anyhow!("building the tag extractor: {e}"))?;
+    let guard = warden_guard::Guard::new(warden_guard::GuardConfig::default())
+        .map_err(|e| anyhow::anyhow!("building the input guard: {e}"))?;
+    let redactor = config.redactor().context("building the redactor")?;
+    let key = warden_marketplace::RefKey::new(m.ref_key.expose_secret().as_bytes())
+        .map_err(|e| anyhow::anyhow!("WARDEN_MARKET_REF_KEY: {e}"))?;
+    Ok(warden_marketplace::Marketplace::new(
+        m.config, tags, guard, redactor, key,
+    ))
+}
+
+/// The marketplace store for operator commands (`warden vendor|offers|consent|call`), on an
+/// existing database, with the configuration `serve` uses.
+pub async fn operator_market(
+    config: &Config,
+) -> anyhow::Result<(SqlMarket, Option<Arc<dyn CallPlacer>>)> {
+    let Some(m) = &config.market else {
+        anyhow::bail!("the concierge marketplace is not enabled (set WARDEN_MARKET_ENABLED=true)");
+    };
+    let store = Store::connect_existing(config.database_url.expose_secret())
+        .await
+        .context("opening the database")?
+        .with_audit_redactor(config.redactor().context("building the redactor")?);
+    let market = SqlMarket::new(
+        store,
+        Arc::new(marketplace(config, m)?),
+        Arc::new(SystemClock),
+        warden_assistant::concierge::BatchSchedule {
+            interval_ms: m.batch_interval_ms,
+        },
+    );
+    Ok((market, call_placer(config, m)?))
+}
+
+/// The Twilio Voice adapter when calling is enabled (Twilio's account, `TWILIO_VOICE_FROM` as
+/// the caller id, `TWILIO_API_URL` as for messages).
+fn call_placer(
+    config: &Config,
+    m: &config::MarketSettings,
+) -> anyhow::Result<Option<Arc<dyn CallPlacer>>> {
+    if !m.config.calling.enabled() {
+        return Ok(None);
+    }
+    let (Some(t), Some(from)) = (&config.twilio, &m.voice_from) else {
+        anyhow::bail!("calling needs the Twilio channel and TWILIO_VOICE_FROM");
+    };
+    let Some(sid) = &t.account_sid else {
+        anyhow::bail!("calling needs TWILIO_ACCOUNT_SID");
+    };
+    let mut voice =
+        warden_twilio::VoiceConfig::new(sid.clone(), t.auth_token.clone(), from.clone());
+    voice.api_url = t.api_url.clone();
+    let voice = warden_twilio::TwilioVoice::new(voice).context("configuring Twilio Voice")?;
+    Ok(Some(Arc::new(voice)))
 }
 
 /// The LLM advisor: the input guard, a redactor that knows every configured secret, and the

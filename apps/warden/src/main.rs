@@ -56,6 +56,69 @@ enum Cmd {
     },
     /// Run a scripted conversation against a real server on a temporary database.
     Demo,
+    /// Concierge marketplace vendors (registered by operators only).
+    Vendor {
+        #[command(subcommand)]
+        command: VendorCmd,
+    },
+    /// Vendor replies held for review (payment details, injection, no reference…).
+    Offers {
+        #[command(subcommand)]
+        command: OffersCmd,
+    },
+    /// Clients' call consent.
+    Consent {
+        #[command(subcommand)]
+        command: ConsentCmd,
+    },
+    /// Call the client of a request (only with their unexpired consent; audited either way).
+    Call {
+        /// The request reference, e.g. R-7F3K2Q.
+        reference: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum VendorCmd {
+    /// Register a vendor (audited `vendor.changed`).
+    Add {
+        /// The business name clients see (no phone numbers or e-mail addresses).
+        #[arg(long)]
+        name: String,
+        /// The vendor's WhatsApp number, E.164 (+351…).
+        #[arg(long)]
+        phone: String,
+        /// What it offers, comma-separated: at least one service tag, optionally cities
+        /// (`van,wheelchair,city:lisbon`).
+        #[arg(long)]
+        tags: String,
+    },
+    /// List vendors (phone numbers masked unless --show-phones).
+    List {
+        #[arg(long)]
+        show_phones: bool,
+    },
+    /// Stop contacting a vendor; its replies are held (audited).
+    Disable { id: i64 },
+    /// Contact a disabled vendor again (audited).
+    Enable { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+enum OffersCmd {
+    /// List held vendor replies, oldest first (text redacted unless --show-text).
+    Held {
+        #[arg(long)]
+        show_text: bool,
+    },
+    /// Relay a held reply to the client after review, masked like any offer (audited).
+    Release { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConsentCmd {
+    /// List clients' call consent (pseudonymous client ids).
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,6 +165,12 @@ async fn main() -> ExitCode {
         Cmd::Redact { json } => redact(json),
         Cmd::Guard { threshold } => guard(threshold),
         Cmd::Demo => warden::demo::run().await,
+        Cmd::Vendor { command } => vendor(command).await,
+        Cmd::Offers { command } => offers(command).await,
+        Cmd::Consent {
+            command: ConsentCmd::List,
+        } => consent_list().await,
+        Cmd::Call { reference } => call(&reference).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -191,6 +260,176 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+}
+
+/// Configuration for an operator command: the same environment `serve` reads.
+async fn market() -> anyhow::Result<(
+    Config,
+    warden_store::SqlMarket,
+    Option<Arc<dyn warden_marketplace::CallPlacer>>,
+)> {
+    let config = Config::from_env()?;
+    let (market, calls) = warden::operator_market(&config).await?;
+    Ok((config, market, calls))
+}
+
+fn parse_tags(raw: &str) -> anyhow::Result<warden_marketplace::TagSet> {
+    let mut tags = warden_marketplace::TagSet::new();
+    for (i, t) in raw.split(',').map(str::trim).enumerate() {
+        if t.is_empty() {
+            continue;
+        }
+        let tag = warden_marketplace::Tag::new(&t.to_lowercase())
+            .map_err(|e| anyhow::anyhow!("--tags entry {} is not valid: {e}", i + 1))?;
+        tags.insert(tag);
+    }
+    anyhow::ensure!(
+        tags.has_service(),
+        "--tags needs at least one service tag (e.g. van), not only city:/day: tags"
+    );
+    Ok(tags)
+}
+
+async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
+    let (config, market, _) = market().await?;
+    match command {
+        VendorCmd::Add { name, phone, tags } => {
+            let name = warden_marketplace::BusinessName::new(&name)
+                .map_err(|e| anyhow::anyhow!("--name is not valid: {e}"))?;
+            let phone = warden_types::PhoneNumber::parse(&phone)
+                .map_err(|e| anyhow::anyhow!("--phone is not an E.164 number: {e}"))?;
+            let tags = parse_tags(&tags)?;
+            let sender =
+                warden_audit::Pseudonymizer::new(config.pseudonym_key.clone()).sender_id(&phone);
+            let id = market
+                .add_vendor(name, phone, sender, tags)
+                .await
+                .context("registering the vendor")?;
+            println!("vendor {id} registered");
+        }
+        VendorCmd::List { show_phones } => {
+            let vendors = market.vendors().await.context("reading vendors")?;
+            if vendors.is_empty() {
+                println!("no vendors");
+            }
+            for v in vendors {
+                let phone = if show_phones {
+                    v.phone.as_e164().to_owned()
+                } else {
+                    v.phone.masked()
+                };
+                println!(
+                    "{:>5}  {:<8} {}  {}  [{}]",
+                    v.id,
+                    if v.active { "active" } else { "disabled" },
+                    phone,
+                    v.business_name,
+                    v.tags
+                );
+            }
+        }
+        VendorCmd::Disable { id } => {
+            market
+                .set_vendor_active(id, false)
+                .await
+                .context("disabling the vendor")?;
+            println!("vendor {id} disabled");
+        }
+        VendorCmd::Enable { id } => {
+            market
+                .set_vendor_active(id, true)
+                .await
+                .context("enabling the vendor")?;
+            println!("vendor {id} enabled");
+        }
+    }
+    Ok(())
+}
+
+async fn offers(command: OffersCmd) -> anyhow::Result<()> {
+    let (config, market, _) = market().await?;
+    match command {
+        OffersCmd::Held { show_text } => {
+            let redactor = config.redactor().context("building the redactor")?;
+            let held = market.held_offers().await.context("reading held offers")?;
+            if held.is_empty() {
+                println!("no held offers");
+            }
+            for h in held {
+                let text = if show_text {
+                    h.text.clone()
+                } else {
+                    redactor.redact(&h.text).into_owned()
+                };
+                println!(
+                    "{:>5}  vendor={} request={} reasons={} at_ms={}\n       {}",
+                    h.id,
+                    h.vendor_id,
+                    h.reference.as_deref().unwrap_or("-"),
+                    h.reasons,
+                    h.created_ms,
+                    text.replace('\n', " ")
+                );
+            }
+        }
+        OffersCmd::Release { id } => {
+            market
+                .release_offer(id)
+                .await
+                .context("releasing the offer")?;
+            println!("offer {id} relayed to the client; a running gateway will send it");
+        }
+    }
+    Ok(())
+}
+
+async fn consent_list() -> anyhow::Result<()> {
+    let (_, market, _) = market().await?;
+    let consents = market.consents().await.context("reading consents")?;
+    if consents.is_empty() {
+        println!("no consent records");
+    }
+    for c in consents {
+        println!(
+            "{}  {:<8} granted_ms={} expires_ms={} revoked_ms={}",
+            c.client,
+            c.state,
+            c.granted_ms.map_or("-".to_owned(), |v| v.to_string()),
+            c.expires_ms.map_or("-".to_owned(), |v| v.to_string()),
+            c.revoked_ms.map_or("-".to_owned(), |v| v.to_string()),
+        );
+    }
+    Ok(())
+}
+
+async fn call(reference: &str) -> anyhow::Result<()> {
+    let reference = warden_marketplace::RequestRef::parse(reference)
+        .map_err(|e| anyhow::anyhow!("reference: {e}"))?;
+    let (_, market, calls) = market().await?;
+    let Some(permit) = market
+        .decide_call(&reference)
+        .await
+        .context("deciding the call")?
+    else {
+        anyhow::bail!("call refused (calling disabled, or no valid consent); see the audit log");
+    };
+    let result = match &calls {
+        Some(c) => c.place_call(&permit.to, &permit.reference).await,
+        None => Err(warden_marketplace::CallError::Permanent("not_configured")),
+    };
+    market
+        .audit(warden_marketplace::consent::call_outcome_event(
+            &permit, &result,
+        ))
+        .await
+        .context("auditing the call")?;
+    match result {
+        Ok(sid) => {
+            println!("call placed: {sid}");
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("call not placed: {}", e.code()),
     }
 }
 

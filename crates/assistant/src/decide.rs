@@ -8,7 +8,9 @@ use warden_commands::{Command, CommandError};
 use warden_gates::{PairGate, PairingPolicy, RateDecision, RatePolicy};
 use warden_types::{InboundMessage, SenderId, UnixMillis};
 
-use crate::{Decision, Effect, SenderState};
+use warden_marketplace::MarketCommandError;
+
+use crate::{Decision, Effect, MarketRoute, SenderState};
 
 /// Tunable limits. Defaults are the documented ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub struct Policy {
     /// Free text (not a command) from an allowed sender goes to the LLM advisor instead of
     /// the help reply. Off by default (`WARDEN_AI_ENABLED`).
     pub ai_advice: bool,
+    /// The concierge marketplace: registered vendors' messages and clients' marketplace
+    /// commands are routed to it. Off by default (`WARDEN_MARKET_ENABLED`).
+    pub marketplace: bool,
 }
 
 impl Default for Policy {
@@ -29,6 +34,7 @@ impl Default for Policy {
             pairing: PairingPolicy::default(),
             max_open_tasks: 100,
             ai_advice: false,
+            marketplace: false,
         }
     }
 }
@@ -105,7 +111,10 @@ impl Assistant {
         ));
 
         let parsed = warden_commands::parse(msg.body.as_str());
-        let allowed = state.paired || self.configured.contains(sender);
+        // A registered vendor's number is routed to the marketplace, never to the client
+        // grammar; it needs no pairing (an operator registered it).
+        let vendor = state.vendor.filter(|_| self.policy.marketplace);
+        let allowed = vendor.is_some() || state.paired || self.configured.contains(sender);
         if !allowed {
             self.stranger(sender, parsed, state, now, &mut d);
             return d;
@@ -125,6 +134,20 @@ impl Assistant {
             return d;
         }
 
+        if let Some(vendor) = vendor {
+            if msg.body.as_str().trim().is_empty() {
+                reject(
+                    sender,
+                    "media_only",
+                    ReplyText::TEXT_ONLY.to_owned(),
+                    &mut d,
+                );
+            } else {
+                d.market = Some(MarketRoute::Vendor(vendor));
+            }
+            return d;
+        }
+
         if msg.body.as_str().trim().is_empty() && msg.media_count > 0 {
             reject(
                 sender,
@@ -133,6 +156,20 @@ impl Assistant {
                 &mut d,
             );
             return d;
+        }
+        if self.policy.marketplace {
+            // The marketplace grammar first: none of its keywords is a task command.
+            match warden_marketplace::parse(msg.body.as_str()) {
+                Ok(command) => {
+                    d.market = Some(MarketRoute::Client(command));
+                    return d;
+                }
+                Err(MarketCommandError::NotMarketplace) => {}
+                Err(e) => {
+                    reject(sender, e.code(), clip(e.to_string()), &mut d);
+                    return d;
+                }
+            }
         }
         match parsed {
             Ok(command) => self.execute(sender, command, state, now, &mut d),

@@ -1,5 +1,8 @@
 use warden_audit::AuditEvent;
 use warden_gates::{PairState, RateWindow};
+use warden_marketplace::VendorId;
+
+use crate::ports::MarketRoute;
 
 /// What the store knows about one sender, loaded inside the transaction that handles a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +15,9 @@ pub struct SenderState {
     pub open_tasks: Vec<OpenTask>,
     /// The per-sender number the next task gets; never reused.
     pub next_task_no: i64,
+    /// The sender's number is a registered marketplace vendor's (the `vendors` table, by
+    /// pseudonymous sender id, active or not).
+    pub vendor: Option<VendorId>,
 }
 
 impl Default for SenderState {
@@ -22,6 +28,7 @@ impl Default for SenderState {
             rate: None,
             open_tasks: Vec::new(),
             next_task_no: 1,
+            vendor: None,
         }
     }
 }
@@ -57,6 +64,9 @@ pub struct Decision {
     /// The message is free text for the LLM advisor: no reply now; the caller gets an
     /// [`crate::AdviceTicket`] and the reply follows in a second transaction.
     pub advise: bool,
+    /// The message is for the concierge marketplace: no reply now; the caller gets a
+    /// [`crate::MarketTicket`] and the marketplace step follows in a second transaction.
+    pub market: Option<MarketRoute>,
 }
 
 impl SenderState {

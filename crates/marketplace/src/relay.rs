@@ -322,7 +322,46 @@ pub fn handle_vendor_reply(
         return d;
     }
 
-    let redacted = redactor.redact(&cleaned);
+    relay_offer(&mut d, redactor, request, vendor, &cleaned, now, false);
+    d.reply = Some(format!(
+        "Thank you. Your offer for {} was passed on to the client as offer {}.",
+        request.reference.as_str(),
+        request.next_offer_no()
+    ));
+    d
+}
+
+/// Relays a held vendor reply an operator reviewed and released: the same cleaning, redaction
+/// and scrubbing of the vendor's number as any relayed offer (the operator overrides only the
+/// hold). `None` when the request is no longer open: nothing is relayed then.
+pub fn release_held(
+    redactor: &Redactor,
+    policy: &RelayPolicy,
+    request: &Request,
+    vendor: &Vendor,
+    text: &str,
+    now: UnixMillis,
+) -> Option<Decision> {
+    if !request.is_open() {
+        return None;
+    }
+    let mut d = Decision::default();
+    let cleaned = sanitize_untrusted(text, policy.max_offer_chars);
+    relay_offer(&mut d, redactor, request, vendor, &cleaned, now, true);
+    Some(d)
+}
+
+/// The offer effect, the masked message to the client and `offer.relayed`.
+fn relay_offer(
+    d: &mut Decision,
+    redactor: &Redactor,
+    request: &Request,
+    vendor: &Vendor,
+    cleaned: &str,
+    now: UnixMillis,
+    released: bool,
+) {
+    let redacted = redactor.redact(cleaned);
     let offer_text = scrub_number(&redacted, &vendor.phone);
     let no = request.next_offer_no();
     d.effects.push(Effect::RecordOffer {
@@ -340,20 +379,15 @@ pub fn handle_vendor_reply(
         },
         body: relay_text(request, vendor, no, &offer_text),
     });
-    d.event(
-        EventKind::OfferRelayed,
-        Some(&request.client),
-        Detail::new()
-            .with("reference", request.reference.as_str())
-            .with("vendor_id", vendor.id)
-            .with("offer_no", no)
-            .with("redacted", matches!(redacted, Cow::Owned(_))),
-    );
-    d.reply = Some(format!(
-        "Thank you. Your offer for {} was passed on to the client as offer {no}.",
-        request.reference.as_str()
-    ));
-    d
+    let mut detail = Detail::new()
+        .with("reference", request.reference.as_str())
+        .with("vendor_id", vendor.id)
+        .with("offer_no", no)
+        .with("redacted", matches!(redacted, Cow::Owned(_)));
+    if released {
+        detail = detail.with("released", true);
+    }
+    d.event(EventKind::OfferRelayed, Some(&request.client), detail);
 }
 
 fn hold(

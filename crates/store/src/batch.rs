@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 use warden_assistant::{
-    AdviceTicket, Assistant, Effect, LedgerError, Outcome, ReplyVia, SenderState,
+    AdviceTicket, Assistant, Effect, LedgerError, MarketTicket, Outcome, ReplyVia, SenderState,
 };
 use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_audit::{AuditRecord, ChainHead};
@@ -379,6 +379,15 @@ pub(crate) fn plan(
                 }
                 for event in &decision.audit {
                     append(&mut w, redactor, now, event);
+                }
+                if let Some(route) = decision.market {
+                    resolved.push(Resolved::Inbound(Outcome::Market(Box::new(MarketTicket {
+                        sender: sender.clone(),
+                        msg: msg.clone(),
+                        via: *via,
+                        route,
+                    }))));
+                    continue;
                 }
                 if decision.advise {
                     resolved.push(Resolved::Inbound(Outcome::Advise(Box::new(AdviceTicket {

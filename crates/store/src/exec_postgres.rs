@@ -155,6 +155,9 @@ async fn load(
              SELECT 'a', sender, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
                FROM allowlist WHERE sender = ANY($3::varchar[]) \
              UNION ALL \
+             SELECT 'v', sender, NULL, id, NULL, NULL, NULL, NULL, NULL \
+               FROM vendors WHERE sender = ANY($3::varchar[]) \
+             UNION ALL \
              SELECT 't', sender, title, task_no, NULL, NULL, NULL, NULL, NULL \
                FROM tasks WHERE sender = ANY($3::varchar[]) AND done_ms IS NULL",
             vec![
@@ -192,6 +195,12 @@ async fn load(
             "a" => {
                 if let Some(s) = state_of(&mut states, &by_key, &key) {
                     s.paired = true;
+                }
+            }
+            "v" => {
+                let id: i64 = row.try_get("", "n1")?;
+                if let Some(s) = state_of(&mut states, &by_key, &key) {
+                    s.vendor = Some(warden_marketplace::VendorId(id));
                 }
             }
             _ => {

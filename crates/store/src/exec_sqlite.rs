@@ -20,7 +20,9 @@ use warden_audit::ChainHead;
 
 use crate::batch::{self, Executor, Resolved, StateRow, Writes};
 use crate::connect::SQLITE_PRAGMAS;
-use crate::entity::{allowlist, audit_head, audit_log, inbound, outbox, sender_state, tasks};
+use crate::entity::{
+    allowlist, audit_head, audit_log, inbound, outbox, sender_state, tasks, vendors,
+};
 use crate::ledger::Job;
 
 pub(crate) struct SqliteExecutor {
@@ -152,6 +154,7 @@ impl SqliteExecutor {
             let mut state_stmt = tx.prepare_cached(&sql.state)?;
             let mut allowed_stmt = tx.prepare_cached(&sql.allowed)?;
             let mut tasks_stmt = tx.prepare_cached(&sql.open_tasks)?;
+            let mut vendor_stmt = tx.prepare_cached(&sql.vendor)?;
             for sender in &keys.senders {
                 let mut s = SenderState::default();
                 let row = state_stmt
@@ -171,6 +174,10 @@ impl SqliteExecutor {
                     row.apply_to(&mut s);
                 }
                 s.paired = allowed_stmt.exists([sender.as_str()])?;
+                s.vendor = vendor_stmt
+                    .query_row([sender.as_str()], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .map(warden_marketplace::VendorId);
                 let open = tasks_stmt.query_map([sender.as_str()], |r| {
                     Ok(OpenTask {
                         no: r.get(0)?,
@@ -280,6 +287,7 @@ struct Sql {
     state: String,
     allowed: String,
     open_tasks: String,
+    vendor: String,
     insert_inbound: String,
     insert_allow: String,
     insert_task: String,
@@ -340,6 +348,12 @@ impl Sql {
                 .and_where(tasks::Column::Sender.eq(p()))
                 .and_where(tasks::Column::DoneMs.is_null())
                 .order_by(tasks::Column::TaskNo, Order::Asc)
+                .build(SqliteQueryBuilder)
+                .0,
+            vendor: Query::select()
+                .column(vendors::Column::Id)
+                .from(vendors::Entity)
+                .and_where(vendors::Column::Sender.eq(p()))
                 .build(SqliteQueryBuilder)
                 .0,
             insert_inbound: Query::insert()

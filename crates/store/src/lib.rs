@@ -11,10 +11,12 @@ mod entity;
 mod exec_postgres;
 mod exec_sqlite;
 mod ledger;
+mod market;
 mod outbox;
 mod verify;
 
 pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
+pub use market::{ConsentView, HeldView, MarketStoreError, SqlMarket, TickReport, VendorView};
 pub use outbox::{OutboxView, Requeued, SqlOutbox};
 pub use verify::VerifyError;

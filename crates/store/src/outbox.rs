@@ -144,7 +144,7 @@ fn event(kind: EventKind, row: &outbox::Model, detail: Detail) -> AuditEvent {
 
 /// Takes the audit chain's write lock and reads its head. MUST be a transaction's first
 /// statement (see the module doc).
-async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
+pub(crate) async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
     let backend = txn.get_database_backend();
     let row = txn
         .query_one(Statement::from_string(
@@ -159,7 +159,7 @@ async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
     })
 }
 
-async fn append_audit(
+pub(crate) async fn append_audit(
     txn: &DatabaseTransaction,
     redactor: &warden_redaction::Redactor,
     mut head: ChainHead,

@@ -3,7 +3,13 @@
 pub mod allowlist;
 pub mod audit_head;
 pub mod audit_log;
+pub mod call_consents;
 pub mod inbound;
+pub mod market_contacts;
+pub mod market_offers;
+pub mod market_requests;
 pub mod outbox;
 pub mod sender_state;
 pub mod tasks;
+pub mod vendor_counters;
+pub mod vendors;
