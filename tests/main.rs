@@ -16,6 +16,7 @@ mod commands;
 mod edge;
 mod health;
 mod leaks;
+mod marketplace;
 mod meta;
 mod outbox;
 mod providers;

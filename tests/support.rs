@@ -99,6 +99,8 @@ pub struct Secrets {
     pub meta_access_token: SecretString,
     /// Gemini's API key, generated whether or not the advisor is enabled.
     pub gemini_api_key: SecretString,
+    /// The marketplace's reference key, generated whether or not the marketplace is enabled.
+    pub market_ref_key: SecretString,
     /// Set only when [`Settings::db_password`] is used on Postgres (trust auth ignores it).
     pub db_password: Option<SecretString>,
 }
@@ -113,6 +115,7 @@ impl Secrets {
             meta_verify_token: warden::random_token(),
             meta_access_token: warden::random_token(),
             gemini_api_key: warden::random_token(),
+            market_ref_key: warden::random_token(),
             db_password: None,
         }
     }
@@ -126,6 +129,7 @@ impl Secrets {
             self.meta_verify_token.expose_secret().to_owned(),
             self.meta_access_token.expose_secret().to_owned(),
             self.gemini_api_key.expose_secret().to_owned(),
+            self.market_ref_key.expose_secret().to_owned(),
         ];
         out.extend(
             self.db_password
@@ -152,6 +156,12 @@ pub struct Settings {
     outbox_lease_secs: Option<u64>,
     /// `WARDEN_AI_ENABLED=true` with this provider at this URL.
     ai: Option<(AiModel, String)>,
+    /// `WARDEN_MARKET_ENABLED=true` with a generated reference key.
+    market: bool,
+    /// More `WARDEN_MARKET_*` / calling variables.
+    market_env: Vec<(&'static str, String)>,
+    /// Twilio REST credentials and API URL, replies still in TwiML.
+    twilio_rest_url: Option<String>,
 }
 
 /// Which model adapter the advisor talks to.
@@ -219,6 +229,31 @@ impl Settings {
     /// timeout config allows (1 s).
     pub fn ai(mut self, model: AiModel, url: &str) -> Self {
         self.ai = Some((model, url.to_owned()));
+        self
+    }
+
+    /// Enables the concierge marketplace (`WARDEN_MARKET_ENABLED=true`, generated key).
+    pub fn market(mut self) -> Self {
+        self.market = true;
+        self
+    }
+
+    /// Sets one more marketplace variable (`WARDEN_MARKET_*`, `WARDEN_CALLING_ENABLED`…).
+    pub fn market_env(mut self, var: &'static str, value: &str) -> Self {
+        self.market_env.push((var, value.to_owned()));
+        self
+    }
+
+    /// Calling on, through Twilio Voice at the Twilio API URL, with a caller id.
+    pub fn calling(self) -> Self {
+        self.market_env("WARDEN_CALLING_ENABLED", "true")
+            .market_env("TWILIO_VOICE_FROM", TWILIO_FROM)
+    }
+
+    /// Twilio's REST API at `api_url` with the simulator's account SID and a sender number
+    /// (what the marketplace needs for outreach), replies still in TwiML.
+    pub fn twilio_rest(mut self, api_url: &str) -> Self {
+        self.twilio_rest_url = Some(api_url.to_owned());
         self
     }
 
@@ -312,6 +347,18 @@ impl Gateway {
             warden_store::WriterConfig::default(),
         )
         .await?;
+        Self::with_running(db, running, clock, settings, secrets, database_url)
+    }
+
+    /// Wraps a gateway the caller started (e.g. with test hooks).
+    fn with_running(
+        db: TestDb,
+        running: Running,
+        clock: Arc<ManualClock>,
+        settings: Settings,
+        secrets: Secrets,
+        database_url: String,
+    ) -> Result<Self> {
         let twilio = simulator(&running, &secrets);
         let meta = meta_simulator(&running, &secrets);
         Ok(Self {
@@ -572,6 +619,29 @@ impl Gateway {
         Ok(out)
     }
 
+    // ---- the marketplace ----
+
+    /// The marketplace store, as operator commands reach it.
+    pub fn market(&self) -> &warden_store::SqlMarket {
+        self.running()
+            .market
+            .as_ref()
+            .unwrap_or_else(|| panic!("the marketplace is not enabled"))
+    }
+
+    /// Registers a vendor the way `warden vendor add` does.
+    pub async fn add_vendor(&self, name: &str, phone: &str, tags: &str) -> Result<i64> {
+        let phone = PhoneNumber::parse(phone).context("vendor phone")?;
+        let sender =
+            warden_audit::Pseudonymizer::new(self.secrets.pseudonym_key.clone()).sender_id(&phone);
+        let tags = tags
+            .split(',')
+            .map(|t| warden_marketplace::Tag::new(t).context("tag"))
+            .collect::<Result<warden_marketplace::TagSet>>()?;
+        let name = warden_marketplace::BusinessName::new(name).context("vendor name")?;
+        Ok(self.market().add_vendor(name, phone, sender, tags).await?.0)
+    }
+
     // ---- the outbox and the providers' side ----
 
     /// The outbox as operators reach it (`warden outbox list|retry`).
@@ -825,6 +895,23 @@ fn config(settings: &Settings, secrets: &Secrets, database_url: &str) -> Result<
             ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID.to_owned()),
             ("TWILIO_WHATSAPP_FROM", TWILIO_FROM.to_owned()),
         ]);
+    }
+    if let Some(api_url) = &settings.twilio_rest_url {
+        env.extend([
+            ("TWILIO_API_URL", api_url.clone()),
+            ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID.to_owned()),
+            ("TWILIO_WHATSAPP_FROM", TWILIO_FROM.to_owned()),
+        ]);
+    }
+    if settings.market {
+        env.extend([
+            ("WARDEN_MARKET_ENABLED", "true".to_owned()),
+            (
+                "WARDEN_MARKET_REF_KEY",
+                secrets.market_ref_key.expose_secret().to_owned(),
+            ),
+        ]);
+        env.extend(settings.market_env.iter().cloned());
     }
     if settings.without_twilio {
         env.retain(|(k, _)| !k.starts_with("TWILIO_") && *k != "WARDEN_TWILIO_REPLY");
