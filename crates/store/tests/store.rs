@@ -45,6 +45,8 @@ mod atomicity;
 mod audit_chain;
 #[path = "store/concurrency.rs"]
 mod concurrency;
+#[path = "store/market.rs"]
+mod market;
 #[path = "store/operations.rs"]
 mod operations;
 #[path = "store/outbox.rs"]

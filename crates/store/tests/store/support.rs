@@ -88,6 +88,19 @@ impl Fixture {
         Self::with_assistant(backend, &[ALICE], advising).await
     }
 
+    /// Alice configured, the concierge marketplace on.
+    pub async fn marketplace(backend: Backend) -> Self {
+        let assistant = Arc::new(Assistant::new(
+            Policy {
+                marketplace: true,
+                ..Policy::default()
+            },
+            [sender(ALICE)],
+            SecretString::from(PAIR_TOKEN.to_owned()),
+        ));
+        Self::with_assistant(backend, &[ALICE], assistant).await
+    }
+
     async fn with_assistant(
         backend: Backend,
         configured: &[&str],

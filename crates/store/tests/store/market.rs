@@ -1,0 +1,207 @@
+//! The marketplace adapter: vendors routed by pseudonym after the ledger's gates, a request
+//! and its first outreach batch in one transaction, scheduled batches, held offers released
+//! once — every step on the one audit chain the ledger writes too.
+
+use std::sync::Arc;
+
+use warden_assistant::concierge::BatchSchedule;
+use warden_assistant::{Ledger, MarketLedger, MarketRoute, Outcome, ReplyVia};
+use warden_marketplace::{
+    BusinessName, MarketConfig, Marketplace, RefKey, Tag, TagConfig, TagExtractor, TagSet,
+};
+use warden_store::{MarketStoreError, SqlMarket};
+use warden_test_support::Backend;
+use warden_types::PhoneNumber;
+
+use crate::support::*;
+
+on_both_backends!(
+    a_registered_vendor_number_is_routed_to_the_marketplace_not_the_task_grammar,
+    a_request_and_its_first_batch_commit_together_on_the_one_audit_chain,
+    a_held_offer_is_released_once_through_the_masked_relay,
+);
+
+const VENDOR: &str = "+351912345001";
+
+fn market(f: &Fixture) -> SqlMarket {
+    let marketplace = Marketplace::new(
+        MarketConfig::default(),
+        TagExtractor::new(&TagConfig::default()).unwrap(),
+        warden_guard::Guard::new(warden_guard::GuardConfig::default()).unwrap(),
+        warden_redaction::Redactor::new(warden_redaction::RedactionConfig::default()).unwrap(),
+        RefKey::new(b"store-test-ref-key-0123").unwrap(),
+    );
+    SqlMarket::new(
+        f.store.clone(),
+        Arc::new(marketplace),
+        f.clock.clone(),
+        BatchSchedule::default(),
+    )
+}
+
+async fn add_vendor(m: &SqlMarket, name: &str, phone: &str) -> i64 {
+    let tags: TagSet = ["van", "wheelchair", "city:lisbon"]
+        .into_iter()
+        .map(|t| Tag::new(t).unwrap())
+        .collect();
+    m.add_vendor(
+        BusinessName::new(name).unwrap(),
+        PhoneNumber::parse(phone).unwrap(),
+        sender(phone),
+        tags,
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+async fn step(f: &Fixture, m: &SqlMarket, from: &str, n: u64, body: &str) -> Option<String> {
+    match f
+        .ledger
+        .handle(
+            sender(from),
+            twilio(&sid(n), from, body),
+            ReplyVia::Response,
+        )
+        .await
+        .unwrap()
+    {
+        Outcome::Market(ticket) => m.handle(*ticket).await.unwrap().reply,
+        other => panic!("expected a marketplace ticket, got {other:?}"),
+    }
+}
+
+async fn a_registered_vendor_number_is_routed_to_the_marketplace_not_the_task_grammar(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let m = market(&f);
+    let id = add_vendor(&m, "Lisboa Vans", VENDOR).await;
+    // Not on the allowlist, yet not a stranger: an operator registered it.
+    match f
+        .handle(VENDOR, twilio(&sid(1), VENDOR, "add buy milk"))
+        .await?
+    {
+        Outcome::Market(t) => assert_eq!(
+            t.route,
+            MarketRoute::Vendor(warden_marketplace::VendorId(id))
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&f.store, "tasks").await?, 0);
+    // A disabled vendor still reaches the marketplace (its replies are held, not relayed).
+    m.set_vendor_active(id, false).await?;
+    assert!(matches!(
+        f.handle(VENDOR, twilio(&sid(2), VENDOR, "R-AAAAAA 10 EUR"))
+            .await?,
+        Outcome::Market(_)
+    ));
+    assert!(matches!(
+        m.set_vendor_active(999, false).await,
+        Err(MarketStoreError::VendorNotFound(999))
+    ));
+    f.store.verify_audit().await?;
+    Ok(())
+}
+
+async fn a_request_and_its_first_batch_commit_together_on_the_one_audit_chain(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let m = market(&f);
+    for i in 0..7 {
+        add_vendor(&m, &format!("Van Co {i}"), &format!("+3519123451{i:02}")).await;
+    }
+    let reply = step(&f, &m, ALICE, 1, "request wheelchair van in Lisbon").await;
+    assert!(reply.unwrap().starts_with("Request R-"));
+    assert_eq!(count(&f.store, "marketplace_requests").await?, 1);
+    assert_eq!(count(&f.store, "market_contacts").await?, 5);
+    assert_eq!(
+        count(&f.store, "outbox").await?,
+        5,
+        "outreach, not the TwiML reply"
+    );
+    // Interleave a ledger message: both writers append to one linear chain.
+    f.handle(ALICE, twilio(&sid(2), ALICE, "add call the vendor"))
+        .await?;
+    assert_eq!(m.tick().await?.enqueued, 0, "the next batch is not due yet");
+    f.clock.advance_ms(BatchSchedule::DEFAULT_INTERVAL_MS);
+    let report = m.tick().await?;
+    assert_eq!((report.requests, report.enqueued), (1, 2));
+    assert_eq!(count(&f.store, "market_contacts").await?, 7);
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM marketplace_requests WHERE next_batch_ms IS NULL"
+        )
+        .await?,
+        1,
+        "every matching vendor contacted: no more batches"
+    );
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT CAST(MAX(sent_today) AS BIGINT) FROM vendor_counters"
+        )
+        .await?,
+        1
+    );
+    f.store.verify_audit().await?;
+    Ok(())
+}
+
+async fn a_held_offer_is_released_once_through_the_masked_relay(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let m = market(&f);
+    add_vendor(&m, "Lisboa Vans", VENDOR).await;
+    step(&f, &m, ALICE, 1, "request wheelchair van in Lisbon").await;
+    let reference = m.held_offers().await?.len();
+    assert_eq!(reference, 0);
+    let r = scalar_text(&f, "SELECT reference FROM marketplace_requests").await;
+    let reply = step(
+        &f,
+        &m,
+        VENDOR,
+        2,
+        &format!("{r} 90 EUR, pay to IBAN GB82 WEST 1234 5698 7654 32 please"),
+    )
+    .await
+    .unwrap();
+    assert!(reply.contains("reviewed"), "{reply}");
+    let held = m.held_offers().await?;
+    assert_eq!(held.len(), 1);
+    assert!(held[0].reasons.contains("iban"));
+    let outbox_before = count(&f.store, "outbox").await?;
+    m.release_offer(held[0].id).await?;
+    assert_eq!(count(&f.store, "outbox").await?, outbox_before + 1);
+    assert!(m.held_offers().await?.is_empty());
+    assert!(matches!(
+        m.release_offer(held[0].id).await,
+        Err(MarketStoreError::NotHeld(_))
+    ));
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM market_offers WHERE held_text IS NOT NULL"
+        )
+        .await?,
+        0,
+        "the released text is not kept"
+    );
+    f.store.verify_audit().await?;
+    Ok(())
+}
+
+async fn scalar_text(f: &Fixture, sql: &str) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    f.store
+        .connection()
+        .query_one(Statement::from_string(f.store.backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap()
+}
