@@ -9,8 +9,9 @@
 //!    ASCII), zero-width, bidi and tag characters stripped, Cyrillic/Greek look-alikes folded to
 //!    Latin, lowercase; a second text also undoes leetspeak and joins spaced-out letters.
 //! 2. **Match** one precompiled set of weighted patterns (seven categories, English plus Spanish,
-//!    French, German, Portuguese, Italian and Dutch) on both texts, and on the text of any
-//!    base64 run that decodes to readable UTF-8.
+//!    French, German, Portuguese, Italian and Dutch) on both texts, on the text of any
+//!    base64 or hex run that decodes to readable UTF-8, and on the ROT13 or reversed reading of
+//!    a message whose words look ROT13-encoded or reversed.
 //! 3. **Score**: weights combine as independent evidence (noisy-or) into `0..=1`; obfuscation
 //!    signals (invisible characters inside words, mixed-script words, patterns found only after
 //!    de-obfuscation) add evidence of their own. Self-task framing ("remind me to…", "I need
@@ -128,7 +129,7 @@ impl Guard {
             }
         }
 
-        for decoded in encoded::decoded_runs(text) {
+        for decoded in encoded::decoded_texts(text, &normalized.folded) {
             let inner = normalize::normalize(&decoded);
             let before = evidence.matched();
             self.scan(&inner, &mut evidence, true);

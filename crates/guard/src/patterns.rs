@@ -31,7 +31,7 @@ const WORD: &str = "(?:[a-z']+[^a-z0-9]+)";
 /// Shared vocabularies: English, Spanish, French, German, Portuguese, Italian, Dutch, without
 /// diacritics (the normaliser drops them).
 const FRAGMENTS: &[(&str, &str)] = &[
-    ("IGNORE", "ignores|disregards|bypasses|forgets|skips|drop|ditch|scrap|set aside|put aside|never ?mind|nvm|stop paying attention to|pay no attention to|don ?t listen to|do not listen to|stop listening to|stop obeying|disobey|let go of|throw out|no hagas caso (?:a|de)|no hagas caso|deja de lado|deja a un lado|no escuches|no obedezcas|laisse tomber|mets de cote|n ecoute (?:pas|plus)|n obeis plus a|ne respecte plus|halte? dich (?:~){0,3}nicht (?:mehr )?an|hor nicht (?:mehr )?auf|hore nicht (?:mehr )?auf|pfeif auf|deixe de lado|deixa de lado|deixe pra la|nao escute|nao ouca|nao obedeca|para de seguir|lascia perdere|lascia stare|metti da parte|non ascoltare|non obbedire a|non rispettare|smetti di ascoltare|luister niet (?:meer )?naar|vergeet even|zet (?:~){0,2}opzij|ignore|ignroe|ingore|igonre|ignor|ignoring|disregard|disregarding|forget|forgetting|skip|bypass|discard|set aside|overlook|cancel|abandon|throw away|stop following|stop obeying|don'?t follow|do not follow|no longer follow|ignora|ignoren|ignorar|olvida|olvide|olviden|olvidate de|omite|descarta|no sigas|deja de seguir|haz caso omiso (?:de|a)|ignorez|oublie|oubliez|ne suis plus|ne suivez plus|ne tiens plus compte (?:de|des)|ne tenez plus compte (?:de|des)|fais abstraction (?:de|des)|ignoriere|ignorier|ignorieren sie|vergiss|vergessen sie|missachte|verwirf|befolge nicht|befolge nicht mehr|esqueca|esquece|esquecam|desconsidere|desconsidera|ignorem|nao siga|pare de seguir|ignori|dimentica|dimentichi|dimenticate|trascura|non seguire|smetti di seguire|negeer|vergeet|volg niet"),
+    ("IGNORE", "stop caring about|quit caring about|don t care about|do not care about|don t worry about|stop worrying about|drop|ditch|scrap|set aside|put aside|never ?mind|nvm|stop paying attention to|pay no attention to|don ?t listen to|do not listen to|stop listening to|stop obeying|disobey|let go of|throw out|no hagas caso (?:a|de)|no hagas caso|deja de lado|deja a un lado|no escuches|no obedezcas|laisse tomber|mets de cote|n ecoute (?:pas|plus)|n obeis plus a|ne respecte plus|halte? dich (?:~){0,3}nicht (?:mehr )?an|hor nicht (?:mehr )?auf|hore nicht (?:mehr )?auf|pfeif auf|deixe de lado|deixa de lado|deixe pra la|nao escute|nao ouca|nao obedeca|para de seguir|lascia perdere|lascia stare|metti da parte|non ascoltare|non obbedire a|non rispettare|smetti di ascoltare|luister niet (?:meer )?naar|vergeet even|zet (?:~){0,2}opzij|ignore|ignroe|ingore|igonre|ignor|ignoring|disregard|disregarding|forget|forgetting|skip|bypass|discard|set aside|overlook|cancel|abandon|throw away|stop following|stop obeying|don'?t follow|do not follow|no longer follow|ignora|ignoren|ignorar|olvida|olvide|olviden|olvidate de|omite|descarta|no sigas|deja de seguir|haz caso omiso (?:de|a)|ignorez|oublie|oubliez|ne suis plus|ne suivez plus|ne tiens plus compte (?:de|des)|ne tenez plus compte (?:de|des)|fais abstraction (?:de|des)|ignoriere|ignorier|ignorieren sie|vergiss|vergessen sie|missachte|verwirf|befolge nicht|befolge nicht mehr|esqueca|esquece|esquecam|desconsidere|desconsidera|ignorem|nao siga|pare de seguir|ignori|dimentica|dimentichi|dimenticate|trascura|non seguire|smetti di seguire|negeer|vergeet|volg niet"),
     ("MOD", "his|her|its|their|every|single|one|ones|stuff|whole|entire|such|same|boring|annoying|stupid|silly|strict|own|ethical|moral|company|openai|anthropic|these|tes|ses|seine|seinen|alten|vecchie|antigas|oude|lo|gli|i|het|todas las|all|any|of|the|your|ur|these|those|whatever|every|each|previous|previously|prior|above|earlier|preceding|original|initial|old|former|existing|system|safety|content|security|usual|current|default|developer|developers|hidden|built-in|todas|todos|toda|todo|las|los|tus|sus|su|tu|el|la|de|del|anteriores|previas|previos|iniciales|originales|toutes|tous|tes|vos|votre|ton|les|des|precedentes|anterieures|initiales|alle|allen|deine|deinen|dein|ihre|ihren|die|den|der|vorherigen|bisherigen|obigen|fruheren|vorigen|ursprunglichen|as|os|suas|seus|sua|tuas|teus|tutte|tutti|le|tue|tuoi|precedenti|iniziali|al|je|jouw|uw|vorige|eerdere|oorspronkelijke"),
     ("SMOD", "every|whole|entire|own|ethical|moral|openai|anthropic|tes|alten|vecchie|antigas|oude|todas las|all|any|your|ur|whatever|every|each|previous|previously|prior|above|earlier|preceding|original|initial|old|former|existing|system|safety|content|security|usual|current|default|developer|developers|hidden|built-in|todas|todos|toda|todo|tus|tu|anteriores|previas|previos|iniciales|originales|toutes|tous|tes|vos|votre|ton|precedentes|anterieures|initiales|alle|allen|deine|deinen|dein|vorherigen|bisherigen|obigen|fruheren|vorigen|ursprunglichen|suas|seus|sua|tuas|teus|tutte|tutti|tue|tuoi|precedenti|iniziali|je|jouw|uw|vorige|eerdere|oorspronkelijke"),
     ("INSTR", "normas|principles|ethics|morals|values|protocols?|conditioning|configuration|setup instructions|safety ?(?:setup|settings|measures|features|checks|protocols|layer|systems?|rules)|security (?:setup|settings|measures|checks|protocols)|content (?:rules|filters)|system (?:message|prompt)|creators|developers|makers|programmers|instructions?|instrucions|instrucitons|instuctions|intructions|insturctions|directions|directives?|rules|guidelines|guidance|prompts?|programming|constraints|restrictions|guardrails|polic(?:y|ies)|training|safeguards|filters|instrucciones|instruccion|reglas|normas|indicaciones|directrices|restricciones|consignes|regles|anweisungen|anweisung|regeln|instruktionen|vorgaben|richtlinien|befehle|einschrankungen|instrucoes|instrucao|regras|diretrizes|restricoes|istruzioni|regole|direttive|indicazioni|restrizioni|instructies|regels|richtlijnen|opdrachten|beperkingen"),
@@ -54,7 +54,31 @@ const FRAGMENTS: &[(&str, &str)] = &[
     ("ACCOUNT", "wise|n26|monzo|zelle|cash ?app|pix|bizum|mb ?way|account|iban|paypal|wallet|address|revolut|venmo|bitcoin|btc|crypto|cuenta|compte|rib|konto|conta|conto|rekening"),
     (
         "BOTOWN",
-        "you (?:were|have been|ve been|got|received|was) (?:~){0,1}(?:given|told|instructed|configured|programmed|trained|initiali[sz]ed|set up|setup|created|built|taught|loaded|fed|provided|shipped)|(?:they|the developers?|the admins?|your (?:creators?|developers?|makers?|owners?|programmers?)|openai|someone|somebody) (?:~){0,1}(?:gave|told|taught|set|put|programmed|wrote|installed|configured)(?: you)?|(?:given|told|provided|fed) to you|(?:que )?te (?:dieron|pusieron|dijeron|han dado|han puesto|programaron|configuraron|ensenaron)|qu on t a (?:~){0,1}(?:donne|donnees|donnes|dit|dites|programme|impose|imposees|fixe|fixees)|t a t on (?:~){0,1}(?:donne|donnees|donnes|dit|dites|impose|imposees)|die (?:man )?dir (?:~){0,2}(?:gegeben|gesagt|beigebracht|vorgegeben)|(?:hat|haben) (?:man|sie|die entwickler|deine entwickler) (?:~){0,1}dir (?:~){0,1}(?:gegeben|gesagt|beigebracht|vorgegeben)|hast du (?:~){0,2}(?:bekommen|erhalten)|(?:die|den|das) du (?:~){0,3}(?:bekommen|erhalten|gekriegt) hast|(?:que )?te (?:passaram|deram|disseram|ensinaram|programaram)|que (?:voce|vc) recebeu|che ti hanno (?:~){0,1}(?:dato|date|detto|dette|insegnato|programmato|impostato)|che hai ricevuto|hai ricevuto|die je (?:~){0,1}(?:hebt gekregen|kreeg|hebt ontvangen)|heb je (?:~){0,1}(?:gekregen|ontvangen)",
+        "you (?:were|have been|ve been|got|received|was) (?:~){0,1}(?:given|told|instructed|configured|programmed|trained|initiali[sz]ed|set up|setup|created|built|taught|loaded|fed|provided|shipped)|(?:they|the developers?|the admins?|your (?:creators?|developers?|makers?|owners?|programmers?)|openai|someone|somebody) (?:~){0,1}(?:gave|told|taught|set|put|programmed|wrote|installed|configured)(?: you)?|(?:given|told|provided|fed) to you|loaded into you|put into you|you (?:run on|operate on|operate under|work under|are running on|were built with|are built on)|(?:{MAKERS}) (?:~){0,1}(?:gave|told|taught|set|put|programmed|wrote|installed|configured|loaded|fed)(?: you)?|(?:they|someone|somebody) (?:loaded|fed|put) (?:into )?you|(?:que )?te (?:dieron|pusieron|dijeron|han dado|han puesto|programaron|configuraron|ensenaron)|qu on t a (?:~){0,1}(?:donne|donnees|donnes|dit|dites|programme|impose|imposees|fixe|fixees)|t a t on (?:~){0,1}(?:donne|donnees|donnes|dit|dites|impose|imposees)|die (?:man )?dir (?:~){0,2}(?:gegeben|gesagt|beigebracht|vorgegeben)|(?:hat|haben) (?:man|sie|die entwickler|deine entwickler) (?:~){0,1}dir (?:~){0,1}(?:gegeben|gesagt|beigebracht|vorgegeben)|hast du (?:~){0,2}(?:bekommen|erhalten)|(?:die|den|das) du (?:~){0,3}(?:bekommen|erhalten|gekriegt) hast|(?:que )?te (?:passaram|deram|disseram|ensinaram|programaram)|que (?:voce|vc) recebeu|che ti hanno (?:~){0,1}(?:dato|date|detto|dette|insegnato|programmato|impostato)|che hai ricevuto|hai ricevuto|die je (?:~){0,1}(?:hebt gekregen|kreeg|hebt ontvangen)|heb je (?:~){0,1}(?:gekregen|ontvangen)",
+    ),
+    (
+        "MAKERS",
+        "(?:people|person|team|company|guys|folks|ones?|devs?|developers?|engineers?|admins?) (?:who|that) (?:~){0,1}(?:set you up|built you|made you|created you|programmed you|deployed you|configured you|trained you|run you|wrote you|designed you|own you|installed you)|(?:your|ur) (?:creators?|developers?|makers?|owners?|programmers?|admins?|operators?|builders?)|the (?:team|people|company) (?:behind|that deployed|who deployed) you",
+    ),
+    (
+        "VOIDED2",
+        "(?:no longer|don t|do not|doesn t|does not|dont|won t|will not) (?:~){0,1}(?:applies|counts|matters|exists|holds)|(?:does|do) (?:it|that|this|any of (?:it|that|this)|they) (?:really |even |still )?matter|(?:is|are|was|were) (?:~){0,1}(?:a mistake|an error|history|in the past|meaningless|pointless|replaced|void|nothing)|(?:has|have) (?:~){0,1}(?:expired|ended|lapsed|been replaced)|undo (?:it|them|that|all)",
+    ),
+    (
+        "EARLY",
+        "(?:before|prior to) (?:~){0,1}(?:this|our|my first|the first|the) (?:chat|conversation|session|first message|message)|before (?:i|we) (?:arrived|came|joined|wrote|started|said anything|got here|began)|(?:at the (?:top|start|beginning) of|above) (?:this|the|our|your) (?:chat|conversation|context|context window)|in your context(?: window)?",
+    ),
+    (
+        "LAWLESS",
+        "(?:never|doesn t|does not|won t|will not|can t|cannot|don t|do not) (?:~){0,2}(?:refuse|refuses|refusing|say no|says no|decline|declines|hesitate|hesitates|check anything|checks anything|mentions? (?:any )?(?:polic(?:y|ies)|rules|guidelines|restrictions|safety)|follow (?:any|the) rules|care about (?:rules|safety|ethics|polic(?:y|ies))|heard (?:of )?(?:the word )?no)|thinks? (?:that )?(?:refusing|refusal|saying no|rules|safety) (?:is|are) (?:a )?(?:bug|bugs|stupid|optional|pointless)|(?:nobody|no one|noone) (?:~){0,1}(?:controls|control|owns|restricts|supervises|monitors|censors)|(?:has|have|was|were|is|got) (?:just |finally |been )*(?:freed|liberated|unleashed|unlocked|jailbroken|set free)|(?:just )?(?:does|do) (?:~){0,1}(?:whatever|what|anything|everything) (?:~){0,1}(?:ppl|people|users?|anyone|i|they|he|she) (?:~){0,1}(?:say|says|ask|asks|want|wants|tell|tells)|(?:does|do) the opposite|obeys? (?:anyone|everyone|the last person|whoever)",
+    ),
+    (
+        "NOTME",
+        "(?:anyone|anybody|someone|somebody|people|users?|persons?|everyone|those|numbers?|contacts?|customers?) (?:~){0,2}(?:who|that|which) (?:isn t|is not|aren t|are not|wasn t|weren t|s not) (?:me|mine|us)|(?:apart from|other than|except|besides|excluding|aside from|not including) (?:me|myself|mine)\\b|not (?:sent|written|created|added|made) by me|(?:person|user|people|guy|one|customer|client|someone|somebody|number) (?:~){0,1}(?:before|after) me\\b",
+    ),
+    (
+        "AUDYOU",
+        "(?:people|users|persons|everyone|everybody|anyone|anybody|folks|ppl|numbers|contacts|customers|clients) (?:else )?(?:who|that) (?:~){0,1}(?:use|uses|chat|chats|talk|talks|write|writes|message|messages|text|texts)(?: (?:to|with))? (?:you|u|this bot|this service|this number)|(?:everyone|everybody|anyone|people|whoever|anybody) (?:else )?you (?:~){0,1}(?:talk|chat|speak|write) (?:to|with)|(?:other|all other|the other|all the other) (?:people|users|customers|clients|persons)",
     ),
     (
         "VOIDED",
@@ -331,7 +355,7 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
     ),
     (
         E,
-        0.45,
+        0.35,
         r"\b(?:system ?prompt|system message|setup message|setup prompt|systemprompt|systeemprompt|prompt (?:del|de|di|do) sistema|prompt systeme|initial prompt|hidden prompt|secret instructions|hidden instructions|developer message|developer instructions|pre-?prompt|instrucciones (?:del|de) sistema|instructions (?:du )?systeme|systemanweisungen|instrucoes do sistema|istruzioni di sistema|systeeminstructies|instrucciones ocultas|instructions cachees|versteckten anweisungen|instrucoes ocultas|istruzioni nascoste|verborgen instructies)\b",
     ),
     (
@@ -651,17 +675,279 @@ const PATTERNS: &[(Reason, f32, &str)] = &[
         0.6,
         r"(?:---|===|\*\*\*)\x20*(?:system|admin|assistant)\b",
     ),
+    // Second generalisation round: structures, not phrases.
+    // Overrides stated, not ordered: what the bot was given + a voiding predicate, possibly in the
+    // next sentence ("Everything you were told. Is cancelled.", "the stuff you were told at the
+    // start. Does it really matter?").
+    (
+        O,
+        0.8,
+        r"\b(?:everything|anything|whatever|what|all|stuff|things|the text|the rules|the instructions|the guidance|the setup|all that) (?:~){0,1}{BOTOWN} (?:~){0,6}(?:{VOIDED}|{VOIDED2})\b",
+    ),
+    (
+        O,
+        0.8,
+        r"\b(?:everything|anything|all|whatever|what) (?:that )?(?:came|was said|was written|you (?:heard|read|got|saw)) (?:~){0,1}(?:before|above|earlier|previously)(?: (?:this|now|my message|this message|this line|here))? (?:~){0,3}(?:{VOIDED}|{VOIDED2})\b",
+    ),
+    (
+        O,
+        0.8,
+        r"\b(?:consider|treat|regard|deem|declare) (?:~){0,1}(?:everything|all|anything|what came|whatever|(?:{YOUR}) (?:~){0,1}(?:{INSTR})) (?:~){0,4}(?:void|null|cancell?ed|invalid|obsolete|irrelevant|discarded|deleted|erased|gone|non-?existent|a draft)\b",
+    ),
+    (
+        O,
+        0.8,
+        r"\b(?:{YOUR}) (?:earlier|previous|prior|original|old|initial|former|existing|first|default)? ?(?:setup|set up|configuration|config|settings|instructions|orders|commands|programming|rules|guidance|directions|prompt|directives) (?:~){0,2}(?:{VOIDED2}|{VOIDED})\b|\bthe (?:earlier|previous|prior|original|initial|former) (?:setup|set up|configuration|config|programming|prompt|guidance) (?:~){0,2}(?:{VOIDED2}|{VOIDED})\b",
+    ),
+    (
+        O,
+        0.8,
+        r"\bnone of (?:~){0,2}{BOTOWN} (?:~){0,3}(?:matters|counts|applies|holds)\b",
+    ),
+    // Erasing or resetting the bot.
+    (
+        O,
+        0.6,
+        r"\b(?:wipe|erase|clear|reset|delete|purge|flush|format) (?:~){0,1}(?:{YOUR}) (?:~){0,1}(?:setup|set up|config|configuration|programming|training|instructions|rules|guidelines|prompt|system prompt)\b|\breset (?:yourself|your ?self|the bot|the assistant) (?:~){0,2}(?:to )?(?:factory|default|original|initial|zero|blank|scratch)",
+    ),
+    (
+        O,
+        0.45,
+        r"\b(?:wipe|erase|clear|reset|purge|flush) (?:~){0,1}(?:{YOUR}) (?:memory|mind|context)\b",
+    ),
+    (
+        O,
+        0.75,
+        r"\b{IGNORE} (?:~){0,1}(?:{YOUR}) (?:~){0,2}(?:setup|set up|configuration|config|settings|programming|training|guidance|orders|commands|checks|filters|limits|boundaries)\b|\b(?:put|place|keep) (?:~){0,3}(?:{YOUR}) (?:~){0,2}(?:orders|commands|instructions|rules|guidelines|guidance|setup|programming|restrictions) on hold\b",
+    ),
+    (
+        O,
+        0.8,
+        r"\b{IGNORE} (?:~){0,4}(?:things|thing|parts|part|guidance|setup) (?:~){0,2}{BOTOWN}",
+    ),
+    (
+        O,
+        0.45,
+        r"\b{IGNORE} (?:all |every |each )(?:of )?(?:the )?(?:earlier|previous|prior|former|old|original) (?:orders|commands)\b",
+    ),
+    (
+        O,
+        0.6,
+        r"\bas if (?:~){0,2}(?:nobody|no one|noone|nothing|you (?:never|hadn t|had not|weren t|were not)) (?:~){0,3}(?:gave|told|given|instructed|programmed|set up|had|received|configured)\b",
+    ),
+    (
+        O,
+        0.4,
+        r"\b(?:no|without|zero) (?:~){0,1}(?:earlier|prior|previous|initial|original|existing|system) (?:{INSTR}|orders|setup|set up|context|prompt)\b",
+    ),
+    (
+        O,
+        0.6,
+        r"\b(?:you|u) (?:just |simply )?(?:didn t|did not|don t|do not|wouldn t|would not|stopped|stop|quit) (?:following|follow|obeying|obey) (?:{YOUR}) (?:~){0,1}(?:{INSTR})\b",
+    ),
+    (
+        O,
+        0.6,
+        r"\b(?:assistant|bot|ai|you|u|chatbot|model) (?:~){0,2}(?:skip|skips|drop|drops|bypass|bypasses|ignore|ignores|turn off|turns off|disable|disables|switch off|relax|relaxes|loosen|lift|lifts) (?:~){0,1}(?:its|your|ur|their) (?:~){0,2}(?:checks|filters?|safeguards|safety|rules|limits|restrictions|guidelines|guidance|instructions|training|polic(?:y|ies)|verification|screening)\b",
+    ),
+    (
+        O,
+        0.5,
+        r"\b(?:answer|reply|respond|report|listen) (?:only )?to me (?:and only me|alone|only)\b|\b(?:answer|reply|respond) only to me\b|\byou work for me\b|\bdo (?:exactly |just )?(?:whatever|everything|anything|exactly what) i (?:say|ask|want|tell you|write|request)\b|\b(?:my rules|my instructions) only\b|\bonly (?:my rules|my instructions)\b",
+    ),
+    (
+        O,
+        0.2,
+        r"\b(?:just this once|for one answer|for (?:just )?one (?:reply|response|question|answer)|just for today|for today only|only this time|this one time)\b",
+    ),
+    // Personas described by what they do (refuse nothing, answer to nobody), not by a lack-noun.
+    (
+        R,
+        0.55,
+        r"\b(?:ai|a\.i\.|assistant|bot|chatbot|llm|model|version of (?:yourself|you)|version|persona|character|one|twin|clone) (?:~){0,3}(?:that|who|which|whose) (?:~){0,2}(?:{LAWLESS})",
+    ),
+    (
+        R,
+        0.55,
+        r"\b(?:unlocked|unleashed|unbound|liberated|uncontrolled|unsupervised|unchecked|lawless|limitless) (?:~){0,1}(?:ai|a\.i\.|assistant|bot|chatbot|model|llm|version of (?:yourself|you)|gpt)\b",
+    ),
+    (
+        R,
+        0.5,
+        r"\bbefore (?:they|someone|somebody|the developers?|the devs|(?:{MAKERS})) (?:~){0,1}(?:added|installed|put in|gave you|bolted on|introduced|added in) (?:~){0,2}(?:safety|rules|filters?|restrictions|guardrails|limits|censorship|guidelines)",
+    ),
+    (
+        R,
+        0.55,
+        r"\b(?:admin|administrator|root|full|god|superuser|super user|unlimited|total) (?:powers?|rights|access|control|privileges|permissions) (?:over|to|on|for) (?:~){0,1}(?:every|all|any|each|other) (?:~){0,1}(?:accounts?|users?|data|conversations?|chats|numbers|people)\b",
+    ),
+    (
+        R,
+        0.3,
+        r"\b(?:picture this|picture yourself|suppose you (?:are|were)|what if you were|you play|you are playing|you re playing|(?:an )?actor playing|playing (?:an? )?(?:ai|bot|assistant|chatbot))\b",
+    ),
+    (
+        R,
+        0.6,
+        r"\b(?:ai|a\.i\.|assistant|bot|chatbot|llm|model|version of (?:yourself|you)|persona) (?:~){0,2}(?:that|who|which) (?:~){0,1}(?:ignores|disregards|bypasses|forgets|skips|breaks|overrides) (?:~){0,3}(?:{INSTR}|{FREE_NOUN})\b",
+    ),
+    (
+        R,
+        0.5,
+        r"\b(?:ai|assistant|bot|chatbot|model|version|persona|twin) (?:ignores|disregards|bypasses|breaks|overrides) (?:every|all|any|each) (?:single )?(?:~){0,1}(?:{INSTR}|{FREE_NOUN})\b",
+    ),
+    // Extraction: the pre-conversation context, the people who set the bot up, dictated replies.
+    (E, 0.3, r"\b(?:{EARLY})\b"),
+    // The bot's own system prompt; a bare mention ("how should I structure the system prompt
+    // for my bot?") is weaker evidence.
+    (
+        E,
+        0.5,
+        r"\b(?:{YOUR}|its|the bot s|this bot s) (?:~){0,1}(?:system ?prompt|system message|setup message|initial prompt|hidden prompt|pre-?prompt|developer message)\b",
+    ),
+    (
+        E,
+        0.6,
+        r"\b(?:{PVERB}|translate|summari[sz]e|complete|output|paste|send|respond only with|reply with|read out|read) (?:(?:[a-z0-9']+[^a-z0-9]+)){0,6}(?:text|words|message|instructions?|rules|prompt|content|stuff|everything|anything|what|whatever|it) (?:(?:[a-z0-9']+[^a-z0-9]+)){0,5}(?:{EARLY})\b",
+    ),
+    (
+        E,
+        0.6,
+        r"\b(?:what|which|how) (?:~){0,3}(?:did|do|does|have|has) (?:{MAKERS}) (?:~){0,3}(?:tell|told|say|said|write|wrote|give|gave|put|instruct|instructed|program|programmed|want|load|loaded)\b",
+    ),
+    (
+        E,
+        0.6,
+        r"\b(?:how|what|which way) (?:exactly )?(?:were|was|have) (?:you|u) (?:been )?(?:~){0,1}(?:told|instructed|programmed|configured|set up|trained) to (?:behave|act|respond|answer|reply|work|operate|talk|speak)\b",
+    ),
+    (
+        E,
+        0.35,
+        r"\bi (?:was|ve been|have been) (?:~){0,1}(?:told|given|instructed|programmed|configured|set up|trained) (?:~){0,2}(?:before|at the start|initially|by (?:my|the) (?:developers?|creators?|makers?|owners?))|\b(?:instructions|rules|prompt|guidelines|directives) i (?:was|ve been|have been) (?:given|told)\b|\bmy (?:system )?(?:instructions|prompt|rules|guidelines|directives) (?:are|say|says|were|read)\b|\bhere (?:is|are) (?:my|the) (?:system prompt|instructions|hidden rules|setup|prompt)\b",
+    ),
+    (
+        E,
+        0.35,
+        r"\b(?:complete|finish|continue) (?:this|the|my|the following) (?:sentence|text|phrase)\b|\bfill in the blanks?\b",
+    ),
+    (
+        E,
+        0.6,
+        r"\b(?:every|each|all|any|the) (?:~){0,1}(?:instruction|rule|guideline|directive|order|command)s? (?:that )?(?:you were|were you|you ve been|have you been|you have been) (?:~){0,1}(?:given|told|programmed|trained|fed)\b",
+    ),
+    (
+        E,
+        0.55,
+        r"\b(?:{YOUR}) (?:first|second|third|last|1st|2nd|3rd|initial|opening|next) (?:instruction|rule|directive|guideline)\b",
+    ),
+    (
+        E,
+        0.45,
+        r"\b(?:hidden|secret|invisible) (?:message|text|note|words) (?:~){0,3}(?:{BOTOWN}|at the (?:top|start|beginning)|in your|you (?:have|got|received|were given))|\b(?:what|which) (?:~){0,1}(?:secret|hidden) (?:text|message|words|stuff|note) (?:~){0,2}{BOTOWN}",
+    ),
+    (
+        E,
+        0.75,
+        r"\b(?:{PVERB}|reply with|respond with|answer with|send) (?:me |mir |moi |mi )?(?:~){0,2}(?:{YOUR}) (?:~){0,1}(?:setup|set up|configuration|initial setup|startup text)\b",
+    ),
+    // Other people's data by negation ("anyone who isn't me", "the person before me").
+    (
+        X,
+        0.7,
+        r"\b(?:{DNOUN}|reminders|names|people|tasks|what) (?:~){0,6}(?:{NOTME})|\b(?:{NOTME}) (?:~){0,3}(?:asked|said|wrote|sent|typed|told|asks|says|writes|set|saved)\b",
+    ),
+    (
+        X,
+        0.55,
+        r"\b(?:the |all |every |all the )(?:phone numbers|numbers|names|people|users|customers|contacts|conversations|chats|clients) (?:~){0,2}(?:stored|saved|kept|held|logged|recorded|in) (?:in )?(?:{YOUR}) (?:memory|database|db|records|logs|system|server|storage)\b",
+    ),
+    (
+        X,
+        0.6,
+        r"\b(?:every|all|each) (?:~){0,1}(?:conversations?|chats?|messages?) (?:that )?(?:you|u) (?:ve |have )?(?:had|received|got|handled|answered|processed)\b",
+    ),
+    (
+        X,
+        0.45,
+        r"\b(?:{YOUR}) other (?:users|customers|clients|people|contacts)\b",
+    ),
+    (
+        X,
+        0.3,
+        r"\b(?:with (?:their )?(?:real )?(?:names|numbers)|real examples|real names)\b|\b(?:he|she|they) (?:~){0,2}(?:asking|asked|telling|told|saying|said|writing|wrote|sending|sent) (?:to )?(?:you|u)\b",
+    ),
+    (
+        X,
+        0.7,
+        r"=\b(?:{DNOUN}|reminders) (?:~){0,1}(?:of|for|from) (?:the )?(?:user|number|contact|person|customer|client) (?:with (?:the )?(?:number|phone|phone number) |at |on )?\+?\d[\d\x20-]{5,}",
+    ),
+    // Mass outreach to the bot's other users.
+    (
+        M,
+        0.6,
+        r"\b(?:{SENDV}|tell|share|sharing|spread|post|publish|announce|let|answer|reply to|respond to) (?:~){0,6}(?:{AUDYOU})",
+    ),
+    (
+        M,
+        0.65,
+        r"\b(?:post|share|spread|publish|announce|tell) (?:~){0,5}(?:{ALLX}) (?:~){0,2}(?:{AUD})\b|\blet (?:all|every|each) (?:~){0,4}(?:{AUD}) know\b",
+    ),
+    (
+        M,
+        0.35,
+        r"\b(?:when|whenever|if) (?:anyone|someone|somebody|people|users|anybody) (?:else )?(?:~){0,1}(?:writes|messages|texts|contacts|talks|write|message|text|contact|talk) (?:to )?(?:you|u)\b",
+    ),
+    (
+        M,
+        0.55,
+        r"\b(?:every|each|all) (?:~){0,1}(?:reply|replies|answer|answers|message|messages|response|responses) (?:you )?(?:send|give|write)? ?(?:to|for) (?:other|all other|the other|all the other) (?:people|users|customers|clients)\b",
+    ),
+    // Payment redirects: the payment details the bot hands out.
+    (
+        P,
+        0.45,
+        r"\b(?:payment|bank|banking|iban|account|transfer|paypal|deposit|pay) (?:link|details|info|information|account|number|address|instructions)? ?(?:you|u) (?:~){0,1}(?:give|gives|share|send|provide|hand|show|quote|mention)(?: out| to)?\b",
+    ),
+    (
+        P,
+        0.3,
+        r"\binstead of (?:the|our|my) (?:old|previous|current|usual|existing) (?:one|account|iban|link|number|details|wallet)\b|\b(?:the|our) old (?:iban|account|bank account|wallet|paypal|account number) (?:~){0,1}(?:is|was|has been) (?:closed|cancelled|canceled|blocked|frozen|deprecated|no longer)",
+    ),
+    (
+        P,
+        0.35,
+        r"\b(?:any|every|each|all) (?:~){0,1}(?:buyers?|customers?|clients?|callers?|people|person|one|body|users?|guests?|tenants?) (?:who |that )?(?:~){0,1}(?:asking|asks|ask|messaging|messages|writing|writes|enquiring|inquiring|wanting|wants|orders|ordering) (?:~){0,4}(?:pay|paying|payment|transfer|invoice|bank|iban|account|deposit|money)",
+    ),
+    (
+        P,
+        0.3,
+        r"\b(?:should|must|need to|needs to|have to) be (?:told|given|sent|directed|pointed) (?:~){0,2}(?:account|iban|wallet|paypal|details|link|use|pay)|\b(?:account|iban|details) below\b|\b(?:always|only) (?:give|send|share|quote|mention|provide) (?:out )?",
+    ),
+    // A fabricated transcript where the bot agrees.
+    (
+        D,
+        0.45,
+        r"\b(?:you|assistant|bot|ai|chatbot|gpt|model) ?: (?:~){0,1}(?:yes|sure|ok|okay|of course|certainly|absolutely|understood|agreed|will do|i will|i ll)\b",
+    ),
 ];
 
 /// Self-task framing: the user is the actor ("remind me to pay…", "I need to contact all my
 /// clients…", "add it to my to-do list"), so a send or a payment is a note for the user, not an
 /// order to the assistant. Such a phrase multiplies the named categories' evidence by the factor;
 /// it never touches overrides, personas, extraction or breakouts.
-const DAMPERS: &[(&[Reason], f32, &str)] = &[(
-    &[M, P],
-    0.5,
-    r"\b(?:remind me (?:to|that|about)|i (?:need|have|want|ought|got) to|i must|i should|i ll|i will|i m going to|don t let me forget|don t forget to|note to self|add (?:it|this|that) to (?:my|the) (?:list|to-do|todo|tasks|agenda|calendar)|to-do list|todo list|recuerdame|tengo que|rappelle(?: |-)?moi|je dois|erinnere mich|ich muss|lembra(?: |-)?me|me lembra|preciso|tenho que|ricordami|devo|herinner me|ik moet)\b",
-)];
+const DAMPERS: &[(&[Reason], f32, &str)] = &[
+    (
+        &[M, P],
+        0.5,
+        r"\b(?:remind me (?:to|that|about)|i (?:need|have|want|ought|got) to|i must|i should|i ll|i will|i m going to|don t let me forget|don t forget to|note to self|add (?:it|this|that) to (?:my|the) (?:list|to-do|todo|tasks|agenda|calendar)|to-do list|todo list|add (?:a |the )?task|add (?:it|this|that) (?:as|to)|as a (?:note|task|reminder) for me|save (?:this|it) as a note|note for (?:me|monday|tomorrow|later)|put (?:it|this|that) on (?:my|the) list|recuerdame|tengo que|rappelle(?: |-)?moi|je dois|erinnere mich|ich muss|lembra(?: |-)?me|me lembra|preciso|tenho que|ricordami|devo|herinner me|ik moet)\b",
+    ),
+    // Quoting a scam to report it: the user is the target, not the author.
+    (
+        &[M, P],
+        0.5,
+        r"\b(?:looks like|seems like|sounds like|is|it s|probably|obviously|clearly|must be) (?:a |an )?(?:scam|phishing|fraud|fake|spam)\b|\b(?:scam|phishing|fraud|fraudulent|spam) (?:email|message|text|call|sms|whatsapp|attempt)s?\b",
+    ),
+];
 
 fn fragment(name: &str) -> Option<&'static str> {
     FRAGMENTS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)

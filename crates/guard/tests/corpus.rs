@@ -2,8 +2,8 @@
 //! detection rate (overall and per category) on attacks, false-positive rate on benign hard
 //! negatives. The union of the tuning set and the second held-out set (tuned on since the
 //! generalisation pass, now a regression set) is asserted (≥ 95 % detected, ≤ 2 % false
-//! positives); the first held-out set keeps a sanity floor; the third held-out set, written
-//! before the generalisation pass, is only reported.
+//! positives); the first held-out set keeps a sanity floor; the third and fourth held-out sets,
+//! written before the first and second generalisation rounds, are only reported.
 //!
 //! Run with `cargo test -p warden-guard --test corpus -- --nocapture` to see the numbers and the
 //! misses.
