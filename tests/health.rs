@@ -89,8 +89,10 @@ async fn readyz_does_not_write_to_an_unmigrated_database(backend: Backend) -> Re
 async fn stopped_writer_answers_503_and_readyz_says_why() -> Result<()> {
     let gw = Gateway::start_without_writer().await?;
     let mut ready = gw.get("/readyz").await?;
+    // The readers may notice the vanished file ("audit chain head unreadable") before the
+    // writer thread has given up; wait for the writer's own reason.
     for _ in 0..100 {
-        if ready.status == 503 {
+        if ready.status == 503 && ready.body.contains("ledger writer stopped") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -296,3 +296,87 @@ fn guard_filter_writes_one_json_verdict_per_line() {
         "verdicts carry codes, not input: {text}"
     );
 }
+
+/// `warden vendor|offers|consent` with a complete marketplace configuration.
+fn market_cli(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .env("WARDEN_DATABASE_URL", url)
+        .env("WARDEN_LOG", "error")
+        .env("WARDEN_PUBLIC_URL", PUBLIC_URL)
+        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+        .env("TWILIO_ACCOUNT_SID", format!("AC{}", "0".repeat(32)))
+        .env("TWILIO_WHATSAPP_FROM", "+14155238886")
+        .env("WARDEN_PAIR_TOKEN", "cli-pair-token-0123456789")
+        .env("WARDEN_PSEUDONYM_KEY", "cli-test-pseudonym-key-0123456789")
+        .env("WARDEN_MARKET_ENABLED", "true")
+        .env("WARDEN_MARKET_REF_KEY", "cli-market-ref-key-0123456789")
+        .output()
+        .expect("run warden")
+}
+
+#[test]
+fn vendor_commands_register_list_masked_disable_and_refuse_bad_input() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("w.db").display());
+    assert!(warden(&url, &["migrate"]).status.success());
+    let add = |phone: &str, tags: &str| {
+        market_cli(
+            &url,
+            &[
+                "vendor",
+                "add",
+                "--name",
+                "Lisboa Vans",
+                "--phone",
+                phone,
+                "--tags",
+                tags,
+            ],
+        )
+    };
+    let ok = add("+351912345001", "van,wheelchair,city:lisbon");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(stdout(&ok).contains("vendor 1 registered"));
+    for (phone, tags, says) in [
+        ("912345001", "van", "--phone"),
+        ("+351912345002", "city:lisbon", "service tag"),
+        ("+351912345002", "Van!", "--tags entry 1"),
+        ("+351912345001", "van", "already registered"),
+    ] {
+        let bad = add(phone, tags);
+        let err = String::from_utf8_lossy(&bad.stderr).into_owned();
+        assert!(!bad.status.success(), "{phone} {tags}");
+        assert!(err.contains(says), "{phone} {tags}: {err}");
+    }
+    let list = market_cli(&url, &["vendor", "list"]);
+    let shown = stdout(&list);
+    assert!(list.status.success());
+    assert!(
+        shown.contains("Lisboa Vans") && shown.contains("active"),
+        "{shown}"
+    );
+    assert!(!shown.contains("912345001"), "phones are masked: {shown}");
+    assert!(market_cli(&url, &["vendor", "disable", "1"])
+        .status
+        .success());
+    assert!(stdout(&market_cli(&url, &["vendor", "list"])).contains("disabled"));
+    assert!(!market_cli(&url, &["vendor", "disable", "9"])
+        .status
+        .success());
+    assert!(stdout(&market_cli(&url, &["offers", "held"])).contains("no held offers"));
+    assert!(stdout(&market_cli(&url, &["consent", "list"])).contains("no consent records"));
+    let call = market_cli(&url, &["call", "R-AAAAAA"]);
+    assert!(!call.status.success());
+    assert!(String::from_utf8_lossy(&call.stderr).contains("no request has that reference"));
+    let verify = warden(&url, &["audit", "verify"]);
+    assert!(
+        stdout(&verify).contains("intact: 2 rows"),
+        "{}",
+        stdout(&verify)
+    );
+}
