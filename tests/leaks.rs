@@ -69,6 +69,28 @@ impl log::Log for Captured {
     fn flush(&self) {}
 }
 
+/// Every acceptance test is also a leak test: the harness installs the capture when it starts a
+/// gateway ([`install`]) and checks it when the test finishes ([`assert_clean`]).
+pub(crate) fn install() -> Result<()> {
+    capture().map(|_| ())
+}
+
+/// Fails if anything logged so far in this process holds one of `secrets` or any spelling of a
+/// test phone number.
+pub(crate) fn assert_clean(secrets: &[String]) -> Result<()> {
+    let logs = capture()?.text();
+    let mut needles = secrets.to_vec();
+    needles.extend(phone_needles());
+    let found = leaks(&logs, &needles);
+    anyhow::ensure!(
+        found.is_empty(),
+        "{} log lines leak; by level and source:\n{}",
+        found.len(),
+        summarise(&found)
+    );
+    Ok(())
+}
+
 /// Installs the process-wide capture once. nextest runs each test in its own process; under
 /// `cargo test` both backends share one capture, which only makes the check stricter.
 fn capture() -> Result<Captured> {

@@ -339,6 +339,7 @@ impl Gateway {
         secrets: Secrets,
         database_url: String,
     ) -> Result<Self> {
+        crate::leaks::install()?;
         let clock = ManualClock::at(T0_MS);
         let running = warden::start_with_store(
             config(&settings, &secrets, &database_url)?,
@@ -797,6 +798,8 @@ impl Gateway {
     /// Waits for the delivery worker to settle, verifies the audit chain and stops the server.
     ///
     /// Settling first means the chain checked is the whole conversation's, replies included.
+    /// Verifies the audit chain, stops the server, and checks that nothing this process logged
+    /// (at TRACE) holds a secret or a test phone number.
     pub async fn finish(mut self) -> Result<()> {
         if self.running.is_some() {
             self.outbox_settled().await?;
@@ -805,7 +808,7 @@ impl Gateway {
             running.store.verify_audit().await.context("audit chain")?;
             running.shutdown().await?;
         }
-        Ok(())
+        crate::leaks::assert_clean(&self.secrets.all())
     }
 
     /// Stops the server without verifying anything (for a deliberately broken database).
