@@ -1,6 +1,9 @@
 //! `warden demo`: the real server on a throwaway SQLite database, driven through real signed
 //! Twilio webhooks and real signed Meta Cloud API webhooks, with no account, no configuration
-//! and no network: Meta's Graph API is a mock inside the demo (see [`crate::demo_meta`]).
+//! and no network: Meta's Graph API is a mock inside the demo (see [`crate::demo_meta`]). Then
+//! Warden restarts on the same database with the concierge marketplace and the LLM advisor on,
+//! against a mock Twilio REST API ([`crate::demo_concierge`]) and a mock Ollama
+//! ([`crate::demo_ai`]).
 
 #![allow(
     clippy::print_stdout,
@@ -14,6 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use warden_twilio::SignatureVerifier;
 use warden_types::PhoneNumber;
 
+use crate::demo_ai::MockOllama;
+use crate::demo_concierge::MockTwilioApi;
 use crate::demo_meta::{Leg, MetaSimulator, MockGraph, DEMO_PHONE_NUMBER_ID};
 use crate::{random_token, Config, SystemClock};
 
@@ -178,7 +183,8 @@ pub async fn run() -> anyhow::Result<()> {
         true,
     )
     .await?;
-    let env = [
+    let pseudonym_key = random_token();
+    let env = vec![
         ("WARDEN_LISTEN", "127.0.0.1:0".to_owned()),
         (
             "WARDEN_DATABASE_URL",
@@ -189,7 +195,7 @@ pub async fn run() -> anyhow::Result<()> {
         ("WARDEN_PAIR_TOKEN", pair_token.expose_secret().to_owned()),
         (
             "WARDEN_PSEUDONYM_KEY",
-            random_token().expose_secret().to_owned(),
+            pseudonym_key.expose_secret().to_owned(),
         ),
         ("META_APP_SECRET", app_secret.expose_secret().to_owned()),
         ("META_VERIFY_TOKEN", verify_token.expose_secret().to_owned()),
@@ -197,8 +203,7 @@ pub async fn run() -> anyhow::Result<()> {
         ("META_PHONE_NUMBER_ID", DEMO_PHONE_NUMBER_ID.to_owned()),
         ("META_GRAPH_URL", graph.url()),
     ];
-    let config =
-        Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
+    let config = config_from(&env)?;
     let running = crate::start(config, Arc::new(SystemClock)).await?;
     let endpoint = format!("http://{}", running.addr);
     println!(
@@ -208,7 +213,7 @@ pub async fn run() -> anyhow::Result<()> {
     );
     println!("\n━━ Twilio leg: signed form webhooks in, TwiML replies out ━━\n");
 
-    let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token);
+    let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token.clone());
     let alice = PhoneNumber::parse("+14155550100").context("demo number")?;
     let mut step = Script {
         twilio: &twilio,
@@ -299,7 +304,63 @@ pub async fn run() -> anyhow::Result<()> {
     })
     .await?;
 
-    println!("\n— warden audit verify (both channels write to one chain):");
+    // The concierge and the advisor call out to Twilio's REST API and to a model: both are
+    // local mocks too. Warden restarts on the same database with them configured.
+    let account_sid = format!("AC{}", hex::encode(random_bytes::<16>()));
+    let twilio_api = MockTwilioApi::start(&account_sid, &auth_token).await?;
+    let model = MockOllama::start().await?;
+    let client = PhoneNumber::parse("+14155550142").context("demo number")?;
+    let mut env = env;
+    env.extend([
+        ("TWILIO_ACCOUNT_SID", account_sid.clone()),
+        ("TWILIO_API_URL", twilio_api.url()),
+        ("TWILIO_WHATSAPP_FROM", "+14155238886".to_owned()),
+        ("WARDEN_ALLOWED_SENDERS", client.as_e164().to_owned()),
+        ("WARDEN_MARKET_ENABLED", "true".to_owned()),
+        (
+            "WARDEN_MARKET_REF_KEY",
+            random_token().expose_secret().to_owned(),
+        ),
+        ("WARDEN_CALLING_ENABLED", "true".to_owned()),
+        ("TWILIO_VOICE_FROM", "+14155238886".to_owned()),
+        ("WARDEN_AI_ENABLED", "true".to_owned()),
+        ("WARDEN_AI_PROVIDER", "ollama".to_owned()),
+        ("OLLAMA_URL", model.url()),
+    ]);
+    running.shutdown().await?;
+    let running = crate::start(config_from(&env)?, Arc::new(SystemClock)).await?;
+    let market = running
+        .market
+        .as_ref()
+        .context("the marketplace is not enabled")?;
+    let endpoint = format!("http://{}", running.addr);
+    println!(
+        "\n━━ Warden restarts on the same database with the concierge marketplace (calling on) \
+         and the LLM advisor enabled: now on {endpoint}, with a mock Twilio REST API (Messages, \
+         Calls) on {} and the client {} allowlisted ━━",
+        twilio_api.url(),
+        client.masked()
+    );
+    let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token.clone())
+        .with_account_sid(&account_sid);
+    crate::demo_concierge::run_leg(&crate::demo_concierge::Leg {
+        twilio: &twilio,
+        api: &twilio_api,
+        market,
+        store: &running.store,
+        pseudonym_key: &pseudonym_key,
+        client: &client,
+    })
+    .await?;
+    crate::demo_ai::run_leg(&crate::demo_ai::Leg {
+        twilio: &twilio,
+        model: &model,
+        store: &running.store,
+        client: &client,
+    })
+    .await?;
+
+    println!("\n— warden audit verify (both channels and both runs write to one chain):");
     let chain = running.store.verify_audit().await?;
     println!(
         "  audit chain intact: {} rows, head seq {} hash {}",
@@ -307,8 +368,23 @@ pub async fn run() -> anyhow::Result<()> {
     );
     running.shutdown().await?;
     graph.shutdown().await?;
+    twilio_api.shutdown().await?;
+    model.shutdown().await?;
     println!("\nDemo finished: every control behaved as documented.");
     Ok(())
+}
+
+fn config_from(env: &[(&str, String)]) -> anyhow::Result<Config> {
+    Ok(Config::from_lookup(|k| {
+        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+    })?)
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::RngCore;
+    let mut b = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
 }
 
 struct Script<'a> {
@@ -354,7 +430,7 @@ impl Script<'_> {
     }
 }
 
-fn describe(ex: &Exchange) -> String {
+pub(crate) fn describe(ex: &Exchange) -> String {
     match ex.reply() {
         Some(r) => r.lines().map(|l| format!("\n     {l}")).collect(),
         None => "(no reply)".to_owned(),

@@ -6,6 +6,8 @@
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_ai;
+pub mod demo_concierge;
 pub mod demo_meta;
 pub mod http;
 pub mod scheduler;

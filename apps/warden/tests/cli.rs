@@ -143,18 +143,48 @@ fn demo_runs_both_channels_and_prints_no_phone_number() {
         "⇒ Graph API received for +44••••••••23",
         "I can only read text messages.",
         "Meta leg: 7 replies delivered to the Graph API, 7 outbox rows sent",
+        "━━ Concierge leg",
+        "⇒ Twilio API received for +35••••••••01 (vendor 1, Lisboa Vans)",
+        "client number: not present (checked in all 5 messages)",
+        "not contacted: vendor 7 (Estrela Vans): disabled",
+        "not contacted: vendor 8 (Porto Vans): another city",
+        "from Lisboa Vans:",
+        "offers held: 1",
+        "⇒ Twilio Voice received a call to +14•••••••42 → 201 CA",
+        "calling.placed",
+        "━━ Advisor leg",
+        "local mock speaking Ollama's /api/chat",
+        "💡 Suggestion (AI, may be wrong):",
+        "model calls: 1",
+        "ai.injection_detected",
         "audit chain intact",
         "Demo finished",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
-    for number in ["14155550100", "447700900123"] {
-        assert!(!text.contains(number), "unmasked number in:\n{text}");
+    let mut numbers = vec![
+        "14155550100".to_owned(),
+        "447700900123".to_owned(),
+        "14155550142".to_owned(),
+        "4155550142".to_owned(),
+    ];
+    // The vendors (+351 912 345 001 … 008), also as the offer wrote one.
+    for i in 1..=8 {
+        numbers.push(format!("35191234500{i}"));
+        numbers.push(format!("91234500{i}"));
+        numbers.push(format!("912 345 00{i}"));
+    }
+    for number in &numbers {
+        assert!(
+            !text.contains(number.as_str()),
+            "unmasked number in:\n{text}"
+        );
     }
 }
 
-/// The whole demo (both channels, a forged request, a replay, a flood, outbox delivery) with
-/// logs at their most verbose: nothing personal reaches stderr in any spelling.
+/// The whole demo (both channels, a forged request, a replay, a flood, outbox delivery, the
+/// concierge and the advisor) with logs at their most verbose: nothing personal reaches stderr
+/// in any spelling.
 #[test]
 fn demo_at_trace_level_logs_no_number_body_or_token() {
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))
@@ -180,13 +210,33 @@ fn demo_at_trace_level_logs_no_number_body_or_token() {
         "07700 900123",
         "07700900123",
         "7700 900123",
+        // The concierge's client (+1 415 555 0142).
+        "14155550142",
+        "4155550142",
+        "415 555 0142",
         // Message texts.
         "Buy oat milk",
         "Call the dentist",
         "Transfer money",
         "Water the plants",
+        // The concierge request, the offers and the advisor's question and answer.
+        "wheelchair accessible van",
+        "95 EUR for the day",
+        "GB82 WEST",
+        "What should I pack",
+        "travel documents",
     ] {
         assert!(!logs.contains(leaked), "{leaked:?} in the demo's logs");
+    }
+    // The vendors (+351 912 345 001 … 008) in the ways they are written.
+    for i in 1..=8 {
+        for leaked in [
+            format!("35191234500{i}"),
+            format!("91234500{i}"),
+            format!("912 345 00{i}"),
+        ] {
+            assert!(!logs.contains(&leaked), "{leaked:?} in the demo's logs");
+        }
     }
 }
 

@@ -1,0 +1,796 @@
+//! The concierge leg of `warden demo`: vendors registered the way `warden vendor add` registers
+//! them, a client's request reaching the first batch of matching vendors through the outbox,
+//! a masked offer relayed back, a payment redirect held for the operator, call consent and a
+//! call through Twilio Voice. Twilio's REST API (Messages and Calls) is a mock inside the demo.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "the demo's output is its user interface"
+)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use warden_store::{SqlMarket, Store};
+use warden_types::PhoneNumber;
+
+use crate::demo::{describe, TwilioSimulator};
+
+/// One message (or call) the mock Twilio API accepted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiSend {
+    /// The recipient, E.164 with `+` (the `whatsapp:` prefix removed).
+    pub to: String,
+    /// The message body, or the call's TwiML.
+    pub body: String,
+}
+
+impl std::fmt::Debug for ApiSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiSend").finish_non_exhaustive()
+    }
+}
+
+impl ApiSend {
+    /// The recipient, masked for display.
+    pub fn to_masked(&self) -> String {
+        PhoneNumber::parse(&self.to)
+            .map(|p| p.masked())
+            .unwrap_or_else(|_| "<invalid number>".to_owned())
+    }
+}
+
+struct ApiState {
+    account_sid: String,
+    /// The `Authorization` header Twilio's clients must send (Basic, account SID and token).
+    authorization: HeaderValue,
+    messages: Mutex<Vec<ApiSend>>,
+    calls: Mutex<Vec<(ApiSend, String)>>,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+}
+
+/// A stand-in for Twilio's REST API: `POST /2010-04-01/Accounts/{sid}/Messages.json` (WhatsApp
+/// sends) and `.../Calls.json` (Voice). Checks the account and its Basic credentials, answers
+/// 201 with a fresh `SM…`/`CA…` sid as Twilio does, and records what it accepted.
+pub struct MockTwilioApi {
+    pub addr: SocketAddr,
+    state: Arc<ApiState>,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for MockTwilioApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockTwilioApi")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Created {
+    sid: String,
+    status: &'static str,
+}
+
+impl MockTwilioApi {
+    /// Serves on a free loopback port.
+    pub async fn start(account_sid: &str, auth_token: &SecretString) -> anyhow::Result<Self> {
+        // The header exactly as reqwest (which Warden's Twilio adapters use) writes it.
+        let probe = reqwest::Client::new()
+            .post("http://127.0.0.1/")
+            .basic_auth(account_sid, Some(auth_token.expose_secret()))
+            .build()
+            .context("building the expected Basic credentials")?;
+        let authorization = probe
+            .headers()
+            .get(header::AUTHORIZATION)
+            .cloned()
+            .context("no Authorization header")?;
+        let state = Arc::new(ApiState {
+            account_sid: account_sid.to_owned(),
+            authorization,
+            messages: Mutex::new(Vec::new()),
+            calls: Mutex::new(Vec::new()),
+            accepted: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        });
+        let app = Router::new()
+            .route("/2010-04-01/Accounts/{sid}/{resource}", post(twilio_create))
+            .with_state(state.clone());
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .context("binding the mock Twilio API")?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Self {
+            addr,
+            state,
+            stop,
+            server,
+        })
+    }
+
+    /// The base URL to configure as `TWILIO_API_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests refused (wrong account, wrong credentials, malformed form).
+    pub fn refused(&self) -> u64 {
+        self.state.refused.load(Ordering::Acquire)
+    }
+
+    /// WhatsApp messages accepted, from index `from` on.
+    pub fn messages_since(&self, from: usize) -> Vec<ApiSend> {
+        self.state
+            .messages
+            .lock()
+            .map(|s| s.get(from..).map(<[ApiSend]>::to_vec).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// Calls accepted, with the Call SID each was given.
+    pub fn calls(&self) -> Vec<(ApiSend, String)> {
+        self.state
+            .calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    fn message_count(&self) -> usize {
+        self.state.messages.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Polls until at least `count` messages were accepted; `false` on timeout.
+    pub async fn wait_for_messages(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.message_count() >= count {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await.context("mock Twilio API panicked")??;
+        Ok(())
+    }
+}
+
+async fn twilio_create(
+    State(state): State<Arc<ApiState>>,
+    Path((sid, resource)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let refuse = |status: StatusCode, code: u32| {
+        state.refused.fetch_add(1, Ordering::AcqRel);
+        let body = format!(r#"{{"code":{code},"status":{}}}"#, status.as_u16());
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    if sid != state.account_sid || headers.get(header::AUTHORIZATION) != Some(&state.authorization)
+    {
+        return refuse(StatusCode::UNAUTHORIZED, 20003);
+    }
+    let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, 21100);
+    };
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let created = |prefix: &str| {
+        use rand::RngCore;
+        let mut b = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        format!("{prefix}{}", hex::encode(b))
+    };
+    let sid = match resource.as_str() {
+        "Messages.json" => {
+            let (Some(to), Some(body)) = (field("To"), field("Body")) else {
+                return refuse(StatusCode::BAD_REQUEST, 21604);
+            };
+            let Some(to) = to.strip_prefix("whatsapp:").map(str::to_owned) else {
+                return refuse(StatusCode::BAD_REQUEST, 63007);
+            };
+            if PhoneNumber::parse(&to).is_err() {
+                return refuse(StatusCode::BAD_REQUEST, 21211);
+            }
+            let sid = created("SM");
+            if let Ok(mut m) = state.messages.lock() {
+                m.push(ApiSend { to, body });
+            }
+            sid
+        }
+        "Calls.json" => {
+            let (Some(to), Some(twiml)) = (field("To"), field("Twiml")) else {
+                return refuse(StatusCode::BAD_REQUEST, 21201);
+            };
+            if PhoneNumber::parse(&to).is_err() {
+                return refuse(StatusCode::BAD_REQUEST, 21211);
+            }
+            let sid = created("CA");
+            if let Ok(mut c) = state.calls.lock() {
+                c.push((ApiSend { to, body: twiml }, sid.clone()));
+            }
+            sid
+        }
+        _ => return refuse(StatusCode::NOT_FOUND, 20404),
+    };
+    state.accepted.fetch_add(1, Ordering::AcqRel);
+    (
+        StatusCode::CREATED,
+        Json(Created {
+            sid,
+            status: "queued",
+        }),
+    )
+        .into_response()
+}
+
+/// How long the demo waits for the outbox worker to deliver (a few milliseconds in practice).
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the demo watches for a message that must not come.
+const QUIET_PERIOD: Duration = Duration::from_millis(400);
+const POLL: Duration = Duration::from_millis(5);
+
+/// The demo's vendors: fictional numbers in Portuguese mobile ranges.
+struct DemoVendor {
+    name: &'static str,
+    phone: &'static str,
+    tags: &'static str,
+    active: bool,
+}
+
+const VENDORS: [DemoVendor; 8] = [
+    DemoVendor {
+        name: "Lisboa Vans",
+        phone: "+351912345001",
+        tags: "van,wheelchair,city:lisbon",
+        active: true,
+    },
+    DemoVendor {
+        name: "Tejo Transfers",
+        phone: "+351912345002",
+        tags: "van,wheelchair,city:lisbon",
+        active: true,
+    },
+    DemoVendor {
+        name: "Alfama Mobility",
+        phone: "+351912345003",
+        tags: "van,wheelchair,city:lisbon",
+        active: true,
+    },
+    DemoVendor {
+        name: "Belem Shuttle",
+        phone: "+351912345004",
+        tags: "van,city:lisbon",
+        active: true,
+    },
+    DemoVendor {
+        name: "Chiado Cabs",
+        phone: "+351912345005",
+        tags: "taxi,wheelchair,city:lisbon",
+        active: true,
+    },
+    DemoVendor {
+        name: "Baixa Minibus",
+        phone: "+351912345006",
+        tags: "van,city:lisbon",
+        active: true,
+    },
+    DemoVendor {
+        name: "Estrela Vans",
+        phone: "+351912345007",
+        tags: "van,wheelchair,city:lisbon",
+        active: false,
+    },
+    DemoVendor {
+        name: "Porto Vans",
+        phone: "+351912345008",
+        tags: "van,wheelchair,city:porto",
+        active: true,
+    },
+];
+
+/// The client's request, as the issue describes it.
+pub const REQUEST: &str = "request wheelchair accessible van in Lisbon on Saturday";
+
+/// What the concierge leg needs from the demo's setup.
+#[derive(Debug)]
+pub struct Leg<'a> {
+    /// Signs webhooks for the restarted gateway's Twilio channel.
+    pub twilio: &'a TwilioSimulator,
+    pub api: &'a MockTwilioApi,
+    pub market: &'a SqlMarket,
+    pub store: &'a Store,
+    pub pseudonym_key: &'a SecretString,
+    /// The client (allowlisted).
+    pub client: &'a PhoneNumber,
+}
+
+/// Every way a number might be written that must not leak: E.164 with and without `+`, and
+/// the national part (everything after the country code).
+fn needles(phone: &PhoneNumber, country_code_len: usize) -> Vec<String> {
+    let digits = phone.as_e164().trim_start_matches('+').to_owned();
+    let national = digits.get(country_code_len..).unwrap_or("").to_owned();
+    vec![phone.as_e164().to_owned(), digits, national]
+}
+
+fn contains_any(text: &str, needles: &[String]) -> bool {
+    // Without the separators people put in numbers, so that "912 345 001" counts.
+    let squeezed: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
+        .collect();
+    needles.iter().any(|n| {
+        let n: String = n.chars().filter(char::is_ascii_digit).collect();
+        !n.is_empty() && squeezed.contains(&n)
+    })
+}
+
+/// The concierge leg. Returns nothing; fails if any control misbehaves.
+pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
+    println!(
+        "\n━━ Concierge leg: a request reaches vendors without the client's number; offers come \
+         back masked ━━"
+    );
+    let start_seq = head_seq(leg.store).await?;
+
+    println!(
+        "\n— The operator registers {} vendors (warden vendor add, each audited vendor.changed) \
+         and disables one (warden vendor disable):",
+        VENDORS.len()
+    );
+    let pseudonyms = warden_audit::Pseudonymizer::new(leg.pseudonym_key.clone());
+    let mut ids = Vec::with_capacity(VENDORS.len());
+    for v in &VENDORS {
+        let name = warden_marketplace::BusinessName::new(v.name)
+            .map_err(|e| anyhow::anyhow!("vendor name: {e}"))?;
+        let phone = PhoneNumber::parse(v.phone).context("vendor number")?;
+        let tags = parse_tags(v.tags)?;
+        let sender = pseudonyms.sender_id(&phone);
+        let id = leg
+            .market
+            .add_vendor(name, phone, sender, tags)
+            .await
+            .context("registering a vendor")?;
+        if !v.active {
+            leg.market
+                .set_vendor_active(id.0, false)
+                .await
+                .context("disabling a vendor")?;
+        }
+        ids.push(id.0);
+    }
+    for v in leg.market.vendors().await.context("listing vendors")? {
+        println!(
+            "  {:>3}  {:<8} {}  {:<16} [{}]",
+            v.id,
+            if v.active { "active" } else { "disabled" },
+            v.phone.masked(),
+            v.business_name,
+            v.tags
+        );
+    }
+
+    println!("\n— The client asks the concierge:");
+    let reply = say(leg.twilio, leg.client, REQUEST, REQUEST).await?;
+    let reference = reply
+        .as_deref()
+        .and_then(find_reference)
+        .context("the request was not given a reference")?;
+    anyhow::ensure!(
+        reply
+            .as_deref()
+            .is_some_and(|r| r.starts_with("Request R-")),
+        "the request was not recorded"
+    );
+
+    println!(
+        "\n— The first batch (at most 5 vendors, planned in the request's own transaction) \
+         leaves through the outbox to Twilio's Messages API:"
+    );
+    let arrived = leg.api.wait_for_messages(5, DELIVERY_TIMEOUT).await;
+    anyhow::ensure!(arrived, "the first batch did not reach the Twilio API");
+    // Anything more would be a sixth vendor: give it a moment to show up if it exists.
+    tokio::time::sleep(QUIET_PERIOD).await;
+    let mut outreach = leg.api.messages_since(0);
+    // Sent concurrently: show them in vendor order.
+    outreach.sort_by_key(|s| VENDORS.iter().position(|v| v.phone == s.to));
+    anyhow::ensure!(
+        outreach.len() == 5,
+        "expected a first batch of 5, got {}",
+        outreach.len()
+    );
+    let client_needles = needles(leg.client, 1);
+    let mut contacted = Vec::new();
+    for send in &outreach {
+        let i = VENDORS
+            .iter()
+            .position(|v| v.phone == send.to)
+            .context("a message went to someone who is not a vendor")?;
+        anyhow::ensure!(
+            VENDORS
+                .get(i)
+                .is_some_and(|v| v.active && v.tags.contains("city:lisbon")),
+            "a disabled or out-of-town vendor was contacted"
+        );
+        contacted.push(i);
+        println!(
+            "  ⇒ Twilio API received for {} (vendor {}, {})",
+            send.to_masked(),
+            ids.get(i).copied().unwrap_or_default(),
+            VENDORS.get(i).map_or("", |v| v.name)
+        );
+        anyhow::ensure!(
+            send.body.contains(&reference),
+            "outreach without the reference"
+        );
+        anyhow::ensure!(
+            !contains_any(&send.body, &client_needles),
+            "the client's number reached a vendor"
+        );
+    }
+    if let Some(first) = outreach.first() {
+        println!(
+            "  what {} received:{}",
+            first.to_masked(),
+            indent(&first.body)
+        );
+    }
+    println!(
+        "  client number: not present (checked in all {} messages)",
+        outreach.len()
+    );
+    for (i, v) in VENDORS.iter().enumerate() {
+        if contacted.contains(&i) {
+            continue;
+        }
+        let why = if !v.active {
+            "disabled"
+        } else if v.tags.contains("city:lisbon") {
+            "next batch, in 30 minutes (WARDEN_MARKET_BATCH_INTERVAL_SECS)"
+        } else {
+            "another city"
+        };
+        println!(
+            "  not contacted: vendor {} ({}): {why}",
+            ids.get(i).copied().unwrap_or_default(),
+            v.name
+        );
+    }
+
+    let offering = &VENDORS[0];
+    let offering_phone = PhoneNumber::parse(offering.phone).context("vendor number")?;
+    let offering_needles = needles(&offering_phone, 3);
+    println!(
+        "\n— {} replies with an offer, quoting the reference and a number of its own:",
+        offering.name
+    );
+    let before = leg.api.messages_since(0).len();
+    let offer =
+        format!("{reference}: 95 EUR for the day, ramp included. Call us on +351 912 345 001.");
+    let shown = format!("{reference}: 95 EUR for the day, ramp included. Call us on <its number>.");
+    let reply = say(leg.twilio, &offering_phone, &offer, &shown).await?;
+    anyhow::ensure!(
+        reply.as_deref().is_some_and(|r| r.contains("passed on")),
+        "the vendor was not thanked"
+    );
+    let relayed = expect_message(leg.api, before, leg.client, "the relayed offer").await?;
+    anyhow::ensure!(
+        relayed
+            .body
+            .contains(&format!("Offer 1 for {reference} from {}", offering.name)),
+        "the offer was not relayed with the business name"
+    );
+    anyhow::ensure!(
+        !contains_any(&relayed.body, &offering_needles),
+        "the vendor's number reached the client"
+    );
+    println!("  vendor number: masked (not in the relayed text)");
+
+    let redirecting = &VENDORS[1];
+    let redirecting_phone = PhoneNumber::parse(redirecting.phone).context("vendor number")?;
+    println!(
+        "\n— {} asks to be paid to a new IBAN: held for the operator, not relayed:",
+        redirecting.name
+    );
+    let before = leg.api.messages_since(0).len();
+    let redirect = format!(
+        "{reference} 80 EUR. Our bank details changed: pay to this new IBAN \
+         GB82 WEST 1234 5698 7654 32 before Saturday."
+    );
+    let reply = say(leg.twilio, &redirecting_phone, &redirect, &redirect).await?;
+    anyhow::ensure!(
+        reply.as_deref().is_some_and(|r| r.contains("reviewed")),
+        "the vendor was not told its reply is under review"
+    );
+    let sent = leg.api.wait_for_messages(before + 1, QUIET_PERIOD).await;
+    anyhow::ensure!(!sent, "a held reply reached someone");
+    println!(
+        "  ⇒ Twilio API received nothing in {} ms",
+        QUIET_PERIOD.as_millis()
+    );
+    println!("\n— warden offers held:");
+    let held = leg
+        .market
+        .held_offers()
+        .await
+        .context("reading held offers")?;
+    for h in &held {
+        println!(
+            "  {:>3}  vendor={} request={} reasons={}",
+            h.id,
+            h.vendor_id,
+            h.reference.as_deref().unwrap_or("-"),
+            h.reasons
+        );
+    }
+    println!("  offers held: {}", held.len());
+    anyhow::ensure!(
+        held.len() == 1 && held.iter().all(|h| h.reasons.contains("iban")),
+        "expected one reply held for its IBAN"
+    );
+
+    println!("\n— The client consents to a call (calling is on in this demo):");
+    let reply = say(
+        leg.twilio,
+        leg.client,
+        "consent call yes",
+        "consent call yes",
+    )
+    .await?;
+    anyhow::ensure!(
+        reply
+            .as_deref()
+            .is_some_and(|r| r.contains("consent granted")),
+        "consent was not granted"
+    );
+
+    println!(
+        "\n— The client accepts offer 1: only now they get the vendor's number (masked here), the \
+         vendor is told, and Twilio Voice rings the client:"
+    );
+    let before = leg.api.messages_since(0).len();
+    let accept = format!("accept {reference} 1");
+    let reply = say_masking(leg.twilio, leg.client, &accept, &[&offering_phone]).await?;
+    anyhow::ensure!(
+        reply
+            .as_deref()
+            .is_some_and(|r| r.contains("You accepted offer 1")),
+        "the offer was not accepted"
+    );
+    let told = expect_message(leg.api, before, &offering_phone, "the vendor's notice").await?;
+    anyhow::ensure!(
+        told.body.contains("accepted your offer") && !contains_any(&told.body, &client_needles),
+        "the vendor's notice is wrong or holds the client's number"
+    );
+    println!("  client number: not present");
+    let calls = leg.api.calls();
+    let [(call, call_sid)] = calls.as_slice() else {
+        anyhow::bail!("expected one call, got {}", calls.len());
+    };
+    anyhow::ensure!(
+        call.to == leg.client.as_e164() && call.body.contains("<Say>"),
+        "the call went elsewhere"
+    );
+    println!(
+        "  ⇒ Twilio Voice received a call to {} → 201 {}\n     it says: {}",
+        call.to_masked(),
+        abbreviate(call_sid),
+        call.body
+            .trim_start_matches("<Response><Say>")
+            .trim_end_matches("</Say></Response>")
+    );
+    anyhow::ensure!(
+        leg.api.refused() == 0,
+        "the mock Twilio API refused a request"
+    );
+
+    println!("\n— Audit events of this leg (kinds and codes only: no text, names or numbers):");
+    let rows = audit_since(leg.store, start_seq).await?;
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &rows {
+        *kinds.entry(r.kind.as_str()).or_default() += 1;
+    }
+    for (kind, n) in &kinds {
+        println!("  {kind:<28} ×{n}");
+    }
+    for r in rows.iter().filter(|r| {
+        r.kind.starts_with("calling.") || r.kind == "offer.held" || r.kind == "offer.relayed"
+    }) {
+        println!("  {:>4}  {:<24} {}", r.seq, r.kind, r.detail);
+    }
+    for kind in [
+        "vendor.changed",
+        "marketplace.request_created",
+        "outreach.sent",
+        "offer.relayed",
+        "offer.held",
+        "calling.consent_changed",
+        "calling.placed",
+    ] {
+        anyhow::ensure!(kinds.contains_key(kind), "no {kind} in the audit log");
+    }
+    anyhow::ensure!(
+        rows.iter().any(|r| r.kind == "calling.placed"
+            && r.detail.contains("placed")
+            && r.detail.contains("call_sid")),
+        "the placed call was not audited with its sid"
+    );
+    Ok(())
+}
+
+/// `--tags` as `warden vendor add` reads it.
+fn parse_tags(raw: &str) -> anyhow::Result<warden_marketplace::TagSet> {
+    let mut tags = warden_marketplace::TagSet::new();
+    for t in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let tag = warden_marketplace::Tag::new(&t.to_lowercase())
+            .map_err(|e| anyhow::anyhow!("vendor tag is not valid: {e}"))?;
+        tags.insert(tag);
+    }
+    anyhow::ensure!(tags.has_service(), "a vendor needs a service tag");
+    Ok(tags)
+}
+
+/// Sends `body` from `who`, prints `shown`, returns the TwiML reply.
+pub(crate) async fn say(
+    twilio: &TwilioSimulator,
+    who: &PhoneNumber,
+    body: &str,
+    shown: &str,
+) -> anyhow::Result<Option<String>> {
+    let ex = twilio.send(who, body).await?;
+    println!(
+        "  → {} {shown:?}\n  ← {} {}",
+        who.masked(),
+        ex.status,
+        describe(&ex)
+    );
+    anyhow::ensure!(
+        ex.status == 200,
+        "step {shown:?}: expected HTTP 200, got {}",
+        ex.status
+    );
+    Ok(ex.reply())
+}
+
+/// As [`say`], masking `numbers` in the printed reply (the reply itself is unchanged).
+async fn say_masking(
+    twilio: &TwilioSimulator,
+    who: &PhoneNumber,
+    body: &str,
+    numbers: &[&PhoneNumber],
+) -> anyhow::Result<Option<String>> {
+    let ex = twilio.send(who, body).await?;
+    let mut shown = describe(&ex);
+    for n in numbers {
+        shown = shown.replace(n.as_e164(), &n.masked());
+    }
+    println!("  → {} {body:?}\n  ← {} {shown}", who.masked(), ex.status);
+    anyhow::ensure!(
+        ex.status == 200,
+        "step {body:?}: expected HTTP 200, got {}",
+        ex.status
+    );
+    Ok(ex.reply())
+}
+
+/// Waits for exactly one more message at the Twilio API, to `to`, and prints it.
+async fn expect_message(
+    api: &MockTwilioApi,
+    before: usize,
+    to: &PhoneNumber,
+    what: &str,
+) -> anyhow::Result<ApiSend> {
+    let started = Instant::now();
+    let arrived = api.wait_for_messages(before + 1, DELIVERY_TIMEOUT).await;
+    anyhow::ensure!(arrived, "{what} did not reach the Twilio API");
+    let sends = api.messages_since(before);
+    let [send] = sends.as_slice() else {
+        anyhow::bail!("{what}: expected one message, got {}", sends.len());
+    };
+    anyhow::ensure!(send.to == to.as_e164(), "{what} went to another number");
+    println!(
+        "  ⇒ Twilio API received for {} after {} ms:{}",
+        send.to_masked(),
+        started.elapsed().as_millis(),
+        indent(&send.body)
+    );
+    Ok(send.clone())
+}
+
+/// The first `R-XXXXXX` reference in `text`.
+fn find_reference(text: &str) -> Option<String> {
+    text.match_indices("R-").find_map(|(i, _)| {
+        let candidate = text.get(i..i + 8)?;
+        warden_marketplace::RequestRef::parse(candidate)
+            .ok()
+            .map(|_| candidate.to_owned())
+    })
+}
+
+/// The audit log's current head.
+pub(crate) async fn head_seq(store: &Store) -> anyhow::Result<i64> {
+    Ok(audit_since(store, i64::MIN)
+        .await?
+        .last()
+        .map_or(0, |r| r.seq))
+}
+
+/// Every audit row after `seq`.
+pub(crate) async fn audit_since(
+    store: &Store,
+    seq: i64,
+) -> anyhow::Result<Vec<warden_audit::AuditRecord>> {
+    let mut out = Vec::new();
+    let mut after = seq;
+    loop {
+        let page = store
+            .audit_records(after, 500)
+            .await
+            .context("reading the audit log")?;
+        let Some(last) = page.last() else {
+            return Ok(out);
+        };
+        after = last.seq;
+        out.extend(page);
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("\n     {l}")).collect()
+}
+
+fn abbreviate(id: &str) -> String {
+    match id.get(..12) {
+        Some(head) if id.len() > 12 => format!("{head}…"),
+        _ => id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_reference_and_spots_numbers_in_any_grouping() {
+        assert_eq!(
+            find_reference("Request R-7F3K2Q recorded (van)").as_deref(),
+            Some("R-7F3K2Q")
+        );
+        assert_eq!(find_reference("no reference here"), None);
+        let phone = PhoneNumber::parse("+351912345001").unwrap();
+        let n = needles(&phone, 3);
+        assert!(contains_any("call 912 345 001", &n));
+        assert!(contains_any("call +351 912345001", &n));
+        assert!(!contains_any("95 EUR for the day", &n));
+    }
+}
