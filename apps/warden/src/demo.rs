@@ -328,7 +328,18 @@ pub async fn run() -> anyhow::Result<()> {
         ("OLLAMA_URL", model.url()),
     ]);
     running.shutdown().await?;
-    let running = crate::start(config_from(&env)?, Arc::new(SystemClock)).await?;
+    // Already migrated: no second round of migration logs.
+    let config = config_from(&env)?;
+    let store = warden_store::Store::connect_existing(config.database_url.expose_secret())
+        .await
+        .context("reopening the database")?;
+    let running = crate::start_with_store(
+        config,
+        store,
+        Arc::new(SystemClock),
+        warden_store::WriterConfig::default(),
+    )
+    .await?;
     let market = running
         .market
         .as_ref()
