@@ -242,8 +242,11 @@ async fn twilio_webhook(
         // `handle_inbound` runs the marketplace step itself; never returned.
         Outcome::Market(_) => None,
     };
-    // Outbox replies, and marketplace messages to vendors whatever the reply mode.
-    app.outbox_wake.notify_one();
+    // Marketplace steps wake the worker themselves when they enqueued (`WakingMarket`), so a
+    // TwiML-answered message costs no outbox pass.
+    if via == ReplyVia::Outbox {
+        app.outbox_wake.notify_one();
+    }
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, warden_twilio::TWIML_CONTENT_TYPE)],

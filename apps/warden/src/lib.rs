@@ -165,7 +165,13 @@ pub async fn start_with_hooks(
                 Some(placer) => Some(placer),
                 None => call_placer(&config, m)?,
             };
-            service = service.with_market(Arc::new(market.clone()), calls);
+            service = service.with_market(
+                Arc::new(WakingMarket {
+                    inner: market.clone(),
+                    wake: outbox_wake.clone(),
+                }),
+                calls,
+            );
             tracing::info!(
                 calling = m.config.calling.enabled(),
                 "concierge marketplace enabled"
@@ -254,6 +260,27 @@ pub async fn start_with_hooks(
         market,
         scheduler,
     })
+}
+
+/// The marketplace store, waking the delivery worker after a step that wrote to the outbox (and
+/// only then: a wake costs an outbox pass, which on SQLite takes the write lock).
+struct WakingMarket {
+    inner: SqlMarket,
+    wake: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl warden_assistant::MarketLedger for WakingMarket {
+    async fn handle(
+        &self,
+        ticket: warden_assistant::MarketTicket,
+    ) -> Result<warden_assistant::MarketOutcome, warden_assistant::LedgerError> {
+        let outcome = self.inner.handle(ticket).await?;
+        if outcome.enqueued {
+            self.wake.notify_one();
+        }
+        Ok(outcome)
+    }
 }
 
 /// The concierge marketplace from config: the domain's validated limits, the default tag

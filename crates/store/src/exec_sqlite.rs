@@ -155,6 +155,7 @@ impl SqliteExecutor {
             let mut allowed_stmt = tx.prepare_cached(&sql.allowed)?;
             let mut tasks_stmt = tx.prepare_cached(&sql.open_tasks)?;
             let mut vendor_stmt = tx.prepare_cached(&sql.vendor)?;
+            let marketplace = assistant.policy().marketplace;
             for sender in &keys.senders {
                 let mut s = SenderState::default();
                 let row = state_stmt
@@ -174,10 +175,13 @@ impl SqliteExecutor {
                     row.apply_to(&mut s);
                 }
                 s.paired = allowed_stmt.exists([sender.as_str()])?;
-                s.vendor = vendor_stmt
-                    .query_row([sender.as_str()], |r| r.get::<_, i64>(0))
-                    .optional()?
-                    .map(warden_marketplace::VendorId);
+                // Vendors only matter with the marketplace on; skip the lookup otherwise.
+                if marketplace {
+                    s.vendor = vendor_stmt
+                        .query_row([sender.as_str()], |r| r.get::<_, i64>(0))
+                        .optional()?
+                        .map(warden_marketplace::VendorId);
+                }
                 let open = tasks_stmt.query_map([sender.as_str()], |r| {
                     Ok(OpenTask {
                         no: r.get(0)?,
