@@ -26,11 +26,14 @@ impl Store {
     /// SQLite a read transaction, which sees one WAL snapshot), so a gateway committing while
     /// this runs cannot make an intact chain look broken.
     pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
+        // SQLite has neither setting (sea-orm warns when given them); its read transaction is
+        // already one snapshot.
+        let postgres = self.connection().get_database_backend() == sea_orm::DbBackend::Postgres;
         let txn = self
             .connection()
             .begin_with_config(
-                Some(IsolationLevel::RepeatableRead),
-                Some(AccessMode::ReadOnly),
+                postgres.then_some(IsolationLevel::RepeatableRead),
+                postgres.then_some(AccessMode::ReadOnly),
             )
             .await?;
         let mut verifier = ChainVerifier::new();
