@@ -19,6 +19,7 @@
 //! **Invariant:** no error type in this crate carries input: not the signature, not a field
 //! value, not the URL.
 
+mod account;
 mod auth;
 mod form;
 mod inbound;

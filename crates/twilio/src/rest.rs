@@ -14,14 +14,14 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::Client;
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::SecretString;
 use warden_outbound::{MessageSender, OutboundMessage, SendError, SentMessage};
-use warden_provider_http::{is_allowed_base_url, read_bounded, retry_after, transport_error};
 use warden_types::{PhoneNumber, Provider, ProviderMessageId};
 
+// The tests match the request's content type.
+#[cfg(test)]
+use crate::account::FORM_CONTENT_TYPE;
+use crate::account::{self, RestAccount};
 use crate::status::is_message_sid;
 
 pub const DEFAULT_API_URL: &str = "https://api.twilio.com";
@@ -30,11 +30,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A `Retry-After` longer than this is taken as this: a garbled header must not park a reply
 /// for weeks (the outbox honours `retry_after` above its own backoff cap).
 pub use warden_provider_http::MAX_RETRY_AFTER;
-
-/// A Message resource is about 1 KB of JSON; far more is not Twilio's answer.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-
-const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// Where and as whom to send. `Debug` hides the auth token.
 #[derive(Clone)]
@@ -72,7 +67,15 @@ impl RestConfig {
 
 impl fmt::Debug for RestConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RestConfig")
+        self.debug_as("RestConfig", f)
+    }
+}
+
+impl RestConfig {
+    /// `Debug` under `name` (also [`crate::VoiceConfig`]'s): the auth token redacted, the
+    /// status callback only as set or not.
+    pub(crate) fn debug_as(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
             .field("api_url", &self.api_url)
             .field("account_sid", &self.account_sid)
             .field("auth_token", &"[redacted]")
@@ -106,23 +109,12 @@ pub enum RestSetupError {
 
 /// [`MessageSender`] for WhatsApp through Twilio's Programmable Messaging REST API.
 pub struct TwilioSender {
-    client: Client,
-    endpoint: String,
-    account_sid: String,
-    auth_token: SecretString,
-    from: PhoneNumber,
-    status_callback: Option<String>,
-    timeout: Duration,
+    account: RestAccount,
 }
 
 impl fmt::Debug for TwilioSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TwilioSender")
-            .field("endpoint", &self.endpoint)
-            .field("auth_token", &"[redacted]")
-            .field("from", &self.from)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+        self.account.debug_as("TwilioSender", f)
     }
 }
 
@@ -131,53 +123,22 @@ impl TwilioSender {
     /// redirects, so the Basic-auth credentials are only ever sent to the configured host.
     /// (No constructor takes a caller's client, which might follow redirects.)
     pub fn new(config: RestConfig) -> Result<Self, RestSetupError> {
-        let base = config.api_url.trim_end_matches('/');
-        if !is_allowed_base_url(base) {
-            return Err(RestSetupError::InvalidApiUrl);
-        }
-        if !is_account_sid(&config.account_sid) {
-            return Err(RestSetupError::InvalidAccountSid);
-        }
-        if config.auth_token.expose_secret().is_empty() {
-            return Err(RestSetupError::EmptyAuthToken);
-        }
-        if config.timeout.is_zero() {
-            return Err(RestSetupError::ZeroTimeout);
-        }
-        if let Some(url) = &config.status_callback {
-            if !is_status_callback_url(url) {
-                return Err(RestSetupError::InvalidStatusCallback);
-            }
-        }
-        let client =
-            warden_provider_http::client(config.timeout).map_err(RestSetupError::HttpClient)?;
         Ok(Self {
-            client,
-            endpoint: format!(
-                "{base}/2010-04-01/Accounts/{}/Messages.json",
-                config.account_sid
-            ),
-            account_sid: config.account_sid,
-            auth_token: config.auth_token,
-            from: config.from,
-            status_callback: config.status_callback,
-            timeout: config.timeout,
+            account: RestAccount::new(config, "Messages")?,
         })
     }
 
     /// `To`, `From`, `Body` and, when configured, `StatusCallback`, form-encoded.
     fn form(&self, msg: &OutboundMessage) -> Result<String, SendError> {
         let to = whatsapp_address(&msg.to);
-        let from = whatsapp_address(&self.from);
-        let mut fields = vec![
-            ("To", to.as_str()),
-            ("From", from.as_str()),
-            ("Body", msg.body.as_str()),
-        ];
-        if let Some(url) = &self.status_callback {
-            fields.push(("StatusCallback", url));
-        }
-        serde_urlencoded::to_string(&fields).map_err(|_| permanent("encode"))
+        let from = whatsapp_address(self.account.from());
+        self.account
+            .form(vec![
+                ("To", to.as_str()),
+                ("From", from.as_str()),
+                ("Body", msg.body.as_str()),
+            ])
+            .ok_or_else(|| permanent("encode"))
     }
 }
 
@@ -189,34 +150,21 @@ impl MessageSender for TwilioSender {
 
     async fn send(&self, msg: &OutboundMessage) -> Result<SentMessage, SendError> {
         let form = self.form(msg)?;
-        let response = self
-            .client
-            .post(&self.endpoint)
-            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
-            .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
-            .header(ACCEPT, "application/json")
-            .timeout(self.timeout)
-            .body(form)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e))?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let body = read_bounded(response, MAX_RESPONSE_BYTES).await;
-        if status.is_success() {
+        let response = self.account.post_form(form).await?;
+        let body = response.body.as_deref();
+        if response.status.is_success() {
             // Twilio created the Message and will deliver it; if we cannot read its id,
             // retrying would most likely send the recipient a second copy.
             return body
-                .as_deref()
-                .and_then(created_sid)
+                .and_then(created_message_id)
                 .map(|provider_id| SentMessage { provider_id })
                 .ok_or_else(|| permanent("unreadable_response"));
         }
-        let code = body.as_deref().and_then(twilio_error_code);
+        let code = body.and_then(account::twilio_error_code);
         Err(SendError::from_http_status(
-            status.as_u16(),
+            response.status.as_u16(),
             code,
-            retry_after,
+            response.retry_after,
         ))
     }
 }
@@ -226,51 +174,18 @@ fn whatsapp_address(number: &PhoneNumber) -> String {
     format!("whatsapp:{}", number.as_e164())
 }
 
-/// The created Message resource; only its id is read.
-#[derive(Deserialize)]
-struct CreatedMessage {
-    sid: String,
-}
-
-/// Twilio's error body is `{"code":21211,"message":"...","more_info":"...","status":400}`.
-/// Only the code: `message` can quote the recipient's number ("The 'To' number ... is not a
-/// valid phone number").
-#[derive(Deserialize)]
-struct TwilioError {
-    code: Option<i64>,
-}
-
-fn created_sid(body: &[u8]) -> Option<ProviderMessageId> {
-    let created: CreatedMessage = serde_json::from_slice(body).ok()?;
-    is_message_sid(&created.sid)
-        .then(|| ProviderMessageId::new(&created.sid).ok())
+/// The created Message's id, if it is an `SM…` id.
+fn created_message_id(body: &[u8]) -> Option<ProviderMessageId> {
+    let sid = account::created_sid(body)?;
+    is_message_sid(&sid)
+        .then(|| ProviderMessageId::new(&sid).ok())
         .flatten()
-}
-
-fn twilio_error_code(body: &[u8]) -> Option<i64> {
-    serde_json::from_slice::<TwilioError>(body).ok()?.code
 }
 
 fn permanent(reason: &str) -> SendError {
     SendError::Permanent {
         reason: reason.to_owned(),
     }
-}
-
-/// `AC` then 32 hex digits (Twilio's pattern `^AC[0-9a-fA-F]{32}$`). It is interpolated into
-/// the request path, so nothing looser is accepted.
-pub(crate) fn is_account_sid(sid: &str) -> bool {
-    sid.strip_prefix("AC")
-        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Twilio posts status callbacks to this URL; only `https` keeps their content private, and
-/// whitespace or control characters would make the URL Twilio signs differ from ours.
-pub(crate) fn is_status_callback_url(url: &str) -> bool {
-    url.strip_prefix("https://").is_some_and(|rest| {
-        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        host_end > 0 && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    })
 }
 
 #[cfg(test)]

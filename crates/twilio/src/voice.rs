@@ -22,23 +22,16 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{Client, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use reqwest::StatusCode;
+use secrecy::SecretString;
 use warden_marketplace::{CallError, CallPlacer, CallSid, RequestRef};
 use warden_outbound::SendError;
-use warden_provider_http::{is_allowed_base_url, read_bounded, transport_error};
 use warden_types::PhoneNumber;
 
-use crate::rest::{is_account_sid, is_status_callback_url, RestSetupError};
+use crate::account::{self, RestAccount};
+use crate::rest::{RestConfig, RestSetupError};
 use crate::twiml::push_escaped;
 use crate::{DEFAULT_API_URL, DEFAULT_TIMEOUT};
-
-/// A Call resource is about 2 KB of JSON; far more is not Twilio's answer.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-
-const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// Whom to call from, and where the API is. `Debug` hides the auth token and the status
 /// callback (which may carry credentials); the caller id prints masked.
@@ -71,42 +64,35 @@ impl VoiceConfig {
     }
 }
 
+impl VoiceConfig {
+    /// The same settings as a [`RestConfig`], which [`RestAccount`] validates and uses.
+    fn into_rest(self) -> RestConfig {
+        RestConfig {
+            api_url: self.api_url,
+            account_sid: self.account_sid,
+            auth_token: self.auth_token,
+            from: self.from,
+            timeout: self.timeout,
+            status_callback: self.status_callback,
+        }
+    }
+}
+
 impl fmt::Debug for VoiceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VoiceConfig")
-            .field("api_url", &self.api_url)
-            .field("account_sid", &self.account_sid)
-            .field("auth_token", &"[redacted]")
-            .field("from", &self.from)
-            .field("timeout", &self.timeout)
-            .field(
-                "status_callback",
-                &self.status_callback.as_ref().map(|_| "[set]"),
-            )
-            .finish()
+        self.clone().into_rest().debug_as("VoiceConfig", f)
     }
 }
 
 /// [`CallPlacer`] through Twilio's Programmable Voice REST API. Built by [`TwilioVoice::new`],
 /// which refuses a config that could leak the credentials (see [`RestSetupError`]).
 pub struct TwilioVoice {
-    client: Client,
-    endpoint: String,
-    account_sid: String,
-    auth_token: SecretString,
-    from: PhoneNumber,
-    status_callback: Option<String>,
-    timeout: Duration,
+    account: RestAccount,
 }
 
 impl fmt::Debug for TwilioVoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TwilioVoice")
-            .field("endpoint", &self.endpoint)
-            .field("auth_token", &"[redacted]")
-            .field("from", &self.from)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+        self.account.debug_as("TwilioVoice", f)
     }
 }
 
@@ -115,52 +101,21 @@ impl TwilioVoice {
     /// of its own: the config's timeout, and no redirects, so the Basic-auth credentials are
     /// only ever sent to the configured host.
     pub fn new(config: VoiceConfig) -> Result<Self, RestSetupError> {
-        let base = config.api_url.trim_end_matches('/');
-        if !is_allowed_base_url(base) {
-            return Err(RestSetupError::InvalidApiUrl);
-        }
-        if !is_account_sid(&config.account_sid) {
-            return Err(RestSetupError::InvalidAccountSid);
-        }
-        if config.auth_token.expose_secret().is_empty() {
-            return Err(RestSetupError::EmptyAuthToken);
-        }
-        if config.timeout.is_zero() {
-            return Err(RestSetupError::ZeroTimeout);
-        }
-        if let Some(url) = &config.status_callback {
-            if !is_status_callback_url(url) {
-                return Err(RestSetupError::InvalidStatusCallback);
-            }
-        }
-        let client =
-            warden_provider_http::client(config.timeout).map_err(RestSetupError::HttpClient)?;
         Ok(Self {
-            client,
-            endpoint: format!(
-                "{base}/2010-04-01/Accounts/{}/Calls.json",
-                config.account_sid
-            ),
-            account_sid: config.account_sid,
-            auth_token: config.auth_token,
-            from: config.from,
-            status_callback: config.status_callback,
-            timeout: config.timeout,
+            account: RestAccount::new(config.into_rest(), "Calls")?,
         })
     }
 
     /// `To`, `From`, `Twiml` and, when configured, `StatusCallback`, form-encoded.
     fn form(&self, to: &PhoneNumber, reference: &RequestRef) -> Result<String, CallError> {
         let twiml = call_twiml(reference);
-        let mut fields = vec![
-            ("To", to.as_e164()),
-            ("From", self.from.as_e164()),
-            ("Twiml", twiml.as_str()),
-        ];
-        if let Some(url) = &self.status_callback {
-            fields.push(("StatusCallback", url));
-        }
-        serde_urlencoded::to_string(&fields).map_err(|_| CallError::Permanent("encode"))
+        self.account
+            .form(vec![
+                ("To", to.as_e164()),
+                ("From", self.account.from().as_e164()),
+                ("Twiml", twiml.as_str()),
+            ])
+            .ok_or(CallError::Permanent("encode"))
     }
 }
 
@@ -173,27 +128,19 @@ impl CallPlacer for TwilioVoice {
     ) -> Result<CallSid, CallError> {
         let form = self.form(to, reference)?;
         let response = self
-            .client
-            .post(&self.endpoint)
-            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
-            .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
-            .header(ACCEPT, "application/json")
-            .timeout(self.timeout)
-            .body(form)
-            .send()
+            .account
+            .post_form(form)
             .await
-            .map_err(|e| transport_call_error(&transport_error(&e)))?;
-        let status = response.status();
-        let body = read_bounded(response, MAX_RESPONSE_BYTES).await;
-        if status.is_success() {
+            .map_err(|e| transport_call_error(&e))?;
+        let body = response.body.as_deref();
+        if response.status.is_success() {
             // Twilio accepted the call and will ring; if we cannot read its id, retrying
             // would most likely ring the phone a second time.
             return body
-                .as_deref()
                 .and_then(created_call_sid)
                 .ok_or(CallError::Permanent("unreadable_response"));
         }
-        Err(classify(status, body.as_deref()))
+        Err(classify(response.status, body))
     }
 }
 
@@ -226,23 +173,10 @@ fn spell_out(reference: &str) -> String {
         .join(", ")
 }
 
-/// The created Call resource; only its id is read.
-#[derive(Deserialize)]
-struct CreatedCall {
-    sid: String,
-}
-
-/// Twilio's error body; only the numeric code is read (`message` can quote the number).
-#[derive(Deserialize)]
-struct TwilioError {
-    code: Option<i64>,
-}
-
+/// The created Call's id, if it is a `CA…` id.
 fn created_call_sid(body: &[u8]) -> Option<CallSid> {
-    let created: CreatedCall = serde_json::from_slice(body).ok()?;
-    is_call_sid(&created.sid)
-        .then(|| CallSid::new(&created.sid).ok())
-        .flatten()
+    let sid = account::created_sid(body)?;
+    is_call_sid(&sid).then(|| CallSid::new(&sid).ok()).flatten()
 }
 
 /// `CA` then 32 hex digits, Twilio's pattern for a Call SID.
@@ -260,8 +194,7 @@ fn classify(status: StatusCode, body: Option<&[u8]>) -> CallError {
     }
     if status.is_client_error() {
         if let Some(name) = body
-            .and_then(|b| serde_json::from_slice::<TwilioError>(b).ok())
-            .and_then(|e| e.code)
+            .and_then(account::twilio_error_code)
             .and_then(twilio_code)
         {
             return CallError::Permanent(name);
