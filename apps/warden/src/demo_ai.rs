@@ -9,24 +9,21 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use warden_store::Store;
 use warden_types::PhoneNumber;
 
 use crate::demo::TwilioSimulator;
 use crate::demo_concierge::{audit_since, head_seq, say};
 use crate::demo_meta::json_string;
+use crate::demo_mock::{MockServer, Recorded};
 
 /// What the mock model always answers (the JSON document the advisor's schema asks for).
 const MODEL_REPLY: &str =
@@ -35,86 +32,56 @@ const MODEL_REPLY: &str =
 struct ModelState {
     calls: AtomicU64,
     /// The request bodies (the prompts), to check what reached the model.
-    prompts: Mutex<Vec<String>>,
+    prompts: Recorded<String>,
 }
 
 /// A stand-in for Ollama's `POST /api/chat` (non-streaming): counts calls, keeps the prompts,
 /// and always answers with an `answer` intent in Ollama's response envelope.
+#[derive(Debug)]
 pub struct MockOllama {
     pub addr: SocketAddr,
-    state: Arc<ModelState>,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<std::io::Result<()>>,
-}
-
-impl std::fmt::Debug for MockOllama {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockOllama")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
+    server: MockServer<ModelState>,
 }
 
 impl MockOllama {
     /// Serves on a free loopback port.
     pub async fn start() -> anyhow::Result<Self> {
-        let state = Arc::new(ModelState {
+        let state = ModelState {
             calls: AtomicU64::new(0),
-            prompts: Mutex::new(Vec::new()),
-        });
-        let app = Router::new()
-            .route("/api/chat", post(chat))
-            .with_state(state.clone());
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .context("binding the mock Ollama")?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+            prompts: Recorded::default(),
+        };
+        let routes = Router::new().route("/api/chat", post(chat));
+        let server = MockServer::start_local("mock Ollama", routes, state).await?;
         Ok(Self {
-            addr,
-            state,
-            stop,
+            addr: server.addr,
             server,
         })
     }
 
     /// The base URL to configure as `OLLAMA_URL`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// How many times the model was called.
     pub fn calls(&self) -> u64 {
-        self.state.calls.load(Ordering::Acquire)
+        self.server.state.calls.load(Ordering::Acquire)
     }
 
     fn prompts(&self) -> Vec<String> {
-        self.state
-            .prompts
-            .lock()
-            .map(|p| p.clone())
-            .unwrap_or_default()
+        self.server.state.prompts.all()
     }
 
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.server.await.context("mock Ollama panicked")??;
-        Ok(())
+        self.server.shutdown().await
     }
 }
 
 async fn chat(State(state): State<Arc<ModelState>>, body: Bytes) -> Response {
     state.calls.fetch_add(1, Ordering::AcqRel);
-    if let Ok(mut p) = state.prompts.lock() {
-        p.push(String::from_utf8_lossy(&body).into_owned());
-    }
+    state
+        .prompts
+        .push(String::from_utf8_lossy(&body).into_owned());
     let advice = format!(
         r#"{{"intent":"answer","reply":{}}}"#,
         json_string(MODEL_REPLY)

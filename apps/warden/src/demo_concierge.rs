@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -22,44 +22,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use warden_store::{SqlMarket, Store};
 use warden_types::PhoneNumber;
 
 use crate::demo::{describe, TwilioSimulator};
+use crate::demo_mock::{poll_until, MockServer, Recorded, Sent};
 
-/// One message (or call) the mock Twilio API accepted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiSend {
-    /// The recipient, E.164 with `+` (the `whatsapp:` prefix removed).
-    pub to: String,
-    /// The message body, or the call's TwiML.
-    pub body: String,
-}
-
-impl std::fmt::Debug for ApiSend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiSend").finish_non_exhaustive()
-    }
-}
-
-impl ApiSend {
-    /// The recipient, masked for display.
-    pub fn to_masked(&self) -> String {
-        PhoneNumber::parse(&self.to)
-            .map(|p| p.masked())
-            .unwrap_or_else(|_| "<invalid number>".to_owned())
-    }
-}
+/// One message (or call) the mock Twilio API accepted: the recipient with the `whatsapp:`
+/// prefix removed; the message body, or the call's TwiML.
+pub type ApiSend = Sent;
 
 struct ApiState {
     account_sid: String,
     /// The `Authorization` header Twilio's clients must send (Basic, account SID and token).
     authorization: HeaderValue,
-    messages: Mutex<Vec<ApiSend>>,
-    calls: Mutex<Vec<(ApiSend, String)>>,
+    messages: Recorded<ApiSend>,
+    calls: Recorded<(ApiSend, String)>,
     accepted: AtomicU64,
     refused: AtomicU64,
 }
@@ -67,19 +45,10 @@ struct ApiState {
 /// A stand-in for Twilio's REST API: `POST /2010-04-01/Accounts/{sid}/Messages.json` (WhatsApp
 /// sends) and `.../Calls.json` (Voice). Checks the account and its Basic credentials, answers
 /// 201 with a fresh `SM…`/`CA…` sid as Twilio does, and records what it accepted.
+#[derive(Debug)]
 pub struct MockTwilioApi {
     pub addr: SocketAddr,
-    state: Arc<ApiState>,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<std::io::Result<()>>,
-}
-
-impl std::fmt::Debug for MockTwilioApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockTwilioApi")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
+    server: MockServer<ApiState>,
 }
 
 #[derive(serde::Serialize)]
@@ -102,87 +71,50 @@ impl MockTwilioApi {
             .get(header::AUTHORIZATION)
             .cloned()
             .context("no Authorization header")?;
-        let state = Arc::new(ApiState {
+        let state = ApiState {
             account_sid: account_sid.to_owned(),
             authorization,
-            messages: Mutex::new(Vec::new()),
-            calls: Mutex::new(Vec::new()),
+            messages: Recorded::default(),
+            calls: Recorded::default(),
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
-        });
-        let app = Router::new()
-            .route("/2010-04-01/Accounts/{sid}/{resource}", post(twilio_create))
-            .with_state(state.clone());
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .context("binding the mock Twilio API")?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        };
+        let routes =
+            Router::new().route("/2010-04-01/Accounts/{sid}/{resource}", post(twilio_create));
+        let server = MockServer::start_local("mock Twilio API", routes, state).await?;
         Ok(Self {
-            addr,
-            state,
-            stop,
+            addr: server.addr,
             server,
         })
     }
 
     /// The base URL to configure as `TWILIO_API_URL`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Requests refused (wrong account, wrong credentials, malformed form).
     pub fn refused(&self) -> u64 {
-        self.state.refused.load(Ordering::Acquire)
+        self.server.state.refused.load(Ordering::Acquire)
     }
 
     /// WhatsApp messages accepted, from index `from` on.
     pub fn messages_since(&self, from: usize) -> Vec<ApiSend> {
-        self.state
-            .messages
-            .lock()
-            .map(|s| s.get(from..).map(<[ApiSend]>::to_vec).unwrap_or_default())
-            .unwrap_or_default()
+        self.server.state.messages.since(from)
     }
 
     /// Calls accepted, with the Call SID each was given.
     pub fn calls(&self) -> Vec<(ApiSend, String)> {
-        self.state
-            .calls
-            .lock()
-            .map(|c| c.clone())
-            .unwrap_or_default()
-    }
-
-    fn message_count(&self) -> usize {
-        self.state.messages.lock().map(|s| s.len()).unwrap_or(0)
+        self.server.state.calls.all()
     }
 
     /// Polls until at least `count` messages were accepted; `false` on timeout.
     pub async fn wait_for_messages(&self, count: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.message_count() >= count {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        poll_until(timeout, POLL, || self.server.state.messages.len() >= count).await
     }
 
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.server.await.context("mock Twilio API panicked")??;
-        Ok(())
+        self.server.shutdown().await
     }
 }
 
@@ -223,9 +155,7 @@ async fn twilio_create(
                 return refuse(StatusCode::BAD_REQUEST, 21211);
             }
             let sid = created("SM");
-            if let Ok(mut m) = state.messages.lock() {
-                m.push(ApiSend { to, body });
-            }
+            state.messages.push(ApiSend { to, body });
             sid
         }
         "Calls.json" => {
@@ -236,9 +166,7 @@ async fn twilio_create(
                 return refuse(StatusCode::BAD_REQUEST, 21211);
             }
             let sid = created("CA");
-            if let Ok(mut c) = state.calls.lock() {
-                c.push((ApiSend { to, body: twiml }, sid.clone()));
-            }
+            state.calls.push((ApiSend { to, body: twiml }, sid.clone()));
             sid
         }
         _ => return refuse(StatusCode::NOT_FOUND, 20404),

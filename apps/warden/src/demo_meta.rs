@@ -19,13 +19,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use warden_meta::SignatureVerifier;
 use warden_types::PhoneNumber;
 
 use crate::demo::Exchange;
+use crate::demo_mock::{poll_until, MockServer, Recorded, Sent};
 
 /// The Graph id of the simulated business phone number (digits, as Meta issues them).
 pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";
@@ -174,28 +172,8 @@ pub(crate) fn json_string(s: &str) -> String {
     out
 }
 
-/// One message the mock Graph API accepted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct GraphSend {
-    /// The recipient as sent (E.164 with `+`).
-    pub to: String,
-    pub body: String,
-}
-
-impl std::fmt::Debug for GraphSend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphSend").finish_non_exhaustive()
-    }
-}
-
-impl GraphSend {
-    /// The recipient, masked for display.
-    pub fn to_masked(&self) -> String {
-        PhoneNumber::parse(&self.to)
-            .map(|p| p.masked())
-            .unwrap_or_else(|_| "<invalid number>".to_owned())
-    }
-}
+/// One message the mock Graph API accepted (the recipient as sent, E.164 with `+`).
+pub type GraphSend = Sent;
 
 struct GraphState {
     access_token: SecretString,
@@ -204,7 +182,7 @@ struct GraphState {
     record: bool,
     accepted: AtomicU64,
     refused: AtomicU64,
-    sends: Mutex<Vec<GraphSend>>,
+    sends: Recorded<GraphSend>,
     /// When the most recent message was accepted.
     last_accepted: Mutex<Option<Instant>>,
 }
@@ -212,19 +190,10 @@ struct GraphState {
 /// A stand-in for Meta's Graph API `POST /{version}/{phone-number-id}/messages`: checks the
 /// bearer token, the phone number id and the message shape, answers 200 with a fresh wamid
 /// as Meta does, and counts (optionally records) what it accepted.
+#[derive(Debug)]
 pub struct MockGraph {
     pub addr: SocketAddr,
-    state: Arc<GraphState>,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<std::io::Result<()>>,
-}
-
-impl std::fmt::Debug for MockGraph {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockGraph")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
+    server: MockServer<GraphState>,
 }
 
 #[derive(serde::Deserialize)]
@@ -267,85 +236,55 @@ impl MockGraph {
         phone_number_id: &str,
         record: bool,
     ) -> anyhow::Result<Self> {
-        let state = Arc::new(GraphState {
+        let state = GraphState {
             access_token,
             phone_number_id: phone_number_id.to_owned(),
             record,
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
-            sends: Mutex::new(Vec::new()),
+            sends: Recorded::default(),
             last_accepted: Mutex::new(None),
-        });
-        let app = Router::new()
-            .route("/{version}/{phone_number_id}/messages", post(graph_send))
-            .with_state(state.clone());
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("binding the mock Graph API on {listen}"))?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        };
+        let routes = Router::new().route("/{version}/{phone_number_id}/messages", post(graph_send));
+        let server = MockServer::start("mock Graph API", listen, routes, state).await?;
         Ok(Self {
-            addr,
-            state,
-            stop,
+            addr: server.addr,
             server,
         })
     }
 
     /// The base URL to configure as `META_GRAPH_URL`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Messages accepted so far.
     pub fn accepted(&self) -> u64 {
-        self.state.accepted.load(Ordering::Acquire)
+        self.server.state.accepted.load(Ordering::Acquire)
     }
 
     /// Requests refused (bad token, wrong number id, malformed message).
     pub fn refused(&self) -> u64 {
-        self.state.refused.load(Ordering::Acquire)
+        self.server.state.refused.load(Ordering::Acquire)
     }
 
     /// When the most recent message was accepted.
     pub fn last_accepted_at(&self) -> Option<Instant> {
-        self.state.last_accepted.lock().ok().and_then(|t| *t)
+        self.server.state.last_accepted.lock().ok().and_then(|t| *t)
     }
 
     /// The recorded messages from index `from` on (empty unless started with `record`).
     pub fn sends_since(&self, from: usize) -> Vec<GraphSend> {
-        self.state
-            .sends
-            .lock()
-            .map(|s| s.get(from..).map(<[GraphSend]>::to_vec).unwrap_or_default())
-            .unwrap_or_default()
+        self.server.state.sends.since(from)
     }
 
     /// Polls until at least `count` messages were accepted; `false` on timeout.
     pub async fn wait_for(&self, count: u64, timeout: Duration, poll: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.accepted() >= count {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(poll).await;
-        }
+        poll_until(timeout, poll, || self.accepted() >= count).await
     }
 
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.server.await.context("mock Graph API panicked")??;
-        Ok(())
+        self.server.shutdown().await
     }
 }
 
@@ -378,12 +317,10 @@ async fn graph_send(
     };
     let wa_id = req.to.trim_start_matches('+').to_owned();
     if state.record {
-        if let Ok(mut sends) = state.sends.lock() {
-            sends.push(GraphSend {
-                to: req.to.clone(),
-                body,
-            });
-        }
+        state.sends.push(GraphSend {
+            to: req.to.clone(),
+            body,
+        });
     }
     if let Ok(mut at) = state.last_accepted.lock() {
         *at = Some(Instant::now());
