@@ -339,6 +339,22 @@ fn find<'a>(state: &'a ClientState, reference: &RequestRef) -> Option<&'a Reques
     state.requests.iter().find(|r| &r.reference == reference)
 }
 
+/// The client's own open request with `reference`, or the rejection (reason code, reply) that
+/// says why not.
+fn own_open_request<'a>(
+    state: &'a ClientState,
+    reference: &RequestRef,
+) -> Result<&'a Request, (&'static str, &'static str)> {
+    let request = find(state, reference).ok_or((
+        "unknown_reference",
+        "You have no request with that reference. Send: requests",
+    ))?;
+    if !request.is_open() {
+        return Err(("request_not_open", "That request is no longer open."));
+    }
+    Ok(request)
+}
+
 fn list_requests(state: &ClientState) -> Decision {
     let mut d = Decision::default();
     if state.requests.is_empty() {
@@ -362,24 +378,13 @@ fn list_requests(state: &ClientState) -> Decision {
 
 fn accept(client: &Client, state: &ClientState, reference: &RequestRef, offer_no: u32) -> Decision {
     let mut d = Decision::default();
-    let Some(request) = find(state, reference) else {
-        reject(
-            &mut d,
-            &client.sender,
-            "unknown_reference",
-            "You have no request with that reference. Send: requests",
-        );
-        return d;
+    let request = match own_open_request(state, reference) {
+        Ok(request) => request,
+        Err((reason, reply)) => {
+            reject(&mut d, &client.sender, reason, reply);
+            return d;
+        }
     };
-    if !request.is_open() {
-        reject(
-            &mut d,
-            &client.sender,
-            "request_not_open",
-            "That request is no longer open.",
-        );
-        return d;
-    }
     let Some(offer) = request.offers.iter().find(|o| o.no == offer_no) else {
         reject(
             &mut d,
@@ -389,7 +394,12 @@ fn accept(client: &Client, state: &ClientState, reference: &RequestRef, offer_no
         );
         return d;
     };
-    let Some(vendor) = state.offer_vendors.iter().find(|v| v.id == offer.vendor) else {
+    let active = state
+        .offer_vendors
+        .iter()
+        .find(|v| v.id == offer.vendor)
+        .filter(|v| v.active);
+    let Some(vendor) = active else {
         reject(
             &mut d,
             &client.sender,
@@ -398,15 +408,6 @@ fn accept(client: &Client, state: &ClientState, reference: &RequestRef, offer_no
         );
         return d;
     };
-    if !vendor.active {
-        reject(
-            &mut d,
-            &client.sender,
-            "vendor_unavailable",
-            "That vendor is no longer available.",
-        );
-        return d;
-    }
     d.effects.push(Effect::SetStatus {
         request: request.id,
         status: RequestStatus::Accepted { offer_no },
@@ -441,24 +442,13 @@ fn accept(client: &Client, state: &ClientState, reference: &RequestRef, offer_no
 
 fn cancel(client: &Client, state: &ClientState, reference: &RequestRef) -> Decision {
     let mut d = Decision::default();
-    let Some(request) = find(state, reference) else {
-        reject(
-            &mut d,
-            &client.sender,
-            "unknown_reference",
-            "You have no request with that reference. Send: requests",
-        );
-        return d;
+    let request = match own_open_request(state, reference) {
+        Ok(request) => request,
+        Err((reason, reply)) => {
+            reject(&mut d, &client.sender, reason, reply);
+            return d;
+        }
     };
-    if !request.is_open() {
-        reject(
-            &mut d,
-            &client.sender,
-            "request_not_open",
-            "That request is no longer open.",
-        );
-        return d;
-    }
     d.effects.push(Effect::SetStatus {
         request: request.id,
         status: RequestStatus::Cancelled,
