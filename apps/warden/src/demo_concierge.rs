@@ -26,7 +26,7 @@ use warden_store::{SqlMarket, Store};
 use warden_types::PhoneNumber;
 
 use crate::demo::{describe, TwilioSimulator};
-use crate::demo_mock::{poll_until, MockServer, Recorded, Sent};
+use crate::demo_mock::{abbreviate, indent, poll_until, MockServer, Recorded, Sent};
 
 /// One message (or call) the mock Twilio API accepted: the recipient with the `whatsapp:`
 /// prefix removed; the message body, or the call's TwiML.
@@ -532,7 +532,7 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
     println!(
         "  ⇒ Twilio Voice received a call to {} → 201 {}\n     it says: {}",
         call.to_masked(),
-        abbreviate(call_sid),
+        abbreviate(call_sid, 12),
         call.body
             .trim_start_matches("<Response><Say>")
             .trim_end_matches("</Say></Response>")
@@ -690,17 +690,6 @@ pub(crate) async fn audit_since(
         };
         after = last.seq;
         out.extend(page);
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("\n     {l}")).collect()
-}
-
-fn abbreviate(id: &str) -> String {
-    match id.get(..12) {
-        Some(head) if id.len() > 12 => format!("{head}…"),
-        _ => id.to_owned(),
     }
 }
 

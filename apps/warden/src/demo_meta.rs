@@ -23,7 +23,7 @@ use warden_meta::SignatureVerifier;
 use warden_types::PhoneNumber;
 
 use crate::demo::Exchange;
-use crate::demo_mock::{poll_until, MockServer, Recorded, Sent};
+use crate::demo_mock::{abbreviate, indent, poll_until, MockServer, Recorded, Sent};
 
 /// The Graph id of the simulated business phone number (digits, as Meta issues them).
 pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";
@@ -425,7 +425,7 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
     let replay = leg.meta.send(&replay_payload).await?;
     println!(
         "  → replay of \"add Water the plants\" ({})\n  ← {}",
-        abbreviate(&add),
+        abbreviate(&add, 18),
         replay.status
     );
     anyhow::ensure!(replay.status == 200, "replay was not acknowledged");
@@ -463,7 +463,7 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
             r.status,
             r.attempts,
             r.recipient_masked.as_deref().unwrap_or("(erased)"),
-            abbreviate(&r.sender),
+            abbreviate(&r.sender, 18),
         );
     }
     let sent = rows.iter().filter(|r| r.status == "sent").count();
@@ -546,18 +546,6 @@ impl MetaScript<'_> {
             QUIET_PERIOD.as_millis()
         );
         Ok(())
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("\n     {l}")).collect()
-}
-
-/// A wamid shortened for display.
-fn abbreviate(id: &str) -> String {
-    match id.get(..18) {
-        Some(head) if id.len() > 18 => format!("{head}…"),
-        _ => id.to_owned(),
     }
 }
 

@@ -175,3 +175,16 @@ pub async fn poll_until(timeout: Duration, poll: Duration, mut done: impl FnMut(
         tokio::time::sleep(poll).await;
     }
 }
+
+/// A multi-line text indented under the exchange it belongs to.
+pub(crate) fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("\n     {l}")).collect()
+}
+
+/// A long provider id cut to its first `chars` bytes for display.
+pub(crate) fn abbreviate(id: &str, chars: usize) -> String {
+    match id.get(..chars) {
+        Some(head) if id.len() > chars => format!("{head}…"),
+        _ => id.to_owned(),
+    }
+}
