@@ -130,8 +130,10 @@ pub async fn start_with_hooks(
     writer: WriterConfig,
     hooks: Hooks,
 ) -> anyhow::Result<Running> {
-    // Audit details are redacted with the configured secrets before they are hashed and stored.
-    let store = store.with_audit_redactor(config.redactor().context("building the redactor")?);
+    // One redactor with every configured secret, for audit details (redacted before they are
+    // hashed and stored), the advisor's context and replies, and the marketplace's relay.
+    let redactor = Arc::new(config.redactor().context("building the redactor")?);
+    let store = store.with_audit_redactor(redactor.clone());
     let pseudonyms = Arc::new(Pseudonymizer::new(config.pseudonym_key.clone()));
     let allowed = config
         .allowed_senders
@@ -148,7 +150,7 @@ pub async fn start_with_hooks(
     let writer_stopped = ledger.stopped();
     let mut service = MessageService::new(Arc::new(ledger), pseudonyms);
     if let Some(ai) = &config.ai {
-        service = service.with_advisor(Arc::new(advisor(&config, ai)?));
+        service = service.with_advisor(Arc::new(advisor(ai, redactor.clone())?));
         tracing::info!(provider = ?ai.provider, "LLM advisor enabled");
     }
     let outbox_wake = Arc::new(Notify::new());
@@ -156,7 +158,7 @@ pub async fn start_with_hooks(
         Some(m) => {
             let market = SqlMarket::new(
                 store.clone(),
-                Arc::new(marketplace(&config, m)?),
+                Arc::new(marketplace(m, redactor.clone())?),
                 clock.clone(),
                 warden_assistant::concierge::BatchSchedule {
                     interval_ms: m.batch_interval_ms,
@@ -285,16 +287,15 @@ impl warden_assistant::MarketLedger for WakingMarket {
 }
 
 /// The concierge marketplace from config: the domain's validated limits, the default tag
-/// synonyms, the input guard and a redactor that knows every configured secret.
+/// synonyms, the input guard and `redactor`, which must know every configured secret.
 pub fn marketplace(
-    config: &Config,
     m: &config::MarketSettings,
+    redactor: Arc<warden_redaction::Redactor>,
 ) -> anyhow::Result<warden_marketplace::Marketplace> {
     let tags = warden_marketplace::TagExtractor::new(&warden_marketplace::TagConfig::default())
         .map_err(|e| anyhow::anyhow!("building the tag extractor: {e}"))?;
     let guard = warden_guard::Guard::new(warden_guard::GuardConfig::default())
         .map_err(|e| anyhow::anyhow!("building the input guard: {e}"))?;
-    let redactor = config.redactor().context("building the redactor")?;
     let key = warden_marketplace::RefKey::new(m.ref_key.expose_secret().as_bytes())
         .map_err(|e| anyhow::anyhow!("WARDEN_MARKET_REF_KEY: {e}"))?;
     Ok(warden_marketplace::Marketplace::new(
@@ -310,13 +311,14 @@ pub async fn operator_market(
     let Some(m) = &config.market else {
         anyhow::bail!("the concierge marketplace is not enabled (set WARDEN_MARKET_ENABLED=true)");
     };
+    let redactor = Arc::new(config.redactor().context("building the redactor")?);
     let store = Store::connect_existing(config.database_url.expose_secret())
         .await
         .context("opening the database")?
-        .with_audit_redactor(config.redactor().context("building the redactor")?);
+        .with_audit_redactor(redactor.clone());
     let market = SqlMarket::new(
         store,
-        Arc::new(marketplace(config, m)?),
+        Arc::new(marketplace(m, redactor)?),
         Arc::new(SystemClock),
         warden_assistant::concierge::BatchSchedule {
             interval_ms: m.batch_interval_ms,
@@ -349,12 +351,14 @@ fn call_placer(
 
 /// The LLM advisor: the input guard, a redactor that knows every configured secret, and the
 /// chosen model's adapter.
-fn advisor(config: &Config, ai: &config::AiConfig) -> anyhow::Result<warden_advisor::Advisor> {
+fn advisor(
+    ai: &config::AiConfig,
+    redactor: Arc<warden_redaction::Redactor>,
+) -> anyhow::Result<warden_advisor::Advisor> {
     let guard = warden_guard::Guard::new(warden_guard::GuardConfig {
         threshold: ai.guard_threshold,
     })
     .map_err(|e| anyhow::anyhow!("building the input guard: {e}"))?;
-    let redactor = Arc::new(config.redactor().context("building the redactor")?);
     let llm: Arc<dyn warden_advisor::LlmAdvisor> = match &ai.provider {
         config::AiProvider::Gemini {
             api_key,

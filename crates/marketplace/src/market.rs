@@ -1,6 +1,8 @@
 //! The marketplace use case: configuration, the tools it holds (tag extractor, guard, redactor,
 //! reference key) and the client commands.
 
+use std::sync::Arc;
+
 use warden_audit::{Detail, EventKind};
 use warden_guard::Guard;
 use warden_redaction::Redactor;
@@ -109,23 +111,25 @@ pub struct Marketplace {
     config: MarketConfig,
     tags: TagExtractor,
     guard: Guard,
-    redactor: Redactor,
+    redactor: Arc<Redactor>,
     ref_key: RefKey,
 }
 
 impl Marketplace {
+    /// `redactor` may be shared with the rest of the process (it is built once per
+    /// configuration).
     pub fn new(
         config: MarketConfig,
         tags: TagExtractor,
         guard: Guard,
-        redactor: Redactor,
+        redactor: impl Into<Arc<Redactor>>,
         ref_key: RefKey,
     ) -> Self {
         Self {
             config,
             tags,
             guard,
-            redactor,
+            redactor: redactor.into(),
             ref_key,
         }
     }

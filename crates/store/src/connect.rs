@@ -178,8 +178,8 @@ impl Store {
 
     /// Uses `redactor` (e.g. one that knows the configured secrets) for audit details.
     #[must_use]
-    pub fn with_audit_redactor(mut self, redactor: Redactor) -> Self {
-        self.audit_redactor = Arc::new(redactor);
+    pub fn with_audit_redactor(mut self, redactor: impl Into<Arc<Redactor>>) -> Self {
+        self.audit_redactor = redactor.into();
         self
     }
 
