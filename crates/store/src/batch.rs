@@ -184,6 +184,22 @@ pub(crate) struct OutboxRow {
     pub created_ms: i64,
 }
 
+/// The audit event of a message written to the outbox: its key and provider, never its text
+/// or recipient.
+pub(crate) fn enqueued_event(
+    sender: Option<SenderId>,
+    key: &str,
+    provider: Provider,
+) -> AuditEvent {
+    AuditEvent {
+        kind: EventKind::OutboxEnqueued,
+        sender,
+        detail: Detail::new()
+            .with("key", key)
+            .with("provider", provider.as_str()),
+    }
+}
+
 /// The outbox key of the reply to one inbound message: derived from the message's replay key,
 /// so one message can never enqueue two replies, and short and printable whatever the
 /// provider's id looks like.
@@ -258,13 +274,7 @@ fn deliver(
         ReplyVia::Silent => None,
         ReplyVia::Outbox => {
             let key = reply_key(msg.provider, msg.id.as_str());
-            let event = AuditEvent {
-                kind: EventKind::OutboxEnqueued,
-                sender: Some(sender.clone()),
-                detail: Detail::new()
-                    .with("key", &key)
-                    .with("provider", msg.provider.as_str()),
-            };
+            let event = enqueued_event(Some(sender.clone()), &key, msg.provider);
             append(w, redactor, now, &event);
             w.outbox.push(OutboxRow {
                 idempotency_key: key,

@@ -25,7 +25,7 @@ use warden_assistant::concierge::{self, BatchSchedule};
 use warden_assistant::{
     Clock, LedgerError, MarketLedger, MarketOutcome, MarketRoute, MarketTicket, ReplyVia,
 };
-use warden_audit::{AuditEvent, ChainHead, Detail, EventKind};
+use warden_audit::{AuditEvent, ChainHead};
 use warden_marketplace::vendor::vendor_changed_event;
 use warden_marketplace::{
     BusinessName, CallPermit, Client, ClientState, ConsentRecord, Decision, Effect, Marketplace,
@@ -163,13 +163,11 @@ impl Pending {
         to: &PhoneNumber,
         body: String,
     ) {
-        self.audit.push(AuditEvent {
-            kind: EventKind::OutboxEnqueued,
-            sender: SenderId::from_hex(sender).ok(),
-            detail: Detail::new()
-                .with("key", &key)
-                .with("provider", provider.as_str()),
-        });
+        self.audit.push(crate::batch::enqueued_event(
+            SenderId::from_hex(sender).ok(),
+            &key,
+            provider,
+        ));
         let now = self.now.as_i64();
         self.outbox.push(outbox::ActiveModel {
             id: NotSet,
