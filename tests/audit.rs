@@ -221,7 +221,7 @@ async fn bypass_append_only_guards(gw: &Gateway, backend: Backend) -> Result<()>
 /// (`outbox.sent`, `outbox.status`, …). An intact chain must verify however the writes
 /// interleave with the read; a false "broken" would teach operators to ignore the alarm.
 ///
-/// Fails today: `Store::verify_audit` (crates/store/src/verify.rs) reads the rows and then,
+/// Fails today: `Store::verify_audit` (crates/adapters/store/src/verify.rs) reads the rows and then,
 /// in a separate statement, the head, so a commit in between yields "stored head is seq N+1
 /// but the last row is seq N".
 async fn audit_verify_on_a_live_gateway_never_reports_a_false_break(

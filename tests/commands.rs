@@ -59,7 +59,7 @@ async fn unknown_command_is_rejected_with_help_and_audited_without_its_body(
     gw.finish().await
 }
 
-/// The help text the reply ends with (quoted from crates/commands, which this suite does not
+/// The help text the reply ends with (quoted from crates/domain/commands, which this suite does not
 /// depend on, so a change there must be a deliberate change here too).
 fn warden_commands_help() -> &'static str {
     "Commands:\nadd <task> - add a task\nlist - show your tasks\ndone <number> - mark a task done\nhelp - show this message"

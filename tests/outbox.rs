@@ -13,8 +13,8 @@ use base64::Engine as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tokio::task::JoinSet;
-use warden_assistant::Clock as _;
 use warden_store::Requeued;
+use warden_types::Clock as _;
 use wiremock::ResponseTemplate;
 
 use crate::providers::{

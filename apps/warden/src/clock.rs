@@ -1,4 +1,4 @@
-use warden_assistant::Clock;
+use warden_types::Clock;
 use warden_types::UnixMillis;
 
 /// The system clock: the one place that reads wall-clock time.

@@ -421,10 +421,10 @@ fn market_var(setting: &str) -> &'static str {
     }
 }
 
-fn domain_error(e: warden_marketplace::ConfigError) -> ConfigError {
+fn domain_error(e: warden_marketplace::OutreachConfigError) -> ConfigError {
     let setting = match e {
-        warden_marketplace::ConfigError::AboveCeiling { setting, .. }
-        | warden_marketplace::ConfigError::BelowFloor { setting, .. } => setting,
+        warden_marketplace::OutreachConfigError::AboveCeiling { setting, .. }
+        | warden_marketplace::OutreachConfigError::BelowFloor { setting, .. } => setting,
     };
     ConfigError::Invalid {
         var: market_var(setting),

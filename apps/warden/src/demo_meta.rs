@@ -33,7 +33,7 @@ const DEMO_WABA_ID: &str = "102290129340398";
 const DEMO_DISPLAY_NUMBER: &str = "15550783881";
 
 /// Speaks Meta's WhatsApp Cloud API webhook to a Warden: JSON payloads shaped like the real
-/// ones (see `crates/meta/tests/fixtures`), signed with the app secret as Meta signs them.
+/// ones (see `crates/adapters/meta/tests/fixtures`), signed with the app secret as Meta signs them.
 #[derive(Debug, Clone)]
 pub struct MetaSimulator {
     http: reqwest::Client,
@@ -82,7 +82,7 @@ impl MetaSimulator {
     fn payload(&self, from: &PhoneNumber, wamid: &str, content: &str) -> String {
         let wa_id = from.as_e164().trim_start_matches('+');
         // Meta sends whole seconds.
-        let timestamp = warden_assistant::Clock::now(&crate::SystemClock).as_i64() / 1000;
+        let timestamp = warden_types::Clock::now(&crate::SystemClock).as_i64() / 1000;
         format!(
             concat!(
                 r#"{{"object":"whatsapp_business_account","entry":[{{"id":"{waba}","changes":[{{"value":{{"#,

@@ -14,10 +14,11 @@ use tokio::sync::Notify;
 use tower_http::timeout::TimeoutLayer;
 use tracing::field::Empty;
 use tracing::Instrument as _;
-use warden_assistant::{Clock, LedgerError, MessageService, Outcome, Readiness, ReplyVia};
+use warden_assistant::{LedgerError, MessageService, Outcome, Readiness, ReplyVia};
+use warden_delivery::{OutboxError, OutboxStore, StatusApplied};
 use warden_gates::AuthFailureLimiter;
-use warden_outbound::{OutboxError, OutboxStore, StatusApplied};
 use warden_twilio::WebhookAuthenticator;
+use warden_types::Clock;
 use warden_types::Provider;
 
 /// The Twilio channel's edge state.

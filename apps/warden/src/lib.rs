@@ -24,13 +24,14 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use warden_assistant::{Assistant, Clock, MessageService, Policy, ReplyVia};
+use warden_assistant::{Assistant, MessageService, Policy, ReplyVia};
 use warden_audit::Pseudonymizer;
+use warden_delivery::{MessageSender, PassConfig, Senders};
 use warden_gates::{AuthFailureLimiter, RatePolicy};
 use warden_marketplace::CallPlacer;
-use warden_outbound::{MessageSender, PassConfig, Senders};
 use warden_store::{SqlLedger, SqlMarket, SqlOutbox, Store, WriterConfig, WriterStopped};
 use warden_twilio::WebhookAuthenticator;
+use warden_types::Clock;
 use warden_types::Provider;
 
 pub use clock::SystemClock;

@@ -246,7 +246,7 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
             Ok(())
         }
         OutboxCmd::Retry { id } => {
-            let now = warden_assistant::Clock::now(&SystemClock);
+            let now = warden_types::Clock::now(&SystemClock);
             match outbox.requeue(id, now).await.context("requeueing")? {
                 Requeued::Requeued => {
                     println!("message {id} requeued; a running gateway will send it");

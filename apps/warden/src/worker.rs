@@ -9,11 +9,11 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use tracing::field::Empty;
 use tracing::Instrument as _;
-use warden_assistant::Clock;
-use warden_outbound::{
+use warden_delivery::{
     deliver_due, MessageSender, OutboundMessage, OutboxStore, PassConfig, SendError, Senders,
     SentMessage,
 };
+use warden_types::Clock;
 use warden_types::Provider;
 
 use crate::telemetry::OUTBOX_PASS_SPAN;

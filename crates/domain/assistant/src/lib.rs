@@ -1,0 +1,23 @@
+//! The WhatsApp task assistant as a use case: for one authenticated, de-duplicated inbound
+//! message, decide every effect, every audit event and the reply.
+//!
+//! [`Assistant::decide`] is a pure function of the message, the sender's stored state and the
+//! time. The store runs it inside its transaction (see [`ports::Ledger`]), so the rules live here
+//! once while the store is free to group-commit many messages per transaction.
+
+pub mod concierge;
+mod decide;
+pub mod ports;
+mod service;
+mod state;
+
+pub use decide::{Assistant, Policy, ReplyText};
+pub use ports::{
+    AdviceTicket, FollowUp, Ledger, LedgerError, MarketLedger, MarketOutcome, MarketRoute,
+    MarketTicket, Outcome, Readiness, ReplyVia,
+};
+pub use service::MessageService;
+pub use state::{Decision, Effect, OpenTask, SenderState};
+
+#[cfg(test)]
+mod tests;
