@@ -292,10 +292,17 @@ async fn vendor_payment_redirect_reply_is_held_for_review(backend: Backend) -> R
     assert_eq!(gw.count_kind("offer.relayed").await?, 0);
 
     // `warden offers held` lists it for review.
-    let held = gw.market().held_offers().await?;
+    let held = gw.operator().held_offers().await?;
     assert_eq!(held.len(), 1);
-    assert_eq!(held[0].reference.as_deref(), Some(reference.as_str()));
-    assert!(held[0].reasons.contains("iban"), "{:?}", held[0].reasons);
+    assert_eq!(
+        held[0].reference.as_ref().map(|r| r.as_str()),
+        Some(reference.as_str())
+    );
+    assert!(
+        held[0].offer.reasons.contains("iban"),
+        "{:?}",
+        held[0].offer.reasons
+    );
     gw.finish().await
 }
 
@@ -349,9 +356,9 @@ async fn call_needs_unexpired_consent(backend: Backend) -> Result<()> {
     gw.say(ALICE, &format!("accept {r3} 1")).await?;
     assert_eq!(gw.count_kind("calling.consent_expired").await?, 1);
     assert_eq!(calls_to(&api, ALICE).await?, 1, "no call after expiry");
-    let consents = gw.market().consents().await?;
+    let consents = gw.operator().consents().await?;
     assert_eq!(consents.len(), 1);
-    assert_eq!(consents[0].state, "granted");
+    assert_eq!(consents[0].1.as_str(), "granted");
     gw.finish().await
 }
 

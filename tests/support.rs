@@ -622,25 +622,14 @@ impl Gateway {
 
     // ---- the marketplace ----
 
-    /// The marketplace store, as operator commands reach it.
-    pub fn market(&self) -> &warden_store::SqlMarket {
-        self.running()
-            .market
-            .as_ref()
-            .unwrap_or_else(|| panic!("the marketplace is not enabled"))
+    /// The operator actions, as `warden vendor|offers|consent|call|outbox` reach them.
+    pub fn operator(&self) -> &warden::operator::Operator {
+        &self.running().operator
     }
 
     /// Registers a vendor the way `warden vendor add` does.
     pub async fn add_vendor(&self, name: &str, phone: &str, tags: &str) -> Result<i64> {
-        let phone = PhoneNumber::parse(phone).context("vendor phone")?;
-        let sender =
-            warden_audit::Pseudonymizer::new(self.secrets.pseudonym_key.clone()).sender_id(&phone);
-        let tags = tags
-            .split(',')
-            .map(|t| warden_marketplace::Tag::new(t).context("tag"))
-            .collect::<Result<warden_marketplace::TagSet>>()?;
-        let name = warden_marketplace::BusinessName::new(name).context("vendor name")?;
-        Ok(self.market().add_vendor(name, phone, sender, tags).await?.0)
+        Ok(self.operator().register_vendor(name, phone, tags).await?.0)
     }
 
     // ---- the outbox and the providers' side ----

@@ -340,10 +340,6 @@ pub async fn run() -> anyhow::Result<()> {
         warden_store::WriterConfig::default(),
     )
     .await?;
-    let market = running
-        .market
-        .as_ref()
-        .context("the marketplace is not enabled")?;
     let endpoint = format!("http://{}", running.addr);
     println!(
         "\n━━ Warden restarts on the same database with the concierge marketplace (calling on) \
@@ -357,9 +353,8 @@ pub async fn run() -> anyhow::Result<()> {
     crate::demo_concierge::run_leg(&crate::demo_concierge::Leg {
         twilio: &twilio,
         api: &twilio_api,
-        market,
+        operator: &running.operator,
         store: &running.store,
-        pseudonym_key: &pseudonym_key,
         client: &client,
     })
     .await?;

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
-use warden_store::{SqlMarket, Store};
+use warden_store::Store;
 use warden_types::PhoneNumber;
 
 use crate::demo::{describe, TwilioSimulator};
@@ -256,9 +256,8 @@ pub struct Leg<'a> {
     /// Signs webhooks for the restarted gateway's Twilio channel.
     pub twilio: &'a TwilioSimulator,
     pub api: &'a MockTwilioApi,
-    pub market: &'a SqlMarket,
+    pub operator: &'a crate::operator::Operator,
     pub store: &'a Store,
-    pub pseudonym_key: &'a SecretString,
     /// The client (allowlisted).
     pub client: &'a PhoneNumber,
 }
@@ -296,35 +295,29 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
          and disables one (warden vendor disable):",
         VENDORS.len()
     );
-    let pseudonyms = warden_audit::Pseudonymizer::new(leg.pseudonym_key.clone());
     let mut ids = Vec::with_capacity(VENDORS.len());
     for v in &VENDORS {
-        let name = warden_marketplace::BusinessName::new(v.name)
-            .map_err(|e| anyhow::anyhow!("vendor name: {e}"))?;
-        let phone = PhoneNumber::parse(v.phone).context("vendor number")?;
-        let tags = parse_tags(v.tags)?;
-        let sender = pseudonyms.sender_id(&phone);
         let id = leg
-            .market
-            .add_vendor(name, phone, sender, tags)
+            .operator
+            .register_vendor(v.name, v.phone, v.tags)
             .await
             .context("registering a vendor")?;
         if !v.active {
-            leg.market
+            leg.operator
                 .set_vendor_active(id.0, false)
                 .await
                 .context("disabling a vendor")?;
         }
         ids.push(id.0);
     }
-    for v in leg.market.vendors().await.context("listing vendors")? {
+    for v in leg.operator.vendors().await.context("listing vendors")? {
         println!(
             "  {:>3}  {:<8} {}  {:<16} [{}]",
-            v.id,
+            v.id.0,
             if v.active { "active" } else { "disabled" },
             v.phone.masked(),
-            v.business_name,
-            v.tags
+            v.business_name.as_str(),
+            v.tags.comma_separated()
         );
     }
 
@@ -468,22 +461,22 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
     );
     println!("\n— warden offers held:");
     let held = leg
-        .market
+        .operator
         .held_offers()
         .await
         .context("reading held offers")?;
     for h in &held {
         println!(
             "  {:>3}  vendor={} request={} reasons={}",
-            h.id,
-            h.vendor_id,
-            h.reference.as_deref().unwrap_or("-"),
-            h.reasons
+            h.offer.id,
+            h.offer.vendor.0,
+            h.reference.as_ref().map_or("-", |r| r.as_str()),
+            h.offer.reasons
         );
     }
     println!("  offers held: {}", held.len());
     anyhow::ensure!(
-        held.len() == 1 && held.iter().all(|h| h.reasons.contains("iban")),
+        held.len() == 1 && held.iter().all(|h| h.offer.reasons.contains("iban")),
         "expected one reply held for its IBAN"
     );
 
@@ -574,18 +567,6 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
         "the placed call was not audited with its sid"
     );
     Ok(())
-}
-
-/// `--tags` as `warden vendor add` reads it.
-fn parse_tags(raw: &str) -> anyhow::Result<warden_marketplace::TagSet> {
-    let mut tags = warden_marketplace::TagSet::new();
-    for t in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        let tag = warden_marketplace::Tag::new(&t.to_lowercase())
-            .map_err(|e| anyhow::anyhow!("vendor tag is not valid: {e}"))?;
-        tags.insert(tag);
-    }
-    anyhow::ensure!(tags.has_service(), "a vendor needs a service tag");
-    Ok(tags)
 }
 
 /// Sends `body` from `who`, prints `shown`, returns the TwiML reply.

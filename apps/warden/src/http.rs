@@ -10,7 +10,6 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use tokio::sync::Notify;
 use tower_http::timeout::TimeoutLayer;
 use tracing::field::Empty;
 use tracing::Instrument as _;
@@ -47,8 +46,6 @@ pub struct AppState {
     pub twilio: Option<TwilioEdge>,
     pub meta: Option<MetaEdge>,
     pub outbox: Arc<dyn OutboxStore>,
-    /// Wakes the delivery worker when a message was enqueued.
-    pub outbox_wake: Arc<Notify>,
     pub auth_failures: Mutex<AuthFailureLimiter>,
     pub clock: Arc<dyn Clock>,
     /// Advice whose reply goes through the outbox runs after the webhook answered; shutdown
@@ -162,12 +159,32 @@ impl From<OutboxError> for ApiError {
 }
 
 impl From<LedgerError> for ApiError {
+    /// Logs the cause (through the redacting log pipeline): the provider only sees the status.
     fn from(e: LedgerError) -> Self {
+        let cause = error_chain(&e);
         match e {
-            LedgerError::Unavailable(_) => ApiError::Unavailable,
-            LedgerError::Failed(_) => ApiError::Internal,
+            LedgerError::Unavailable(_) => {
+                tracing::warn!(error = %cause, "store unavailable; answered 503");
+                ApiError::Unavailable
+            }
+            LedgerError::Failed(_) => {
+                tracing::error!(error = %cause, "message not handled; answered 500");
+                ApiError::Internal
+            }
         }
     }
+}
+
+/// `e: cause: cause…`, for one log field.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
@@ -243,11 +260,6 @@ async fn twilio_webhook(
         // `handle_inbound` runs the marketplace step itself; never returned.
         Outcome::Market(_) => None,
     };
-    // Marketplace steps wake the worker themselves when they enqueued (`WakingMarket`), so a
-    // TwiML-answered message costs no outbox pass.
-    if via == ReplyVia::Outbox {
-        app.outbox_wake.notify_one();
-    }
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, warden_twilio::TWIML_CONTENT_TYPE)],
@@ -258,7 +270,7 @@ async fn twilio_webhook(
 
 /// Runs the advisor for a free-text message. A reply in the response waits for it (bounded
 /// by the model timeout); a reply through the outbox does not hold the webhook: the advice
-/// runs in the background and wakes the outbox worker when its reply is enqueued.
+/// runs in the background (the service wakes the delivery worker once its reply is enqueued).
 async fn advise(
     app: &Arc<AppState>,
     ticket: warden_assistant::AdviceTicket,
@@ -268,9 +280,8 @@ async fn advise(
     }
     let app = app.clone();
     app.advice_tasks.clone().spawn(async move {
-        match app.service.advise(ticket).await {
-            Ok(_) => app.outbox_wake.notify_one(),
-            Err(e) => tracing::error!(error = %e, "advice not recorded"),
+        if let Err(e) = app.service.advise(ticket).await {
+            tracing::error!(error = %e, "advice not recorded");
         }
     });
     Ok(None)
@@ -293,27 +304,36 @@ async fn twilio_status(
         .in_scope(|| warden_twilio::parse_status_callback(&params))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if let Some(status) = callback.status {
-        let applied = app
-            .outbox
-            .apply_status(
-                Provider::Twilio,
-                &callback.provider_id,
-                status,
-                callback.error_code,
-                app.clock.now(),
-            )
-            .instrument(tracing::info_span!(
-                "apply_status",
-                provider = "twilio",
-                status = status.as_str()
-            ))
-            .await?;
-        log_status(Provider::Twilio, applied);
+        apply_status(
+            &app,
+            Provider::Twilio,
+            &callback.provider_id,
+            status,
+            callback.error_code,
+        )
+        .await?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn log_status(provider: Provider, applied: StatusApplied) {
+/// A provider's delivery report for a message sent through the outbox (Twilio's status callback,
+/// a Meta `statuses[]` item): moves the outbox row forward, never back.
+async fn apply_status(
+    app: &AppState,
+    provider: Provider,
+    provider_id: &warden_types::ProviderMessageId,
+    status: warden_delivery::DeliveryStatus,
+    error_code: Option<i64>,
+) -> Result<(), ApiError> {
+    let applied = app
+        .outbox
+        .apply_status(provider, provider_id, status, error_code, app.clock.now())
+        .instrument(tracing::info_span!(
+            "apply_status",
+            provider = provider.as_str(),
+            status = status.as_str()
+        ))
+        .await?;
     match applied {
         StatusApplied::Moved { from, to } => tracing::info!(
             provider = provider.as_str(),
@@ -327,6 +347,7 @@ fn log_status(provider: Provider, applied: StatusApplied) {
             "status callback for a message not in the outbox"
         ),
     }
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]
@@ -430,49 +451,25 @@ async fn meta_webhook(
             );
         }
     }
-    let mut queued = false;
     for m in batch.messages {
         if m.phone_number_id != meta.phone_number_id {
             tracing::warn!("Meta message for another business number ignored");
             continue;
         }
-        // A reaction is recorded but needs no answer; everything else gets one.
-        let via = if m.kind == warden_meta::MessageKind::Reaction {
-            ReplyVia::Silent
-        } else {
+        let via = if m.kind.wants_reply() {
             ReplyVia::Outbox
+        } else {
+            ReplyVia::Silent
         };
-        match app.service.handle_inbound(m.inbound, via).await? {
-            Outcome::Handled { .. } => queued |= via == ReplyVia::Outbox,
-            Outcome::Advise(ticket) => {
-                advise(&app, *ticket).await?;
-            }
-            Outcome::Duplicate | Outcome::Market(_) => {}
+        if let Outcome::Advise(ticket) = app.service.handle_inbound(m.inbound, via).await? {
+            advise(&app, *ticket).await?;
         }
-    }
-    if queued {
-        app.outbox_wake.notify_one();
     }
     for s in batch.statuses {
         if s.phone_number_id != meta.phone_number_id {
             continue;
         }
-        let applied = app
-            .outbox
-            .apply_status(
-                Provider::Meta,
-                &s.provider_id,
-                s.status,
-                s.error_code,
-                app.clock.now(),
-            )
-            .instrument(tracing::info_span!(
-                "apply_status",
-                provider = "meta",
-                status = s.status.as_str()
-            ))
-            .await?;
-        log_status(Provider::Meta, applied);
+        apply_status(&app, Provider::Meta, &s.provider_id, s.status, s.error_code).await?;
     }
     Ok((StatusCode::OK, "ok").into_response())
 }

@@ -11,6 +11,7 @@ pub mod demo_concierge;
 pub mod demo_meta;
 pub mod demo_mock;
 pub mod http;
+pub mod operator;
 pub mod scheduler;
 pub mod telemetry;
 pub mod worker;
@@ -24,12 +25,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use warden_assistant::marketplace::MarketService;
 use warden_assistant::{Assistant, MessageService, Policy, ReplyVia};
 use warden_audit::Pseudonymizer;
-use warden_delivery::{MessageSender, PassConfig, Senders};
+use warden_delivery::{DeliveryWake, MessageSender, PassConfig, Senders};
 use warden_gates::{AuthFailureLimiter, RatePolicy};
 use warden_marketplace::CallPlacer;
-use warden_store::{SqlLedger, SqlMarket, SqlOutbox, Store, WriterConfig, WriterStopped};
+use warden_store::{SqlLedger, SqlOutbox, Store, WriterConfig, WriterStopped};
 use warden_twilio::WebhookAuthenticator;
 use warden_types::Clock;
 use warden_types::Provider;
@@ -53,24 +55,12 @@ pub struct Running {
     worker: worker::Worker,
     writer_stopped: WriterStopped,
     advice_tasks: tokio_util::task::TaskTracker,
-    /// The marketplace store, when `WARDEN_MARKET_ENABLED` (operator tools, tests).
-    pub market: Option<SqlMarket>,
+    /// The operator actions on this gateway's store and marketplace (the demo and tests use
+    /// them as the CLI does).
+    pub operator: operator::Operator,
+    /// The marketplace, when `WARDEN_MARKET_ENABLED`.
+    pub market: Option<MarketService>,
     scheduler: Option<scheduler::Scheduler>,
-}
-
-/// Seams for tests and embedders: adapters to use instead of the configured ones.
-#[derive(Default)]
-pub struct Hooks {
-    /// Places calls instead of Twilio Voice.
-    pub call_placer: Option<Arc<dyn CallPlacer>>,
-}
-
-impl std::fmt::Debug for Hooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hooks")
-            .field("call_placer", &self.call_placer.is_some())
-            .finish()
-    }
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -120,17 +110,6 @@ pub async fn start_with_store(
     clock: Arc<dyn Clock>,
     writer: WriterConfig,
 ) -> anyhow::Result<Running> {
-    start_with_hooks(config, store, clock, writer, Hooks::default()).await
-}
-
-/// As [`start_with_store`], with adapters from `hooks` in place of configured ones.
-pub async fn start_with_hooks(
-    config: Config,
-    store: Store,
-    clock: Arc<dyn Clock>,
-    writer: WriterConfig,
-    hooks: Hooks,
-) -> anyhow::Result<Running> {
     // One redactor with every configured secret, for audit details (redacted before they are
     // hashed and stored), the advisor's context and replies, and the marketplace's relay.
     let redactor = Arc::new(config.redactor().context("building the redactor")?);
@@ -149,33 +128,21 @@ pub async fn start_with_hooks(
     let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
     let writer_stopped = ledger.stopped();
-    let mut service = MessageService::new(Arc::new(ledger), pseudonyms);
+    let mut service = MessageService::new(Arc::new(ledger), pseudonyms.clone());
     if let Some(ai) = &config.ai {
         service = service.with_advisor(Arc::new(advisor(ai, redactor.clone())?));
         tracing::info!(provider = ?ai.provider, "LLM advisor enabled");
     }
     let outbox_wake = Arc::new(Notify::new());
+    let wake: Arc<dyn DeliveryWake> = Arc::new(worker::NotifyWake(outbox_wake.clone()));
+    service = service.with_wake(wake.clone());
     let market = match &config.market {
         Some(m) => {
-            let market = SqlMarket::new(
-                store.clone(),
-                Arc::new(marketplace(m, redactor.clone())?),
-                clock.clone(),
-                warden_assistant::concierge::BatchSchedule {
-                    interval_ms: m.batch_interval_ms,
-                },
-            );
-            let calls = match hooks.call_placer {
-                Some(placer) => Some(placer),
-                None => call_placer(&config, m)?,
-            };
-            service = service.with_market(
-                Arc::new(WakingMarket {
-                    inner: market.clone(),
-                    wake: outbox_wake.clone(),
-                }),
-                calls,
-            );
+            let market =
+                operator::market_service(m, store.clone(), redactor.clone(), clock.clone())?
+                    .with_calls(call_placer(&config, m)?)
+                    .with_wake(wake.clone());
+            service = service.with_market(market.clone());
             tracing::info!(
                 calling = m.config.calling.enabled(),
                 "concierge marketplace enabled"
@@ -184,9 +151,11 @@ pub async fn start_with_hooks(
         }
         None => None,
     };
-    let scheduler = market
-        .clone()
-        .map(|m| scheduler::Scheduler::start(m, outbox_wake.clone()));
+    let scheduler = market.clone().map(scheduler::Scheduler::start);
+    let mut operator = operator::Operator::new(store.clone(), clock.clone());
+    if let Some(market) = &market {
+        operator = operator.with_market(market.clone(), pseudonyms.clone());
+    }
     let outbox = Arc::new(SqlOutbox::new(store.clone()));
     let advice_tasks = tokio_util::task::TaskTracker::new();
     let worker = worker::Worker::start(
@@ -227,7 +196,6 @@ pub async fn start_with_hooks(
         twilio,
         meta,
         outbox,
-        outbox_wake,
         auth_failures: Mutex::new(AuthFailureLimiter::new(
             RatePolicy::per_minute(AUTH_FAILURES_PER_MINUTE),
             AUTH_FAILURE_CLIENTS,
@@ -261,30 +229,10 @@ pub async fn start_with_hooks(
         worker,
         writer_stopped,
         advice_tasks,
+        operator,
         market,
         scheduler,
     })
-}
-
-/// The marketplace store, waking the delivery worker after a step that wrote to the outbox (and
-/// only then: a wake costs an outbox pass, which on SQLite takes the write lock).
-struct WakingMarket {
-    inner: SqlMarket,
-    wake: Arc<Notify>,
-}
-
-#[async_trait::async_trait]
-impl warden_assistant::MarketLedger for WakingMarket {
-    async fn handle(
-        &self,
-        ticket: warden_assistant::MarketTicket,
-    ) -> Result<warden_assistant::MarketOutcome, warden_assistant::LedgerError> {
-        let outcome = self.inner.handle(ticket).await?;
-        if outcome.enqueued {
-            self.wake.notify_one();
-        }
-        Ok(outcome)
-    }
 }
 
 /// The concierge marketplace from config: the domain's validated limits, the default tag
@@ -304,33 +252,9 @@ pub fn marketplace(
     ))
 }
 
-/// The marketplace store for operator commands (`warden vendor|offers|consent|call`), on an
-/// existing database, with the configuration `serve` uses.
-pub async fn operator_market(
-    config: &Config,
-) -> anyhow::Result<(SqlMarket, Option<Arc<dyn CallPlacer>>)> {
-    let Some(m) = &config.market else {
-        anyhow::bail!("the concierge marketplace is not enabled (set WARDEN_MARKET_ENABLED=true)");
-    };
-    let redactor = Arc::new(config.redactor().context("building the redactor")?);
-    let store = Store::connect_existing(config.database_url.expose_secret())
-        .await
-        .context("opening the database")?
-        .with_audit_redactor(redactor.clone());
-    let market = SqlMarket::new(
-        store,
-        Arc::new(marketplace(m, redactor)?),
-        Arc::new(SystemClock),
-        warden_assistant::concierge::BatchSchedule {
-            interval_ms: m.batch_interval_ms,
-        },
-    );
-    Ok((market, call_placer(config, m)?))
-}
-
 /// The Twilio Voice adapter when calling is enabled (Twilio's account, `TWILIO_VOICE_FROM` as
 /// the caller id, `TWILIO_API_URL` as for messages).
-fn call_placer(
+pub(crate) fn call_placer(
     config: &Config,
     m: &config::MarketSettings,
 ) -> anyhow::Result<Option<Arc<dyn CallPlacer>>> {

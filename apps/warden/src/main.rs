@@ -8,8 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
+use warden::operator::{CallOutcome, Operator};
 use warden::{config, Config, SystemClock};
-use warden_store::{Requeued, SqlOutbox, Store, VerifyError};
+use warden_marketplace::ConsentRecord;
+use warden_store::{Store, VerifyError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -219,13 +221,24 @@ async fn migrate() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The operator actions on the configured database (the environment `serve` reads; `outbox`
+/// and `audit` need only the database URL).
+async fn operator(database_only: bool) -> anyhow::Result<(Operator, Option<Config>)> {
+    if database_only {
+        let store = Store::connect_existing(database_url()?.expose_secret()).await?;
+        return Ok((Operator::new(store, Arc::new(SystemClock)), None));
+    }
+    let config = Config::from_env()?;
+    let operator = Operator::connect(&config, Arc::new(SystemClock)).await?;
+    Ok((operator, Some(config)))
+}
+
 async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
-    let store = Store::connect_existing(database_url()?.expose_secret()).await?;
-    let outbox = SqlOutbox::new(store);
+    let (operator, _) = operator(true).await?;
     match command {
         OutboxCmd::List { failed, limit } => {
-            let rows = outbox
-                .list(failed, limit)
+            let rows = operator
+                .outbox(failed, limit)
                 .await
                 .context("reading the outbox")?;
             if rows.is_empty() {
@@ -243,73 +256,27 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
                     r.sender
                 );
             }
-            Ok(())
         }
         OutboxCmd::Retry { id } => {
-            let now = warden_types::Clock::now(&SystemClock);
-            match outbox.requeue(id, now).await.context("requeueing")? {
-                Requeued::Requeued => {
-                    println!("message {id} requeued; a running gateway will send it");
-                    Ok(())
-                }
-                Requeued::NotFound => anyhow::bail!("no outbox message with id {id}"),
-                Requeued::NotFailed => {
-                    anyhow::bail!(
-                        "message {id} has not failed; only failed messages can be retried"
-                    )
-                }
-            }
+            operator.retry_outbox(id).await?;
+            println!("message {id} requeued; a running gateway will send it");
         }
     }
-}
-
-/// Configuration for an operator command: the same environment `serve` reads.
-async fn market() -> anyhow::Result<(
-    Config,
-    warden_store::SqlMarket,
-    Option<Arc<dyn warden_marketplace::CallPlacer>>,
-)> {
-    let config = Config::from_env()?;
-    let (market, calls) = warden::operator_market(&config).await?;
-    Ok((config, market, calls))
-}
-
-fn parse_tags(raw: &str) -> anyhow::Result<warden_marketplace::TagSet> {
-    let mut tags = warden_marketplace::TagSet::new();
-    for (i, t) in raw.split(',').map(str::trim).enumerate() {
-        if t.is_empty() {
-            continue;
-        }
-        let tag = warden_marketplace::Tag::new(&t.to_lowercase())
-            .map_err(|e| anyhow::anyhow!("--tags entry {} is not valid: {e}", i + 1))?;
-        tags.insert(tag);
-    }
-    anyhow::ensure!(
-        tags.has_service(),
-        "--tags needs at least one service tag (e.g. van), not only city:/day: tags"
-    );
-    Ok(tags)
+    Ok(())
 }
 
 async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
-    let (config, market, _) = market().await?;
+    let (operator, _) = operator(false).await?;
     match command {
         VendorCmd::Add { name, phone, tags } => {
-            let name = warden_marketplace::BusinessName::new(&name)
-                .map_err(|e| anyhow::anyhow!("--name is not valid: {e}"))?;
-            let phone = warden_types::PhoneNumber::parse(&phone)
-                .map_err(|e| anyhow::anyhow!("--phone is not an E.164 number: {e}"))?;
-            let tags = parse_tags(&tags)?;
-            let sender =
-                warden_audit::Pseudonymizer::new(config.pseudonym_key.clone()).sender_id(&phone);
-            let id = market
-                .add_vendor(name, phone, sender, tags)
+            let id = operator
+                .register_vendor(&name, &phone, &tags)
                 .await
                 .context("registering the vendor")?;
-            println!("vendor {id} registered");
+            println!("vendor {} registered", id.0);
         }
         VendorCmd::List { show_phones } => {
-            let vendors = market.vendors().await.context("reading vendors")?;
+            let vendors = operator.vendors().await.context("reading vendors")?;
             if vendors.is_empty() {
                 println!("no vendors");
             }
@@ -321,23 +288,23 @@ async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
                 };
                 println!(
                     "{:>5}  {:<8} {}  {}  [{}]",
-                    v.id,
+                    v.id.0,
                     if v.active { "active" } else { "disabled" },
                     phone,
-                    v.business_name,
-                    v.tags
+                    v.business_name.as_str(),
+                    v.tags.comma_separated()
                 );
             }
         }
         VendorCmd::Disable { id } => {
-            market
+            operator
                 .set_vendor_active(id, false)
                 .await
                 .context("disabling the vendor")?;
             println!("vendor {id} disabled");
         }
         VendorCmd::Enable { id } => {
-            market
+            operator
                 .set_vendor_active(id, true)
                 .await
                 .context("enabling the vendor")?;
@@ -348,33 +315,40 @@ async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
 }
 
 async fn offers(command: OffersCmd) -> anyhow::Result<()> {
-    let (config, market, _) = market().await?;
+    let (operator, config) = operator(false).await?;
     match command {
         OffersCmd::Held { show_text } => {
-            let redactor = config.redactor().context("building the redactor")?;
-            let held = market.held_offers().await.context("reading held offers")?;
+            let redactor = match &config {
+                Some(c) => c.redactor().context("building the redactor")?,
+                None => anyhow::bail!("no configuration"),
+            };
+            let held = operator
+                .held_offers()
+                .await
+                .context("reading held offers")?;
             if held.is_empty() {
                 println!("no held offers");
             }
             for h in held {
+                let text = h.offer.text.map(|t| t.0).unwrap_or_default();
                 let text = if show_text {
-                    h.text.clone()
+                    text
                 } else {
-                    redactor.redact(&h.text).into_owned()
+                    redactor.redact(&text).into_owned()
                 };
                 println!(
                     "{:>5}  vendor={} request={} reasons={} at_ms={}\n       {}",
-                    h.id,
-                    h.vendor_id,
-                    h.reference.as_deref().unwrap_or("-"),
-                    h.reasons,
-                    h.created_ms,
+                    h.offer.id,
+                    h.offer.vendor.0,
+                    h.reference.as_ref().map_or("-", |r| r.as_str()),
+                    h.offer.reasons,
+                    h.offer.created_at.as_i64(),
                     text.replace('\n', " ")
                 );
             }
         }
         OffersCmd::Release { id } => {
-            market
+            operator
                 .release_offer(id)
                 .await
                 .context("releasing the offer")?;
@@ -385,51 +359,44 @@ async fn offers(command: OffersCmd) -> anyhow::Result<()> {
 }
 
 async fn consent_list() -> anyhow::Result<()> {
-    let (_, market, _) = market().await?;
-    let consents = market.consents().await.context("reading consents")?;
+    let (operator, _) = operator(false).await?;
+    let consents = operator.consents().await.context("reading consents")?;
     if consents.is_empty() {
         println!("no consent records");
     }
-    for c in consents {
+    let ms = |v: Option<warden_types::UnixMillis>| v.map_or("-".to_owned(), |v| v.0.to_string());
+    for (client, record) in consents {
+        let (granted, expires, revoked) = match record {
+            ConsentRecord::None => (None, None, None),
+            ConsentRecord::Granted {
+                granted_at,
+                expires_at,
+            } => (Some(granted_at), Some(expires_at), None),
+            ConsentRecord::Revoked { revoked_at } => (None, None, Some(revoked_at)),
+        };
         println!(
             "{}  {:<8} granted_ms={} expires_ms={} revoked_ms={}",
-            c.client,
-            c.state,
-            c.granted_ms.map_or("-".to_owned(), |v| v.to_string()),
-            c.expires_ms.map_or("-".to_owned(), |v| v.to_string()),
-            c.revoked_ms.map_or("-".to_owned(), |v| v.to_string()),
+            client.as_str(),
+            record.as_str(),
+            ms(granted),
+            ms(expires),
+            ms(revoked),
         );
     }
     Ok(())
 }
 
 async fn call(reference: &str) -> anyhow::Result<()> {
-    let reference = warden_marketplace::RequestRef::parse(reference)
-        .map_err(|e| anyhow::anyhow!("reference: {e}"))?;
-    let (_, market, calls) = market().await?;
-    let Some(permit) = market
-        .decide_call(&reference)
-        .await
-        .context("deciding the call")?
-    else {
-        anyhow::bail!("call refused (calling disabled, or no valid consent); see the audit log");
-    };
-    let result = match &calls {
-        Some(c) => c.place_call(&permit.to, &permit.reference).await,
-        None => Err(warden_marketplace::CallError::Permanent("not_configured")),
-    };
-    market
-        .audit(warden_marketplace::consent::call_outcome_event(
-            &permit, &result,
-        ))
-        .await
-        .context("auditing the call")?;
-    match result {
-        Ok(sid) => {
+    let (operator, _) = operator(false).await?;
+    match operator.call(reference).await? {
+        CallOutcome::Placed(sid) => {
             println!("call placed: {sid}");
             Ok(())
         }
-        Err(e) => anyhow::bail!("call not placed: {}", e.code()),
+        CallOutcome::Failed(e) => anyhow::bail!("call not placed: {}", e.code()),
+        CallOutcome::Refused => {
+            anyhow::bail!("call refused (calling disabled, or no valid consent); see the audit log")
+        }
     }
 }
 
@@ -494,7 +461,10 @@ async fn audit_verify() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match store.verify_audit().await {
+    match Operator::new(store, Arc::new(SystemClock))
+        .verify_audit()
+        .await
+    {
         Ok(chain) => {
             println!(
                 "audit chain intact: {} rows, head seq {} hash {}",

@@ -2,12 +2,11 @@
 //! the store for requests whose next batch is due by the (injected) clock, so tests drive it by
 //! moving a manual clock.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use warden_store::SqlMarket;
+use warden_assistant::marketplace::MarketService;
 
 /// How often the scheduler looks for due batches. A look with nothing due is one indexed read.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -19,7 +18,8 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn start(market: SqlMarket, outbox_wake: Arc<Notify>) -> Self {
+    /// The marketplace wakes the delivery worker itself when a tick enqueued messages.
+    pub fn start(market: MarketService) -> Self {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             loop {
@@ -30,7 +30,6 @@ impl Scheduler {
                             enqueued = report.enqueued,
                             "outreach batches planned"
                         );
-                        outbox_wake.notify_one();
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "outreach planning failed; will retry"),

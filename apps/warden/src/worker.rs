@@ -23,6 +23,16 @@ const TICK: Duration = Duration::from_millis(250);
 /// How long shutdown waits for a pass in flight (its sends are bounded by their timeouts).
 const DRAIN: Duration = Duration::from_secs(15);
 
+/// The delivery worker's wake-up: committing writers tell it that messages wait.
+#[derive(Debug, Clone)]
+pub struct NotifyWake(pub Arc<Notify>);
+
+impl warden_delivery::DeliveryWake for NotifyWake {
+    fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
 #[derive(Debug)]
 pub struct Worker {
     stop: oneshot::Sender<()>,

@@ -67,6 +67,13 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
+    /// Whether the message gets a reply at all. A reaction is an acknowledgement of an earlier
+    /// message: it is recorded (replay key, rate window, audit) but answering it would invite a
+    /// loop of reactions and replies.
+    pub fn wants_reply(self) -> bool {
+        self != Self::Reaction
+    }
+
     /// Whether the sender should be told that Warden reads text only. A reaction is an
     /// acknowledgement, and answering it would invite a loop of reactions and replies.
     pub fn wants_text_only_reply(self) -> bool {

@@ -9,10 +9,11 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
+use warden_assistant::outbox::{enqueued_event, reply_key};
 use warden_assistant::{
     AdviceTicket, Assistant, Effect, LedgerError, MarketTicket, Outcome, ReplyVia, SenderState,
 };
-use warden_audit::{AuditEvent, Detail, EventKind};
+use warden_audit::AuditEvent;
 use warden_audit::{AuditRecord, ChainHead};
 use warden_gates::{PairState, RateWindow};
 use warden_redaction::Redactor;
@@ -182,35 +183,6 @@ pub(crate) struct OutboxRow {
     pub recipient: String,
     pub body: String,
     pub created_ms: i64,
-}
-
-/// The audit event of a message written to the outbox: its key and provider, never its text
-/// or recipient.
-pub(crate) fn enqueued_event(
-    sender: Option<SenderId>,
-    key: &str,
-    provider: Provider,
-) -> AuditEvent {
-    AuditEvent {
-        kind: EventKind::OutboxEnqueued,
-        sender,
-        detail: Detail::new()
-            .with("key", key)
-            .with("provider", provider.as_str()),
-    }
-}
-
-/// The outbox key of the reply to one inbound message: derived from the message's replay key,
-/// so one message can never enqueue two replies, and short and printable whatever the
-/// provider's id looks like.
-pub(crate) fn reply_key(provider: Provider, message_id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(provider.as_str())
-        .chain_update([0])
-        .chain_update(message_id)
-        .finalize();
-    format!("reply-{}", hex::encode(&digest[..16]))
 }
 
 /// Every row a batch writes, in the order the executor must write them.

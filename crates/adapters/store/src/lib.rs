@@ -17,6 +17,6 @@ mod verify;
 
 pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
-pub use market::{ConsentView, HeldView, MarketStoreError, SqlMarket, TickReport, VendorView};
+pub use market::SqlMarket;
 pub use outbox::{OutboxView, Requeued, SqlOutbox};
 pub use verify::VerifyError;

@@ -5,16 +5,17 @@
 //! time. The store runs it inside its transaction (see [`ports::Ledger`]), so the rules live here
 //! once while the store is free to group-commit many messages per transaction.
 
-pub mod concierge;
 mod decide;
+pub mod marketplace;
+pub mod outbox;
 pub mod ports;
 mod service;
 mod state;
 
 pub use decide::{Assistant, Policy, ReplyText};
 pub use ports::{
-    AdviceTicket, FollowUp, Ledger, LedgerError, MarketLedger, MarketOutcome, MarketRoute,
-    MarketTicket, Outcome, Readiness, ReplyVia,
+    AdviceTicket, FollowUp, Ledger, LedgerError, MarketRoute, MarketTicket, Outcome, Readiness,
+    ReplyVia,
 };
 pub use service::MessageService;
 pub use state::{Decision, Effect, OpenTask, SenderState};

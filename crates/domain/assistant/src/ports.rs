@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use warden_audit::AuditEvent;
-use warden_marketplace::{CallPermit, MarketCommand, VendorId};
+use warden_marketplace::{MarketCommand, VendorId};
 use warden_types::{InboundMessage, SenderId};
 
 /// What became of one inbound message.
@@ -20,8 +20,8 @@ pub enum Outcome {
     /// enqueued: hand the ticket to [`crate::MessageService::advise`].
     Advise(Box<AdviceTicket>),
     /// Committed (replay key, rate window, `message.accepted`); the message is for the
-    /// concierge marketplace. Hand the ticket to [`MarketLedger::handle`] (what
-    /// [`crate::MessageService::handle_inbound`] does before it returns).
+    /// concierge marketplace. Hand the ticket to [`crate::marketplace::MarketService::handle`]
+    /// (what [`crate::MessageService::handle_inbound`] does before it returns).
     Market(Box<MarketTicket>),
 }
 
@@ -44,31 +44,6 @@ pub struct MarketTicket {
     pub msg: InboundMessage,
     pub via: ReplyVia,
     pub route: MarketRoute,
-}
-
-/// What a marketplace step committed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MarketOutcome {
-    /// The reply for [`ReplyVia::Response`]; `None` otherwise (it went to the outbox).
-    pub reply: Option<String>,
-    /// A call the step authorised (`calling.placed` with outcome `authorized` is committed):
-    /// place it, then audit its outcome.
-    pub call: Option<CallPermit>,
-    /// Outgoing messages were written to the outbox: wake the delivery worker.
-    pub enqueued: bool,
-}
-
-/// The concierge marketplace's transactional store.
-#[async_trait]
-pub trait MarketLedger: Send + Sync {
-    /// MUST, in one transaction serialised with every other writer of the audit chain (the
-    /// [`Ledger`]'s included): load the state the ticket's step needs, run the marketplace
-    /// decision with the store's clock, persist every effect in order, append every audit event,
-    /// write outgoing messages to the outbox under keys derived from the message id and the
-    /// recipient (so a retried ticket never sends twice) and, with [`ReplyVia::Outbox`], the
-    /// reply under the message's reply key; commit before returning. A client request also
-    /// plans its first outreach batch in that transaction. On error nothing is written.
-    async fn handle(&self, ticket: MarketTicket) -> Result<MarketOutcome, LedgerError>;
 }
 
 /// A committed free-text message waiting for the advisor's answer. Carries everything the

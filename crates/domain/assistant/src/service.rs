@@ -4,11 +4,10 @@ use warden_audit::{AuditEvent, Detail, EventKind, Pseudonymizer};
 use warden_types::{InboundMessage, Provider};
 
 use warden_advisor::{AdviceInput, Advisor};
-use warden_marketplace::{CallError, CallPermit, CallPlacer};
+use warden_delivery::DeliveryWake;
 
-use crate::{
-    AdviceTicket, FollowUp, Ledger, LedgerError, MarketLedger, MarketTicket, Outcome, ReplyVia,
-};
+use crate::marketplace::MarketService;
+use crate::{AdviceTicket, FollowUp, Ledger, LedgerError, MarketTicket, Outcome, ReplyVia};
 
 /// The entry point the HTTP edge calls once a provider adapter has authenticated and
 /// normalised a webhook.
@@ -17,8 +16,8 @@ pub struct MessageService {
     ledger: Arc<dyn Ledger>,
     pseudonyms: Arc<Pseudonymizer>,
     advisor: Option<Arc<Advisor>>,
-    market: Option<Arc<dyn MarketLedger>>,
-    calls: Option<Arc<dyn CallPlacer>>,
+    market: Option<MarketService>,
+    wake: Option<Arc<dyn DeliveryWake>>,
 }
 
 impl std::fmt::Debug for MessageService {
@@ -34,20 +33,26 @@ impl MessageService {
             pseudonyms,
             advisor: None,
             market: None,
-            calls: None,
+            wake: None,
         }
     }
 
-    /// Marketplace messages (the assistant's `Policy::marketplace` on) go to `market`; calls it
-    /// authorises are placed through `calls` (without one they fail as `not_configured`).
-    pub fn with_market(
-        mut self,
-        market: Arc<dyn MarketLedger>,
-        calls: Option<Arc<dyn CallPlacer>>,
-    ) -> Self {
+    /// Marketplace messages (the assistant's `Policy::marketplace` on) go to `market`.
+    pub fn with_market(mut self, market: MarketService) -> Self {
         self.market = Some(market);
-        self.calls = calls;
         self
+    }
+
+    /// `wake` is told whenever a message's reply (or advice) was committed to the outbox.
+    pub fn with_wake(mut self, wake: Arc<dyn DeliveryWake>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    fn wake(&self) {
+        if let Some(wake) = &self.wake {
+            wake.wake();
+        }
     }
 
     /// Free text from allowed senders is answered by `advisor` (with the assistant's
@@ -76,6 +81,13 @@ impl MessageService {
                 .market(*ticket)
                 .await
                 .map(|reply| Outcome::Handled { reply }),
+            // The reply was written to the outbox in the message's transaction.
+            Ok(Outcome::Handled { reply }) => {
+                if via == ReplyVia::Outbox {
+                    self.wake();
+                }
+                Ok(Outcome::Handled { reply })
+            }
             other => other,
         };
         match &outcome {
@@ -120,13 +132,19 @@ impl MessageService {
                 }],
             ),
         };
-        self.ledger
+        let via = ticket.via;
+        let reply = self
+            .ledger
             .follow_up(FollowUp {
                 ticket,
                 audit,
                 reply,
             })
-            .await
+            .await?;
+        if via == ReplyVia::Outbox {
+            self.wake();
+        }
+        Ok(reply)
     }
 
     /// Runs a committed message's marketplace step (its own transaction), then places the call
@@ -134,32 +152,10 @@ impl MessageService {
     async fn market(&self, ticket: MarketTicket) -> Result<Option<String>, LedgerError> {
         let Some(market) = &self.market else {
             return Err(LedgerError::Failed(
-                "marketplace message but no marketplace store is wired".into(),
+                "marketplace message but no marketplace is wired".into(),
             ));
         };
-        let outcome = market.handle(ticket).await?;
-        if let Some(permit) = outcome.call {
-            self.place_call(&permit).await;
-        }
-        Ok(outcome.reply)
-    }
-
-    /// Places one authorised call (outside any transaction) and audits its outcome
-    /// (`calling.placed` with `placed` + `call_sid`, or `failed` + `error`).
-    #[tracing::instrument(name = "call", skip_all, fields(sender = permit.client.as_str()))]
-    pub async fn place_call(&self, permit: &CallPermit) {
-        let result = match &self.calls {
-            Some(calls) => calls.place_call(&permit.to, &permit.reference).await,
-            None => Err(CallError::Permanent("not_configured")),
-        };
-        match &result {
-            Ok(_) => tracing::info!("call placed"),
-            Err(e) => tracing::warn!(error = e.code(), "call not placed"),
-        }
-        let event = warden_marketplace::consent::call_outcome_event(permit, &result);
-        if let Err(e) = self.ledger.audit(event).await {
-            tracing::error!(error = %e, "call outcome not audited");
-        }
+        Ok(market.handle(ticket).await?.reply)
     }
 
     /// A webhook failed authentication: audited with the provider only, never its content.

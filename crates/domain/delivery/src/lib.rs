@@ -14,7 +14,9 @@ pub use outbox::{
     StatusApplied,
 };
 pub use policy::{RetryDecision, RetryPolicy};
-pub use ports::{IdempotencyKey, MessageSender, OutboundMessage, SendError, SentMessage};
+pub use ports::{
+    DeliveryWake, IdempotencyKey, MessageSender, OutboundMessage, SendError, SentMessage,
+};
 
 /// Where a message is in its life, as recorded by the outbox and advanced by provider callbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

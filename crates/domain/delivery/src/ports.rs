@@ -101,6 +101,13 @@ pub trait MessageSender: Send + Sync {
     async fn send(&self, msg: &OutboundMessage) -> Result<SentMessage, SendError>;
 }
 
+/// Tells the delivery worker that messages are waiting, so they leave now instead of at the
+/// worker's next tick. Whoever commits outbox rows calls it after the commit, and only then: a
+/// wake costs a delivery pass, which on SQLite takes the write lock.
+pub trait DeliveryWake: Send + Sync {
+    fn wake(&self);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,6 +82,17 @@ pub enum ConsentRecord {
     },
 }
 
+impl ConsentRecord {
+    /// The state's stable name (`none`, `granted`, `revoked`), as stored and shown to operators.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Granted { .. } => "granted",
+            Self::Revoked { .. } => "revoked",
+        }
+    }
+}
+
 /// Records a `consent call yes|no` command.
 pub fn change_consent(
     policy: &CallingPolicy,

@@ -45,7 +45,7 @@ pub use payment::{payment_signals, HoldReason, PaymentSignal};
 pub use ports::{CallError, CallPlacer, CallSid};
 pub use relay::RelayPolicy;
 pub use request::{Offer, RefKey, Request, RequestId, RequestRef, RequestStatus, RequestText};
-pub use tags::{Tag, TagConfig, TagExtractor, TagSet};
+pub use tags::{Tag, TagConfig, TagError, TagExtractor, TagListError, TagSet};
 pub use text::TextError;
 pub use vendor::{BusinessName, Vendor, VendorChange, VendorId};
 

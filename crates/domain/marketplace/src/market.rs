@@ -142,6 +142,11 @@ impl Marketplace {
         &self.tags
     }
 
+    /// The redactor relayed texts go through (it knows every configured secret).
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// The reference request `id` gets.
     pub fn reference_for(&self, id: RequestId) -> RequestRef {
         RequestRef::derive(&self.ref_key, id)

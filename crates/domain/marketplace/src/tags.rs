@@ -27,6 +27,19 @@ pub enum TagError {
     TooManyEntries,
 }
 
+/// Why an operator's tag list was refused. Names the entry by position, never its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TagListError {
+    #[error("entry {position} is not valid: {source}")]
+    BadEntry {
+        /// 1-based, counting empty entries.
+        position: usize,
+        source: TagError,
+    },
+    #[error("needs at least one service tag (e.g. van), not only city:/day: tags")]
+    NoServiceTag,
+}
+
 /// An inventory tag, e.g. `van` or `city:lisbon`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag(String);
@@ -135,6 +148,12 @@ impl TagSet {
         Some(overlap)
     }
 
+    /// `van,wheelchair,city:lisbon`: how the store keeps a vendor's tags and operators list them
+    /// (what [`TagSet::parse_vendor_tags`] reads back).
+    pub fn comma_separated(&self) -> String {
+        self.0.iter().map(Tag::as_str).collect::<Vec<_>>().join(",")
+    }
+
     /// `van, wheelchair, city:lisbon` for humans.
     pub fn joined(&self) -> String {
         self.0
@@ -142,6 +161,29 @@ impl TagSet {
             .map(Tag::as_str)
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+impl TagSet {
+    /// A vendor's inventory as operators write it: comma-separated tags, case-insensitive,
+    /// empty entries skipped; at least one service tag (a vendor offering only a city offers
+    /// nothing).
+    pub fn parse_vendor_tags(raw: &str) -> Result<Self, TagListError> {
+        let mut tags = Self::new();
+        for (i, t) in raw.split(',').map(str::trim).enumerate() {
+            if t.is_empty() {
+                continue;
+            }
+            let tag = Tag::new(&t.to_lowercase()).map_err(|source| TagListError::BadEntry {
+                position: i + 1,
+                source,
+            })?;
+            tags.insert(tag);
+        }
+        if !tags.has_service() {
+            return Err(TagListError::NoServiceTag);
+        }
+        Ok(tags)
     }
 }
 

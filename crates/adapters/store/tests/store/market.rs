@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use warden_assistant::concierge::BatchSchedule;
-use warden_assistant::{Ledger, MarketLedger, MarketRoute, Outcome, ReplyVia};
+use warden_assistant::marketplace::{BatchSchedule, MarketError, MarketService};
+use warden_assistant::{Ledger, MarketRoute, Outcome, ReplyVia};
 use warden_marketplace::{
     BusinessName, MarketConfig, Marketplace, RefKey, Tag, TagConfig, TagExtractor, TagSet,
 };
-use warden_store::{MarketStoreError, SqlMarket};
+use warden_store::SqlMarket;
 use warden_test_support::Backend;
 use warden_types::PhoneNumber;
 
@@ -23,7 +23,7 @@ on_both_backends!(
 
 const VENDOR: &str = "+351912345001";
 
-fn market(f: &Fixture) -> SqlMarket {
+fn market(f: &Fixture) -> MarketService {
     let marketplace = Marketplace::new(
         MarketConfig::default(),
         TagExtractor::new(&TagConfig::default()).unwrap(),
@@ -31,20 +31,20 @@ fn market(f: &Fixture) -> SqlMarket {
         warden_redaction::Redactor::new(warden_redaction::RedactionConfig::default()).unwrap(),
         RefKey::new(b"store-test-ref-key-0123").unwrap(),
     );
-    SqlMarket::new(
-        f.store.clone(),
+    MarketService::new(
+        Arc::new(SqlMarket::new(f.store.clone())),
         Arc::new(marketplace),
-        f.clock.clone(),
         BatchSchedule::default(),
+        f.clock.clone(),
     )
 }
 
-async fn add_vendor(m: &SqlMarket, name: &str, phone: &str) -> i64 {
+async fn add_vendor(m: &MarketService, name: &str, phone: &str) -> i64 {
     let tags: TagSet = ["van", "wheelchair", "city:lisbon"]
         .into_iter()
         .map(|t| Tag::new(t).unwrap())
         .collect();
-    m.add_vendor(
+    m.register_vendor(
         BusinessName::new(name).unwrap(),
         PhoneNumber::parse(phone).unwrap(),
         sender(phone),
@@ -55,7 +55,7 @@ async fn add_vendor(m: &SqlMarket, name: &str, phone: &str) -> i64 {
     .0
 }
 
-async fn step(f: &Fixture, m: &SqlMarket, from: &str, n: u64, body: &str) -> Option<String> {
+async fn step(f: &Fixture, m: &MarketService, from: &str, n: u64, body: &str) -> Option<String> {
     match f
         .ledger
         .handle(
@@ -90,15 +90,17 @@ async fn a_registered_vendor_number_is_routed_to_the_marketplace_not_the_task_gr
     }
     assert_eq!(count(&f.store, "tasks").await?, 0);
     // A disabled vendor still reaches the marketplace (its replies are held, not relayed).
-    m.set_vendor_active(id, false).await?;
+    m.set_vendor_active(warden_marketplace::VendorId(id), false)
+        .await?;
     assert!(matches!(
         f.handle(VENDOR, twilio(&sid(2), VENDOR, "R-AAAAAA 10 EUR"))
             .await?,
         Outcome::Market(_)
     ));
     assert!(matches!(
-        m.set_vendor_active(999, false).await,
-        Err(MarketStoreError::VendorNotFound(999))
+        m.set_vendor_active(warden_marketplace::VendorId(999), false)
+            .await,
+        Err(MarketError::VendorNotFound(999))
     ));
     f.store.verify_audit().await?;
     Ok(())
@@ -172,14 +174,14 @@ async fn a_held_offer_is_released_once_through_the_masked_relay(
     assert!(reply.contains("reviewed"), "{reply}");
     let held = m.held_offers().await?;
     assert_eq!(held.len(), 1);
-    assert!(held[0].reasons.contains("iban"));
+    assert!(held[0].offer.reasons.contains("iban"));
     let outbox_before = count(&f.store, "outbox").await?;
-    m.release_offer(held[0].id).await?;
+    m.release_offer(held[0].offer.id).await?;
     assert_eq!(count(&f.store, "outbox").await?, outbox_before + 1);
     assert!(m.held_offers().await?.is_empty());
     assert!(matches!(
-        m.release_offer(held[0].id).await,
-        Err(MarketStoreError::NotHeld(_))
+        m.release_offer(held[0].offer.id).await,
+        Err(MarketError::NotHeld(_))
     ));
     assert_eq!(
         scalar(

@@ -1,0 +1,235 @@
+//! Every operator action, one function each. The CLI, the demo and the tests call these (and the
+//! admin API and console will): input is validated by the domain types, the work is done by the
+//! domain's use cases, and nothing here decides a rule.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, MarketService};
+use warden_audit::Pseudonymizer;
+use warden_audit::VerifiedChain;
+use warden_marketplace::{
+    BusinessName, CallError, CallSid, ConsentRecord, RequestRef, TagSet, Vendor, VendorId,
+};
+use warden_store::{OutboxView, Requeued, SqlMarket, SqlOutbox, Store, VerifyError};
+use warden_types::{Clock, PhoneNumber, SenderId};
+
+use crate::Config;
+
+/// Why an operator action was refused or failed. Says what was wrong with the input, never
+/// echoes it.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// An argument did not pass its domain type; `field` names it as the CLI spells it.
+    #[error("{field} {why}")]
+    Invalid { field: &'static str, why: String },
+    #[error("the concierge marketplace is not enabled (set WARDEN_MARKET_ENABLED=true)")]
+    MarketplaceDisabled,
+    #[error(transparent)]
+    Market(#[from] MarketError),
+    #[error("no outbox message with id {0}")]
+    OutboxNotFound(i64),
+    #[error("message {0} has not failed; only failed messages can be retried")]
+    OutboxNotFailed(i64),
+    #[error("the database failed")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn invalid(field: &'static str, why: impl std::fmt::Display) -> OperatorError {
+    OperatorError::Invalid {
+        field,
+        why: why.to_string(),
+    }
+}
+
+/// What an operator call came to.
+#[derive(Debug)]
+pub enum CallOutcome {
+    /// Placed; the provider's call id.
+    Placed(CallSid),
+    /// Permitted but the provider refused or failed (audited with its code).
+    Failed(CallError),
+    /// Refused before dialling: calling disabled, or no valid consent (audited).
+    Refused,
+}
+
+/// The operator actions over one store.
+#[derive(Clone)]
+pub struct Operator {
+    store: Store,
+    outbox: SqlOutbox,
+    /// The marketplace, and the pseudonymizer that routes a registered vendor's messages.
+    market: Option<(MarketService, Arc<Pseudonymizer>)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("market", &self.market.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Operator {
+    /// Over a store the caller opened: the outbox and audit actions.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            outbox: SqlOutbox::new(store.clone()),
+            store,
+            market: None,
+            clock,
+        }
+    }
+
+    /// Adds the marketplace actions: `market` as the gateway runs it, `pseudonyms` under the
+    /// gateway's key (a vendor is routed by the pseudonym of its number).
+    pub fn with_market(mut self, market: MarketService, pseudonyms: Arc<Pseudonymizer>) -> Self {
+        self.market = Some((market, pseudonyms));
+        self
+    }
+
+    /// For a CLI command: the existing database of `config`, with the marketplace (and its call
+    /// placer) exactly as `serve` builds them.
+    pub async fn connect(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let redactor = Arc::new(config.redactor().context("building the redactor")?);
+        let store = Store::connect_existing(config.database_url.expose_secret())
+            .await
+            .context("opening the database")?
+            .with_audit_redactor(redactor.clone());
+        let operator = Self::new(store.clone(), clock.clone());
+        Ok(match &config.market {
+            Some(m) => operator.with_market(
+                market_service(m, store, redactor, clock)?
+                    .with_calls(crate::call_placer(config, m)?),
+                Arc::new(Pseudonymizer::new(config.pseudonym_key.clone())),
+            ),
+            None => operator,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn market(&self) -> Result<&MarketService, OperatorError> {
+        self.market
+            .as_ref()
+            .map(|(m, _)| m)
+            .ok_or(OperatorError::MarketplaceDisabled)
+    }
+
+    // ---- vendors ----
+
+    /// `warden vendor add`: registers a vendor (audited `vendor.changed`).
+    pub async fn register_vendor(
+        &self,
+        name: &str,
+        phone: &str,
+        tags: &str,
+    ) -> Result<VendorId, OperatorError> {
+        let (market, pseudonyms) = self
+            .market
+            .as_ref()
+            .ok_or(OperatorError::MarketplaceDisabled)?;
+        let name = BusinessName::new(name).map_err(|e| invalid("--name", e))?;
+        let phone = PhoneNumber::parse(phone)
+            .map_err(|e| invalid("--phone", format_args!("is not an E.164 number: {e}")))?;
+        let tags = TagSet::parse_vendor_tags(tags).map_err(|e| invalid("--tags", e))?;
+        let sender = pseudonyms.sender_id(&phone);
+        Ok(market.register_vendor(name, phone, sender, tags).await?)
+    }
+
+    /// `warden vendor list`: every vendor, by id (mask the phone when showing it).
+    pub async fn vendors(&self) -> Result<Vec<Vendor>, OperatorError> {
+        Ok(self.market()?.vendors().await?)
+    }
+
+    /// `warden vendor disable|enable`: audited `vendor.changed`.
+    pub async fn set_vendor_active(&self, id: i64, active: bool) -> Result<(), OperatorError> {
+        Ok(self
+            .market()?
+            .set_vendor_active(VendorId(id), active)
+            .await?)
+    }
+
+    // ---- offers, consent, calls ----
+
+    /// `warden offers held`: held replies, oldest first (redact the text unless asked not to).
+    pub async fn held_offers(&self) -> Result<Vec<HeldOffer>, OperatorError> {
+        Ok(self.market()?.held_offers().await?)
+    }
+
+    /// `warden offers release`: relays a held reply, masked like any offer (audited).
+    pub async fn release_offer(&self, id: i64) -> Result<(), OperatorError> {
+        Ok(self.market()?.release_offer(id).await?)
+    }
+
+    /// `warden consent list`: every client's consent record (pseudonymous clients).
+    pub async fn consents(&self) -> Result<Vec<(SenderId, ConsentRecord)>, OperatorError> {
+        Ok(self.market()?.consents().await?)
+    }
+
+    /// `warden call <reference>`: calls the request's client only with their unexpired consent;
+    /// audited either way.
+    pub async fn call(&self, reference: &str) -> Result<CallOutcome, OperatorError> {
+        let reference = RequestRef::parse(reference).map_err(|e| invalid("reference", e))?;
+        Ok(match self.market()?.operator_call(&reference).await? {
+            Some(Ok(sid)) => CallOutcome::Placed(sid),
+            Some(Err(e)) => CallOutcome::Failed(e),
+            None => CallOutcome::Refused,
+        })
+    }
+
+    // ---- outbox and audit ----
+
+    /// `warden outbox list`: newest first, recipients masked, no message text.
+    pub async fn outbox(
+        &self,
+        failed_only: bool,
+        limit: u64,
+    ) -> Result<Vec<OutboxView>, OperatorError> {
+        self.outbox
+            .list(failed_only, limit)
+            .await
+            .map_err(|e| OperatorError::Store(Box::new(e)))
+    }
+
+    /// `warden outbox retry`: a failed message back in the queue with a fresh attempt budget
+    /// (audited); a running gateway sends it.
+    pub async fn retry_outbox(&self, id: i64) -> Result<(), OperatorError> {
+        match self
+            .outbox
+            .requeue(id, self.clock.now())
+            .await
+            .map_err(|e| OperatorError::Store(Box::new(e)))?
+        {
+            Requeued::Requeued => Ok(()),
+            Requeued::NotFound => Err(OperatorError::OutboxNotFound(id)),
+            Requeued::NotFailed => Err(OperatorError::OutboxNotFailed(id)),
+        }
+    }
+
+    /// `warden audit verify`: the whole hash chain, in one snapshot.
+    pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
+        self.store.verify_audit().await
+    }
+}
+
+/// The marketplace use case on `store`, as configured.
+pub(crate) fn market_service(
+    m: &crate::config::MarketSettings,
+    store: Store,
+    redactor: Arc<warden_redaction::Redactor>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<MarketService> {
+    Ok(MarketService::new(
+        Arc::new(SqlMarket::new(store)),
+        Arc::new(crate::marketplace(m, redactor)?),
+        BatchSchedule {
+            interval_ms: m.batch_interval_ms,
+        },
+        clock,
+    ))
+}
