@@ -1,68 +1,25 @@
 //! Configuration from the environment: defaults, then `WARDEN_*`/provider variables, with
 //! `*_FILE` variants for secrets so they need not sit in the process environment.
+//!
+//! Each variable is declared once in [`vars`]; every read goes through one reader (`env::Env`),
+//! which accepts only those declarations and keeps each secret it returns. So the list of known
+//! variables (the typo check) and the list of secrets (the redactor's) are built from the reads
+//! themselves and cannot drift from them.
+//!
+//! To add a variable: declare it in `vars.rs` (under `secret` if its value is one), then read it
+//! in `Config::read` (or the section reader it belongs to) through `env`.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
 use warden_types::PhoneNumber;
 
-/// Every variable Warden reads; anything else starting with `WARDEN_` or `TWILIO_` is reported
-/// as a likely typo.
-pub const KNOWN_VARS: &[&str] = &[
-    "WARDEN_LISTEN",
-    "WARDEN_DATABASE_URL",
-    "WARDEN_DATABASE_URL_FILE",
-    "WARDEN_PUBLIC_URL",
-    "WARDEN_ALLOWED_SENDERS",
-    "WARDEN_PAIR_TOKEN",
-    "WARDEN_PAIR_TOKEN_FILE",
-    "WARDEN_PSEUDONYM_KEY",
-    "WARDEN_PSEUDONYM_KEY_FILE",
-    "WARDEN_RATE_LIMIT_PER_MINUTE",
-    "WARDEN_MAX_BODY_BYTES",
-    "WARDEN_LOG",
-    "WARDEN_TWILIO_REPLY",
-    "WARDEN_OUTBOX_LEASE_SECS",
-    "WARDEN_LOG_PHONES",
-    "WARDEN_PHONE_REGION",
-    "TWILIO_AUTH_TOKEN",
-    "TWILIO_AUTH_TOKEN_FILE",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_API_URL",
-    "TWILIO_WHATSAPP_FROM",
-    "META_APP_SECRET",
-    "META_APP_SECRET_FILE",
-    "META_VERIFY_TOKEN",
-    "META_VERIFY_TOKEN_FILE",
-    "META_ACCESS_TOKEN",
-    "META_ACCESS_TOKEN_FILE",
-    "META_PHONE_NUMBER_ID",
-    "META_GRAPH_URL",
-    "META_GRAPH_API_VERSION",
-    "WARDEN_AI_ENABLED",
-    "WARDEN_AI_PROVIDER",
-    "WARDEN_AI_TIMEOUT_SECS",
-    "WARDEN_GUARD_THRESHOLD",
-    "GEMINI_API_KEY",
-    "GEMINI_API_KEY_FILE",
-    "GEMINI_API_URL",
-    "GEMINI_MODEL",
-    "OLLAMA_URL",
-    "OLLAMA_MODEL",
-    "WARDEN_MARKET_ENABLED",
-    "WARDEN_MARKET_REF_KEY",
-    "WARDEN_MARKET_REF_KEY_FILE",
-    "WARDEN_MARKET_BATCH_SIZE",
-    "WARDEN_MARKET_MAX_VENDORS",
-    "WARDEN_MARKET_VENDOR_DAILY_CAP",
-    "WARDEN_MARKET_MAX_OPEN_REQUESTS",
-    "WARDEN_MARKET_BATCH_INTERVAL_SECS",
-    "WARDEN_CALLING_ENABLED",
-    "WARDEN_CALL_CONSENT_TTL_SECS",
-    "TWILIO_VOICE_FROM",
-];
+mod env;
+pub mod vars;
+
+use env::Env;
+pub use vars::KNOWN_VARS;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/warden.db";
@@ -208,6 +165,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub ai: Option<AiConfig>,
     pub market: Option<MarketSettings>,
+    /// Every secret value read to build this configuration, collected by the reader.
+    secrets: Vec<SecretString>,
 }
 
 impl std::fmt::Debug for Config {
@@ -232,34 +191,10 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// Every secret value this configuration holds, for exact-match redaction.
+    /// Every secret value this configuration holds, for exact-match redaction: whatever was
+    /// read as a secret (a [`vars::SecretVar`]), so none can be left out.
     pub fn secrets(&self) -> Vec<SecretString> {
-        let mut all = vec![
-            self.database_url.clone(),
-            self.pair_token.clone(),
-            self.pseudonym_key.clone(),
-        ];
-        if let Some(t) = &self.twilio {
-            all.push(t.auth_token.clone());
-        }
-        if let Some(m) = &self.meta {
-            all.extend([
-                m.app_secret.clone(),
-                m.verify_token.clone(),
-                m.access_token.clone(),
-            ]);
-        }
-        if let Some(AiConfig {
-            provider: AiProvider::Gemini { api_key, .. },
-            ..
-        }) = &self.ai
-        {
-            all.push(api_key.clone());
-        }
-        if let Some(m) = &self.market {
-            all.push(m.ref_key.clone());
-        }
-        all
+        self.secrets.clone()
     }
 
     /// The redactor for log lines and exports under this configuration.
@@ -295,89 +230,91 @@ impl Config {
 
     /// Reads configuration through `get`, so tests need not touch the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let listen_raw = get("WARDEN_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        Self::read(Env::new(&get))
+    }
+
+    /// Every variable is read through `env`, which keeps the secrets this configuration carries.
+    fn read(mut env: Env<'_>) -> Result<Self, ConfigError> {
+        let listen_raw = env
+            .get(vars::LISTEN)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let listen = listen_raw.parse().map_err(|_| ConfigError::Invalid {
-            var: "WARDEN_LISTEN",
+            var: vars::LISTEN.name(),
             why: "expected host:port, e.g. 127.0.0.1:8080".into(),
         })?;
-        let database_url = database_url(&get)?;
-        let public_url = required(&get, "WARDEN_PUBLIC_URL")?;
+        let database_url = read_database_url(&mut env)?;
+        let public_url = env.required(vars::PUBLIC_URL)?;
         let public_url = validate_public_url(&public_url)?;
-        let twilio = twilio_channel(&get)?;
-        let meta = meta_channel(&get)?;
+        let twilio = twilio_channel(&mut env)?;
+        let meta = meta_channel(&mut env)?;
         if twilio.is_none() && meta.is_none() {
             return Err(ConfigError::NoChannel);
         }
-        let log_phones = match get("WARDEN_LOG_PHONES").as_deref().map(str::trim) {
+        let log_phones = match env.get(vars::LOG_PHONES).as_deref().map(str::trim) {
             None | Some("") | Some("mask") => LogPhones::Mask,
             Some("pseudonym") => LogPhones::Pseudonym,
             Some(_) => {
                 return Err(ConfigError::Invalid {
-                    var: "WARDEN_LOG_PHONES",
+                    var: vars::LOG_PHONES.name(),
                     why: "expected mask or pseudonym".into(),
                 })
             }
         };
-        let phone_region = get("WARDEN_PHONE_REGION")
-            .filter(|s| !s.trim().is_empty())
+        let phone_region = env
+            .non_blank(vars::PHONE_REGION)
             .map(|raw| {
                 warden_redaction::Region::parse(&raw).map_err(|_| ConfigError::Invalid {
-                    var: "WARDEN_PHONE_REGION",
+                    var: vars::PHONE_REGION.name(),
                     why: "expected an ISO 3166 country code such as GB or DE".into(),
                 })
             })
             .transpose()?;
         // A lease shorter than a send (the adapters' 10 s timeout, plus margin) would let a
         // second worker send a message whose first send is still in flight.
-        let outbox_lease = std::time::Duration::from_secs(number(
-            &get,
-            "WARDEN_OUTBOX_LEASE_SECS",
+        let outbox_lease = std::time::Duration::from_secs(env.number(
+            vars::OUTBOX_LEASE_SECS,
             60u64,
             15..=3600,
         )?);
-        let pair_token = secret(&get, "WARDEN_PAIR_TOKEN", "WARDEN_PAIR_TOKEN_FILE")?;
+        let pair_token = env.secret(vars::PAIR_TOKEN)?;
         if !matches!(
             warden_commands::parse(&format!("/pair {}", pair_token.expose_secret())),
             Ok(warden_commands::Command::Pair(_))
         ) {
             return Err(ConfigError::Invalid {
-                var: "WARDEN_PAIR_TOKEN",
+                var: vars::PAIR_TOKEN.name(),
                 why: "must be 16–128 characters of A-Z, a-z, 0-9, '_' or '-'".into(),
             });
         }
         if distinct_chars(pair_token.expose_secret()) < MIN_DISTINCT_TOKEN_CHARS {
             return Err(ConfigError::Invalid {
-                var: "WARDEN_PAIR_TOKEN",
+                var: vars::PAIR_TOKEN.name(),
                 why: format!(
                     "looks guessable (fewer than {MIN_DISTINCT_TOKEN_CHARS} distinct characters); \
                      generate one with `openssl rand -hex 32`"
                 ),
             });
         }
-        let pseudonym_key = secret(&get, "WARDEN_PSEUDONYM_KEY", "WARDEN_PSEUDONYM_KEY_FILE")?;
+        let pseudonym_key = env.secret(vars::PSEUDONYM_KEY)?;
         if pseudonym_key.expose_secret().len() < warden_audit::Pseudonymizer::MIN_KEY_BYTES {
             return Err(ConfigError::Invalid {
-                var: "WARDEN_PSEUDONYM_KEY",
+                var: vars::PSEUDONYM_KEY.name(),
                 why: format!(
                     "must be at least {} bytes; generate one with `openssl rand -hex 32`",
                     warden_audit::Pseudonymizer::MIN_KEY_BYTES
                 ),
             });
         }
-        let allowed_senders = get("WARDEN_ALLOWED_SENDERS")
+        let allowed_senders = env
+            .get(vars::ALLOWED_SENDERS)
             .map(|raw| parse_senders(&raw))
             .transpose()?
             .unwrap_or_default();
-        let rate_limit_per_minute =
-            number(&get, "WARDEN_RATE_LIMIT_PER_MINUTE", 20u32, 1..=10_000)?;
-        let max_body_bytes = number(
-            &get,
-            "WARDEN_MAX_BODY_BYTES",
-            64 * 1024usize,
-            1024..=1024 * 1024,
-        )?;
-        let ai = ai_config(&get)?;
-        let market = market_config(&get, twilio.as_ref())?;
+        let rate_limit_per_minute = env.number(vars::RATE_LIMIT_PER_MINUTE, 20u32, 1..=10_000)?;
+        let max_body_bytes =
+            env.number(vars::MAX_BODY_BYTES, 64 * 1024usize, 1024..=1024 * 1024)?;
+        let ai = ai_config(&mut env)?;
+        let market = market_config(&mut env, twilio.as_ref())?;
         Ok(Self {
             listen,
             database_url,
@@ -394,31 +331,22 @@ impl Config {
             max_body_bytes,
             ai,
             market,
+            secrets: env.into_secrets(),
         })
-    }
-}
-
-fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
-    match get(var).as_deref().map(str::trim) {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ConfigError::Invalid {
-            var,
-            why: "expected true or false".into(),
-        }),
     }
 }
 
 /// The variable behind a domain setting, so a ceiling error names what the operator set.
 fn market_var(setting: &str) -> &'static str {
     match setting {
-        "batch_size" => "WARDEN_MARKET_BATCH_SIZE",
-        "max_vendors" => "WARDEN_MARKET_MAX_VENDORS",
-        "vendor_daily_cap" => "WARDEN_MARKET_VENDOR_DAILY_CAP",
-        "max_open_requests" => "WARDEN_MARKET_MAX_OPEN_REQUESTS",
-        "consent_ttl_ms" => "WARDEN_CALL_CONSENT_TTL_SECS",
-        _ => "WARDEN_MARKET_ENABLED",
+        "batch_size" => vars::MARKET_BATCH_SIZE,
+        "max_vendors" => vars::MARKET_MAX_VENDORS,
+        "vendor_daily_cap" => vars::MARKET_VENDOR_DAILY_CAP,
+        "max_open_requests" => vars::MARKET_MAX_OPEN_REQUESTS,
+        "consent_ttl_ms" => vars::CALL_CONSENT_TTL_SECS,
+        _ => vars::MARKET_ENABLED,
     }
+    .name()
 }
 
 fn domain_error(e: warden_marketplace::OutreachConfigError) -> ConfigError {
@@ -436,16 +364,16 @@ fn domain_error(e: warden_marketplace::OutreachConfigError) -> ConfigError {
 /// against the domain's ceilings (above one, Warden refuses to start, naming the variable);
 /// outreach leaves through the outbox, so a Twilio channel needs its REST credentials.
 fn market_config(
-    get: &impl Fn(&str) -> Option<String>,
+    env: &mut Env<'_>,
     twilio: Option<&TwilioChannel>,
 ) -> Result<Option<MarketSettings>, ConfigError> {
-    if !flag(get, "WARDEN_MARKET_ENABLED")? {
+    if !env.flag(vars::MARKET_ENABLED)? {
         return Ok(None);
     }
-    let ref_key = secret(get, "WARDEN_MARKET_REF_KEY", "WARDEN_MARKET_REF_KEY_FILE")?;
+    let ref_key = env.secret(vars::MARKET_REF_KEY)?;
     if ref_key.expose_secret().len() < warden_marketplace::RefKey::MIN_LEN {
         return Err(ConfigError::Invalid {
-            var: "WARDEN_MARKET_REF_KEY",
+            var: vars::MARKET_REF_KEY.name(),
             why: format!(
                 "must be at least {} bytes; generate one with `openssl rand -hex 32`",
                 warden_marketplace::RefKey::MIN_LEN
@@ -454,22 +382,18 @@ fn market_config(
     }
     let defaults = warden_marketplace::OutreachSettings::default();
     // Read wide and let the domain refuse: an over-ceiling value is reported as such.
-    let count = |var, default: u32| number(get, var, default, 0..=u32::MAX);
+    let count = |var, default: u32| env.number(var, default, 0..=u32::MAX);
     let outreach = warden_marketplace::OutreachPolicy::new(warden_marketplace::OutreachSettings {
-        batch_size: count("WARDEN_MARKET_BATCH_SIZE", defaults.batch_size)?,
-        max_vendors: count("WARDEN_MARKET_MAX_VENDORS", defaults.max_vendors)?,
-        vendor_daily_cap: count("WARDEN_MARKET_VENDOR_DAILY_CAP", defaults.vendor_daily_cap)?,
+        batch_size: count(vars::MARKET_BATCH_SIZE, defaults.batch_size)?,
+        max_vendors: count(vars::MARKET_MAX_VENDORS, defaults.max_vendors)?,
+        vendor_daily_cap: count(vars::MARKET_VENDOR_DAILY_CAP, defaults.vendor_daily_cap)?,
         vendor_cooldown_ms: defaults.vendor_cooldown_ms,
-        max_open_requests: count(
-            "WARDEN_MARKET_MAX_OPEN_REQUESTS",
-            defaults.max_open_requests,
-        )?,
+        max_open_requests: count(vars::MARKET_MAX_OPEN_REQUESTS, defaults.max_open_requests)?,
     })
     .map_err(domain_error)?;
-    let calling_enabled = flag(get, "WARDEN_CALLING_ENABLED")?;
-    let ttl_secs = number(
-        get,
-        "WARDEN_CALL_CONSENT_TTL_SECS",
+    let calling_enabled = env.flag(vars::CALLING_ENABLED)?;
+    let ttl_secs = env.number(
+        vars::CALL_CONSENT_TTL_SECS,
         u64::try_from(warden_marketplace::CallingPolicy::DEFAULT_TTL_MS / 1000).unwrap_or(86_400),
         0..=u64::from(u32::MAX),
     )?;
@@ -478,36 +402,24 @@ fn market_config(
         .saturating_mul(1000);
     let calling =
         warden_marketplace::CallingPolicy::new(calling_enabled, ttl_ms).map_err(domain_error)?;
-    let batch_interval_secs = number(
-        get,
-        "WARDEN_MARKET_BATCH_INTERVAL_SECS",
-        1800i64,
-        300..=86_400,
-    )?;
-    let voice_from = get("TWILIO_VOICE_FROM")
-        .filter(|s| !s.trim().is_empty())
-        .map(|raw| {
-            PhoneNumber::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
-                var: "TWILIO_VOICE_FROM",
-                why: format!("not an E.164 number: {e}"),
-            })
-        })
-        .transpose()?;
+    let batch_interval_secs =
+        env.number(vars::MARKET_BATCH_INTERVAL_SECS, 1800i64, 300..=86_400)?;
+    let voice_from = env.phone(vars::TWILIO_VOICE_FROM)?;
     if let Some(t) = twilio {
         if t.account_sid.is_none() {
-            return Err(ConfigError::Missing("TWILIO_ACCOUNT_SID"));
+            return Err(ConfigError::Missing(vars::TWILIO_ACCOUNT_SID.name()));
         }
         if t.whatsapp_from.is_none() {
-            return Err(ConfigError::Missing("TWILIO_WHATSAPP_FROM"));
+            return Err(ConfigError::Missing(vars::TWILIO_WHATSAPP_FROM.name()));
         }
     }
     if calling_enabled {
         // Calls go through Twilio Voice: its account and a caller id are needed.
         if twilio.is_none() {
-            return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
+            return Err(ConfigError::Missing(vars::TWILIO_AUTH_TOKEN.name()));
         }
         if voice_from.is_none() {
-            return Err(ConfigError::Missing("TWILIO_VOICE_FROM"));
+            return Err(ConfigError::Missing(vars::TWILIO_VOICE_FROM.name()));
         }
     }
     Ok(Some(MarketSettings {
@@ -524,43 +436,31 @@ fn market_config(
 
 /// `WARDEN_AI_ENABLED=true` turns the advisor on; the provider must then be named, so that
 /// no message goes to a model nobody chose.
-fn ai_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, ConfigError> {
-    match get("WARDEN_AI_ENABLED").as_deref().map(str::trim) {
-        None | Some("") | Some("false") => return Ok(None),
-        Some("true") => {}
-        Some(_) => {
-            return Err(ConfigError::Invalid {
-                var: "WARDEN_AI_ENABLED",
-                why: "expected true or false".into(),
-            })
-        }
+fn ai_config(env: &mut Env<'_>) -> Result<Option<AiConfig>, ConfigError> {
+    if !env.flag(vars::AI_ENABLED)? {
+        return Ok(None);
     }
-    let optional = |var: &str| {
-        get(var)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let provider = match get("WARDEN_AI_PROVIDER").as_deref().map(str::trim) {
+    let provider = match env.get(vars::AI_PROVIDER).as_deref().map(str::trim) {
         Some("gemini") => AiProvider::Gemini {
-            api_key: secret(get, "GEMINI_API_KEY", "GEMINI_API_KEY_FILE")?,
-            base_url: optional("GEMINI_API_URL"),
-            model: optional("GEMINI_MODEL"),
+            api_key: env.secret(vars::GEMINI_API_KEY)?,
+            base_url: env.trimmed(vars::GEMINI_API_URL),
+            model: env.trimmed(vars::GEMINI_MODEL),
         },
         Some("ollama") => AiProvider::Ollama {
-            base_url: optional("OLLAMA_URL"),
-            model: optional("OLLAMA_MODEL"),
+            base_url: env.trimmed(vars::OLLAMA_URL),
+            model: env.trimmed(vars::OLLAMA_MODEL),
         },
-        None | Some("") => return Err(ConfigError::Missing("WARDEN_AI_PROVIDER")),
+        None | Some("") => return Err(ConfigError::Missing(vars::AI_PROVIDER.name())),
         Some(_) => {
             return Err(ConfigError::Invalid {
-                var: "WARDEN_AI_PROVIDER",
+                var: vars::AI_PROVIDER.name(),
                 why: "expected gemini or ollama".into(),
             })
         }
     };
     let timeout =
-        std::time::Duration::from_secs(number(get, "WARDEN_AI_TIMEOUT_SECS", 8u64, 1..=12)?);
-    let guard_threshold = match get("WARDEN_GUARD_THRESHOLD") {
+        std::time::Duration::from_secs(env.number(vars::AI_TIMEOUT_SECS, 8u64, 1..=12)?);
+    let guard_threshold = match env.get(vars::GUARD_THRESHOLD) {
         None => warden_guard::GuardConfig::default().threshold,
         Some(raw) => raw
             .trim()
@@ -568,7 +468,7 @@ fn ai_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, 
             .ok()
             .filter(|t| *t > 0.0 && *t <= 1.0)
             .ok_or_else(|| ConfigError::Invalid {
-                var: "WARDEN_GUARD_THRESHOLD",
+                var: vars::GUARD_THRESHOLD.name(),
                 why: "expected a number in (0, 1], e.g. 0.5".into(),
             })?,
     };
@@ -579,71 +479,57 @@ fn ai_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, 
     }))
 }
 
-fn is_set(get: &impl Fn(&str) -> Option<String>, var: &str) -> bool {
-    get(var).is_some_and(|v| !v.trim().is_empty())
-}
-
-fn twilio_channel(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<TwilioChannel>, ConfigError> {
-    if !is_set(get, "TWILIO_AUTH_TOKEN") && !is_set(get, "TWILIO_AUTH_TOKEN_FILE") {
+fn twilio_channel(env: &mut Env<'_>) -> Result<Option<TwilioChannel>, ConfigError> {
+    if !env.is_set(vars::TWILIO_AUTH_TOKEN) {
         return Ok(None);
     }
-    let auth_token = secret(get, "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_FILE")?;
-    let account_sid = get("TWILIO_ACCOUNT_SID").filter(|s| !s.trim().is_empty());
-    let reply = match get("WARDEN_TWILIO_REPLY").as_deref().map(str::trim) {
+    let auth_token = env.secret(vars::TWILIO_AUTH_TOKEN)?;
+    let account_sid = env.non_blank(vars::TWILIO_ACCOUNT_SID);
+    let reply = match env.get(vars::TWILIO_REPLY).as_deref().map(str::trim) {
         None | Some("") | Some("twiml") => TwilioReply::Twiml,
         Some("outbox") => TwilioReply::Outbox,
         Some(_) => {
             return Err(ConfigError::Invalid {
-                var: "WARDEN_TWILIO_REPLY",
+                var: vars::TWILIO_REPLY.name(),
                 why: "expected twiml or outbox".into(),
             })
         }
     };
-    let whatsapp_from = get("TWILIO_WHATSAPP_FROM")
-        .filter(|s| !s.trim().is_empty())
-        .map(|raw| {
-            PhoneNumber::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
-                var: "TWILIO_WHATSAPP_FROM",
-                why: format!("not an E.164 number: {e}"),
-            })
-        })
-        .transpose()?;
+    let whatsapp_from = env.phone(vars::TWILIO_WHATSAPP_FROM)?;
     if reply == TwilioReply::Outbox {
         if account_sid.is_none() {
-            return Err(ConfigError::Missing("TWILIO_ACCOUNT_SID"));
+            return Err(ConfigError::Missing(vars::TWILIO_ACCOUNT_SID.name()));
         }
         if whatsapp_from.is_none() {
-            return Err(ConfigError::Missing("TWILIO_WHATSAPP_FROM"));
+            return Err(ConfigError::Missing(vars::TWILIO_WHATSAPP_FROM.name()));
         }
     }
     Ok(Some(TwilioChannel {
         auth_token,
         account_sid,
         reply,
-        api_url: get("TWILIO_API_URL")
-            .filter(|s| !s.trim().is_empty())
+        api_url: env
+            .non_blank(vars::TWILIO_API_URL)
             .unwrap_or_else(|| warden_twilio::DEFAULT_API_URL.to_owned()),
         whatsapp_from,
     }))
 }
 
 /// Meta needs all four values once its app secret is set: it only replies through the outbox.
-fn meta_channel(get: &impl Fn(&str) -> Option<String>) -> Result<Option<MetaChannel>, ConfigError> {
-    if !is_set(get, "META_APP_SECRET") && !is_set(get, "META_APP_SECRET_FILE") {
+fn meta_channel(env: &mut Env<'_>) -> Result<Option<MetaChannel>, ConfigError> {
+    if !env.is_set(vars::META_APP_SECRET) {
         return Ok(None);
     }
     Ok(Some(MetaChannel {
-        app_secret: secret(get, "META_APP_SECRET", "META_APP_SECRET_FILE")?,
-        verify_token: secret(get, "META_VERIFY_TOKEN", "META_VERIFY_TOKEN_FILE")?,
-        access_token: secret(get, "META_ACCESS_TOKEN", "META_ACCESS_TOKEN_FILE")?,
-        phone_number_id: required(get, "META_PHONE_NUMBER_ID")?,
-        graph_url: get("META_GRAPH_URL")
-            .filter(|s| !s.trim().is_empty())
+        app_secret: env.secret(vars::META_APP_SECRET)?,
+        verify_token: env.secret(vars::META_VERIFY_TOKEN)?,
+        access_token: env.secret(vars::META_ACCESS_TOKEN)?,
+        phone_number_id: env.required(vars::META_PHONE_NUMBER_ID)?,
+        graph_url: env
+            .non_blank(vars::META_GRAPH_URL)
             .unwrap_or_else(|| warden_meta::DEFAULT_BASE_URL.to_owned()),
-        graph_api_version: get("META_GRAPH_API_VERSION")
-            .filter(|s| !s.trim().is_empty())
+        graph_api_version: env
+            .non_blank(vars::META_GRAPH_API_VERSION)
             .unwrap_or_else(|| warden_meta::DEFAULT_API_VERSION.to_owned()),
     }))
 }
@@ -651,16 +537,15 @@ fn meta_channel(get: &impl Fn(&str) -> Option<String>) -> Result<Option<MetaChan
 /// `WARDEN_DATABASE_URL` (or the file `WARDEN_DATABASE_URL_FILE` names), else the default.
 /// Used by every subcommand, so `migrate` and `audit verify` reach the same database as `serve`.
 pub fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<SecretString, ConfigError> {
-    // The URL may carry a password, so it may come from a file like the other secrets.
-    let url = match get("WARDEN_DATABASE_URL_FILE").filter(|p| !p.is_empty()) {
-        Some(_) => secret(get, "WARDEN_DATABASE_URL", "WARDEN_DATABASE_URL_FILE")?,
-        None => SecretString::from(
-            get("WARDEN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-        ),
-    };
+    read_database_url(&mut Env::new(get))
+}
+
+fn read_database_url(env: &mut Env<'_>) -> Result<SecretString, ConfigError> {
+    // The URL may carry a password: a secret, which may come from a file like the others.
+    let url = env.secret_or(vars::DATABASE_URL, DEFAULT_DATABASE_URL)?;
     if db_kind(url.expose_secret()) == "unknown" {
         return Err(ConfigError::Invalid {
-            var: "WARDEN_DATABASE_URL",
+            var: vars::DATABASE_URL.name(),
             why: "expected sqlite://path or postgres://…".into(),
         });
     }
@@ -687,60 +572,6 @@ fn distinct_chars(s: &str) -> usize {
     s.chars().collect::<BTreeSet<_>>().len()
 }
 
-fn required(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-) -> Result<String, ConfigError> {
-    get(var)
-        .filter(|v| !v.trim().is_empty())
-        .ok_or(ConfigError::Missing(var))
-}
-
-fn secret(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    file_var: &'static str,
-) -> Result<SecretString, ConfigError> {
-    if let Some(path) = get(file_var).filter(|p| !p.is_empty()) {
-        let raw =
-            std::fs::read_to_string(PathBuf::from(path)).map_err(|source| ConfigError::File {
-                var: file_var,
-                source,
-            })?;
-        let value = raw.trim().to_owned();
-        if value.is_empty() {
-            return Err(ConfigError::Invalid {
-                var: file_var,
-                why: "file is empty".into(),
-            });
-        }
-        return Ok(SecretString::from(value));
-    }
-    required(get, var).map(SecretString::from)
-}
-
-fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError> {
-    let Some(raw) = get(var) else {
-        return Ok(default);
-    };
-    let n: T = raw.trim().parse().map_err(|_| ConfigError::Invalid {
-        var,
-        why: "not a whole number".into(),
-    })?;
-    if !range.contains(&n) {
-        return Err(ConfigError::Invalid {
-            var,
-            why: format!("must be between {} and {}", range.start(), range.end()),
-        });
-    }
-    Ok(n)
-}
-
 fn parse_senders(raw: &str) -> Result<Vec<PhoneNumber>, ConfigError> {
     raw.split(',')
         .map(str::trim)
@@ -748,7 +579,7 @@ fn parse_senders(raw: &str) -> Result<Vec<PhoneNumber>, ConfigError> {
         .enumerate()
         .map(|(i, s)| {
             PhoneNumber::parse(s).map_err(|e| ConfigError::Invalid {
-                var: "WARDEN_ALLOWED_SENDERS",
+                var: vars::ALLOWED_SENDERS.name(),
                 why: format!("entry {} is not an E.164 number: {e}", i + 1),
             })
         })
@@ -761,12 +592,12 @@ fn validate_public_url(raw: &str) -> Result<String, ConfigError> {
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
         .ok_or_else(|| ConfigError::Invalid {
-            var: "WARDEN_PUBLIC_URL",
+            var: vars::PUBLIC_URL.name(),
             why: "must start with https:// (or http:// for local testing)".into(),
         })?;
     if rest.is_empty() || rest.contains(['?', '#', ' ']) {
         return Err(ConfigError::Invalid {
-            var: "WARDEN_PUBLIC_URL",
+            var: vars::PUBLIC_URL.name(),
             why: "must be a base URL without query or fragment, e.g. https://warden.example.com"
                 .into(),
         });
@@ -1089,5 +920,124 @@ mod tests {
             unknown_vars(["GEMINI_API_KEY".to_owned(), "OLLAMA_MODLE".to_owned()])
                 .contains("OLLAMA_MODLE")
         );
+    }
+
+    #[test]
+    fn a_new_secret_setting_is_known_and_redacted_without_a_second_list() {
+        // `TEST_EXTRA_SECRET` is declared once in `vars` and listed nowhere else.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extra");
+        std::fs::write(&path, "extra-secret-from-file-0123\n").unwrap();
+        for (var, value) in [
+            (
+                "WARDEN_TEST_EXTRA_SECRET",
+                "extra-secret-value-0123".to_owned(),
+            ),
+            ("WARDEN_TEST_EXTRA_SECRET_FILE", path.display().to_string()),
+        ] {
+            let mut vars = base();
+            vars.insert(var, value);
+            let lookup = |k: &str| vars.get(k).cloned();
+            let mut env = Env::new(&lookup);
+            let extra = env.secret(vars::TEST_EXTRA_SECRET).unwrap();
+            let config = Config::read(env).unwrap();
+            assert!(config
+                .secrets()
+                .iter()
+                .any(|s| s.expose_secret() == extra.expose_secret()));
+            let line = format!("calling with {} now", extra.expose_secret());
+            let redacted = config.redactor().unwrap().redact(&line).into_owned();
+            assert!(!redacted.contains(extra.expose_secret()), "{redacted}");
+            assert!(unknown_vars([var.to_owned()]).is_empty(), "{var}");
+        }
+    }
+
+    /// Every configuration the readers can take, so every branch asks for its variables.
+    fn every_branch() -> Vec<HashMap<&'static str, String>> {
+        let mut full = with_market(with_meta(base()));
+        for (var, value) in [
+            ("WARDEN_TWILIO_REPLY", "outbox"),
+            ("WARDEN_CALLING_ENABLED", "true"),
+            ("TWILIO_VOICE_FROM", "+14155550000"),
+            ("WARDEN_AI_ENABLED", "true"),
+            ("WARDEN_AI_PROVIDER", "gemini"),
+            ("GEMINI_API_KEY", "AIzaSyD-gemini-key-value-0123"),
+            ("WARDEN_ALLOWED_SENDERS", "+14155550123"),
+            ("WARDEN_PHONE_REGION", "GB"),
+            ("WARDEN_LOG_PHONES", "pseudonym"),
+        ] {
+            full.insert(var, value.into());
+        }
+        let mut ollama = full.clone();
+        ollama.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        vec![full, ollama]
+    }
+
+    #[test]
+    fn every_variable_the_readers_read_is_known_and_every_known_one_is_read() {
+        let asked = std::cell::RefCell::new(BTreeSet::new());
+        for vars in every_branch() {
+            Config::from_lookup(|k| {
+                asked.borrow_mut().insert(k.to_owned());
+                vars.get(k).cloned()
+            })
+            .unwrap();
+        }
+        let asked = asked.into_inner();
+        let unknown: Vec<_> = asked
+            .iter()
+            .filter(|k| !KNOWN_VARS.contains(&k.as_str()))
+            .collect();
+        assert!(unknown.is_empty(), "read but not known: {unknown:?}");
+        assert!(unknown_vars(asked.iter().cloned()).is_empty());
+        // The log filter is read by `telemetry`; the test secret only by the test above.
+        let not_read: Vec<_> = KNOWN_VARS
+            .iter()
+            .filter(|k| !asked.contains(**k))
+            .filter(|k| **k != vars::LOG.name() && !k.starts_with("WARDEN_TEST_"))
+            .collect();
+        assert!(not_read.is_empty(), "declared but never read: {not_read:?}");
+    }
+
+    #[test]
+    fn no_variable_name_is_declared_twice_so_a_secret_cannot_also_be_read_as_plain() {
+        let mut seen = BTreeSet::new();
+        for name in KNOWN_VARS {
+            assert!(seen.insert(name), "{name} is declared twice");
+        }
+    }
+
+    #[test]
+    fn every_secret_a_full_configuration_holds_reaches_the_redactor() {
+        for vars in every_branch() {
+            let config = load(&vars).unwrap();
+            let secrets: Vec<_> = config
+                .secrets()
+                .iter()
+                .map(|s| s.expose_secret().to_owned())
+                .collect();
+            let mut held = vec![
+                &config.database_url,
+                &config.pair_token,
+                &config.pseudonym_key,
+            ];
+            let twilio = config.twilio.as_ref().unwrap();
+            let meta = config.meta.as_ref().unwrap();
+            held.extend([
+                &twilio.auth_token,
+                &meta.app_secret,
+                &meta.verify_token,
+                &meta.access_token,
+                &config.market.as_ref().unwrap().ref_key,
+            ]);
+            if let Some(AiProvider::Gemini { api_key, .. }) =
+                config.ai.as_ref().map(|ai| &ai.provider)
+            {
+                held.push(api_key);
+            }
+            for secret in held {
+                assert!(secrets.iter().any(|s| s == secret.expose_secret()));
+            }
+        }
     }
 }
