@@ -10,6 +10,8 @@
     reason = "test fixtures fail the test loudly"
 )]
 
+pub mod market;
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 

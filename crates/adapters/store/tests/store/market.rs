@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
-use warden_assistant::marketplace::{BatchSchedule, MarketError, MarketService};
-use warden_assistant::{Ledger, MarketRoute, Outcome, ReplyVia};
+use sea_orm::ConnectionTrait;
+use warden_assistant::marketplace::{BatchSchedule, MarketError, MarketService, MarketStore};
+use warden_assistant::{Ledger, MarketRoute, MarketTicket, Outcome, ReplyVia};
 use warden_marketplace::{
     BusinessName, MarketConfig, Marketplace, RefKey, Tag, TagConfig, TagExtractor, TagSet,
 };
 use warden_store::SqlMarket;
-use warden_test_support::Backend;
+use warden_test_support::market::MemMarketStore;
+use warden_test_support::{Backend, ManualClock};
 use warden_types::PhoneNumber;
 
 use crate::support::*;
@@ -19,23 +21,31 @@ on_both_backends!(
     a_registered_vendor_number_is_routed_to_the_marketplace_not_the_task_grammar,
     a_request_and_its_first_batch_commit_together_on_the_one_audit_chain,
     a_held_offer_is_released_once_through_the_masked_relay,
+    the_in_memory_fake_commits_what_the_sql_store_commits,
 );
 
 const VENDOR: &str = "+351912345001";
 
-fn market(f: &Fixture) -> MarketService {
-    let marketplace = Marketplace::new(
+fn marketplace() -> Marketplace {
+    Marketplace::new(
         MarketConfig::default(),
         TagExtractor::new(&TagConfig::default()).unwrap(),
         warden_guard::Guard::new(warden_guard::GuardConfig::default()).unwrap(),
         warden_redaction::Redactor::new(warden_redaction::RedactionConfig::default()).unwrap(),
         RefKey::new(b"store-test-ref-key-0123").unwrap(),
-    );
+    )
+}
+
+fn market(f: &Fixture) -> MarketService {
+    service(Arc::new(SqlMarket::new(f.store.clone())), f.clock.clone())
+}
+
+fn service(store: Arc<dyn MarketStore>, clock: Arc<ManualClock>) -> MarketService {
     MarketService::new(
-        Arc::new(SqlMarket::new(f.store.clone())),
-        Arc::new(marketplace),
+        store,
+        Arc::new(marketplace()),
         BatchSchedule::default(),
-        f.clock.clone(),
+        clock,
     )
 }
 
@@ -206,4 +216,139 @@ async fn scalar_text(f: &Fixture, sql: &str) -> String {
         .unwrap()
         .try_get_by_index::<String>(0)
         .unwrap()
+}
+
+/// One concierge story through the use case alone (no ledger; the request enqueues outreach to 5
+/// vendors and the reply to the client): vendors registered and one
+/// disabled, a request with its first batch, an offer relayed, one held, a scheduled batch, the
+/// held one released, an acceptance and a refused operator call. Returns what it observed.
+async fn concierge_story(m: &MarketService, clock: &ManualClock) -> Vec<String> {
+    use warden_marketplace::{parse, RequestId, VendorId};
+    let mut seen = Vec::new();
+    for i in 0..8 {
+        add_vendor(m, &format!("Van Co {i}"), &format!("+3519123452{i:02}")).await;
+    }
+    m.set_vendor_active(VendorId(8), false).await.unwrap();
+    let ticket = |n: u64, from: &str, body: &str, route: MarketRoute| MarketTicket {
+        sender: sender(from),
+        msg: twilio(&sid(n), from, body),
+        via: ReplyVia::Outbox,
+        route,
+    };
+    let client =
+        |n: u64, body: &str| ticket(n, ALICE, body, MarketRoute::Client(parse(body).unwrap()));
+    let vendor = |n: u64, id: i64, body: &str| {
+        let from = format!("+3519123452{:02}", id - 1);
+        ticket(n, &from, body, MarketRoute::Vendor(VendorId(id)))
+    };
+    let r = m.marketplace().reference_for(RequestId(1));
+    let out = m
+        .handle(client(1, "request wheelchair van in Lisbon"))
+        .await
+        .unwrap();
+    seen.push(format!("request enqueued={}", out.enqueued));
+    clock.advance_ms(BatchSchedule::DEFAULT_INTERVAL_MS);
+    let tick = m.tick().await.unwrap();
+    seen.push(format!("tick {tick:?}"));
+    let steps = [
+        vendor(2, 1, &format!("{r} 90 EUR, free on Saturday")),
+        vendor(
+            3,
+            6,
+            &format!("{r} 80 EUR, pay to IBAN GB82 WEST 1234 5698 7654 32"),
+        ),
+    ];
+    for step in steps {
+        let out = m.handle(step).await.unwrap();
+        seen.push(format!("reply={:?} enqueued={}", out.reply, out.enqueued));
+    }
+    let held = m.held_offers().await.unwrap();
+    seen.push(format!(
+        "held {:?}",
+        held.iter()
+            .map(|h| (h.offer.vendor, h.offer.reasons.clone()))
+            .collect::<Vec<_>>()
+    ));
+    m.release_offer(held[0].offer.id).await.unwrap();
+    seen.push(format!(
+        "held after release {}",
+        m.held_offers().await.unwrap().len()
+    ));
+    let out = m.handle(client(4, &format!("accept {r} 2"))).await.unwrap();
+    seen.push(format!(
+        "accept enqueued={} call={}",
+        out.enqueued,
+        out.call.is_some()
+    ));
+    seen.push(format!(
+        "call {:?}",
+        m.operator_call(&r).await.map(|c| c.is_some())
+    ));
+    seen.push(format!(
+        "duplicate vendor {:?}",
+        m.register_vendor(
+            BusinessName::new("Again").unwrap(),
+            PhoneNumber::parse("+351912345200").unwrap(),
+            sender("+351912345200"),
+            TagSet::parse_vendor_tags("van").unwrap(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    ));
+    seen
+}
+
+async fn the_in_memory_fake_commits_what_the_sql_store_commits(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let sql_seen = concierge_story(&market(&f), &f.clock).await;
+    let fake = MemMarketStore::new();
+    let clock = ManualClock::at(T0);
+    let fake_seen = concierge_story(&service(Arc::new(fake.clone()), clock.clone()), &clock).await;
+    assert_eq!(sql_seen, fake_seen);
+    let state = fake.snapshot().await;
+    let kinds: Vec<String> = f
+        .store
+        .connection()
+        .query_all(sea_orm::Statement::from_string(
+            f.store.backend(),
+            "SELECT kind FROM audit_log ORDER BY seq",
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(
+        kinds,
+        state.audit_kinds(),
+        "the same audit events in the same order"
+    );
+    let keys = dump(
+        &f.store,
+        "outbox",
+        &["idempotency_key", "provider", "recipient"],
+    )
+    .await?;
+    let mut fake_keys: Vec<String> = state
+        .outbox
+        .iter()
+        .map(|m| format!("{}|{}|{}", m.key, m.provider.as_str(), m.to.as_e164()))
+        .collect();
+    fake_keys.sort();
+    assert_eq!(keys, fake_keys, "the same messages under the same keys");
+    assert_eq!(
+        sql_seen[..2],
+        [
+            "request enqueued=6",
+            "tick TickReport { requests: 1, enqueued: 2 }"
+        ],
+        "{sql_seen:#?}"
+    );
+    assert!(
+        sql_seen.contains(&"held after release 0".to_owned()),
+        "{sql_seen:#?}"
+    );
+    f.store.verify_audit().await?;
+    Ok(())
 }
