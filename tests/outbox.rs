@@ -33,7 +33,6 @@ on_both_backends!(
 );
 
 /// Long enough for the worker (on a 250 ms tick) to have acted on anything that was due.
-const TWO_TICKS_AND_SOME: Duration = Duration::from_millis(700);
 
 async fn meta_gateway(backend: Backend, graph: &GraphMock) -> Result<Gateway> {
     Gateway::start_with(
@@ -78,7 +77,7 @@ async fn provider_500_then_200_delivers_exactly_once(backend: Backend) -> Result
     assert_eq!(row.status, "pending");
     assert_eq!(row.last_error.as_deref(), Some("http_500"));
     // The backoff (at most 500 ms for a first retry) has not passed on the gateway's clock.
-    tokio::time::sleep(TWO_TICKS_AND_SOME).await;
+    gw.deliver_now().await?;
     assert_eq!(graph.requests().await?.len(), 1, "retried before its time");
 
     gw.clock.advance_ms(1_000);
@@ -99,7 +98,7 @@ async fn provider_500_then_200_delivers_exactly_once(backend: Backend) -> Result
     assert_eq!(gw.count_kind("outbox.failed").await?, 0);
     // Nothing more goes out later.
     gw.clock.advance_ms(60_000);
-    tokio::time::sleep(TWO_TICKS_AND_SOME).await;
+    gw.deliver_now().await?;
     assert_eq!(graph.requests().await?.len(), 2);
     gw.finish().await
 }
@@ -129,7 +128,7 @@ async fn retry_after_from_the_provider_holds_the_next_attempt_back(backend: Back
 
     // 1.9 s later on the gateway's clock: still waiting.
     gw.clock.advance_ms(1_900);
-    tokio::time::sleep(TWO_TICKS_AND_SOME).await;
+    gw.deliver_now().await?;
     assert_eq!(graph.requests().await?.len(), 1, "Retry-After not honoured");
     // 2 s: the next attempt goes out and succeeds.
     gw.clock.advance_ms(100);
@@ -187,7 +186,7 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
     assert!(failures[0].contains("131030"), "{}", failures[0]);
     // Nothing is retried on its own.
     gw.clock.advance_ms(10 * 60_000);
-    tokio::time::sleep(TWO_TICKS_AND_SOME).await;
+    gw.deliver_now().await?;
     assert_eq!(graph.requests().await?.len(), 1);
 
     // `warden outbox retry <id>` once the cause is fixed.
@@ -271,7 +270,7 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
     gw.restart().await?;
     let row = gw.only_outbox_row().await?;
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
-    tokio::time::sleep(TWO_TICKS_AND_SOME).await;
+    gw.deliver_now().await?;
     assert!(
         healthy.requests().await?.is_empty(),
         "a live lease was taken"

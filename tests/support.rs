@@ -683,6 +683,22 @@ impl Gateway {
     }
 
     /// Waits until no outbox message is pending: every reply was sent or failed for good.
+    /// Runs one outbox delivery pass now, as the worker does on its tick: a test that expects
+    /// nothing to be due steps it instead of sleeping through ticks.
+    pub async fn deliver_now(&self) -> Result<warden_delivery::PassReport> {
+        Ok(self.running().delivery.pass().await?)
+    }
+
+    /// Runs one outreach-scheduler tick now, as the scheduler does on its own.
+    pub async fn plan_now(&self) -> Result<warden_assistant::marketplace::TickReport> {
+        let market = self
+            .running()
+            .market
+            .as_ref()
+            .context("the marketplace is not enabled")?;
+        Ok(market.tick().await?)
+    }
+
     pub async fn outbox_settled(&self) -> Result<()> {
         self.wait_until("the outbox to settle", SETTLE, || async {
             Ok(self

@@ -53,6 +53,8 @@ pub struct Running {
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     worker: worker::Worker,
+    /// The worker's pass, to run on demand (tests step it instead of waiting for its tick).
+    pub delivery: Arc<worker::Delivery>,
     writer_stopped: WriterStopped,
     advice_tasks: tokio_util::task::TaskTracker,
     /// The operator actions on this gateway's store and marketplace (the demo and tests use
@@ -158,7 +160,7 @@ pub async fn start_with_store(
     }
     let outbox = Arc::new(SqlOutbox::new(store.clone()));
     let advice_tasks = tokio_util::task::TaskTracker::new();
-    let worker = worker::Worker::start(
+    let delivery = Arc::new(worker::Delivery::new(
         outbox.clone(),
         senders(&config)?,
         PassConfig {
@@ -166,8 +168,8 @@ pub async fn start_with_store(
             ..PassConfig::default()
         },
         clock.clone(),
-        outbox_wake.clone(),
-    );
+    ));
+    let worker = worker::Worker::start(delivery.clone(), outbox_wake.clone());
 
     let twilio = config.twilio.as_ref().map(|t| http::TwilioEdge {
         auth: WebhookAuthenticator::new(t.auth_token.clone(), t.account_sid.clone()),
@@ -227,6 +229,7 @@ pub async fn start_with_store(
         stop,
         server,
         worker,
+        delivery,
         writer_stopped,
         advice_tasks,
         operator,

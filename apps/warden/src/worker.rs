@@ -10,8 +10,8 @@ use tokio::task::JoinHandle;
 use tracing::field::Empty;
 use tracing::Instrument as _;
 use warden_delivery::{
-    deliver_due, MessageSender, OutboundMessage, OutboxStore, PassConfig, SendError, Senders,
-    SentMessage,
+    deliver_due, MessageSender, OutboundMessage, OutboxError, OutboxStore, PassConfig, PassReport,
+    SendError, Senders, SentMessage,
 };
 use warden_types::Clock;
 use warden_types::Provider;
@@ -33,6 +33,70 @@ impl warden_delivery::DeliveryWake for NotifyWake {
     }
 }
 
+/// One delivery pass over the outbox, as the worker runs it on its tick and tests run it on
+/// demand (instead of waiting for the tick).
+pub struct Delivery {
+    outbox: Arc<dyn OutboxStore>,
+    senders: Senders,
+    config: PassConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    pub fn new(
+        outbox: Arc<dyn OutboxStore>,
+        senders: Senders,
+        config: PassConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            outbox,
+            senders: traced(senders),
+            config,
+            clock,
+        }
+    }
+
+    /// Claims what is due on the clock, sends it, records every result.
+    pub async fn pass(&self) -> Result<PassReport, OutboxError> {
+        let pass = tracing::info_span!(
+            OUTBOX_PASS_SPAN,
+            claimed = Empty,
+            sent = Empty,
+            retried = Empty,
+            failed = Empty,
+        );
+        let now = || self.clock.now();
+        let jitter = || rand::random::<f64>();
+        let result = deliver_due(&*self.outbox, &self.senders, &self.config, &now, &jitter)
+            .instrument(pass.clone())
+            .await;
+        if let Ok(report) = &result {
+            pass.record("claimed", report.claimed);
+            pass.record("sent", report.sent);
+            pass.record("retried", report.retried);
+            pass.record("failed", report.failed);
+            if report.claimed > 0 {
+                tracing::debug!(
+                    sent = report.sent,
+                    retried = report.retried,
+                    failed = report.failed,
+                    "outbox pass"
+                );
+            }
+        }
+        result
+    }
+}
+
 #[derive(Debug)]
 pub struct Worker {
     stop: oneshot::Sender<()>,
@@ -40,47 +104,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn start(
-        outbox: Arc<dyn OutboxStore>,
-        senders: Senders,
-        config: PassConfig,
-        clock: Arc<dyn Clock>,
-        wake: Arc<Notify>,
-    ) -> Self {
+    pub fn start(delivery: Arc<Delivery>, wake: Arc<Notify>) -> Self {
         let (stop, mut stopped) = oneshot::channel::<()>();
-        let senders = traced(senders);
         let task = tokio::spawn(async move {
-            let now = || clock.now();
-            let jitter = || rand::random::<f64>();
             loop {
-                let pass = tracing::info_span!(
-                    OUTBOX_PASS_SPAN,
-                    claimed = Empty,
-                    sent = Empty,
-                    retried = Empty,
-                    failed = Empty,
-                );
-                let result = deliver_due(&*outbox, &senders, &config, &now, &jitter)
-                    .instrument(pass.clone())
-                    .await;
-                if let Ok(report) = &result {
-                    pass.record("claimed", report.claimed);
-                    pass.record("sent", report.sent);
-                    pass.record("retried", report.retried);
-                    pass.record("failed", report.failed);
-                }
-                drop(pass);
-                let full = match result {
+                let full = match delivery.pass().await {
                     Ok(report) => {
-                        if report.claimed > 0 {
-                            tracing::debug!(
-                                sent = report.sent,
-                                retried = report.retried,
-                                failed = report.failed,
-                                "outbox pass"
-                            );
-                        }
-                        u32::try_from(report.claimed).unwrap_or(u32::MAX) >= config.batch
+                        u32::try_from(report.claimed).unwrap_or(u32::MAX) >= delivery.config.batch
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox pass failed; will retry");
