@@ -4,10 +4,10 @@
 use anyhow::Result;
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::providers::GraphMock;
 use crate::support::{
     assert_absent, phone_needles, Backend, Gateway, Settings, ALICE, BOB, CAROL, EVERYONE,
 };
+use warden_simulators::MockGraph;
 
 on_both_backends!(
     audit_chain_verifies_and_never_holds_phone_numbers_or_rejected_bodies,
@@ -228,19 +228,19 @@ async fn audit_verify_on_a_live_gateway_never_reports_a_false_break(
     backend: Backend,
 ) -> Result<()> {
     const MESSAGES: usize = 40;
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = Gateway::start_with(
         backend,
         Settings::new()
             .allow(&[ALICE])
             .rate_limit(1_000)
-            .meta(&graph.uri()),
+            .meta(&graph.url()),
     )
     .await?;
     let meta = gw.meta.clone();
     let traffic = tokio::spawn(async move {
         for i in 0..MESSAGES {
-            let answer = meta.send(ALICE, &format!("add live {i}")).await?;
+            let answer = meta.send(&ALICE.phone(), &format!("add live {i}")).await?;
             anyhow::ensure!(answer.status == 200, "{}", answer.body);
         }
         anyhow::Ok(())

@@ -2,7 +2,7 @@
 //! what it refused.
 
 use anyhow::Result;
-use warden::demo::TwilioSimulator;
+use warden_simulators::TwilioSimulator;
 
 use crate::support::{
     assert_absent, encode, phone_needles, with_field, Backend, Gateway, Settings, ALICE,

@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use anyhow::Result;
 use tracing_subscriber::fmt::format::FmtSpan;
-use warden::demo::TwilioSimulator;
+use warden_simulators::TwilioSimulator;
 
 use crate::audit::eventful_conversation;
-use crate::providers::{new_wamid, GraphMock, MetaSimulator};
 use crate::support::{
     phone_needles, with_field, Backend, Gateway, Settings, ALICE, BOB, CAROL, MINUTE_MS,
 };
+use warden_simulators::{advice, new_wamid, CannedReply, MockGraph, MockModel, ModelApi};
 
 on_both_backends!(
     logs_never_contain_phone_numbers_bodies_or_secrets,
@@ -206,34 +206,29 @@ async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
 ) -> Result<()> {
     use secrecy::ExposeSecret;
     use serde_json::json;
-    use wiremock::ResponseTemplate;
 
     let captured = capture()?;
-    let graph = GraphMock::empty().await;
-    // Mounted first, so answered first: the refusal for Alice's reply, then Bob's 500.
-    graph
-        .answer(
-            ResponseTemplate::new(400).set_body_json(json!({ "error": {
-                "message": "(#131030) Recipient phone number not in allowed list",
-                "code": 131_030,
-                "error_data": { "details": format!("not in allowed list: {}", ALICE.e164) }
-            }})),
-            1,
-        )
-        .await;
-    graph
-        .answer(
-            ResponseTemplate::new(500).set_body_string(format!("upstream hiccup for {}", BOB.e164)),
-            1,
-        )
-        .await;
-    graph.accept().await;
+    let graph = MockGraph::empty().await?;
+    // Answered in the order scripted: the refusal for Alice's reply, then Bob's 500.
+    graph.answer(
+        CannedReply::status(400).json(&json!({ "error": {
+            "message": "(#131030) Recipient phone number not in allowed list",
+            "code": 131_030,
+            "error_data": { "details": format!("not in allowed list: {}", ALICE.e164) }
+        }})),
+        1,
+    );
+    graph.answer(
+        CannedReply::status(500).text(format!("upstream hiccup for {}", BOB.e164)),
+        1,
+    );
+    graph.accept();
     let gw = Gateway::start_with(
         backend,
         Settings::new()
             .allow(&[ALICE, BOB])
             .rate_limit(3)
-            .meta(&graph.uri())
+            .meta(&graph.url())
             .db_password(),
     )
     .await?;
@@ -256,9 +251,9 @@ async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
         ])
         .await?;
     // Forgeries carrying a private body.
-    let forged = serde_json::to_vec(&MetaSimulator::envelope(
-        vec![MetaSimulator::text(
-            ALICE,
+    let forged = serde_json::to_vec(&gw.meta.envelope(
+        vec![gw.meta.text(
+            &ALICE.phone(),
             &new_wamid(),
             "add Forged IBAN DE89370400440532013000",
         )],
@@ -267,9 +262,11 @@ async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
     gw.meta.post_raw(forged.clone(), None).await?;
     gw.meta.post_raw(forged, Some("sha256=00")).await?;
     // The first reply is refused for good (its error quotes the number), the second retried.
-    gw.meta.send(ALICE, "add Renew passport X1234567").await?;
+    gw.meta
+        .send(&ALICE.phone(), "add Renew passport X1234567")
+        .await?;
     gw.outbox_settled().await?;
-    gw.meta.send(BOB, "add Call the dentist").await?;
+    gw.meta.send(&BOB.phone(), "add Call the dentist").await?;
     gw.wait_until("a retry", crate::support::SETTLE, || async {
         Ok(gw.count_kind("outbox.retry_scheduled").await? == 1)
     })
@@ -282,41 +279,47 @@ async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
     gw.meta_pair(&graph, CAROL).await?;
     gw.clock.advance_ms(MINUTE_MS);
     let wamid = new_wamid();
-    gw.meta.send_with_wamid(CAROL, private, &wamid).await?;
-    gw.meta.send_with_wamid(CAROL, private, &wamid).await?;
+    gw.meta
+        .send_with_wamid(&CAROL.phone(), private, &wamid)
+        .await?;
+    gw.meta
+        .send_with_wamid(&CAROL.phone(), private, &wamid)
+        .await?;
     for i in 0..4 {
-        gw.meta.send(CAROL, &format!("list {i}")).await?;
+        gw.meta.send(&CAROL.phone(), &format!("list {i}")).await?;
     }
     // Non-text, with text in it.
-    let image = MetaSimulator::message(
-        ALICE,
+    let image = gw.meta.message(
+        &ALICE.phone(),
         &new_wamid(),
         "image",
         json!({ "caption": "add Secret caption", "mime_type": "image/jpeg", "id": "1479537139650973" }),
     );
-    let reaction = MetaSimulator::message(
-        ALICE,
+    let reaction = gw.meta.message(
+        &ALICE.phone(),
         &new_wamid(),
         "reaction",
         json!({ "message_id": new_wamid(), "emoji": "\u{1F44D}" }),
     );
     gw.meta
-        .post(&MetaSimulator::envelope(vec![image, reaction], vec![]))
+        .post(&gw.meta.envelope(vec![image, reaction], vec![]))
         .await?;
     gw.outbox_settled().await?;
     // Status callbacks, known and unknown, one failed with an error text quoting the number.
     let sent = gw.outbox().list(false, 1).await?.remove(0);
     let wamid = gw.provider_message_id(sent.id).await?;
-    let mut failed = MetaSimulator::status(&wamid, "failed", CAROL, Some(131_047));
+    let mut failed = gw
+        .meta
+        .status(&wamid, "failed", &CAROL.phone(), Some(131_047));
     failed["errors"][0]["error_data"]["details"] =
         json!(format!("undeliverable to {}", CAROL.e164));
     gw.meta
-        .post(&MetaSimulator::envelope(
+        .post(&gw.meta.envelope(
             vec![],
             vec![
-                MetaSimulator::status(&wamid, "delivered", CAROL, None),
+                gw.meta.status(&wamid, "delivered", &CAROL.phone(), None),
                 failed,
-                MetaSimulator::status(&new_wamid(), "read", BOB, None),
+                gw.meta.status(&new_wamid(), "read", &BOB.phone(), None),
             ],
         ))
         .await?;
@@ -324,8 +327,10 @@ async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
     let garbage = b"{\"object\":\"whatsapp_business_account\",\"entry\":[{\"add Garbage 4155550101";
     let sig = gw.meta.sign(garbage);
     gw.meta.post_raw(garbage.to_vec(), Some(&sig)).await?;
-    let mut elsewhere = MetaSimulator::envelope(
-        vec![MetaSimulator::text(BOB, &new_wamid(), "add Other business")],
+    let mut elsewhere = gw.meta.envelope(
+        vec![gw
+            .meta
+            .text(&BOB.phone(), &new_wamid(), "add Other business")],
         vec![],
     );
     elsewhere["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] =
@@ -478,14 +483,15 @@ fn panic_messages_never_reach_the_logs() -> Result<()> {
 async fn model_leaking_a_planted_secret_never_reaches_the_user_or_the_logs(
     backend: Backend,
 ) -> Result<()> {
-    use crate::advisor::{advice, Model};
     use secrecy::ExposeSecret;
 
     let captured = capture()?;
-    let model = Model::start(crate::support::AiModel::Gemini).await;
+    let model = MockModel::start(ModelApi::Gemini).await?;
     let gw = Gateway::start_with(
         backend,
-        Settings::new().allow(&[ALICE]).ai(model.kind, &model.url()),
+        Settings::new()
+            .allow(&[ALICE])
+            .ai(model.api(), &model.url()),
     )
     .await?;
     let question = "What should I buy for the picnic with Dana?";
@@ -495,7 +501,7 @@ async fn model_leaking_a_planted_secret_never_reaches_the_user_or_the_logs(
         gw.secrets.pair_token.expose_secret(),
         BOB.e164,
     );
-    model.answers(&advice("answer", &leaked), Some(1)).await;
+    model.answer(&advice("answer", &leaked));
 
     let reply = gw.say(ALICE, question).await?.unwrap_or_default();
     assert_eq!(reply, warden_advisor::FALLBACK_REPLY);
@@ -503,6 +509,7 @@ async fn model_leaking_a_planted_secret_never_reaches_the_user_or_the_logs(
     let stored = gw.everything_stored().await?;
     let secrets = gw.secrets.all();
     gw.finish().await?;
+    assert_eq!(model.calls(), 1, "calls to the model");
 
     let mut needles = secrets;
     needles.extend(phone_needles());

@@ -1,13 +1,17 @@
 //! Warden's acceptance suite: the real gateway on an ephemeral port and a fresh database per test,
-//! spoken to over HTTP by a Twilio simulator. One module per control, each test named after the
-//! risk it covers, each control checked on SQLite and on Postgres.
+//! spoken to over HTTP by the providers' simulators, calling out to their mock APIs (both from
+//! `warden-simulators`). One module per control, each test named after the risk it covers, each
+//! control checked on SQLite and on Postgres.
 
 #![allow(
     clippy::panic,
     reason = "the harness fails a test loudly, like the assertions it stands next to"
 )]
 
+// `on_both_backends!` for every module.
 #[macro_use]
+extern crate warden_test_support;
+
 mod support;
 
 mod advisor;
@@ -19,7 +23,6 @@ mod leaks;
 mod marketplace;
 mod meta;
 mod outbox;
-mod providers;
 mod rate_limit;
 mod replay;
 mod senders;

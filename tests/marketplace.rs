@@ -2,14 +2,9 @@
 //! the outreach ceilings, their offers come back masked, payment redirects are held, calls need
 //! unexpired consent, and no vendor ever learns the client's number — on Twilio and on Meta.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
-use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use warden_simulators::{MockGraph, MockTwilioApi, TWILIO_ACCOUNT_SID};
 
-use crate::providers::{twilio_api, GraphMock, TWILIO_ACCOUNT_SID};
 use crate::support::{Backend, Gateway, Person, Settings, ALICE, BOB, MINUTE_MS, SETTLE};
 
 on_both_backends!(
@@ -37,47 +32,13 @@ const PORTO_TAXIS: Person = Person {
 const REQUEST: &str = "request wheelchair accessible van in Lisbon on Saturday";
 
 /// What Twilio's Messages API was asked to send: `(to, body)` in order.
-async fn twilio_sends(api: &MockServer) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for r in api.received_requests().await.context("recorded")? {
-        if !r.url.path().ends_with("/Messages.json") {
-            continue;
-        }
-        let form: BTreeMap<String, String> = serde_urlencoded::from_bytes(&r.body)?;
-        let to = form.get("To").context("To")?;
-        out.push((
-            to.trim_start_matches("whatsapp:").to_owned(),
-            form.get("Body").cloned().unwrap_or_default(),
-        ));
-    }
-    Ok(out)
+fn twilio_sends(api: &MockTwilioApi) -> Vec<(String, String)> {
+    api.messages().into_iter().map(|s| (s.to, s.body)).collect()
 }
 
-/// Twilio's Calls API answering every call with a fresh Call SID.
-async fn mount_calls(api: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Calls.json"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
-            "sid": format!("CA{}", warden_test_support::random_hex(16)),
-            "status": "queued",
-        })))
-        .mount(api)
-        .await;
-}
-
-async fn calls_to(api: &MockServer, who: Person) -> Result<usize> {
-    let mut n = 0;
-    for r in api.received_requests().await.context("recorded")? {
-        if r.url.path().ends_with("/Calls.json") {
-            let form: BTreeMap<String, String> = serde_urlencoded::from_bytes(&r.body)?;
-            if form.get("To").map(String::as_str) == Some(who.e164) {
-                n += 1;
-            }
-        }
-    }
-    Ok(n)
+/// Calls Twilio's Calls API was asked to place to `who`.
+fn calls_to(api: &MockTwilioApi, who: Person) -> usize {
+    api.calls().iter().filter(|(c, _)| c.to == who.e164).count()
 }
 
 /// The reference of the client's newest request.
@@ -89,10 +50,10 @@ async fn newest_reference(gw: &Gateway) -> Result<String> {
 
 /// A gateway with the marketplace on, Twilio replies in TwiML, outreach through the mocked
 /// REST API.
-async fn twilio_market(backend: Backend, api: &MockServer, more: Settings) -> Result<Gateway> {
+async fn twilio_market(backend: Backend, api: &MockTwilioApi, more: Settings) -> Result<Gateway> {
     Gateway::start_with(
         backend,
-        more.allow(&[ALICE, BOB]).market().twilio_rest(&api.uri()),
+        more.allow(&[ALICE, BOB]).market().twilio_rest(&api.url()),
     )
     .await
 }
@@ -100,7 +61,7 @@ async fn twilio_market(backend: Backend, api: &MockServer, more: Settings) -> Re
 async fn client_request_reaches_at_most_15_matching_vendors_in_batches_of_5(
     backend: Backend,
 ) -> Result<()> {
-    let api = twilio_api().await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = twilio_market(backend, &api, Settings::new()).await?;
     for i in 0..20 {
         gw.add_vendor(
@@ -157,7 +118,7 @@ async fn client_request_reaches_at_most_15_matching_vendors_in_batches_of_5(
         5
     );
     gw.outbox_settled().await?;
-    let sends = twilio_sends(&api).await?;
+    let sends = twilio_sends(&api);
     let to_vendors: Vec<_> = sends
         .iter()
         .filter(|(to, _)| to.starts_with("+351"))
@@ -173,7 +134,7 @@ async fn client_request_reaches_at_most_15_matching_vendors_in_batches_of_5(
 }
 
 async fn vendor_offer_is_relayed_with_the_vendor_number_masked(backend: Backend) -> Result<()> {
-    let api = twilio_api().await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = twilio_market(backend, &api, Settings::new()).await?;
     gw.add_vendor(
         "Lisboa Vans",
@@ -184,7 +145,7 @@ async fn vendor_offer_is_relayed_with_the_vendor_number_masked(backend: Backend)
     gw.say(ALICE, REQUEST).await?;
     let reference = newest_reference(&gw).await?;
     gw.outbox_settled().await?;
-    let outreach = twilio_sends(&api).await?;
+    let outreach = twilio_sends(&api);
     assert!(
         outreach
             .iter()
@@ -201,7 +162,7 @@ async fn vendor_offer_is_relayed_with_the_vendor_number_masked(backend: Backend)
         .context("the vendor is answered")?;
     assert!(thanks.contains("passed on"), "{thanks}");
     gw.outbox_settled().await?;
-    let sends = twilio_sends(&api).await?;
+    let sends = twilio_sends(&api);
     let (_, offer) = sends
         .iter()
         .find(|(to, body)| to == ALICE.e164 && body.starts_with("Offer "))
@@ -222,7 +183,7 @@ async fn vendor_offer_is_relayed_with_the_vendor_number_masked(backend: Backend)
 }
 
 async fn client_flood_is_cut_off_by_the_rate_limit(backend: Backend) -> Result<()> {
-    let api = twilio_api().await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = twilio_market(
         backend,
         &api,
@@ -258,7 +219,7 @@ async fn client_flood_is_cut_off_by_the_rate_limit(backend: Backend) -> Result<(
 }
 
 async fn vendor_payment_redirect_reply_is_held_for_review(backend: Backend) -> Result<()> {
-    let api = twilio_api().await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = twilio_market(backend, &api, Settings::new()).await?;
     gw.add_vendor(
         "Lisboa Vans",
@@ -269,7 +230,7 @@ async fn vendor_payment_redirect_reply_is_held_for_review(backend: Backend) -> R
     gw.say(ALICE, REQUEST).await?;
     let reference = newest_reference(&gw).await?;
     gw.outbox_settled().await?;
-    let before = twilio_sends(&api).await?.len();
+    let before = twilio_sends(&api).len();
 
     let reply = gw
         .say(
@@ -283,7 +244,7 @@ async fn vendor_payment_redirect_reply_is_held_for_review(backend: Backend) -> R
         .context("the vendor is answered")?;
     assert!(reply.contains("reviewed"), "{reply}");
     gw.outbox_settled().await?;
-    let after = twilio_sends(&api).await?;
+    let after = twilio_sends(&api);
     assert!(
         after[before..].iter().all(|(to, _)| to != ALICE.e164),
         "a payment redirect reached the client"
@@ -307,8 +268,7 @@ async fn vendor_payment_redirect_reply_is_held_for_review(backend: Backend) -> R
 }
 
 async fn call_needs_unexpired_consent(backend: Backend) -> Result<()> {
-    let api = twilio_api().await;
-    mount_calls(&api).await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = twilio_market(backend, &api, Settings::new().calling()).await?;
     gw.add_vendor(
         "Lisboa Vans",
@@ -334,14 +294,14 @@ async fn call_needs_unexpired_consent(backend: Backend) -> Result<()> {
     let reply = gw.say(ALICE, &format!("accept {r1} 1")).await?;
     assert!(reply.is_some_and(|r| r.contains("You accepted offer 1")));
     assert_eq!(gw.count_kind("calling.consent_denied").await?, 1);
-    assert_eq!(calls_to(&api, ALICE).await?, 0);
+    assert_eq!(calls_to(&api, ALICE), 0);
 
     // With consent: placed through Twilio Voice, audited authorized then placed.
     gw.say(ALICE, "consent call yes").await?;
     assert_eq!(gw.count_kind("calling.consent_changed").await?, 1);
     let r2 = offer_and_accept("second").await?;
     gw.say(ALICE, &format!("accept {r2} 1")).await?;
-    assert_eq!(calls_to(&api, ALICE).await?, 1);
+    assert_eq!(calls_to(&api, ALICE), 1);
     let placed = gw
         .query_i64(
             "SELECT COUNT(*) AS n FROM audit_log WHERE kind = 'calling.placed' \
@@ -355,7 +315,7 @@ async fn call_needs_unexpired_consent(backend: Backend) -> Result<()> {
     gw.clock.advance_ms(24 * 60 * MINUTE_MS);
     gw.say(ALICE, &format!("accept {r3} 1")).await?;
     assert_eq!(gw.count_kind("calling.consent_expired").await?, 1);
-    assert_eq!(calls_to(&api, ALICE).await?, 1, "no call after expiry");
+    assert_eq!(calls_to(&api, ALICE), 1, "no call after expiry");
     let consents = gw.operator().consents().await?;
     assert_eq!(consents.len(), 1);
     assert_eq!(consents[0].1.as_str(), "granted");
@@ -363,7 +323,7 @@ async fn call_needs_unexpired_consent(backend: Backend) -> Result<()> {
 }
 
 async fn no_client_number_ever_reaches_a_vendor(backend: Backend) -> Result<()> {
-    let api = twilio_api().await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = twilio_market(backend, &api, Settings::new()).await?;
     gw.add_vendor(
         "Lisboa Vans",
@@ -389,7 +349,7 @@ async fn no_client_number_ever_reaches_a_vendor(backend: Backend) -> Result<()> 
     gw.say(ALICE, &format!("accept {reference} 1")).await?;
     gw.outbox_settled().await?;
 
-    let sends = twilio_sends(&api).await?;
+    let sends = twilio_sends(&api);
     let vendor_bound: Vec<&(String, String)> = sends
         .iter()
         .filter(|(to, _)| to == LISBOA_VANS.e164 || to == PORTO_TAXIS.e164)
@@ -415,12 +375,12 @@ async fn no_client_number_ever_reaches_a_vendor(backend: Backend) -> Result<()> 
 }
 
 async fn concierge_flow_over_meta(backend: Backend) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = Gateway::start_with(
         backend,
         Settings::new()
             .allow(&[ALICE])
-            .meta(&graph.uri())
+            .meta(&graph.url())
             .without_twilio()
             .market(),
     )
@@ -432,11 +392,11 @@ async fn concierge_flow_over_meta(backend: Backend) -> Result<()> {
     )
     .await?;
 
-    let answer = gw.meta.send(ALICE, REQUEST).await?;
+    let answer = gw.meta.send(&ALICE.phone(), REQUEST).await?;
     assert_eq!(answer.status, 200, "{}", answer.body);
     gw.outbox_settled().await?;
     let token = secrecy::ExposeSecret::expose_secret(&gw.secrets.meta_access_token).to_owned();
-    let sends = graph.sends(&token).await?;
+    let sends = graph.sends(&token)?;
     let reference = newest_reference(&gw).await?;
     assert!(sends
         .iter()
@@ -448,13 +408,13 @@ async fn concierge_flow_over_meta(backend: Backend) -> Result<()> {
     let answer = gw
         .meta
         .send(
-            LISBOA_VANS,
+            &LISBOA_VANS.phone(),
             &format!("{reference} 150 EUR, ring 912 345 001"),
         )
         .await?;
     assert_eq!(answer.status, 200, "{}", answer.body);
     gw.outbox_settled().await?;
-    let sends = graph.sends(&token).await?;
+    let sends = graph.sends(&token)?;
     let offer = sends
         .iter()
         .find(|s| s.to == ALICE.e164 && s.body.starts_with("Offer 1"))

@@ -8,8 +8,8 @@ use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::providers::{new_wamid, GraphMock, MetaSimulator};
 use crate::support::{Backend, Gateway, ReplyText, Settings, ALICE, BOB, CAROL, MINUTE_MS};
+use warden_simulators::{new_wamid, MockGraph};
 
 on_both_backends!(
     meta_handshake_echoes_the_challenge_only_to_the_verify_token,
@@ -24,10 +24,10 @@ on_both_backends!(
 );
 
 /// Allowed senders talk without pairing; Meta on, replies to `graph`.
-async fn meta_gateway(backend: Backend, graph: &GraphMock) -> Result<Gateway> {
+async fn meta_gateway(backend: Backend, graph: &MockGraph) -> Result<Gateway> {
     Gateway::start_with(
         backend,
-        Settings::new().allow(&[ALICE, BOB]).meta(&graph.uri()),
+        Settings::new().allow(&[ALICE, BOB]).meta(&graph.url()),
     )
     .await
 }
@@ -35,7 +35,7 @@ async fn meta_gateway(backend: Backend, graph: &GraphMock) -> Result<Gateway> {
 async fn meta_handshake_echoes_the_challenge_only_to_the_verify_token(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
     let token = gw.secrets.meta_verify_token.expose_secret().to_owned();
     let challenge = "1158201444";
@@ -78,17 +78,19 @@ async fn meta_handshake_echoes_the_challenge_only_to_the_verify_token(
             "{query:?}: challenge echoed"
         );
     }
-    assert!(graph.requests().await?.is_empty());
+    assert!(graph.requests().is_empty());
     gw.finish().await
 }
 
 async fn meta_webhook_without_a_valid_signature_is_refused_audited_and_not_stored(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
-    let payload = MetaSimulator::envelope(
-        vec![MetaSimulator::text(ALICE, &new_wamid(), "add Forged task")],
+    let payload = gw.meta.envelope(
+        vec![gw
+            .meta
+            .text(&ALICE.phone(), &new_wamid(), "add Forged task")],
         vec![],
     );
     let raw = serde_json::to_vec(&payload)?;
@@ -128,7 +130,7 @@ async fn meta_webhook_without_a_valid_signature_is_refused_audited_and_not_store
     for table in ["inbound_messages", "outbox", "tasks", "sender_state"] {
         assert_eq!(gw.count(table).await?, 0, "{table}");
     }
-    assert!(graph.requests().await?.is_empty(), "a forgery was answered");
+    assert!(graph.requests().is_empty(), "a forgery was answered");
     // The control: the same payload, correctly signed, goes through.
     assert_eq!(gw.meta.post(&payload).await?.status, 200);
     assert_eq!(gw.count("tasks").await?, 1);
@@ -138,10 +140,10 @@ async fn meta_webhook_without_a_valid_signature_is_refused_audited_and_not_store
 async fn meta_signature_covers_the_bytes_sent_not_the_json_they_decode_to(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
-    let payload = MetaSimulator::envelope(
-        vec![MetaSimulator::text(ALICE, &new_wamid(), "add Café")],
+    let payload = gw.meta.envelope(
+        vec![gw.meta.text(&ALICE.phone(), &new_wamid(), "add Café")],
         vec![],
     );
     // serde_json writes `é` as raw UTF-8; Meta escapes it. Same JSON value, other bytes.
@@ -176,7 +178,7 @@ async fn meta_signature_covers_the_bytes_sent_not_the_json_they_decode_to(
 
     // Signed over what is sent, Meta's escaped form verifies and decodes.
     let sig = gw.meta.sign(&escaped);
-    let before = graph.requests().await?.len();
+    let before = graph.requests().len();
     let answer = gw.meta.post_raw(escaped, Some(&sig)).await?;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
@@ -189,9 +191,9 @@ async fn meta_signature_covers_the_bytes_sent_not_the_json_they_decode_to(
 async fn meta_conversation_pairs_runs_commands_ignores_replays_and_rate_limits(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw =
-        Gateway::start_with(backend, Settings::new().rate_limit(10).meta(&graph.uri())).await?;
+        Gateway::start_with(backend, Settings::new().rate_limit(10).meta(&graph.url())).await?;
 
     // A stranger gets nothing, then pairs.
     assert_eq!(gw.meta_say(&graph, CAROL, "help").await?, None);
@@ -216,10 +218,10 @@ async fn meta_conversation_pairs_runs_commands_ignores_replays_and_rate_limits(
 
     // Meta redelivers a message (or someone replays a captured one): one effect, one reply.
     let wamid = new_wamid();
-    let sends = graph.requests().await?.len();
+    let sends = graph.requests().len();
     let first = gw
         .meta
-        .send_with_wamid(CAROL, "add Pay rent", &wamid)
+        .send_with_wamid(&CAROL.phone(), "add Pay rent", &wamid)
         .await?;
     assert_eq!(first.status, 200, "{}", first.body);
     assert_eq!(
@@ -227,15 +229,14 @@ async fn meta_conversation_pairs_runs_commands_ignores_replays_and_rate_limits(
         Some("Added task 1: Pay rent")
     );
     for body in ["add Pay rent", "done 2"] {
-        let replay = gw.meta.send_with_wamid(CAROL, body, &wamid).await?;
+        let replay = gw
+            .meta
+            .send_with_wamid(&CAROL.phone(), body, &wamid)
+            .await?;
         assert_eq!(replay.status, 200, "Meta must not redeliver forever");
     }
     gw.outbox_settled().await?;
-    assert_eq!(
-        graph.requests().await?.len(),
-        sends + 1,
-        "a replay was answered"
-    );
+    assert_eq!(graph.requests().len(), sends + 1, "a replay was answered");
     assert_eq!(gw.count("tasks").await?, 2);
     assert_eq!(
         gw.query_i64("SELECT COUNT(*) AS n FROM tasks WHERE done_ms IS NULL")
@@ -262,9 +263,7 @@ async fn meta_conversation_pairs_runs_commands_ignores_replays_and_rate_limits(
 
     // Every reply went to the paired number, authorised, as a text message (checked by
     // `meta_say`), and each left the outbox exactly once.
-    let sent = graph
-        .sends(gw.secrets.meta_access_token.expose_secret())
-        .await?;
+    let sent = graph.sends(gw.secrets.meta_access_token.expose_secret())?;
     assert!(sent.iter().all(|s| s.to == CAROL.e164));
     assert_eq!(
         sent.len(),
@@ -287,12 +286,12 @@ async fn meta_conversation_pairs_runs_commands_ignores_replays_and_rate_limits(
 }
 
 async fn meta_payload_with_two_messages_has_both_processed(backend: Backend) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
-    let payload = MetaSimulator::envelope(
+    let payload = gw.meta.envelope(
         vec![
-            MetaSimulator::text(ALICE, &new_wamid(), "add From Alice"),
-            MetaSimulator::text(BOB, &new_wamid(), "add From Bob"),
+            gw.meta.text(&ALICE.phone(), &new_wamid(), "add From Alice"),
+            gw.meta.text(&BOB.phone(), &new_wamid(), "add From Bob"),
         ],
         vec![],
     );
@@ -301,8 +300,7 @@ async fn meta_payload_with_two_messages_has_both_processed(backend: Backend) -> 
     gw.outbox_settled().await?;
 
     let sent: BTreeSet<(String, String)> = graph
-        .sends(gw.secrets.meta_access_token.expose_secret())
-        .await?
+        .sends(gw.secrets.meta_access_token.expose_secret())?
         .into_iter()
         .map(|s| (s.to, s.body))
         .collect();
@@ -312,14 +310,14 @@ async fn meta_payload_with_two_messages_has_both_processed(backend: Backend) -> 
     ]
     .into();
     assert_eq!(sent, want);
-    assert_eq!(graph.requests().await?.len(), 2);
+    assert_eq!(graph.requests().len(), 2);
     assert_eq!(gw.count("inbound_messages").await?, 2);
     assert_eq!(gw.count("tasks").await?, 2);
 
     // Redelivered as a whole (Meta retries a delivery it thinks failed): no second effect.
     assert_eq!(gw.meta.post(&payload).await?.status, 200);
     gw.outbox_settled().await?;
-    assert_eq!(graph.requests().await?.len(), 2);
+    assert_eq!(graph.requests().len(), 2);
     assert_eq!(gw.count("tasks").await?, 2);
     gw.finish().await
 }
@@ -327,10 +325,10 @@ async fn meta_payload_with_two_messages_has_both_processed(backend: Backend) -> 
 async fn meta_non_text_messages_get_the_text_only_reply_and_reactions_none(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
-    let image = MetaSimulator::message(
-        ALICE,
+    let image = gw.meta.message(
+        &ALICE.phone(),
         &new_wamid(),
         "image",
         json!({
@@ -340,8 +338,8 @@ async fn meta_non_text_messages_get_the_text_only_reply_and_reactions_none(
             "id": "1479537139650973"
         }),
     );
-    let location = MetaSimulator::message(
-        ALICE,
+    let location = gw.meta.message(
+        &ALICE.phone(),
         &new_wamid(),
         "location",
         json!({
@@ -351,7 +349,9 @@ async fn meta_non_text_messages_get_the_text_only_reply_and_reactions_none(
             "name": "Main Campus"
         }),
     );
-    let mut unknown = MetaSimulator::message(ALICE, &new_wamid(), "unknown", json!(null));
+    let mut unknown = gw
+        .meta
+        .message(&ALICE.phone(), &new_wamid(), "unknown", json!(null));
     unknown["errors"] = json!([{
         "code": 131_051,
         "title": "Message type unknown",
@@ -363,10 +363,10 @@ async fn meta_non_text_messages_get_the_text_only_reply_and_reactions_none(
         ("location", location),
         ("unknown", unknown),
     ] {
-        let before = graph.requests().await?.len();
+        let before = graph.requests().len();
         let answer = gw
             .meta
-            .post(&MetaSimulator::envelope(vec![message], vec![]))
+            .post(&gw.meta.envelope(vec![message], vec![]))
             .await?;
         assert_eq!(answer.status, 200, "{what}: {}", answer.body);
         assert_eq!(
@@ -376,16 +376,16 @@ async fn meta_non_text_messages_get_the_text_only_reply_and_reactions_none(
         );
     }
 
-    let before = graph.requests().await?.len();
-    let reaction = MetaSimulator::message(
-        ALICE,
+    let before = graph.requests().len();
+    let reaction = gw.meta.message(
+        &ALICE.phone(),
         &new_wamid(),
         "reaction",
         json!({ "message_id": new_wamid(), "emoji": "\u{1F44D}" }),
     );
     let answer = gw
         .meta
-        .post(&MetaSimulator::envelope(vec![reaction], vec![]))
+        .post(&gw.meta.envelope(vec![reaction], vec![]))
         .await?;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(gw.new_reply(&graph, before, ALICE).await?, None);
@@ -399,12 +399,12 @@ async fn meta_non_text_messages_get_the_text_only_reply_and_reactions_none(
 }
 
 async fn meta_status_callbacks_move_the_outbox_record_forward_only(backend: Backend) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
     let status = |wamid: &str, status: &str, code: Option<i64>| {
-        MetaSimulator::envelope(
+        gw.meta.envelope(
             vec![],
-            vec![MetaSimulator::status(wamid, status, ALICE, code)],
+            vec![gw.meta.status(wamid, status, &ALICE.phone(), code)],
         )
     };
     let state = |id: i64| {
@@ -477,18 +477,14 @@ async fn meta_status_callbacks_move_the_outbox_record_forward_only(backend: Back
     assert_eq!(state(first.id).await?.0, "read");
     assert_eq!(state(second.id).await?.0, "failed");
     assert_eq!(gw.count("outbox").await?, 2);
-    assert_eq!(
-        graph.requests().await?.len(),
-        2,
-        "a status is never answered"
-    );
+    assert_eq!(graph.requests().len(), 2, "a status is never answered");
     gw.finish().await
 }
 
 async fn meta_malformed_json_with_a_valid_signature_is_a_400_and_stores_nothing(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = meta_gateway(backend, &graph).await?;
     let bodies: [&[u8]; 4] = [
         b"{\"object\":\"whatsapp_business_account\",\"entry\":[",
@@ -513,7 +509,7 @@ async fn meta_malformed_json_with_a_valid_signature_is_a_400_and_stores_nothing(
         assert_eq!(gw.count(table).await?, 0, "{table}");
     }
     assert_eq!(gw.count("audit_log").await?, audit_rows);
-    assert!(graph.requests().await?.is_empty());
+    assert!(graph.requests().is_empty());
     gw.finish().await
 }
 
@@ -536,7 +532,10 @@ async fn disabled_channels_answer_404_with_a_reason_never_200_or_500(
         "{}",
         handshake.body
     );
-    let post = twilio_only.meta.send(ALICE, "add Via Meta").await?;
+    let post = twilio_only
+        .meta
+        .send(&ALICE.phone(), "add Via Meta")
+        .await?;
     assert_eq!(post.status, 404, "{}", post.body);
     assert!(
         post.body.contains("Meta channel is not configured"),
@@ -551,12 +550,12 @@ async fn disabled_channels_answer_404_with_a_reason_never_200_or_500(
     twilio_only.finish().await?;
 
     // Meta only: no TWILIO_* variable at all.
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let meta_only = Gateway::start_with(
         backend,
         Settings::new()
             .allow(&[ALICE])
-            .meta(&graph.uri())
+            .meta(&graph.url())
             .without_twilio(),
     )
     .await?;

@@ -8,19 +8,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use crate::support::{Backend, Gateway, Settings, ALICE, BOB, PUBLIC_URL, SETTLE};
+use anyhow::Result;
 use base64::Engine as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tokio::task::JoinSet;
+use warden_simulators::{
+    poll_until, CannedReply, MetaSimulator, MockGraph, MockTwilioApi, TWILIO_ACCOUNT_SID,
+    TWILIO_WHATSAPP_NUMBER,
+};
 use warden_store::Requeued;
 use warden_types::Clock as _;
-use wiremock::ResponseTemplate;
-
-use crate::providers::{
-    decode_send, twilio_api, GraphMock, MetaSimulator, TWILIO_ACCOUNT_SID, TWILIO_FROM,
-};
-use crate::support::{Backend, Gateway, Settings, ALICE, BOB, PUBLIC_URL, SETTLE};
 
 on_both_backends!(
     provider_500_then_200_delivers_exactly_once,
@@ -32,12 +31,11 @@ on_both_backends!(
     twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_move_it,
 );
 
-/// Long enough for the worker (on a 250 ms tick) to have acted on anything that was due.
 
-async fn meta_gateway(backend: Backend, graph: &GraphMock) -> Result<Gateway> {
+async fn meta_gateway(backend: Backend, graph: &MockGraph) -> Result<Gateway> {
     Gateway::start_with(
         backend,
-        Settings::new().allow(&[ALICE, BOB]).meta(&graph.uri()),
+        Settings::new().allow(&[ALICE, BOB]).meta(&graph.url()),
     )
     .await
 }
@@ -45,7 +43,7 @@ async fn meta_gateway(backend: Backend, graph: &GraphMock) -> Result<Gateway> {
 /// Sends `body` from Alice over Meta and waits until its reply's first attempt was recorded
 /// as a retry (or a failure); returns the outbox id.
 async fn first_attempt_fails(gw: &Gateway, body: &str) -> Result<i64> {
-    let answer = gw.meta.send(ALICE, body).await?;
+    let answer = gw.meta.send(&ALICE.phone(), body).await?;
     anyhow::ensure!(answer.status == 200, "{}", answer.body);
     gw.wait_until("the first attempt to be recorded", SETTLE * 2, || async {
         let row = gw.only_outbox_row().await?;
@@ -67,9 +65,9 @@ async fn details(gw: &Gateway, kind: &str) -> Result<Vec<String>> {
 }
 
 async fn provider_500_then_200_delivers_exactly_once(backend: Backend) -> Result<()> {
-    let graph = GraphMock::empty().await;
-    graph.answer(ResponseTemplate::new(500), 1).await;
-    graph.accept().await;
+    let graph = MockGraph::empty().await?;
+    graph.answer(CannedReply::status(500), 1);
+    graph.accept();
     let gw = meta_gateway(backend, &graph).await?;
 
     first_attempt_fails(&gw, "add Retry me").await?;
@@ -78,12 +76,12 @@ async fn provider_500_then_200_delivers_exactly_once(backend: Backend) -> Result
     assert_eq!(row.last_error.as_deref(), Some("http_500"));
     // The backoff (at most 500 ms for a first retry) has not passed on the gateway's clock.
     gw.deliver_now().await?;
-    assert_eq!(graph.requests().await?.len(), 1, "retried before its time");
+    assert_eq!(graph.requests().len(), 1, "retried before its time");
 
     gw.clock.advance_ms(1_000);
     gw.outbox_settled().await?;
     let token = gw.secrets.meta_access_token.expose_secret().to_owned();
-    let sends = graph.sends(&token).await?;
+    let sends = graph.sends(&token)?;
     assert_eq!(sends.len(), 2);
     assert_eq!(sends[0], sends[1], "the retry sends the same message");
     assert_eq!(sends[1].body, "Added task 1: Retry me");
@@ -99,21 +97,19 @@ async fn provider_500_then_200_delivers_exactly_once(backend: Backend) -> Result
     // Nothing more goes out later.
     gw.clock.advance_ms(60_000);
     gw.deliver_now().await?;
-    assert_eq!(graph.requests().await?.len(), 2);
+    assert_eq!(graph.requests().len(), 2);
     gw.finish().await
 }
 
 async fn retry_after_from_the_provider_holds_the_next_attempt_back(backend: Backend) -> Result<()> {
-    let graph = GraphMock::empty().await;
-    graph
-        .answer(
-            ResponseTemplate::new(429)
-                .insert_header("Retry-After", "2")
-                .set_body_json(json!({ "error": { "message": "slow down", "code": 130_429 } })),
-            1,
-        )
-        .await;
-    graph.accept().await;
+    let graph = MockGraph::empty().await?;
+    graph.answer(
+        CannedReply::status(429)
+            .header("Retry-After", "2")
+            .json(&json!({ "error": { "message": "slow down", "code": 130_429 } })),
+        1,
+    );
+    graph.accept();
     let gw = meta_gateway(backend, &graph).await?;
     let t0 = gw.clock.now().as_i64();
 
@@ -129,11 +125,11 @@ async fn retry_after_from_the_provider_holds_the_next_attempt_back(backend: Back
     // 1.9 s later on the gateway's clock: still waiting.
     gw.clock.advance_ms(1_900);
     gw.deliver_now().await?;
-    assert_eq!(graph.requests().await?.len(), 1, "Retry-After not honoured");
+    assert_eq!(graph.requests().len(), 1, "Retry-After not honoured");
     // 2 s: the next attempt goes out and succeeds.
     gw.clock.advance_ms(100);
     gw.outbox_settled().await?;
-    assert_eq!(graph.requests().await?.len(), 2);
+    assert_eq!(graph.requests().len(), 2);
     let row = gw.only_outbox_row().await?;
     assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
     gw.finish().await
@@ -142,26 +138,24 @@ async fn retry_after_from_the_provider_holds_the_next_attempt_back(backend: Back
 async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_it(
     backend: Backend,
 ) -> Result<()> {
-    let graph = GraphMock::empty().await;
+    let graph = MockGraph::empty().await?;
     // Meta's answer quotes the recipient's number in its text; only the code may be kept.
-    graph
-        .answer(
-            ResponseTemplate::new(400).set_body_json(json!({
-                "error": {
-                    "message": "(#131030) Recipient phone number not in allowed list",
-                    "type": "OAuthException",
-                    "code": 131_030,
-                    "error_data": {
-                        "messaging_product": "whatsapp",
-                        "details": format!("Recipient phone number not in allowed list: {}", ALICE.e164)
-                    },
-                    "fbtrace_id": "AxkK4aXg1Y0hN3gSF4i7Dqr"
-                }
-            })),
-            1,
-        )
-        .await;
-    graph.accept().await;
+    graph.answer(
+        CannedReply::status(400).json(&json!({
+            "error": {
+                "message": "(#131030) Recipient phone number not in allowed list",
+                "type": "OAuthException",
+                "code": 131_030,
+                "error_data": {
+                    "messaging_product": "whatsapp",
+                    "details": format!("Recipient phone number not in allowed list: {}", ALICE.e164)
+                },
+                "fbtrace_id": "AxkK4aXg1Y0hN3gSF4i7Dqr"
+            }
+        })),
+        1,
+    );
+    graph.accept();
     let gw = meta_gateway(backend, &graph).await?;
 
     let id = first_attempt_fails(&gw, "add Not allowed yet").await?;
@@ -187,7 +181,7 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
     // Nothing is retried on its own.
     gw.clock.advance_ms(10 * 60_000);
     gw.deliver_now().await?;
-    assert_eq!(graph.requests().await?.len(), 1);
+    assert_eq!(graph.requests().len(), 1);
 
     // `warden outbox retry <id>` once the cause is fixed.
     assert_eq!(
@@ -198,7 +192,7 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
         Ok(gw.only_outbox_row().await?.status == "sent")
     })
     .await?;
-    assert_eq!(graph.requests().await?.len(), 2);
+    assert_eq!(graph.requests().len(), 2);
     assert!(gw.outbox().list(true, 100).await?.is_empty());
     assert_eq!(gw.count_kind("outbox.requeued").await?, 1);
     assert_eq!(gw.count_kind("outbox.sent").await?, 1);
@@ -216,16 +210,14 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
 
 async fn provider_that_hangs_past_the_timeout_is_retried(backend: Backend) -> Result<()> {
     // The Graph client's timeout is 10 s and not configurable: the mock hangs 11 s, once.
-    let graph = GraphMock::empty().await;
-    graph
-        .answer(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "messages": [{ "id": "wamid.TOO_LATE" }] }))
-                .set_delay(Duration::from_secs(11)),
-            1,
-        )
-        .await;
-    graph.accept().await;
+    let graph = MockGraph::empty().await?;
+    graph.answer(
+        CannedReply::status(200)
+            .json(&json!({ "messages": [{ "id": "wamid.TOO_LATE" }] }))
+            .delay(Duration::from_secs(11)),
+        1,
+    );
+    graph.accept();
     let gw = meta_gateway(backend, &graph).await?;
 
     first_attempt_fails(&gw, "add Slow provider").await?;
@@ -233,7 +225,7 @@ async fn provider_that_hangs_past_the_timeout_is_retried(backend: Backend) -> Re
     assert_eq!(row.last_error.as_deref(), Some("timeout"));
     gw.clock.advance_ms(1_000);
     gw.outbox_settled().await?;
-    assert_eq!(graph.requests().await?.len(), 2);
+    assert_eq!(graph.requests().len(), 2);
     let row = gw.only_outbox_row().await?;
     assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
     assert_ne!(gw.provider_message_id(row.id).await?, "wamid.TOO_LATE");
@@ -244,26 +236,28 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
     backend: Backend,
 ) -> Result<()> {
     // Instance A's Graph API takes the request and never answers within A's lifetime.
-    let hung = GraphMock::empty().await;
-    hung.answer(
-        ResponseTemplate::new(200).set_delay(Duration::from_secs(120)),
-        1,
-    )
-    .await;
-    let healthy = GraphMock::healthy().await;
+    let hung = MockGraph::empty().await?;
+    hung.answer(CannedReply::status(200).delay(Duration::from_secs(120)), 1);
+    let healthy = MockGraph::healthy().await?;
     let settings = Settings::new()
         .allow(&[ALICE])
-        .meta(&healthy.uri())
+        .meta(&healthy.url())
         .outbox_lease_secs(15);
     let mut gw = Gateway::start_with(backend, settings.clone()).await?;
     // Only A runs while the message comes in.
     gw.stop_server().await?;
-    let a = gw.doomed_instance(&settings.meta(&hung.uri()))?;
+    let a = gw.doomed_instance(&settings.meta(&hung.url()))?;
 
-    let answer = a.meta.send(ALICE, "add Survive the crash").await?;
+    let answer = a.meta.send(&ALICE.phone(), "add Survive the crash").await?;
     assert_eq!(answer.status, 200, "{}", answer.body);
     // The reply was committed with the message, claimed, and is in flight to the provider.
-    hung.wait_for(1, SETTLE).await?;
+    anyhow::ensure!(
+        poll_until(SETTLE, Duration::from_millis(20), || !hung
+            .requests()
+            .is_empty())
+        .await,
+        "the reply never reached the hung Graph API"
+    );
     a.kill()?;
 
     // B starts on the same database. The lease (15 s on the gateway's clock) still holds.
@@ -271,16 +265,11 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
     let row = gw.only_outbox_row().await?;
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
     gw.deliver_now().await?;
-    assert!(
-        healthy.requests().await?.is_empty(),
-        "a live lease was taken"
-    );
+    assert!(healthy.requests().is_empty(), "a live lease was taken");
     gw.clock.advance_ms(15_000);
     gw.outbox_settled().await?;
 
-    let sends = healthy
-        .sends(gw.secrets.meta_access_token.expose_secret())
-        .await?;
+    let sends = healthy.sends(gw.secrets.meta_access_token.expose_secret())?;
     assert_eq!(sends.len(), 1);
     assert_eq!(sends[0].body, "Added task 1: Survive the crash");
     assert_eq!(sends[0].to, ALICE.e164);
@@ -289,32 +278,35 @@ async fn reply_claimed_by_a_killed_instance_is_delivered_by_the_next_one(
     assert_eq!(gw.count("inbound_messages").await?, 1);
     assert_eq!(gw.count("tasks").await?, 1);
     assert_eq!(gw.count_kind("outbox.sent").await?, 1);
-    assert_eq!(hung.requests().await?.len(), 1);
+    assert_eq!(hung.requests().len(), 1);
     gw.finish().await
 }
 
 async fn two_instances_on_one_database_send_each_reply_once(backend: Backend) -> Result<()> {
     const PER_INSTANCE: usize = 20;
-    let graph = GraphMock::healthy().await;
+    let graph = MockGraph::healthy().await?;
     let gw = Gateway::start_with(
         backend,
         Settings::new()
             .allow(&[ALICE, BOB])
             .rate_limit(1_000)
-            .meta(&graph.uri()),
+            .meta(&graph.url()),
     )
     .await?;
     let (second, _) = gw.another_instance().await?;
     let second_meta = MetaSimulator::new(
         &format!("http://{}", second.addr),
         gw.secrets.meta_app_secret.clone(),
+        gw.clock.clone(),
     );
 
     let mut posts = JoinSet::new();
     for (meta, who, tag) in [(gw.meta.clone(), ALICE, "a"), (second_meta, BOB, "b")] {
         posts.spawn(async move {
             for i in 0..PER_INSTANCE {
-                let answer = meta.send(who, &format!("add item-{tag}{i}")).await?;
+                let answer = meta
+                    .send(&who.phone(), &format!("add item-{tag}{i}"))
+                    .await?;
                 anyhow::ensure!(answer.status == 200, "{}", answer.body);
             }
             anyhow::Ok(())
@@ -327,8 +319,7 @@ async fn two_instances_on_one_database_send_each_reply_once(backend: Backend) ->
 
     let token = gw.secrets.meta_access_token.expose_secret().to_owned();
     let mut seen = BTreeMap::<(String, String), usize>::new();
-    for request in graph.requests().await? {
-        let send = decode_send(&request, &token)?;
+    for send in graph.sends(&token)? {
         *seen.entry((send.to, send.body)).or_default() += 1;
     }
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
@@ -356,10 +347,10 @@ async fn two_instances_on_one_database_send_each_reply_once(backend: Backend) ->
 async fn twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_move_it(
     backend: Backend,
 ) -> Result<()> {
-    let api = twilio_api().await;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
     let gw = Gateway::start_with(
         backend,
-        Settings::new().allow(&[ALICE]).twilio_outbox(&api.uri()),
+        Settings::new().allow(&[ALICE]).twilio_outbox(&api.url()),
     )
     .await?;
 
@@ -371,12 +362,12 @@ async fn twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_
         answer.body
     );
     gw.outbox_settled().await?;
-    let requests = api.received_requests().await.context("recorded")?;
+    let requests = api.requests();
     assert_eq!(requests.len(), 1);
     let r = &requests[0];
     assert_eq!(r.method.as_str(), "POST");
     assert_eq!(
-        r.url.path(),
+        r.path,
         format!("/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json")
     );
     let basic = base64::engine::general_purpose::STANDARD.encode(format!(
@@ -384,7 +375,7 @@ async fn twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_
         gw.secrets.twilio_auth_token.expose_secret()
     ));
     assert_eq!(
-        r.headers.get("authorization").and_then(|v| v.to_str().ok()),
+        r.header("authorization"),
         Some(format!("Basic {basic}").as_str())
     );
     let form: BTreeMap<String, String> = serde_urlencoded::from_bytes(&r.body)?;
@@ -395,7 +386,7 @@ async fn twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_
     );
     assert_eq!(
         form.get("From").map(String::as_str),
-        Some(format!("whatsapp:{TWILIO_FROM}").as_str())
+        Some(format!("whatsapp:{TWILIO_WHATSAPP_NUMBER}").as_str())
     );
     assert_eq!(
         form.get("Body").map(String::as_str),
@@ -479,6 +470,6 @@ async fn twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_
     assert_eq!(gw.only_outbox_row().await?.status, "read");
     assert_eq!(gw.count_kind("outbox.status").await?, 2);
     assert_eq!(gw.count_kind("outbox.sent").await?, 1);
-    assert_eq!(api.received_requests().await.context("recorded")?.len(), 1);
+    assert_eq!(api.requests().len(), 1);
     gw.finish().await
 }

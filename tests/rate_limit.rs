@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use tokio::task::JoinSet;
-use warden::demo::TwilioSimulator;
+use warden_simulators::TwilioSimulator;
 
 use crate::support::{Backend, Gateway, ReplyText, Settings, ALICE, BOB, MINUTE_MS};
 

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use tokio::task::JoinSet;
-use warden::demo::TwilioSimulator;
+use warden_simulators::TwilioSimulator;
 
 use crate::support::{Backend, Gateway, Settings, ALICE};
 

@@ -1,7 +1,7 @@
 //! Only Twilio, signing with our auth token for our public URL, can put a message in.
 
 use anyhow::Result;
-use warden::demo::TwilioSimulator;
+use warden_simulators::TwilioSimulator;
 
 use crate::support::{
     assert_absent, encode, phone_needles, with_field, Backend, Gateway, Settings, ALICE, MINUTE_MS,

@@ -5,10 +5,11 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
-use warden::demo::TwilioSimulator;
-use warden::demo_meta::{MetaSimulator, DEMO_PHONE_NUMBER_ID};
+use warden_simulators::{new_wamid, MetaSimulator, TwilioSimulator, META_PHONE_NUMBER_ID};
 use warden_types::PhoneNumber;
 
 #[derive(clap::Args, Debug)]
@@ -61,7 +62,11 @@ pub fn write(args: &Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out).context("creating the output directory")?;
     let token = warden::random_token();
     let twilio = TwilioSimulator::new("http://unused", PUBLIC_URL, token.clone());
-    let meta = MetaSimulator::new("http://unused", token.clone(), DEMO_PHONE_NUMBER_ID);
+    let meta = MetaSimulator::new(
+        "http://unused",
+        token.clone(),
+        Arc::new(warden::SystemClock),
+    );
 
     let senders: Vec<PhoneNumber> = (0..args.senders.max(1))
         .map(|i| PhoneNumber::parse(&format!("+1555{:07}", 1_000_000 + i)))
@@ -81,8 +86,8 @@ pub fn write(args: &Args) -> anyhow::Result<()> {
             Channel::Twilio => twilio.signed_request(from, &body, &TwilioSimulator::new_sid()),
             Channel::Meta => {
                 // One line per request: the payload is single-line JSON without tabs.
-                let payload = meta.text_payload(from, &body, &MetaSimulator::new_wamid());
-                let signature = meta.sign(&payload);
+                let payload = meta.text_payload(from, &body, &new_wamid());
+                let signature = meta.sign(payload.as_bytes());
                 (payload, signature)
             }
         };
@@ -96,7 +101,7 @@ pub fn write(args: &Args) -> anyhow::Result<()> {
         Channel::Twilio => format!("TWILIO_AUTH_TOKEN={}\n", token.expose_secret()),
         // META_GRAPH_URL is set per run: it points at the mock the load tool serves.
         Channel::Meta => format!(
-            "META_APP_SECRET={}\nMETA_VERIFY_TOKEN={}\nMETA_ACCESS_TOKEN={}\nMETA_PHONE_NUMBER_ID={DEMO_PHONE_NUMBER_ID}\n",
+            "META_APP_SECRET={}\nMETA_VERIFY_TOKEN={}\nMETA_ACCESS_TOKEN={}\nMETA_PHONE_NUMBER_ID={META_PHONE_NUMBER_ID}\n",
             token.expose_secret(),
             warden::random_token().expose_secret(),
             warden::random_token().expose_secret(),

@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use warden::demo_meta::MockGraph;
+use warden_simulators::{GraphOptions, MockGraph};
 
 use crate::fixture::Channel;
 
@@ -92,12 +92,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 .worker_threads(1)
                 .enable_all()
                 .build()?;
-            let mock = rt.block_on(MockGraph::start(
+            let mock = rt.block_on(MockGraph::start(GraphOptions {
                 listen,
-                SecretString::from(var("META_ACCESS_TOKEN")?),
-                &var("META_PHONE_NUMBER_ID")?,
-                false,
-            ))?;
+                phone_number_id: var("META_PHONE_NUMBER_ID")?,
+                access_token: Some(SecretString::from(var("META_ACCESS_TOKEN")?)),
+                record: false,
+                ..GraphOptions::default()
+            }))?;
             Some((rt, mock))
         }
     };

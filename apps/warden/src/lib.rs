@@ -6,10 +6,6 @@
 pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod demo_ai;
-pub mod demo_concierge;
-pub mod demo_meta;
-pub mod demo_mock;
 pub mod http;
 pub mod operator;
 pub mod scheduler;

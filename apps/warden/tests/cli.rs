@@ -4,9 +4,11 @@
 
 use std::process::{Command, Output};
 
-use warden::demo::TwilioSimulator;
 use warden::Config;
-use warden_test_support::{drop_audit_triggers, execute_sql, Backend, ManualClock, TestDb};
+use warden_simulators::TwilioSimulator;
+use warden_test_support::{
+    drop_audit_triggers, execute_sql, on_both_backends, Backend, ManualClock, TestDb,
+};
 use warden_types::PhoneNumber;
 
 const PUBLIC_URL: &str = "https://warden.test.invalid";
@@ -58,7 +60,9 @@ async fn six_audit_rows(url: &str) {
     running.shutdown().await.expect("shutdown");
 }
 
-async fn audit_verify_names_the_first_tampered_row(backend: Backend) {
+on_both_backends!(audit_verify_names_the_first_tampered_row);
+
+async fn audit_verify_names_the_first_tampered_row(backend: Backend) -> anyhow::Result<()> {
     let db = TestDb::new(backend).await;
     assert!(warden(&db.url, &["migrate"]).status.success());
     six_audit_rows(&db.url).await;
@@ -84,16 +88,7 @@ async fn audit_verify_names_the_first_tampered_row(backend: Backend) {
         "{}",
         stdout(&broken)
     );
-}
-
-#[tokio::test]
-async fn audit_verify_names_the_first_tampered_row_sqlite() {
-    audit_verify_names_the_first_tampered_row(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn audit_verify_names_the_first_tampered_row_postgres() {
-    audit_verify_names_the_first_tampered_row(Backend::Postgres).await;
+    Ok(())
 }
 
 #[test]

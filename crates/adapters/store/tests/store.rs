@@ -1,8 +1,8 @@
 //! Integration tests of the store adapter, named after the risk each one closes.
 //!
-//! Every test is one `async fn(Backend)` and runs twice, as `<module>::sqlite::<name>` and
-//! `<module>::postgres::<name>` (see [`on_both_backends!`]). Postgres tests never skip: they fail
-//! when the server at `WARDEN_TEST_POSTGRES_URL` is unreachable.
+//! Every test is one `async fn(Backend)` and runs twice, as `<module>::<name>::sqlite` and
+//! `<module>::<name>::postgres` (see `warden_test_support::on_both_backends!`). Postgres tests
+//! never skip: they fail when the server at `WARDEN_TEST_POSTGRES_URL` is unreachable.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,28 +11,9 @@
     reason = "tests fail loudly"
 )]
 
-/// Generates a `sqlite` and a `postgres` test module, each with one `#[tokio::test]` per listed
-/// `async fn(Backend) -> anyhow::Result<()>` of the enclosing module.
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() -> anyhow::Result<()> {
-                    super::$test(warden_test_support::Backend::Sqlite).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() -> anyhow::Result<()> {
-                    super::$test(warden_test_support::Backend::Postgres).await
-                }
-            )+
-        }
-    };
-}
+// `on_both_backends!` for every module of this test binary.
+#[macro_use]
+extern crate warden_test_support;
 
 #[path = "store/support.rs"]
 mod support;

@@ -44,6 +44,28 @@ impl Clock for ManualClock {
     }
 }
 
+/// Generates a `sqlite` and a `postgres` test, in a module named after the risk, from each
+/// `async fn name(backend: Backend) -> anyhow::Result<()>` next to the macro call: the tests
+/// are `<module>::<name>::sqlite` and `<module>::<name>::postgres`, so that one nextest filter
+/// (`test(/postgres/)`) selects every Postgres variant. The caller depends on `tokio` (with
+/// `macros` and `rt-multi-thread`) and `anyhow`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                super::$name($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -7,107 +7,28 @@
     reason = "the demo's output is its user interface"
 )]
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
+use warden_simulators::{MockModel, TwilioSimulator};
 use warden_store::Store;
 use warden_types::PhoneNumber;
 
-use crate::demo::TwilioSimulator;
-use crate::demo_concierge::{audit_since, head_seq, say};
-use crate::demo_meta::json_string;
-use crate::demo_mock::{MockServer, Recorded};
+use super::concierge::{audit_since, head_seq, say};
 
-/// What the mock model always answers (the JSON document the advisor's schema asks for).
-const MODEL_REPLY: &str =
+/// What the mock model always answers (the demo configures it as the `reply` of an `answer`).
+pub(super) const MODEL_REPLY: &str =
     "Pack the travel documents and a charger first; check the van booking the day before.";
-
-struct ModelState {
-    calls: AtomicU64,
-    /// The request bodies (the prompts), to check what reached the model.
-    prompts: Recorded<String>,
-}
-
-/// A stand-in for Ollama's `POST /api/chat` (non-streaming): counts calls, keeps the prompts,
-/// and always answers with an `answer` intent in Ollama's response envelope.
-#[derive(Debug)]
-pub struct MockOllama {
-    pub addr: SocketAddr,
-    server: MockServer<ModelState>,
-}
-
-impl MockOllama {
-    /// Serves on a free loopback port.
-    pub async fn start() -> anyhow::Result<Self> {
-        let state = ModelState {
-            calls: AtomicU64::new(0),
-            prompts: Recorded::default(),
-        };
-        let routes = Router::new().route("/api/chat", post(chat));
-        let server = MockServer::start_local("mock Ollama", routes, state).await?;
-        Ok(Self {
-            addr: server.addr,
-            server,
-        })
-    }
-
-    /// The base URL to configure as `OLLAMA_URL`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// How many times the model was called.
-    pub fn calls(&self) -> u64 {
-        self.server.state.calls.load(Ordering::Acquire)
-    }
-
-    fn prompts(&self) -> Vec<String> {
-        self.server.state.prompts.all()
-    }
-
-    pub async fn shutdown(self) -> anyhow::Result<()> {
-        self.server.shutdown().await
-    }
-}
-
-async fn chat(State(state): State<Arc<ModelState>>, body: Bytes) -> Response {
-    state.calls.fetch_add(1, Ordering::AcqRel);
-    state
-        .prompts
-        .push(String::from_utf8_lossy(&body).into_owned());
-    let advice = format!(
-        r#"{{"intent":"answer","reply":{}}}"#,
-        json_string(MODEL_REPLY)
-    );
-    let envelope = format!(
-        concat!(
-            r#"{{"model":"llama3.2","created_at":"2026-11-26T10:00:00.000000Z","#,
-            r#""message":{{"role":"assistant","content":{}}},"done":true,"done_reason":"stop"}}"#
-        ),
-        json_string(&advice)
-    );
-    ([(header::CONTENT_TYPE, "application/json")], envelope).into_response()
-}
 
 /// What the advisor leg needs from the demo's setup.
 #[derive(Debug)]
-pub struct Leg<'a> {
-    pub twilio: &'a TwilioSimulator,
-    pub model: &'a MockOllama,
-    pub store: &'a Store,
+pub(super) struct Leg<'a> {
+    pub(super) twilio: &'a TwilioSimulator,
+    pub(super) model: &'a MockModel,
+    pub(super) store: &'a Store,
     /// An allowlisted sender.
-    pub client: &'a PhoneNumber,
+    pub(super) client: &'a PhoneNumber,
 }
 
 /// The advisor leg.
-pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
+pub(super) async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
     println!("\n━━ Advisor leg: free text goes to an LLM, and comes back only as a suggestion ━━");
     println!(
         "\n  The model here is a local mock speaking Ollama's /api/chat on {} (no real model \

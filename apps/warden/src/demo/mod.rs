@@ -1,169 +1,30 @@
 //! `warden demo`: the real server on a throwaway SQLite database, driven through real signed
 //! Twilio webhooks and real signed Meta Cloud API webhooks, with no account, no configuration
-//! and no network: Meta's Graph API is a mock inside the demo (see [`crate::demo_meta`]). Then
-//! Warden restarts on the same database with the concierge marketplace and the LLM advisor on,
-//! against a mock Twilio REST API ([`crate::demo_concierge`]) and a mock Ollama
-//! ([`crate::demo_ai`]).
+//! and no network: Meta's Graph API is a local mock (the Meta leg is in [`meta`]). Then Warden
+//! restarts on the same database with the concierge marketplace and the LLM advisor on,
+//! against a mock Twilio REST API ([`concierge`]) and a mock Ollama ([`ai`]). The simulators
+//! and mocks come from `warden-simulators`, which the tests and the benchmark share.
 
 #![allow(
     clippy::print_stdout,
     reason = "the demo's output is its user interface"
 )]
 
+mod ai;
+mod concierge;
+mod meta;
+
 use std::sync::Arc;
 
 use anyhow::Context;
-use secrecy::{ExposeSecret, SecretString};
-use warden_twilio::SignatureVerifier;
+use secrecy::ExposeSecret;
+use warden_simulators::{
+    advice, Exchange, GraphOptions, MetaSimulator, MockGraph, MockModel, MockTwilioApi, ModelApi,
+    TwilioSimulator, META_PHONE_NUMBER_ID, TWILIO_WHATSAPP_NUMBER,
+};
 use warden_types::PhoneNumber;
 
-use crate::demo_ai::MockOllama;
-use crate::demo_concierge::MockTwilioApi;
-use crate::demo_meta::{Leg, MetaSimulator, MockGraph, DEMO_PHONE_NUMBER_ID};
 use crate::{random_token, Config, SystemClock};
-
-/// Speaks Twilio's WhatsApp webhook to a Warden: form fields as Twilio sends them, signed with
-/// the auth token exactly as Twilio signs them. Used by the demo, the tests and the benchmark.
-#[derive(Debug, Clone)]
-pub struct TwilioSimulator {
-    http: reqwest::Client,
-    endpoint: String,
-    signed_url: String,
-    signer: Arc<SignatureVerifier>,
-    account_sid: String,
-    to: String,
-}
-
-/// One answered webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Exchange {
-    pub status: u16,
-    pub body: String,
-}
-
-impl Exchange {
-    /// The text inside `<Message>`, unescaped; `None` for an empty TwiML response.
-    pub fn reply(&self) -> Option<String> {
-        let start = self.body.find("<Message>")? + "<Message>".len();
-        let end = self.body.find("</Message>")?;
-        Some(
-            self.body[start..end]
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&"),
-        )
-    }
-}
-
-impl TwilioSimulator {
-    /// `endpoint`: where to connect (`http://127.0.0.1:port`); `public_url`: the base Warden is
-    /// configured with, which the signature covers.
-    pub fn new(endpoint: &str, public_url: &str, auth_token: SecretString) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            endpoint: format!("{endpoint}/webhooks/twilio"),
-            signed_url: format!("{}/webhooks/twilio", public_url.trim_end_matches('/')),
-            signer: Arc::new(SignatureVerifier::new(auth_token)),
-            account_sid: format!("AC{}", "0".repeat(32)),
-            to: "whatsapp:+14155238886".to_owned(),
-        }
-    }
-
-    pub fn with_account_sid(mut self, sid: &str) -> Self {
-        self.account_sid = sid.to_owned();
-        self
-    }
-
-    /// A fresh Twilio message SID.
-    pub fn new_sid() -> String {
-        use rand::RngCore;
-        let mut b = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut b);
-        format!("SM{}", hex::encode(b))
-    }
-
-    /// The form Twilio posts for an inbound WhatsApp text.
-    pub fn form(&self, from: &PhoneNumber, body: &str, sid: &str) -> Vec<(String, String)> {
-        let wa_id = from.as_e164().trim_start_matches('+').to_owned();
-        [
-            ("SmsMessageSid", sid.to_owned()),
-            ("NumMedia", "0".to_owned()),
-            ("ProfileName", "Demo User".to_owned()),
-            ("MessageType", "text".to_owned()),
-            ("SmsSid", sid.to_owned()),
-            ("WaId", wa_id),
-            ("SmsStatus", "received".to_owned()),
-            ("Body", body.to_owned()),
-            ("To", self.to.clone()),
-            ("NumSegments", "1".to_owned()),
-            ("ReferralNumMedia", "0".to_owned()),
-            ("MessageSid", sid.to_owned()),
-            ("AccountSid", self.account_sid.clone()),
-            ("From", format!("whatsapp:{}", from.as_e164())),
-            ("ApiVersion", "2010-04-01".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
-    }
-
-    pub fn sign(&self, form: &[(String, String)]) -> String {
-        self.signer.sign(&self.signed_url, form)
-    }
-
-    /// The encoded body and signature of a webhook, for pre-signing load.
-    pub fn signed_request(&self, from: &PhoneNumber, body: &str, sid: &str) -> (String, String) {
-        let form = self.form(from, body, sid);
-        let signature = self.sign(&form);
-        (encode(&form), signature)
-    }
-
-    /// Sends a correctly signed message with a fresh SID.
-    pub async fn send(&self, from: &PhoneNumber, body: &str) -> anyhow::Result<Exchange> {
-        self.send_with_sid(from, body, &Self::new_sid()).await
-    }
-
-    pub async fn send_with_sid(
-        &self,
-        from: &PhoneNumber,
-        body: &str,
-        sid: &str,
-    ) -> anyhow::Result<Exchange> {
-        let form = self.form(from, body, sid);
-        let signature = self.sign(&form);
-        self.post(&encode(&form), Some(&signature)).await
-    }
-
-    /// Sends a message whose signature was made with the wrong key.
-    pub async fn send_forged(&self, from: &PhoneNumber, body: &str) -> anyhow::Result<Exchange> {
-        let form = self.form(from, body, &Self::new_sid());
-        let forger = SignatureVerifier::new(SecretString::from("not-the-auth-token".to_owned()));
-        let signature = forger.sign(&self.signed_url, &form);
-        self.post(&encode(&form), Some(&signature)).await
-    }
-
-    /// Posts a raw body with an optional signature header.
-    pub async fn post(&self, body: &str, signature: Option<&str>) -> anyhow::Result<Exchange> {
-        let mut req = self
-            .http
-            .post(&self.endpoint)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned());
-        if let Some(sig) = signature {
-            req = req.header("x-twilio-signature", sig);
-        }
-        let resp = req.send().await.context("posting the webhook")?;
-        let status = resp.status().as_u16();
-        let body = resp.text().await.context("reading the answer")?;
-        Ok(Exchange { status, body })
-    }
-}
-
-fn encode(form: &[(String, String)]) -> String {
-    serde_urlencoded::to_string(form).unwrap_or_default()
-}
 
 /// Runs the scripted conversation and ends with `audit verify`. Returns an error if any step
 /// does not behave as the threat model says it must.
@@ -176,12 +37,10 @@ pub async fn run() -> anyhow::Result<()> {
     let app_secret = random_token();
     let verify_token = random_token();
     let access_token = random_token();
-    let graph = MockGraph::start(
-        ([127, 0, 0, 1], 0).into(),
-        access_token.clone(),
-        DEMO_PHONE_NUMBER_ID,
-        true,
-    )
+    let graph = MockGraph::start(GraphOptions {
+        access_token: Some(access_token.clone()),
+        ..GraphOptions::default()
+    })
     .await?;
     let pseudonym_key = random_token();
     let env = vec![
@@ -200,7 +59,7 @@ pub async fn run() -> anyhow::Result<()> {
         ("META_APP_SECRET", app_secret.expose_secret().to_owned()),
         ("META_VERIFY_TOKEN", verify_token.expose_secret().to_owned()),
         ("META_ACCESS_TOKEN", access_token.expose_secret().to_owned()),
-        ("META_PHONE_NUMBER_ID", DEMO_PHONE_NUMBER_ID.to_owned()),
+        ("META_PHONE_NUMBER_ID", META_PHONE_NUMBER_ID.to_owned()),
         ("META_GRAPH_URL", graph.url()),
     ];
     let config = config_from(&env)?;
@@ -294,8 +153,8 @@ pub async fn run() -> anyhow::Result<()> {
         "expected exactly one slow-down reply, got {slow}"
     );
 
-    let meta = MetaSimulator::new(&endpoint, app_secret, DEMO_PHONE_NUMBER_ID);
-    crate::demo_meta::run_leg(&Leg {
+    let meta = MetaSimulator::new(&endpoint, app_secret, Arc::new(SystemClock));
+    meta::run_leg(&meta::Leg {
         meta: &meta,
         graph: &graph,
         verify_token: &verify_token,
@@ -307,14 +166,15 @@ pub async fn run() -> anyhow::Result<()> {
     // The concierge and the advisor call out to Twilio's REST API and to a model: both are
     // local mocks too. Warden restarts on the same database with them configured.
     let account_sid = format!("AC{}", hex::encode(random_bytes::<16>()));
-    let twilio_api = MockTwilioApi::start(&account_sid, &auth_token).await?;
-    let model = MockOllama::start().await?;
+    let twilio_api = MockTwilioApi::start(&account_sid, Some(&auth_token)).await?;
+    let model = MockModel::start(ModelApi::Ollama).await?;
+    model.answer(&advice("answer", ai::MODEL_REPLY));
     let client = PhoneNumber::parse("+14155550142").context("demo number")?;
     let mut env = env;
     env.extend([
         ("TWILIO_ACCOUNT_SID", account_sid.clone()),
         ("TWILIO_API_URL", twilio_api.url()),
-        ("TWILIO_WHATSAPP_FROM", "+14155238886".to_owned()),
+        ("TWILIO_WHATSAPP_FROM", TWILIO_WHATSAPP_NUMBER.to_owned()),
         ("WARDEN_ALLOWED_SENDERS", client.as_e164().to_owned()),
         ("WARDEN_MARKET_ENABLED", "true".to_owned()),
         (
@@ -322,7 +182,7 @@ pub async fn run() -> anyhow::Result<()> {
             random_token().expose_secret().to_owned(),
         ),
         ("WARDEN_CALLING_ENABLED", "true".to_owned()),
-        ("TWILIO_VOICE_FROM", "+14155238886".to_owned()),
+        ("TWILIO_VOICE_FROM", TWILIO_WHATSAPP_NUMBER.to_owned()),
         ("WARDEN_AI_ENABLED", "true".to_owned()),
         ("WARDEN_AI_PROVIDER", "ollama".to_owned()),
         ("OLLAMA_URL", model.url()),
@@ -350,7 +210,7 @@ pub async fn run() -> anyhow::Result<()> {
     );
     let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token.clone())
         .with_account_sid(&account_sid);
-    crate::demo_concierge::run_leg(&crate::demo_concierge::Leg {
+    concierge::run_leg(&concierge::Leg {
         twilio: &twilio,
         api: &twilio_api,
         operator: &running.operator,
@@ -358,7 +218,7 @@ pub async fn run() -> anyhow::Result<()> {
         client: &client,
     })
     .await?;
-    crate::demo_ai::run_leg(&crate::demo_ai::Leg {
+    ai::run_leg(&ai::Leg {
         twilio: &twilio,
         model: &model,
         store: &running.store,
@@ -436,9 +296,22 @@ impl Script<'_> {
     }
 }
 
-pub(crate) fn describe(ex: &Exchange) -> String {
+fn describe(ex: &Exchange) -> String {
     match ex.reply() {
-        Some(r) => r.lines().map(|l| format!("\n     {l}")).collect(),
+        Some(r) => indent(&r),
         None => "(no reply)".to_owned(),
+    }
+}
+
+/// A multi-line text indented under the exchange it belongs to.
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("\n     {l}")).collect()
+}
+
+/// A long provider id cut to its first `chars` bytes for display.
+fn abbreviate(id: &str, chars: usize) -> String {
+    match id.get(..chars) {
+        Some(head) if id.len() > chars => format!("{head}…"),
+        _ => id.to_owned(),
     }
 }

@@ -1,7 +1,7 @@
 //! The concierge leg of `warden demo`: vendors registered the way `warden vendor add` registers
 //! them, a client's request reaching the first batch of matching vendors through the outbox,
 //! a masked offer relayed back, a payment redirect held for the operator, call consent and a
-//! call through Twilio Voice. Twilio's REST API (Messages and Calls) is a mock inside the demo.
+//! call through Twilio Voice. Twilio's REST API (Messages and Calls) is a local mock.
 
 #![allow(
     clippy::print_stdout,
@@ -9,184 +9,19 @@
 )]
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use secrecy::{ExposeSecret, SecretString};
+use warden_simulators::{MockTwilioApi, Sent, TwilioSimulator};
 use warden_store::Store;
 use warden_types::PhoneNumber;
 
-use crate::demo::{describe, TwilioSimulator};
-use crate::demo_mock::{abbreviate, indent, poll_until, MockServer, Recorded, Sent};
-
-/// One message (or call) the mock Twilio API accepted: the recipient with the `whatsapp:`
-/// prefix removed; the message body, or the call's TwiML.
-pub type ApiSend = Sent;
-
-struct ApiState {
-    account_sid: String,
-    /// The `Authorization` header Twilio's clients must send (Basic, account SID and token).
-    authorization: HeaderValue,
-    messages: Recorded<ApiSend>,
-    calls: Recorded<(ApiSend, String)>,
-    accepted: AtomicU64,
-    refused: AtomicU64,
-}
-
-/// A stand-in for Twilio's REST API: `POST /2010-04-01/Accounts/{sid}/Messages.json` (WhatsApp
-/// sends) and `.../Calls.json` (Voice). Checks the account and its Basic credentials, answers
-/// 201 with a fresh `SM…`/`CA…` sid as Twilio does, and records what it accepted.
-#[derive(Debug)]
-pub struct MockTwilioApi {
-    pub addr: SocketAddr,
-    server: MockServer<ApiState>,
-}
-
-#[derive(serde::Serialize)]
-struct Created {
-    sid: String,
-    status: &'static str,
-}
-
-impl MockTwilioApi {
-    /// Serves on a free loopback port.
-    pub async fn start(account_sid: &str, auth_token: &SecretString) -> anyhow::Result<Self> {
-        // The header exactly as reqwest (which Warden's Twilio adapters use) writes it.
-        let probe = reqwest::Client::new()
-            .post("http://127.0.0.1/")
-            .basic_auth(account_sid, Some(auth_token.expose_secret()))
-            .build()
-            .context("building the expected Basic credentials")?;
-        let authorization = probe
-            .headers()
-            .get(header::AUTHORIZATION)
-            .cloned()
-            .context("no Authorization header")?;
-        let state = ApiState {
-            account_sid: account_sid.to_owned(),
-            authorization,
-            messages: Recorded::default(),
-            calls: Recorded::default(),
-            accepted: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
-        };
-        let routes =
-            Router::new().route("/2010-04-01/Accounts/{sid}/{resource}", post(twilio_create));
-        let server = MockServer::start_local("mock Twilio API", routes, state).await?;
-        Ok(Self {
-            addr: server.addr,
-            server,
-        })
-    }
-
-    /// The base URL to configure as `TWILIO_API_URL`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Requests refused (wrong account, wrong credentials, malformed form).
-    pub fn refused(&self) -> u64 {
-        self.server.state.refused.load(Ordering::Acquire)
-    }
-
-    /// WhatsApp messages accepted, from index `from` on.
-    pub fn messages_since(&self, from: usize) -> Vec<ApiSend> {
-        self.server.state.messages.since(from)
-    }
-
-    /// Calls accepted, with the Call SID each was given.
-    pub fn calls(&self) -> Vec<(ApiSend, String)> {
-        self.server.state.calls.all()
-    }
-
-    /// Polls until at least `count` messages were accepted; `false` on timeout.
-    pub async fn wait_for_messages(&self, count: usize, timeout: Duration) -> bool {
-        poll_until(timeout, POLL, || self.server.state.messages.len() >= count).await
-    }
-
-    pub async fn shutdown(self) -> anyhow::Result<()> {
-        self.server.shutdown().await
-    }
-}
-
-async fn twilio_create(
-    State(state): State<Arc<ApiState>>,
-    Path((sid, resource)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let refuse = |status: StatusCode, code: u32| {
-        state.refused.fetch_add(1, Ordering::AcqRel);
-        let body = format!(r#"{{"code":{code},"status":{}}}"#, status.as_u16());
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-    };
-    if sid != state.account_sid || headers.get(header::AUTHORIZATION) != Some(&state.authorization)
-    {
-        return refuse(StatusCode::UNAUTHORIZED, 20003);
-    }
-    let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
-        return refuse(StatusCode::BAD_REQUEST, 21100);
-    };
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let created = |prefix: &str| {
-        use rand::RngCore;
-        let mut b = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut b);
-        format!("{prefix}{}", hex::encode(b))
-    };
-    let sid = match resource.as_str() {
-        "Messages.json" => {
-            let (Some(to), Some(body)) = (field("To"), field("Body")) else {
-                return refuse(StatusCode::BAD_REQUEST, 21604);
-            };
-            let Some(to) = to.strip_prefix("whatsapp:").map(str::to_owned) else {
-                return refuse(StatusCode::BAD_REQUEST, 63007);
-            };
-            if PhoneNumber::parse(&to).is_err() {
-                return refuse(StatusCode::BAD_REQUEST, 21211);
-            }
-            let sid = created("SM");
-            state.messages.push(ApiSend { to, body });
-            sid
-        }
-        "Calls.json" => {
-            let (Some(to), Some(twiml)) = (field("To"), field("Twiml")) else {
-                return refuse(StatusCode::BAD_REQUEST, 21201);
-            };
-            if PhoneNumber::parse(&to).is_err() {
-                return refuse(StatusCode::BAD_REQUEST, 21211);
-            }
-            let sid = created("CA");
-            state.calls.push((ApiSend { to, body: twiml }, sid.clone()));
-            sid
-        }
-        _ => return refuse(StatusCode::NOT_FOUND, 20404),
-    };
-    state.accepted.fetch_add(1, Ordering::AcqRel);
-    (
-        StatusCode::CREATED,
-        Json(Created {
-            sid,
-            status: "queued",
-        }),
-    )
-        .into_response()
-}
+use super::{abbreviate, describe, indent};
 
 /// How long the demo waits for the outbox worker to deliver (a few milliseconds in practice).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the demo watches for a message that must not come.
 const QUIET_PERIOD: Duration = Duration::from_millis(400);
-const POLL: Duration = Duration::from_millis(5);
 
 /// The demo's vendors: fictional numbers in Portuguese mobile ranges.
 struct DemoVendor {
@@ -248,18 +83,18 @@ const VENDORS: [DemoVendor; 8] = [
 ];
 
 /// The client's request, as the issue describes it.
-pub const REQUEST: &str = "request wheelchair accessible van in Lisbon on Saturday";
+const REQUEST: &str = "request wheelchair accessible van in Lisbon on Saturday";
 
 /// What the concierge leg needs from the demo's setup.
 #[derive(Debug)]
-pub struct Leg<'a> {
+pub(super) struct Leg<'a> {
     /// Signs webhooks for the restarted gateway's Twilio channel.
-    pub twilio: &'a TwilioSimulator,
-    pub api: &'a MockTwilioApi,
-    pub operator: &'a crate::operator::Operator,
-    pub store: &'a Store,
+    pub(super) twilio: &'a TwilioSimulator,
+    pub(super) api: &'a MockTwilioApi,
+    pub(super) operator: &'a crate::operator::Operator,
+    pub(super) store: &'a Store,
     /// The client (allowlisted).
-    pub client: &'a PhoneNumber,
+    pub(super) client: &'a PhoneNumber,
 }
 
 /// Every way a number might be written that must not leak: E.164 with and without `+`, and
@@ -283,7 +118,7 @@ fn contains_any(text: &str, needles: &[String]) -> bool {
 }
 
 /// The concierge leg. Returns nothing; fails if any control misbehaves.
-pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
+pub(super) async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
     println!(
         "\n━━ Concierge leg: a request reaches vendors without the client's number; offers come \
          back masked ━━"
@@ -570,7 +405,7 @@ pub async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
 }
 
 /// Sends `body` from `who`, prints `shown`, returns the TwiML reply.
-pub(crate) async fn say(
+pub(super) async fn say(
     twilio: &TwilioSimulator,
     who: &PhoneNumber,
     body: &str,
@@ -618,7 +453,7 @@ async fn expect_message(
     before: usize,
     to: &PhoneNumber,
     what: &str,
-) -> anyhow::Result<ApiSend> {
+) -> anyhow::Result<Sent> {
     let started = Instant::now();
     let arrived = api.wait_for_messages(before + 1, DELIVERY_TIMEOUT).await;
     anyhow::ensure!(arrived, "{what} did not reach the Twilio API");
@@ -647,7 +482,7 @@ fn find_reference(text: &str) -> Option<String> {
 }
 
 /// The audit log's current head.
-pub(crate) async fn head_seq(store: &Store) -> anyhow::Result<i64> {
+pub(super) async fn head_seq(store: &Store) -> anyhow::Result<i64> {
     Ok(audit_since(store, i64::MIN)
         .await?
         .last()
@@ -655,7 +490,7 @@ pub(crate) async fn head_seq(store: &Store) -> anyhow::Result<i64> {
 }
 
 /// Every audit row after `seq`.
-pub(crate) async fn audit_since(
+pub(super) async fn audit_since(
     store: &Store,
     seq: i64,
 ) -> anyhow::Result<Vec<warden_audit::AuditRecord>> {
