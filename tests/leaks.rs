@@ -306,7 +306,7 @@ async fn meta_path_logs_never_contain_phone_numbers_bodies_or_secrets(
         .await?;
     gw.outbox_settled().await?;
     // Status callbacks, known and unknown, one failed with an error text quoting the number.
-    let sent = gw.outbox().list(false, 1).await?.remove(0);
+    let sent = gw.operator().outbox(false, 1).await?.remove(0);
     let wamid = gw.provider_message_id(sent.id).await?;
     let mut failed = gw
         .meta

@@ -14,7 +14,7 @@ on_both_backends!(
     vendor_payment_redirect_reply_is_held_for_review,
     call_needs_unexpired_consent,
     no_client_number_ever_reaches_a_vendor,
-    concierge_flow_over_meta,
+    marketplace_flow_over_meta,
 );
 
 /// Vendors that write back (fictional numbers in Portuguese mobile ranges).
@@ -374,7 +374,7 @@ async fn no_client_number_ever_reaches_a_vendor(backend: Backend) -> Result<()> 
     gw.finish().await
 }
 
-async fn concierge_flow_over_meta(backend: Backend) -> Result<()> {
+async fn marketplace_flow_over_meta(backend: Backend) -> Result<()> {
     let graph = MockGraph::healthy().await?;
     let gw = Gateway::start_with(
         backend,

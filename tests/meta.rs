@@ -277,8 +277,8 @@ async fn meta_conversation_pairs_runs_commands_ignores_replays_and_rate_limits(
     assert_eq!(gw.count_kind("outbox.retry_scheduled").await?, 0);
     assert_eq!(gw.count_kind("pairing.succeeded").await?, 1);
     assert!(gw
-        .outbox()
-        .list(false, 100)
+        .operator()
+        .outbox(false, 100)
         .await?
         .iter()
         .all(|r| r.status == "sent" && r.attempts == 1 && r.recipient_masked.is_none()));
@@ -411,8 +411,8 @@ async fn meta_status_callbacks_move_the_outbox_record_forward_only(backend: Back
         let gw = &gw;
         async move {
             let row = gw
-                .outbox()
-                .list(false, 100)
+                .operator()
+                .outbox(false, 100)
                 .await?
                 .into_iter()
                 .find(|r| r.id == id)
@@ -444,7 +444,7 @@ async fn meta_status_callbacks_move_the_outbox_record_forward_only(backend: Back
     assert_eq!(gw.count_kind("outbox.status").await?, 2);
 
     gw.meta_say(&graph, ALICE, "add Status two").await?;
-    let second = gw.outbox().list(false, 1).await?.remove(0);
+    let second = gw.operator().outbox(false, 1).await?.remove(0);
     let wamid2 = gw.provider_message_id(second.id).await?;
     let answer = gw
         .meta
@@ -455,7 +455,7 @@ async fn meta_status_callbacks_move_the_outbox_record_forward_only(backend: Back
         state(second.id).await?,
         ("failed".to_owned(), Some("provider_code_131047".to_owned()))
     );
-    let failed = gw.outbox().list(true, 100).await?;
+    let failed = gw.operator().outbox(true, 100).await?;
     assert_eq!(failed.iter().map(|r| r.id).collect::<Vec<_>>(), [second.id]);
     let moved: Vec<_> = gw
         .audit()

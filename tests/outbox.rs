@@ -14,11 +14,11 @@ use base64::Engine as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tokio::task::JoinSet;
+use warden::operator::OperatorError;
 use warden_simulators::{
     poll_until, CannedReply, MetaSimulator, MockGraph, MockTwilioApi, TWILIO_ACCOUNT_SID,
     TWILIO_WHATSAPP_NUMBER,
 };
-use warden_store::Requeued;
 use warden_types::Clock as _;
 
 on_both_backends!(
@@ -30,7 +30,6 @@ on_both_backends!(
     two_instances_on_one_database_send_each_reply_once,
     twilio_outbox_reply_uses_the_rest_api_and_only_signed_status_callbacks_move_it,
 );
-
 
 async fn meta_gateway(backend: Backend, graph: &MockGraph) -> Result<Gateway> {
     Gateway::start_with(
@@ -164,7 +163,7 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
     assert_eq!(row.status, "failed");
     assert_eq!(row.attempts, 1, "a permanent error is not retried");
     assert_eq!(row.last_error.as_deref(), Some("http_400_code_131030"));
-    let failed = gw.outbox().list(true, 100).await?;
+    let failed = gw.operator().outbox(true, 100).await?;
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].id, id);
     assert!(
@@ -184,27 +183,24 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
     assert_eq!(graph.requests().len(), 1);
 
     // `warden outbox retry <id>` once the cause is fixed.
-    assert_eq!(
-        gw.outbox().requeue(id, gw.clock.now()).await?,
-        Requeued::Requeued
-    );
+    gw.operator().retry_outbox(id).await?;
     gw.wait_until("the requeued reply to be sent", SETTLE, || async {
         Ok(gw.only_outbox_row().await?.status == "sent")
     })
     .await?;
     assert_eq!(graph.requests().len(), 2);
-    assert!(gw.outbox().list(true, 100).await?.is_empty());
+    assert!(gw.operator().outbox(true, 100).await?.is_empty());
     assert_eq!(gw.count_kind("outbox.requeued").await?, 1);
     assert_eq!(gw.count_kind("outbox.sent").await?, 1);
     // A sent message cannot be requeued (sent twice), nor can one that does not exist.
-    assert_eq!(
-        gw.outbox().requeue(id, gw.clock.now()).await?,
-        Requeued::NotFailed
-    );
-    assert_eq!(
-        gw.outbox().requeue(id + 1000, gw.clock.now()).await?,
-        Requeued::NotFound
-    );
+    assert!(matches!(
+        gw.operator().retry_outbox(id).await,
+        Err(OperatorError::OutboxNotFailed(_))
+    ));
+    assert!(matches!(
+        gw.operator().retry_outbox(id + 1000).await,
+        Err(OperatorError::OutboxNotFound(_))
+    ));
     gw.finish().await
 }
 

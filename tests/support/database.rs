@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sea_orm::{ConnectionTrait, Statement};
-use warden_store::{OutboxView, SqlOutbox};
+use warden_store::OutboxView;
 
 use super::{AuditRow, Gateway, SETTLE};
 
@@ -124,14 +124,9 @@ impl Gateway {
         Ok(self.operator().register_vendor(name, phone, tags).await?.0)
     }
 
-    /// The outbox as operators reach it (`warden outbox list|retry`).
-    pub fn outbox(&self) -> SqlOutbox {
-        SqlOutbox::new(self.store().clone())
-    }
-
     /// The one outbox row there is, failing unless there is exactly one.
     pub async fn only_outbox_row(&self) -> Result<OutboxView> {
-        let rows = self.outbox().list(false, 100).await?;
+        let rows = self.operator().outbox(false, 100).await?;
         anyhow::ensure!(rows.len() == 1, "expected one outbox row, got {rows:?}");
         rows.into_iter().next().context("one row")
     }

@@ -115,6 +115,8 @@ enum OffersCmd {
     },
     /// Relay a held reply to the client after review, masked like any offer (audited).
     Release { id: i64 },
+    /// Drop a held reply after review: the client never sees it, its text is deleted (audited).
+    Discard { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -353,6 +355,13 @@ async fn offers(command: OffersCmd) -> anyhow::Result<()> {
                 .await
                 .context("releasing the offer")?;
             println!("offer {id} relayed to the client; a running gateway will send it");
+        }
+        OffersCmd::Discard { id } => {
+            operator
+                .discard_offer(id)
+                .await
+                .context("discarding the offer")?;
+            println!("offer {id} discarded; its text is deleted");
         }
     }
     Ok(())

@@ -166,6 +166,12 @@ impl Operator {
         Ok(self.market()?.release_offer(id).await?)
     }
 
+    /// `warden offers discard`: drops a held reply after review (audited); the client never
+    /// sees it.
+    pub async fn discard_offer(&self, id: i64) -> Result<(), OperatorError> {
+        Ok(self.market()?.discard_offer(id).await?)
+    }
+
     /// `warden consent list`: every client's consent record (pseudonymous clients).
     pub async fn consents(&self) -> Result<Vec<(SenderId, ConsentRecord)>, OperatorError> {
         Ok(self.market()?.consents().await?)

@@ -414,6 +414,9 @@ fn vendor_commands_register_list_masked_disable_and_refuse_bad_input() {
         .status
         .success());
     assert!(stdout(&market_cli(&url, &["offers", "held"])).contains("no held offers"));
+    let discard = market_cli(&url, &["offers", "discard", "1"]);
+    assert!(!discard.status.success());
+    assert!(String::from_utf8_lossy(&discard.stderr).contains("no offer with id 1"));
     assert!(stdout(&market_cli(&url, &["consent", "list"])).contains("no consent records"));
     let call = market_cli(&url, &["call", "R-AAAAAA"]);
     assert!(!call.status.success());

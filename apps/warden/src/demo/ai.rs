@@ -11,7 +11,7 @@ use warden_simulators::{MockModel, TwilioSimulator};
 use warden_store::Store;
 use warden_types::PhoneNumber;
 
-use super::concierge::{audit_since, head_seq, say};
+use super::marketplace::{audit_since, head_seq, say};
 
 /// What the mock model always answers (the demo configures it as the `reply` of an `answer`).
 pub(super) const MODEL_REPLY: &str =

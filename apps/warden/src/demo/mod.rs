@@ -11,7 +11,7 @@
 )]
 
 mod ai;
-mod concierge;
+mod marketplace;
 mod meta;
 
 use std::sync::Arc;
@@ -210,7 +210,7 @@ pub async fn run() -> anyhow::Result<()> {
     );
     let twilio = TwilioSimulator::new(&endpoint, public_url, auth_token.clone())
         .with_account_sid(&account_sid);
-    concierge::run_leg(&concierge::Leg {
+    marketplace::run_leg(&marketplace::Leg {
         twilio: &twilio,
         api: &twilio_api,
         operator: &running.operator,

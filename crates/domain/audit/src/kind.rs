@@ -51,6 +51,8 @@ pub enum EventKind {
     OfferRelayed,
     /// A vendor's reply was held for the operator (injection or payment redirect).
     OfferHeld,
+    /// An operator reviewed a held reply and dropped it: the client never sees it.
+    OfferDiscarded,
     /// A client granted or revoked call consent.
     CallConsentChanged,
     /// A call was refused: no consent, or calling disabled.
@@ -65,7 +67,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 32] = [
+    pub const ALL: [EventKind; 33] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -93,6 +95,7 @@ impl EventKind {
         EventKind::OutreachSent,
         EventKind::OfferRelayed,
         EventKind::OfferHeld,
+        EventKind::OfferDiscarded,
         EventKind::CallConsentChanged,
         EventKind::CallingConsentDenied,
         EventKind::CallingConsentExpired,
@@ -130,6 +133,7 @@ impl EventKind {
             EventKind::OutreachSent => "outreach.sent",
             EventKind::OfferRelayed => "offer.relayed",
             EventKind::OfferHeld => "offer.held",
+            EventKind::OfferDiscarded => "offer.discarded",
             EventKind::CallConsentChanged => "calling.consent_changed",
             EventKind::CallingConsentDenied => "calling.consent_denied",
             EventKind::CallingConsentExpired => "calling.consent_expired",

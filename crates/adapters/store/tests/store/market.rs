@@ -22,6 +22,7 @@ on_both_backends!(
     a_request_and_its_first_batch_commit_together_on_the_one_audit_chain,
     a_held_offer_is_released_once_through_the_masked_relay,
     the_in_memory_fake_commits_what_the_sql_store_commits,
+    a_discarded_offer_reaches_no_one_and_its_text_is_deleted,
 );
 
 const VENDOR: &str = "+351912345001";
@@ -222,7 +223,7 @@ async fn scalar_text(f: &Fixture, sql: &str) -> String {
 /// vendors and the reply to the client): vendors registered and one
 /// disabled, a request with its first batch, an offer relayed, one held, a scheduled batch, the
 /// held one released, an acceptance and a refused operator call. Returns what it observed.
-async fn concierge_story(m: &MarketService, clock: &ManualClock) -> Vec<String> {
+async fn marketplace_story(m: &MarketService, clock: &ManualClock) -> Vec<String> {
     use warden_marketplace::{parse, RequestId, VendorId};
     let mut seen = Vec::new();
     for i in 0..8 {
@@ -302,10 +303,11 @@ async fn the_in_memory_fake_commits_what_the_sql_store_commits(
     backend: Backend,
 ) -> anyhow::Result<()> {
     let f = Fixture::marketplace(backend).await;
-    let sql_seen = concierge_story(&market(&f), &f.clock).await;
+    let sql_seen = marketplace_story(&market(&f), &f.clock).await;
     let fake = MemMarketStore::new();
     let clock = ManualClock::at(T0);
-    let fake_seen = concierge_story(&service(Arc::new(fake.clone()), clock.clone()), &clock).await;
+    let fake_seen =
+        marketplace_story(&service(Arc::new(fake.clone()), clock.clone()), &clock).await;
     assert_eq!(sql_seen, fake_seen);
     let state = fake.snapshot().await;
     let kinds: Vec<String> = f
@@ -348,6 +350,64 @@ async fn the_in_memory_fake_commits_what_the_sql_store_commits(
     assert!(
         sql_seen.contains(&"held after release 0".to_owned()),
         "{sql_seen:#?}"
+    );
+    f.store.verify_audit().await?;
+    Ok(())
+}
+
+async fn a_discarded_offer_reaches_no_one_and_its_text_is_deleted(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let m = market(&f);
+    add_vendor(&m, "Lisboa Vans", VENDOR).await;
+    step(&f, &m, ALICE, 1, "request wheelchair van in Lisbon").await;
+    let r = scalar_text(&f, "SELECT reference FROM marketplace_requests").await;
+    step(
+        &f,
+        &m,
+        VENDOR,
+        2,
+        &format!("{r} 90 EUR, pay to IBAN GB82 WEST 1234 5698 7654 32 please"),
+    )
+    .await;
+    let held = m.held_offers().await?;
+    let outbox_before = count(&f.store, "outbox").await?;
+    m.discard_offer(held[0].offer.id).await?;
+    assert_eq!(
+        count(&f.store, "outbox").await?,
+        outbox_before,
+        "nothing relayed"
+    );
+    assert!(m.held_offers().await?.is_empty());
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM market_offers WHERE held_text IS NOT NULL OR status <> 'discarded'"
+        )
+        .await?,
+        0,
+        "the discarded text is not kept"
+    );
+    assert!(matches!(
+        m.release_offer(held[0].offer.id).await,
+        Err(MarketError::NotHeld(_))
+    ));
+    assert!(matches!(
+        m.discard_offer(held[0].offer.id).await,
+        Err(MarketError::NotHeld(_))
+    ));
+    assert!(matches!(
+        m.discard_offer(999).await,
+        Err(MarketError::OfferNotFound(999))
+    ));
+    assert_eq!(
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM audit_log WHERE kind = 'offer.discarded'"
+        )
+        .await?,
+        1
     );
     f.store.verify_audit().await?;
     Ok(())

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use warden_audit::AuditEvent;
+use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_delivery::DeliveryWake;
 use warden_marketplace::{
     consent, relay, BusinessName, CallError, CallPermit, CallPlacer, CallSid, Client, ClientState,
@@ -539,6 +539,35 @@ impl MarketService {
             vendor_senders: &HashMap::from([(vendor.id, sender)]),
         }
         .enqueue_all(txn.as_mut(), decision.messages);
+        self.commit(txn, now).await?;
+        Ok(())
+    }
+
+    /// Drops a held reply after review (audited `offer.discarded` with the offer and vendor ids
+    /// and the request reference); its text is deleted and nothing reaches the client.
+    pub async fn discard_offer(&self, id: i64) -> Result<(), MarketError> {
+        let (mut txn, now) = self.begin().await?;
+        let offer = txn.offer(id).await?.ok_or(MarketError::OfferNotFound(id))?;
+        if offer.status != OfferStatus::Held {
+            return Err(MarketError::NotHeld(id));
+        }
+        let request = match offer.request {
+            Some(r) => txn.request(r).await?.requests.into_iter().next(),
+            None => None,
+        };
+        txn.settle_held_offer(id, OfferStatus::Discarded, None, now)
+            .await?;
+        let mut detail = Detail::new()
+            .with("offer_id", id)
+            .with("vendor_id", offer.vendor);
+        if let Some(r) = &request {
+            detail = detail.with("reference", r.reference.as_str());
+        }
+        txn.audit(AuditEvent {
+            kind: EventKind::OfferDiscarded,
+            sender: request.map(|r| r.client),
+            detail,
+        });
         self.commit(txn, now).await?;
         Ok(())
     }
