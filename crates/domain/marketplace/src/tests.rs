@@ -1109,3 +1109,22 @@ fn request_without_a_service_matches_nobody_and_is_refused() {
     assert!(d.effects.is_empty());
     assert_eq!(d.reply.as_deref(), Some(MarketText::NO_SERVICE));
 }
+
+#[test]
+fn operator_tag_list_needs_a_service_tag_and_names_a_bad_entry_by_position_not_text() {
+    let tags = TagSet::parse_vendor_tags(" Van, wheelchair,,city:lisbon ").unwrap();
+    assert_eq!(tags.comma_separated(), "city:lisbon,van,wheelchair");
+    assert_eq!(
+        TagSet::parse_vendor_tags(&tags.comma_separated()).unwrap(),
+        tags,
+        "what the store keeps reads back the same"
+    );
+    assert_eq!(
+        TagSet::parse_vendor_tags("city:lisbon,day:saturday"),
+        Err(TagListError::NoServiceTag),
+        "a vendor offering only a city would match every request there"
+    );
+    let err = TagSet::parse_vendor_tags("van,,+351912345678").unwrap_err();
+    assert!(matches!(err, TagListError::BadEntry { position: 3, .. }));
+    assert!(!err.to_string().contains("351912345678"), "{err}");
+}

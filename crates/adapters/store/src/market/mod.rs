@@ -28,6 +28,7 @@ use warden_assistant::marketplace::{
     OutboxMessage, StoredOffer, VendorBook,
 };
 use warden_audit::{AuditEvent, ChainHead};
+use warden_delivery::DeliveryStatus;
 use warden_marketplace::{
     BusinessName, ConsentRecord, Effect, RequestId, RequestRef, TagSet, Vendor, VendorId,
 };
@@ -444,7 +445,7 @@ impl MarketTxn for SqlMarketTxn {
                 sender: Set(m.sender.map(|s| s.as_str().to_owned()).unwrap_or_default()),
                 recipient: Set(Some(m.to.as_e164().to_owned())),
                 body: Set(Some(m.body)),
-                status: Set("pending".to_owned()),
+                status: Set(DeliveryStatus::Pending.as_str().to_owned()),
                 attempts: Set(0),
                 next_attempt_ms: Set(at),
                 claimed_until_ms: Set(None),
