@@ -144,10 +144,20 @@ impl MetaSimulator {
 
     /// Posts `raw` as JSON with an optional `X-Hub-Signature-256`.
     pub async fn post_raw(&self, raw: Vec<u8>, signature: Option<&str>) -> Result<Exchange> {
+        self.post_typed(raw, "application/json", signature).await
+    }
+
+    /// Posts `raw` with `content_type` and an optional `X-Hub-Signature-256`.
+    pub async fn post_typed(
+        &self,
+        raw: Vec<u8>,
+        content_type: &str,
+        signature: Option<&str>,
+    ) -> Result<Exchange> {
         let mut req = self
             .http
             .post(&self.endpoint)
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .body(raw);
         if let Some(sig) = signature {
             req = req.header(warden_meta::SIGNATURE_HEADER, sig);
