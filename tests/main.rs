@@ -21,6 +21,7 @@ mod meta;
 mod outbox;
 mod providers;
 mod rate_limit;
+mod raw;
 mod replay;
 mod senders;
 mod signature;

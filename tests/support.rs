@@ -162,6 +162,8 @@ pub struct Settings {
     market_env: Vec<(&'static str, String)>,
     /// Twilio REST credentials and API URL, replies still in TwiML.
     twilio_rest_url: Option<String>,
+    /// The edge's timeouts and caps (`WARDEN_HEADER_TIMEOUT_SECS`…).
+    edge_env: Vec<(&'static str, String)>,
 }
 
 /// Which model adapter the advisor talks to.
@@ -248,6 +250,13 @@ impl Settings {
     pub fn calling(self) -> Self {
         self.market_env("WARDEN_CALLING_ENABLED", "true")
             .market_env("TWILIO_VOICE_FROM", TWILIO_FROM)
+    }
+
+    /// Sets one of the edge's variables (`WARDEN_HEADER_TIMEOUT_SECS`, `WARDEN_IDLE_TIMEOUT_SECS`,
+    /// `WARDEN_MAX_CONNECTIONS`, `WARDEN_MAX_CONNECTIONS_PER_IP`).
+    pub fn edge(mut self, var: &'static str, value: u64) -> Self {
+        self.edge_env.push((var, value.to_string()));
+        self
     }
 
     /// Twilio's REST API at `api_url` with the simulator's account SID and a sender number
@@ -383,6 +392,11 @@ impl Gateway {
 
     pub fn store(&self) -> &Store {
         &self.running().store
+    }
+
+    /// The address the gateway listens on, for raw TCP clients.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running().addr
     }
 
     pub fn endpoint(&self) -> String {
@@ -937,6 +951,7 @@ fn config(settings: &Settings, secrets: &Secrets, database_url: &str) -> Result<
             ("META_GRAPH_URL", graph_url.clone()),
         ]);
     }
+    env.extend(settings.edge_env.iter().cloned());
     if let Some(secs) = settings.outbox_lease_secs {
         env.push(("WARDEN_OUTBOX_LEASE_SECS", secs.to_string()));
     }

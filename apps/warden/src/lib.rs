@@ -10,6 +10,7 @@ pub mod demo_ai;
 pub mod demo_concierge;
 pub mod demo_meta;
 pub mod demo_mock;
+pub mod edge;
 pub mod http;
 pub mod scheduler;
 pub mod telemetry;
@@ -242,16 +243,9 @@ pub async fn start_with_hooks(
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let server = tokio::spawn(edge::serve(listener, app, config.edge, async move {
+        let _ = stopped.await;
+    }));
     tracing::info!(%addr, "warden listening");
     Ok(Running {
         addr,
