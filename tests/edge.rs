@@ -443,3 +443,67 @@ async fn at_the_global_cap_requests_still_get_through_and_probes_always_answer()
     drop(idle);
     gw.finish().await
 }
+
+/// What held before the edge had its own accept loop must still hold: a request whose framing
+/// is ambiguous (Content-Length with Transfer-Encoding, or a Transfer-Encoding other than a
+/// final `chunked`) is refused or the connection closed, never read as two requests; a header
+/// section over the read buffer is 431.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smuggling_probes_are_refused_and_oversized_heads_are_431() -> Result<()> {
+    let gw = edge_gateway(&[]).await?;
+    let smuggled = "GET /healthz HTTP/1.1\r\nHost: warden\r\n\r\n";
+    let probes = [
+        format!(
+            "POST /webhooks/twilio HTTP/1.1\r\nHost: warden\r\nContent-Length: 4\r\n\
+             Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}"
+        ),
+        format!(
+            "POST /webhooks/twilio HTTP/1.1\r\nHost: warden\r\n\
+             Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n{smuggled}"
+        ),
+        format!(
+            "POST /webhooks/twilio HTTP/1.1\r\nHost: warden\r\n\
+             Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n{smuggled}"
+        ),
+        format!(
+            "POST /webhooks/twilio HTTP/1.1\r\nHost: warden\r\nContent-Length: 0\r\n\
+             Content-Length: 60\r\n\r\n{smuggled}"
+        ),
+    ];
+    for probe in probes {
+        let mut stream = raw::connect(gw.addr()).await?;
+        stream.write_all(probe.as_bytes()).await?;
+        let (answer, closed) = raw::read_until_closed(&mut stream, Duration::from_secs(3)).await;
+        assert!(closed, "{probe:?}: connection left open");
+        assert!(
+            answer.matches("HTTP/1.1 ").count() <= 1,
+            "{probe:?}: the smuggled request was answered: {answer}"
+        );
+        if let Some(status) = raw::status(&answer) {
+            assert!((400..500).contains(&status), "{probe:?}: {answer}");
+        }
+    }
+
+    // Over the 32 KiB head limit, sent at once or over the 64 KiB read buffer: 431.
+    for kib in [40, 80] {
+        let mut stream = raw::connect(gw.addr()).await?;
+        let huge = format!(
+            "GET /healthz HTTP/1.1\r\nHost: warden\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(kib * 1024)
+        );
+        // The server may answer and close before every byte is written.
+        let _ = stream.write_all(huge.as_bytes()).await;
+        let (answer, _) = raw::read_until_closed(&mut stream, Duration::from_secs(3)).await;
+        assert_eq!(raw::status(&answer), Some(431), "{kib} KiB: {answer}");
+    }
+    // The control: a large but reasonable head is served.
+    let mut stream = raw::connect(gw.addr()).await?;
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nHost: warden\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(16 * 1024)
+    );
+    stream.write_all(big.as_bytes()).await?;
+    let (answer, _) = raw::read_until_closed(&mut stream, Duration::from_secs(3)).await;
+    assert_eq!(raw::status(&answer), Some(200), "{answer}");
+    gw.finish().await
+}

@@ -47,8 +47,11 @@ pub const HEALTH_BUDGET: usize = 16;
 pub const HEALTH_PATHS: [&str; 2] = ["/healthz", "/readyz"];
 /// A health-budget connection gets one request, and this long to send it.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
-/// hyper's read buffer per connection, and so the largest request head (beyond it: 431).
-/// Bounds memory at `max_connections × 64 KiB` however slowly headers arrive.
+/// The largest request head (request line and headers); beyond it: 431. Providers send a few
+/// KiB.
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// hyper's read buffer per connection: bounds memory at about `max_connections × 64 KiB`
+/// however slowly headers arrive (a head still incomplete at this size is 431 too).
 pub const MAX_BUF_BYTES: usize = 64 * 1024;
 /// After a failed `accept` (descriptors exhausted), wait this long before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -174,6 +177,7 @@ fn http1_builder(header: Duration, idle: Duration, keep_alive: bool) -> http1::B
         // The watchdog enforces each phase exactly; hyper's own timer is the backstop.
         .header_read_timeout(header + idle)
         .max_buf_size(MAX_BUF_BYTES)
+        .max_header_size(MAX_HEAD_BYTES)
         .keep_alive(keep_alive);
     http
 }
