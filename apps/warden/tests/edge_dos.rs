@@ -7,7 +7,8 @@
 //! closed within the header timeout of its first byte, every idle one within the idle timeout;
 //! and the server's memory must return near its baseline once the attack is gone.
 //!
-//! Loopback only, bounded in count (2,200 sockets) and time (about 20 s).
+//! Loopback only, bounded in count (2,200 sockets) and time (about 20 s). nextest runs it alone
+//! (`.config/nextest.toml`), so no other test competes for the two cores while probes are timed.
 
 #![allow(
     clippy::expect_used,
@@ -38,9 +39,10 @@ const IDLE_CONNECTIONS: usize = 2_000;
 const SLOW_CONNECTIONS: usize = 200;
 /// Clients per loopback address, under the default per-client cap of 64.
 const PER_ADDRESS: usize = 50;
-/// How late a close may come after its deadline: the watchdog's and the scheduler's delays on
-/// a busy two-core machine.
-const SLACK: Duration = Duration::from_millis(1500);
+/// How late a close may come after its deadline, as the client sees it: the time a connection
+/// waits in the accept backlog while the server works through 2,200 (its clock starts at
+/// `accept`), and the scheduler's delays on a busy two-core machine.
+const SLACK: Duration = Duration::from_secs(2);
 
 /// The server process; killed when the test ends, however it ends.
 struct Server {
