@@ -24,6 +24,7 @@ mod marketplace;
 mod meta;
 mod outbox;
 mod rate_limit;
+mod raw;
 mod replay;
 mod senders;
 mod signature;

@@ -20,6 +20,9 @@ on_both_backends!(
     meta_non_text_messages_get_the_text_only_reply_and_reactions_none,
     meta_status_callbacks_move_the_outbox_record_forward_only,
     meta_malformed_json_with_a_valid_signature_is_a_400_and_stores_nothing,
+    meta_handshake_reflects_only_a_bounded_number,
+    meta_webhook_content_type_must_be_exactly_json,
+    meta_body_with_invalid_utf8_in_an_ignored_field_is_a_400,
     disabled_channels_answer_404_with_a_reason_never_200_or_500,
 );
 
@@ -510,6 +513,133 @@ async fn meta_malformed_json_with_a_valid_signature_is_a_400_and_stores_nothing(
     }
     assert_eq!(gw.count("audit_log").await?, audit_rows);
     assert!(graph.requests().is_empty());
+    gw.finish().await
+}
+
+/// The challenge is reflected into a response: Meta only ever sends a number, so nothing else
+/// is echoed, even to the holder of the verify token.
+async fn meta_handshake_reflects_only_a_bounded_number(backend: Backend) -> Result<()> {
+    let graph = MockGraph::healthy().await?;
+    let gw = meta_gateway(backend, &graph).await?;
+    let token = gw.secrets.meta_verify_token.expose_secret().to_owned();
+    let handshake = |challenge: String| {
+        let token = token.clone();
+        let meta = gw.meta.clone();
+        async move {
+            meta.handshake(&[
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", &token),
+                ("hub.challenge", &challenge),
+            ])
+            .await
+        }
+    };
+    for bad in [
+        "<script>alert(1)</script>".to_owned(),
+        "".to_owned(),
+        "12ab".to_owned(),
+        "-42".to_owned(),
+        "4 2".to_owned(),
+        "1".repeat(warden_meta::MAX_CHALLENGE_LEN + 1),
+        "١٢٣".to_owned(),
+    ] {
+        let answer = handshake(bad.clone()).await?;
+        assert_eq!(answer.status, 400, "{bad:?}: {}", answer.body);
+        assert!(
+            bad.is_empty() || !answer.body.contains(&bad),
+            "{bad:?} reflected"
+        );
+        assert!(!answer.body.contains("script"), "{}", answer.body);
+    }
+    // A missing challenge is malformed too.
+    let missing = gw
+        .meta
+        .handshake(&[("hub.mode", "subscribe"), ("hub.verify_token", &token)])
+        .await?;
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    // Without the token the answer is 403 whatever the challenge: shape is not a side channel.
+    let forged = gw
+        .meta
+        .handshake(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "not-the-token"),
+            ("hub.challenge", "<b>x</b>"),
+        ])
+        .await?;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    // The controls: the longest number Meta could send, and the shortest, are echoed as text.
+    for good in ["7", &"9".repeat(warden_meta::MAX_CHALLENGE_LEN)] {
+        let ok = handshake(good.to_owned()).await?;
+        assert_eq!((ok.status, ok.body.as_str()), (200, good));
+        assert!(
+            ok.content_type.starts_with("text/plain"),
+            "{}",
+            ok.content_type
+        );
+    }
+    gw.finish().await
+}
+
+async fn meta_webhook_content_type_must_be_exactly_json(backend: Backend) -> Result<()> {
+    let graph = MockGraph::healthy().await?;
+    let gw = meta_gateway(backend, &graph).await?;
+    let payload = gw.meta.envelope(
+        vec![gw.meta.text(&ALICE.phone(), &new_wamid(), "add Typed")],
+        vec![],
+    );
+    let raw = serde_json::to_vec(&payload)?;
+    let sig = gw.meta.sign(&raw);
+    for content_type in [
+        "application/jsonx",
+        "application/json-seq",
+        "application/x-www-form-urlencoded",
+        "text/json",
+        "text/plain; application/json",
+    ] {
+        let answer = gw
+            .meta
+            .post_typed(raw.clone(), content_type, Some(&sig))
+            .await?;
+        assert_eq!(answer.status, 415, "{content_type}: {}", answer.body);
+    }
+    assert_eq!(gw.count("inbound_messages").await?, 0);
+    // The control: parameters are allowed, and the same signed bytes then go through.
+    let answer = gw
+        .meta
+        .post_typed(raw, "Application/JSON; charset=utf-8", Some(&sig))
+        .await?;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(gw.count("inbound_messages").await?, 1);
+    gw.finish().await
+}
+
+/// RFC 8259 JSON is UTF-8: a payload with other bytes, even in a field Warden never reads, is
+/// not from Meta and is refused whole.
+async fn meta_body_with_invalid_utf8_in_an_ignored_field_is_a_400(backend: Backend) -> Result<()> {
+    let graph = MockGraph::healthy().await?;
+    let gw = meta_gateway(backend, &graph).await?;
+    let payload = gw.meta.envelope(
+        vec![gw.meta.text(&ALICE.phone(), &new_wamid(), "add Latin1")],
+        vec![],
+    );
+    let valid = serde_json::to_vec(&payload)?;
+    // `{"ignored":"caf\xE9", ...the rest of the valid payload`.
+    let mut raw = br#"{"ignored":"caf"#.to_vec();
+    raw.extend_from_slice(&[0xE9, b'"', b',']);
+    raw.extend_from_slice(&valid[1..]);
+    let sig = gw.meta.sign(&raw);
+    let answer = gw.meta.post_raw(raw, Some(&sig)).await?;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.body.contains("not_utf8"), "{}", answer.body);
+    assert_eq!(gw.count("inbound_messages").await?, 0);
+    assert!(graph.requests().is_empty());
+    // The control: the same field in UTF-8 is ignored as before.
+    let mut raw = r#"{"ignored":"café","#.as_bytes().to_vec();
+    raw.extend_from_slice(&valid[1..]);
+    let sig = gw.meta.sign(&raw);
+    let answer = gw.meta.post_raw(raw, Some(&sig)).await?;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(gw.count("inbound_messages").await?, 1);
     gw.finish().await
 }
 

@@ -132,6 +132,11 @@ impl Gateway {
         &self.running().store
     }
 
+    /// The address the gateway listens on, for raw TCP clients.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running().addr
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.running().addr)
     }

@@ -32,6 +32,8 @@ pub struct Settings {
     market_env: Vec<(&'static str, String)>,
     /// Twilio REST credentials and API URL, replies still in TwiML.
     twilio_rest_url: Option<String>,
+    /// The edge's timeouts and caps (`WARDEN_HEADER_TIMEOUT_SECS`…).
+    edge_env: Vec<(&'static str, String)>,
 }
 
 impl Settings {
@@ -98,6 +100,13 @@ impl Settings {
     /// Enables the concierge marketplace (`WARDEN_MARKET_ENABLED=true`, generated key).
     pub fn market(mut self) -> Self {
         self.market = true;
+        self
+    }
+
+    /// Sets one of the edge's variables (`WARDEN_HEADER_TIMEOUT_SECS`, `WARDEN_IDLE_TIMEOUT_SECS`,
+    /// `WARDEN_MAX_CONNECTIONS`, `WARDEN_MAX_CONNECTIONS_PER_IP`).
+    pub fn edge(mut self, var: &'static str, value: u64) -> Self {
+        self.edge_env.push((var, value.to_string()));
         self
     }
 
@@ -206,6 +215,7 @@ pub(super) fn config(settings: &Settings, secrets: &Secrets, database_url: &str)
             ("META_GRAPH_URL", graph_url.clone()),
         ]);
     }
+    env.extend(settings.edge_env.iter().cloned());
     if let Some(secs) = settings.outbox_lease_secs {
         env.push(("WARDEN_OUTBOX_LEASE_SECS", secs.to_string()));
     }

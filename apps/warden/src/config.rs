@@ -163,6 +163,8 @@ pub struct Config {
     pub pseudonym_key: SecretString,
     pub rate_limit_per_minute: u32,
     pub max_body_bytes: usize,
+    /// Timeouts and connection caps of the HTTP edge.
+    pub edge: crate::edge::EdgeLimits,
     pub ai: Option<AiConfig>,
     pub market: Option<MarketSettings>,
     /// Every secret value read to build this configuration, collected by the reader.
@@ -184,6 +186,7 @@ impl std::fmt::Debug for Config {
             .field("pseudonym_key", &"<redacted>")
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("edge", &self.edge)
             .field("ai", &self.ai)
             .field("market", &self.market)
             .finish()
@@ -313,6 +316,7 @@ impl Config {
         let rate_limit_per_minute = env.number(vars::RATE_LIMIT_PER_MINUTE, 20u32, 1..=10_000)?;
         let max_body_bytes =
             env.number(vars::MAX_BODY_BYTES, 64 * 1024usize, 1024..=1024 * 1024)?;
+        let edge = edge_limits(&env, max_body_bytes)?;
         let ai = ai_config(&mut env)?;
         let market = market_config(&mut env, twilio.as_ref())?;
         Ok(Self {
@@ -329,11 +333,38 @@ impl Config {
             pseudonym_key,
             rate_limit_per_minute,
             max_body_bytes,
+            edge,
             ai,
             market,
             secrets: env.into_secrets(),
         })
     }
+}
+
+/// The HTTP edge's timeouts and caps. Zero would disable a defence (or the server), so each is
+/// at least 1; `WARDEN_MAX_CONNECTIONS` unset means "from the descriptor limit".
+fn edge_limits(env: &Env, max_body_bytes: usize) -> Result<crate::edge::EdgeLimits, ConfigError> {
+    use crate::edge::{
+        DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP,
+    };
+    let secs = |var, default: std::time::Duration, max| {
+        env.number(var, default.as_secs(), 1..=max)
+            .map(std::time::Duration::from_secs)
+    };
+    Ok(crate::edge::EdgeLimits {
+        header_timeout: secs(vars::HEADER_TIMEOUT_SECS, DEFAULT_HEADER_TIMEOUT, 300)?,
+        idle_timeout: secs(vars::IDLE_TIMEOUT_SECS, DEFAULT_IDLE_TIMEOUT, 3600)?,
+        max_connections: env
+            .get(vars::MAX_CONNECTIONS)
+            .map(|_| env.number(vars::MAX_CONNECTIONS, 1, 1..=1_000_000))
+            .transpose()?,
+        max_connections_per_ip: env.number(
+            vars::MAX_CONNECTIONS_PER_IP,
+            DEFAULT_MAX_CONNECTIONS_PER_IP,
+            1..=1_000_000,
+        )?,
+        max_body_bytes,
+    })
 }
 
 /// The variable behind a domain setting, so a ceiling error names what the operator set.
@@ -902,6 +933,41 @@ mod tests {
         env.insert("TWILIO_VOICE_FROM", "+14155550000".into());
         let config = load(&env).unwrap();
         assert!(config.market.unwrap().config.calling.enabled());
+    }
+
+    #[test]
+    fn edge_limits_have_safe_defaults_and_refuse_zero() {
+        let edge = load(&base()).unwrap().edge;
+        assert_eq!(edge.header_timeout, std::time::Duration::from_secs(10));
+        assert_eq!(edge.idle_timeout, std::time::Duration::from_secs(60));
+        assert_eq!(edge.max_connections, None, "derived from RLIMIT_NOFILE");
+        assert_eq!(edge.max_connections_per_ip, 64);
+        assert_eq!(edge.max_body_bytes, 64 * 1024);
+        for (var, bad) in [
+            ("WARDEN_HEADER_TIMEOUT_SECS", "0"),
+            ("WARDEN_HEADER_TIMEOUT_SECS", "301"),
+            ("WARDEN_IDLE_TIMEOUT_SECS", "0"),
+            ("WARDEN_IDLE_TIMEOUT_SECS", "ten"),
+            ("WARDEN_MAX_CONNECTIONS", "0"),
+            ("WARDEN_MAX_CONNECTIONS", "-1"),
+            ("WARDEN_MAX_CONNECTIONS_PER_IP", "0"),
+        ] {
+            let mut env = base();
+            env.insert(var, bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{var}={bad}: {err}");
+        }
+        let mut env = base();
+        env.insert("WARDEN_MAX_CONNECTIONS", "500".into());
+        env.insert("WARDEN_MAX_CONNECTIONS_PER_IP", "8".into());
+        env.insert("WARDEN_HEADER_TIMEOUT_SECS", "5".into());
+        let edge = load(&env).unwrap().edge;
+        assert_eq!(
+            (edge.max_connections, edge.max_connections_per_ip),
+            (Some(500), 8)
+        );
+        assert_eq!(edge.header_timeout, std::time::Duration::from_secs(5));
+        assert!(unknown_vars(["WARDEN_MAX_CONNECTIONS".to_owned()]).is_empty());
     }
 
     #[test]

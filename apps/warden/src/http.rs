@@ -360,7 +360,8 @@ struct Subscribe {
     challenge: Option<String>,
 }
 
-/// Meta's subscription handshake: echo the challenge only to someone who knows the token.
+/// Meta's subscription handshake: echo the challenge (digits only) only to someone who knows
+/// the token.
 async fn meta_subscribe(
     State(app): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -380,6 +381,11 @@ async fn meta_subscribe(
             challenge.to_owned(),
         )
             .into_response()),
+        // Only a token holder gets here: the request is authentic but not Meta's shape.
+        Err(warden_meta::HandshakeError::BadChallenge) => Err(ApiError::BadRequest(format!(
+            "hub.challenge must be 1 to {} ASCII digits",
+            warden_meta::MAX_CHALLENGE_LEN
+        ))),
         Err(e) => {
             let reason = e.reason();
             if over_failure_limit(&app, peer.ip()) {
@@ -412,7 +418,10 @@ async fn meta_webhook(
     if let Err(failure) = verified {
         return Err(refuse(&app, peer.ip(), Provider::Meta, failure.reason()).await);
     }
-    if !content_type_is(&headers, "application/json") {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !warden_meta::is_json_content_type(content_type) {
         return Err(ApiError::UnsupportedMediaType("application/json"));
     }
     let parse = tracing::info_span!(

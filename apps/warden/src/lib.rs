@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod edge;
 pub mod http;
 pub mod operator;
 pub mod scheduler;
@@ -208,16 +209,9 @@ pub async fn start_with_store(
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let server = tokio::spawn(edge::serve(listener, app, config.edge, async move {
+        let _ = stopped.await;
+    }));
     tracing::info!(%addr, "warden listening");
     Ok(Running {
         addr,

@@ -3,9 +3,10 @@
 //! When an operator registers the webhook URL, Meta sends
 //! `GET ?hub.mode=subscribe&hub.verify_token=<token>&hub.challenge=<challenge>` and expects the
 //! challenge back as the body. Answering only when the token matches stops a stranger from
-//! pointing their own Meta app at Warden's URL. The challenge is reflected into a response, so
-//! it is bounded and restricted to printable ASCII; the edge should still serve it as
-//! `text/plain`.
+//! pointing their own Meta app at Warden's URL. The challenge is reflected into a response, and
+//! Meta only ever sends a number, so nothing but 1–[`MAX_CHALLENGE_LEN`] ASCII digits is
+//! reflected: no markup, no header injection, whatever the token. The edge serves it as
+//! `text/plain` and answers a malformed challenge with 400.
 
 use std::fmt;
 
@@ -18,8 +19,8 @@ pub const MODE_PARAM: &str = "hub.mode";
 pub const VERIFY_TOKEN_PARAM: &str = "hub.verify_token";
 pub const CHALLENGE_PARAM: &str = "hub.challenge";
 
-/// Meta's challenges are short integers; anything longer than this is not from Meta.
-pub const MAX_CHALLENGE_LEN: usize = 256;
+/// Meta's challenges are short integers (ten digits today); anything longer is not from Meta.
+pub const MAX_CHALLENGE_LEN: usize = 64;
 
 /// Why a subscription handshake was refused. Never carries the token or the challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -33,8 +34,8 @@ pub enum HandshakeError {
     /// The verify token is not the configured one (or none is configured).
     #[error("handshake verify token does not match")]
     TokenMismatch,
-    /// `hub.challenge` is absent, empty, longer than [`MAX_CHALLENGE_LEN`] or not printable
-    /// ASCII.
+    /// `hub.challenge` is absent, empty, longer than [`MAX_CHALLENGE_LEN`] or not all ASCII
+    /// digits. The request is malformed (400) rather than unauthenticated (403).
     #[error("handshake challenge is missing or malformed")]
     BadChallenge,
 }
@@ -75,8 +76,10 @@ impl SubscriptionVerifier {
         }
     }
 
-    /// Returns the challenge to send back (HTTP 200) when `mode` is `subscribe` and `token`
-    /// equals the configured verify token; the edge answers 403 on any error.
+    /// Returns the challenge to send back (HTTP 200) when `mode` is `subscribe`, `token`
+    /// equals the configured verify token and the challenge is 1–[`MAX_CHALLENGE_LEN`] ASCII
+    /// digits. The edge answers 400 for [`HandshakeError::BadChallenge`] (checked last, so only
+    /// a token holder learns it) and 403 for every other error.
     pub fn verify<'a>(
         &self,
         mode: Option<&str>,
@@ -108,7 +111,7 @@ fn digest(token: &str) -> [u8; 32] {
 fn is_valid_challenge(challenge: &str) -> bool {
     !challenge.is_empty()
         && challenge.len() <= MAX_CHALLENGE_LEN
-        && challenge.bytes().all(|b| b.is_ascii_graphic())
+        && challenge.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -184,15 +187,24 @@ mod tests {
     }
 
     #[test]
-    fn refuses_to_reflect_an_unbounded_or_markup_challenge() {
+    fn refuses_to_reflect_anything_but_a_bounded_number() {
         let v = verifier(TOKEN);
         let long = "1".repeat(MAX_CHALLENGE_LEN + 1);
         for bad in [
             None,
             Some(""),
             Some(long.as_str()),
+            Some("<script>alert(1)</script>"),
+            Some("abc"),
+            Some("12a"),
+            Some("-1"),
+            Some("+1"),
+            Some("1.5"),
+            Some(" 1"),
+            Some("1 "),
             Some("a b"),
             Some("1\r\nSet-Cookie: x=1"),
+            Some("١٢٣"),
             Some("é"),
             Some("\u{0}"),
         ] {
@@ -202,10 +214,20 @@ mod tests {
                 "{bad:?}"
             );
         }
-        let max = "9".repeat(MAX_CHALLENGE_LEN);
+        for good in ["0", "1158201444", &"9".repeat(MAX_CHALLENGE_LEN)] {
+            assert_eq!(
+                v.verify(Some("subscribe"), Some(TOKEN), Some(good)),
+                Ok(good)
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_challenge_with_a_wrong_token_is_a_token_failure() {
+        let v = verifier(TOKEN);
         assert_eq!(
-            v.verify(Some("subscribe"), Some(TOKEN), Some(&max)),
-            Ok(max.as_str())
+            v.verify(Some("subscribe"), Some("wrong"), Some("<b>")),
+            Err(HandshakeError::TokenMismatch)
         );
     }
 
@@ -216,6 +238,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn only_digit_challenges_are_reflected(challenge in "\\PC{0,80}") {
+            let v = verifier(TOKEN);
+            let result = v.verify(Some("subscribe"), Some(TOKEN), Some(&challenge));
+            let digits = !challenge.is_empty()
+                && challenge.len() <= MAX_CHALLENGE_LEN
+                && challenge.chars().all(|c| c.is_ascii_digit());
+            if digits {
+                prop_assert_eq!(result, Ok(challenge.as_str()));
+            } else {
+                prop_assert_eq!(result, Err(HandshakeError::BadChallenge));
+            }
+        }
+
         #[test]
         fn only_the_configured_token_verifies(
             token in "[ -~]{1,40}",

@@ -7,9 +7,11 @@
 //! The HTTP edge (in the app) owns the requests and calls, in this order:
 //!
 //! - `GET` (subscription handshake): [`SubscriptionVerifier::verify`] with the three `hub.*`
-//!   query parameters; answer the returned challenge as `text/plain`, 403 otherwise.
+//!   query parameters; answer the returned challenge (digits only) as `text/plain`, 400 for a
+//!   malformed challenge, 403 otherwise.
 //! - `POST`: read the raw body, [`SignatureVerifier::verify`] it **before parsing** (the
-//!   signature covers bytes, not JSON values), then [`parse_webhook`]; compare each item's
+//!   signature covers bytes, not JSON values), check [`is_json_content_type`] (415 otherwise),
+//!   then [`parse_webhook`] (which refuses a body that is not UTF-8); compare each item's
 //!   `phone_number_id` with the configured one, hand [`MetaMessage::inbound`] to the domain and
 //!   [`StatusUpdate`]s to the outbox. Meta retries any non-200 answer, so a delivery whose
 //!   items were all rejected is still acknowledged.
@@ -36,6 +38,6 @@ pub use handshake::{
 };
 pub use signature::{HubSignatureError, SignatureVerifier, SIGNATURE_HEADER};
 pub use webhook::{
-    parse_webhook, ItemKind, MessageKind, MetaMessage, RejectedItem, StatusUpdate, WebhookBatch,
-    WebhookPayloadError, MAX_ITEMS,
+    is_json_content_type, parse_webhook, ItemKind, MessageKind, MetaMessage, RejectedItem,
+    StatusUpdate, WebhookBatch, WebhookPayloadError, MAX_ITEMS,
 };

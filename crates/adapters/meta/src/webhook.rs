@@ -125,6 +125,10 @@ pub struct RejectedItem {
 /// Why a whole delivery was refused. Never carries input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookPayloadError {
+    /// RFC 8259 JSON is UTF-8 text; bytes that are not, even inside a field Warden ignores, mark
+    /// a payload Meta did not write.
+    #[error("webhook body is not UTF-8")]
+    NotUtf8,
     #[error("webhook body is not JSON")]
     NotJson,
     #[error("webhook is not for a WhatsApp Business Account")]
@@ -140,6 +144,7 @@ impl WebhookPayloadError {
     /// A stable code for the audit log.
     pub fn reason(self) -> &'static str {
         match self {
+            Self::NotUtf8 => "not_utf8",
             Self::NotJson => "not_json",
             Self::WrongObject => "wrong_object",
             Self::Malformed(_) => "malformed",
@@ -184,9 +189,21 @@ pub fn parse_webhook(raw: &[u8]) -> Result<WebhookBatch, WebhookPayloadError> {
     Ok(batch)
 }
 
+/// Whether a `Content-Type` value names JSON: the media type `application/json` exactly (any
+/// case, parameters such as `charset` allowed), not a look-alike such as `application/jsonx`.
+pub fn is_json_content_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON_MEDIA_TYPE))
+}
+
+const JSON_MEDIA_TYPE: &str = "application/json";
+
 /// The `messages` changes of the delivery, checked for shape and size before any item is read.
 fn messages_changes(raw: &[u8]) -> Result<Vec<MessagesValue>, WebhookPayloadError> {
-    let envelope: Envelope = serde_json::from_slice(raw).map_err(|e| {
+    // serde_json checks UTF-8 only in the strings it keeps; the whole body must be text.
+    let text = std::str::from_utf8(raw).map_err(|_| WebhookPayloadError::NotUtf8)?;
+    let envelope: Envelope = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             WebhookPayloadError::Malformed("envelope")
         } else {

@@ -201,10 +201,20 @@ impl MetaSimulator {
         raw: Vec<u8>,
         signature: Option<&str>,
     ) -> Result<Exchange, SimulatorError> {
+        self.post_typed(raw, "application/json", signature).await
+    }
+
+    /// Posts `raw` with `content_type` and an optional `X-Hub-Signature-256`.
+    pub async fn post_typed(
+        &self,
+        raw: Vec<u8>,
+        content_type: &str,
+        signature: Option<&str>,
+    ) -> Result<Exchange, SimulatorError> {
         let mut req = self
             .http
             .post(&self.endpoint)
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .body(raw);
         if let Some(sig) = signature {
             req = req.header(warden_meta::SIGNATURE_HEADER, sig);
