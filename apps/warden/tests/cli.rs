@@ -4,6 +4,9 @@
 
 use std::process::{Command, Output};
 
+#[path = "cli/log_pipeline.rs"]
+mod log_pipeline;
+
 use warden::Config;
 use warden_simulators::TwilioSimulator;
 use warden_test_support::{
