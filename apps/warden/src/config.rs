@@ -225,10 +225,31 @@ pub fn db_kind(url: &str) -> &'static str {
     }
 }
 
+/// The process environment as the readers see it. A declared variable whose value is not UTF-8
+/// is an error naming it (read as unset, it would silently fall back to its default); every
+/// other variable may hold any bytes.
+pub fn process_env() -> Result<impl Fn(&str) -> Option<String>, ConfigError> {
+    match first_not_unicode(|name| std::env::var_os(name)) {
+        Some(var) => Err(ConfigError::Invalid {
+            var,
+            why: "not valid UTF-8".into(),
+        }),
+        None => Ok(|k: &str| std::env::var(k).ok()),
+    }
+}
+
+/// The first declared variable whose value `get` finds and is not UTF-8.
+fn first_not_unicode(get: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<&'static str> {
+    KNOWN_VARS
+        .iter()
+        .copied()
+        .find(|name| get(name).is_some_and(|v| v.to_str().is_none()))
+}
+
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment ([`process_env`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_lookup(process_env()?)
     }
 
     /// Reads configuration through `get`, so tests need not touch the process environment.
@@ -810,6 +831,24 @@ mod tests {
         env.insert("WARDEN_PAIR_TOKEN_FILE", path.display().to_string());
         let cfg = load(&env).unwrap();
         assert_eq!(cfg.pair_token.expose_secret(), "file-pair-token-0123456789");
+    }
+
+    #[test]
+    fn a_warden_variable_that_is_not_utf8_is_named_other_variables_do_not_matter() {
+        use std::os::unix::ffi::OsStringExt as _;
+        let bad = || Some(std::ffi::OsString::from_vec(vec![b'x', 0xff]));
+        assert_eq!(
+            first_not_unicode(|k| (k == "TWILIO_AUTH_TOKEN_FILE").then(bad).flatten()),
+            Some("TWILIO_AUTH_TOKEN_FILE")
+        );
+        assert_eq!(
+            first_not_unicode(|k| (k == "LANG_OF_SOMETHING_ELSE").then(bad).flatten()),
+            None
+        );
+        assert_eq!(
+            first_not_unicode(|k| (k == "WARDEN_LISTEN").then(|| "127.0.0.1:1".into())),
+            None
+        );
     }
 
     #[test]

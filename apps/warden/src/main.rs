@@ -186,7 +186,9 @@ async fn main() -> ExitCode {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    for var in config::unknown_vars(std::env::vars().map(|(k, _)| k)) {
+    // `vars_os`: a variable that is not UTF-8 (Warden's or anyone's) must not panic start-up.
+    let names = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned());
+    for var in config::unknown_vars(names) {
         tracing::warn!(variable = %var, "unknown configuration variable ignored; is it a typo?");
     }
     let config = Config::from_env()?;
@@ -213,7 +215,7 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 fn database_url() -> Result<secrecy::SecretString, config::ConfigError> {
-    config::database_url(&|k| std::env::var(k).ok())
+    config::database_url(&config::process_env()?)
 }
 
 async fn migrate() -> anyhow::Result<()> {

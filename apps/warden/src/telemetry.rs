@@ -1,7 +1,14 @@
 //! Logging set-up. Log lines carry ids and codes, never phone numbers, bodies or secrets:
 //! the domain types mask themselves in `Debug`, and handlers log reason codes only. As a last
-//! line of defence every formatted line also passes through [`warden_redaction::Redactor`]
-//! before it reaches stderr, so a careless `{}` somewhere cannot leak a number or a token.
+//! line of defence everything a call site supplies (the message, event and span fields, error
+//! chains) is formatted as plain text and redacted by [`warden_redaction::Redactor`] before
+//! the formatter colours anything ([`RedactedFields`]), and every finished line passes through
+//! the redactor once more before it reaches stderr ([`Redacting`]), so a careless `{}`
+//! somewhere cannot leak a number or a token.
+//!
+//! Colour is for people at a terminal only: escape codes glued to a value (`from=\x1b[0m+1…`)
+//! hide it from the redactor's patterns, so redaction never reads coloured text, and stderr gets
+//! plain text whenever it is not a terminal or `NO_COLOR` is set ([`colour_stderr`]).
 //!
 //! Traces are optional and off by default: only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set does
 //! [`init`] build an OTLP/HTTP (protobuf) exporter, a batch processor thread and a
@@ -10,7 +17,7 @@
 //! attribute, event message and status description through the same redactor as the log lines.
 
 use std::borrow::Cow;
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -20,8 +27,10 @@ use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
+use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::{DefaultFields, Writer};
+use tracing_subscriber::fmt::{FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -55,6 +64,56 @@ pub fn use_redactor(redactor: Redactor) {
     if let Ok(mut slot) = current().write() {
         *slot = Some(Arc::new(redactor));
     }
+}
+
+/// The current redactor's reading of `text`; `None` when no redactor could be built.
+fn redacted(text: &str) -> Option<String> {
+    let redactor = current().read().ok().and_then(|r| r.clone())?;
+    Some(redactor.redact(text).into_owned())
+}
+
+/// Formats a call site's fields (the message, `%`/`?` fields, span fields, error chains) as
+/// plain text, as [`DefaultFields`] would without colour, and redacts them before the event
+/// formatter adds any escape code: what the redactor reads never depends on the output format.
+#[derive(Debug, Default)]
+pub struct RedactedFields(DefaultFields);
+
+impl<'w> FormatFields<'w> for RedactedFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'w>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut plain = String::new();
+        self.0.format_fields(Writer::new(&mut plain), fields)?;
+        match redacted(&plain) {
+            Some(text) => writer.write_str(&text),
+            // No redactor could be built: say so rather than print unfiltered text.
+            None => writer.write_str("<fields withheld: redactor unavailable>"),
+        }
+    }
+}
+
+/// Whether log lines on stderr may be coloured: only for a terminal, and not when `NO_COLOR` is
+/// set to anything non-empty (<https://no-color.org>). Nothing forces colour into a file, pipe
+/// or journald.
+pub fn colour_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The log layer [`init`] installs, colouring only when `ansi` is set: call-site fields
+/// redacted before colouring ([`RedactedFields`]), whole lines redacted again on the way to
+/// `writer` ([`Redacting`]).
+pub fn fmt_layer<S, W>(ansi: bool, writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(ansi)
+        .fmt_fields(RedactedFields::default())
+        .with_writer(Redacting(writer))
 }
 
 /// A [`MakeWriter`] whose writers buffer one event and write it redacted when dropped
@@ -96,9 +155,8 @@ impl<W: Write> Drop for RedactingWriter<W> {
             return;
         }
         let text = String::from_utf8_lossy(&self.buf);
-        let redactor = current().read().ok().and_then(|r| r.clone());
-        let _ = match redactor {
-            Some(r) => self.inner.write_all(r.redact(&text).as_bytes()),
+        let _ = match redacted(&text) {
+            Some(text) => self.inner.write_all(text.as_bytes()),
             // No redactor could be built: say so rather than print unfiltered text.
             None => self
                 .inner
@@ -109,7 +167,7 @@ impl<W: Write> Drop for RedactingWriter<W> {
 }
 
 /// Installs the global subscriber (`WARDEN_LOG`, else `default_filter`), writing redacted lines
-/// to stderr, plus the OTLP trace layer when [`otlp_settings`] finds an endpoint, and a panic
+/// to stderr (coloured only for a terminal, see [`colour_stderr`]), plus the OTLP trace layer when [`otlp_settings`] finds an endpoint, and a panic
 /// hook that logs where a panic happened but not its message, which could hold a message body
 /// that no pattern recognises.
 pub fn init(default_filter: &str) {
@@ -137,9 +195,7 @@ pub fn init(default_filter: &str) {
             }
         }
     });
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_target(false)
-        .with_writer(Redacting(std::io::stderr));
+    let fmt = fmt_layer(colour_stderr(), std::io::stderr);
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
@@ -384,6 +440,31 @@ mod tests {
         assert!(written.contains("call me on"), "{written}");
         for digits in ["7946 0958", "79460958", "4155550123"] {
             assert!(!written.contains(digits), "{written}");
+        }
+    }
+
+    /// The reproduction: through a coloured layer, escape codes glued the field name's
+    /// `=` to the value and the redactor's patterns no longer saw the number or the password.
+    #[test]
+    fn colour_does_not_hide_field_values_from_the_redactor() {
+        for ansi in [true, false] {
+            let sink = Sink::default();
+            let out = sink.clone();
+            let subscriber =
+                tracing_subscriber::registry().with(fmt_layer(ansi, move || sink.clone()));
+            tracing::subscriber::with_default(subscriber, || {
+                let span = tracing::info_span!("webhook", from = %"+14155550123");
+                let _entered = span.enter();
+                tracing::warn!(from = %"+14155550124", "planted");
+                tracing::warn!(db = %"postgres://warden:s3cretpw@db/warden", "planted");
+                tracing::warn!(auth = ?"Bearer abc123DEF456ghi789", "planted");
+            });
+            let written = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+            assert_eq!(written.contains('\x1b'), ansi, "{written:?}");
+            assert_eq!(written.matches("planted").count(), 3, "{written:?}");
+            for planted in ["4155550123", "4155550124", "s3cretpw", "abc123DEF456ghi789"] {
+                assert!(!written.contains(planted), "ansi={ansi}: {written:?}");
+            }
         }
     }
 

@@ -4,6 +4,9 @@
 
 use std::process::{Command, Output};
 
+#[path = "cli/log_pipeline.rs"]
+mod log_pipeline;
+
 use warden::Config;
 use warden_simulators::TwilioSimulator;
 use warden_test_support::{
@@ -116,6 +119,64 @@ fn serve_without_a_required_secret_names_the_variable() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
+}
+
+/// Bytes that are not UTF-8 in a variable Warden does not read (a locale setting, another
+/// program's) used to panic `serve` in its typo check, with the message withheld.
+#[test]
+fn serve_is_not_stopped_by_a_non_utf8_variable_it_does_not_read() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("serve")
+        .env_clear()
+        .env(
+            "SOME_OTHER_PROGRAM",
+            std::ffi::OsStr::from_bytes(b"caf\xe9"),
+        )
+        .env(std::ffi::OsStr::from_bytes(b"WARDEN_TYP\xd0"), "1")
+        .env("WARDEN_PUBLIC_URL", PUBLIC_URL)
+        .env("WARDEN_PAIR_TOKEN", "cli-pair-token-0123456789")
+        .env("WARDEN_PSEUDONYM_KEY", "cli-test-pseudonym-key-0123456789")
+        .output()
+        .expect("run warden");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panic"), "{err}");
+    // It reached the configuration (the one thing missing here) and the typo check.
+    assert!(err.contains("no channel is configured"), "{err}");
+    assert!(err.contains("unknown configuration variable"), "{err}");
+}
+
+/// A Warden variable that is not UTF-8 would otherwise read as unset and fall back to its
+/// default (here: another database): every command that reads it stops and names it.
+#[test]
+fn a_warden_variable_that_is_not_utf8_stops_the_command_and_is_named() {
+    use std::os::unix::ffi::OsStrExt as _;
+    for command in ["serve", "migrate"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .arg(command)
+            .current_dir(dir.path())
+            .env_clear()
+            .env(
+                "WARDEN_DATABASE_URL",
+                std::ffi::OsStr::from_bytes(b"sqlite://caf\xe9.db"),
+            )
+            .env("WARDEN_PUBLIC_URL", PUBLIC_URL)
+            .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+            .env("WARDEN_PAIR_TOKEN", "cli-pair-token-0123456789")
+            .env("WARDEN_PSEUDONYM_KEY", "cli-test-pseudonym-key-0123456789")
+            .output()
+            .expect("run warden");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command}: {err}");
+        assert!(
+            err.contains("WARDEN_DATABASE_URL is invalid: not valid UTF-8"),
+            "{command}: {err}"
+        );
+        assert!(!err.contains("panic"), "{command}: {err}");
+        let created: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+        assert!(created.is_empty(), "{command} created {created:?}");
+    }
 }
 
 /// The README's first command: both channels, no account, no network, a few seconds.

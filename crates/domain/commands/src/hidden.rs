@@ -28,52 +28,51 @@ impl From<HiddenChar> for CommandError {
 }
 
 /// Why `c` may not appear in user prose that people read (a task title, a request), if it may
-/// not.
+/// not. What is hidden comes from [`warden_unicode`] (Unicode's `Default_Ignorable_Code_Point`
+/// and friends), the one source the injection guard reads too; what is allowed of it is this
+/// policy:
+///
+/// - the implicit marks (LRM, RLM, ALM): phone keyboards insert them in right-to-left text and
+///   they cannot reorder a span the way the bidi controls can;
+/// - one variation selector of U+FE00–FE0F or a Mongolian one after a character: everyday emoji
+///   need them (U+2764 U+FE0F is a red heart). The supplementary selectors and tag characters,
+///   which have no such everyday use and are known smuggling channels, are rejected, and so is a
+///   selector after a selector ([`find`]). So is U+200D ZWJ, which means joined emoji sequences
+///   (family, rainbow flag) are rejected: a deliberate trade-off.
 pub fn classify(c: char) -> Option<HiddenChar> {
+    use warden_unicode::Hidden;
     if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-        Some(HiddenChar::Control)
-    } else if is_bidi_control(c) {
-        Some(HiddenChar::BidiControl)
-    } else if is_invisible(c) {
-        Some(HiddenChar::Invisible)
-    } else if c == char::REPLACEMENT_CHARACTER {
-        Some(HiddenChar::Replacement)
-    } else {
-        None
+        return Some(HiddenChar::Control);
+    }
+    if c == char::REPLACEMENT_CHARACTER {
+        return Some(HiddenChar::Replacement);
+    }
+    match warden_unicode::hidden(c)? {
+        Hidden::BidiControl => Some(HiddenChar::BidiControl),
+        Hidden::DirectionalMark => None,
+        Hidden::VariationSelector if everyday_selector(c) => None,
+        Hidden::VariationSelector | Hidden::Tag | Hidden::Invisible => Some(HiddenChar::Invisible),
     }
 }
 
-/// Bidi embeddings, overrides and isolates: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
-///
-/// The implicit marks (LRM U+200E, RLM U+200F, ALM U+061C) are allowed: phone keyboards insert
-/// them in right-to-left text and they cannot reorder a span the way these can.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+/// U+FE00–FE0F (emoji and CJK glyph variants) and the Mongolian free variation selectors.
+fn everyday_selector(c: char) -> bool {
+    warden_unicode::variation_byte(c).is_none_or(|b| b < 16)
 }
 
-/// Characters that render as nothing (or as blank) and so can hide text from the human reading
-/// the task list, or smuggle instructions past them to a language model.
-///
-/// Variation selectors U+FE00–U+FE0F stay allowed because everyday emoji need them (U+2764
-/// U+FE0F is a red heart); the supplementary selectors and tag characters, which have no such
-/// everyday use and are a known "ASCII smuggling" channel, are rejected. So is U+200D ZWJ, which
-/// means joined emoji sequences (family, rainbow flag) are rejected: a deliberate trade-off.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'                      // soft hyphen
-            | '\u{034F}'                // combining grapheme joiner
-            | '\u{115F}' | '\u{1160}'   // Hangul choseong/jungseong fillers
-            | '\u{17B4}' | '\u{17B5}'   // Khmer inherent vowels
-            | '\u{180E}'                // Mongolian vowel separator
-            | '\u{200B}'..='\u{200D}'   // zero-width space, non-joiner, joiner
-            | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
-            | '\u{206A}'..='\u{206F}'   // deprecated format characters
-            | '\u{3164}'                // Hangul filler
-            | '\u{FEFF}'                // zero-width no-break space / BOM
-            | '\u{FFA0}'                // halfwidth Hangul filler
-            | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotation
-            | '\u{E0000}'..='\u{E007F}' // tag characters
-            | '\u{E0100}'..='\u{E01EF}' // variation selectors supplement
-    )
+/// The first reason `text` may not be shown as written: a character [`classify`] refuses, or a
+/// variation selector right after another (one picks a glyph; a run carries hidden data).
+pub fn find(text: &str) -> Option<HiddenChar> {
+    let mut after_selector = false;
+    for c in text.chars() {
+        if let Some(hidden) = classify(c) {
+            return Some(hidden);
+        }
+        let selector = warden_unicode::hidden(c) == Some(warden_unicode::Hidden::VariationSelector);
+        if selector && after_selector {
+            return Some(HiddenChar::Invisible);
+        }
+        after_selector = selector;
+    }
+    None
 }

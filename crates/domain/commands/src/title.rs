@@ -36,7 +36,7 @@ impl TaskTitle {
         if title.chars().nth(Self::MAX_CHARS).is_some() {
             return Err(CommandError::TitleTooLong);
         }
-        if let Some(unsafe_char) = title.chars().find_map(crate::hidden::classify) {
+        if let Some(unsafe_char) = crate::hidden::find(title) {
             return Err(unsafe_char.into());
         }
         Ok(Self(title.to_owned()))
@@ -158,6 +158,39 @@ mod tests {
                 c as u32
             );
         }
+    }
+
+    /// Default-ignorable code points no hand table listed (unassigned ones included), and the
+    /// interlinear annotation controls, are refused from the one Unicode source.
+    #[test]
+    fn rejects_every_default_ignorable_not_only_a_listed_few() {
+        for c in [
+            '\u{2065}',
+            '\u{FFF0}',
+            '\u{FFF9}',
+            '\u{FFFB}',
+            '\u{1BCA0}',
+            '\u{1D173}',
+            '\u{E0080}',
+            '\u{E01F0}',
+            '\u{E0FFF}',
+        ] {
+            assert_eq!(
+                TaskTitle::new(&format!("a{c}b")),
+                Err(CommandError::InvisibleCharacter),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bytes_smuggled_behind_emoji_variation_selectors() {
+        // Two or more selectors in a row pick no glyph: they encode data.
+        assert_eq!(
+            TaskTitle::new("milk \u{1F600}\u{FE01}\u{FE0E}\u{FE03}"),
+            Err(CommandError::InvisibleCharacter)
+        );
     }
 
     #[test]

@@ -6,8 +6,11 @@
 //!
 //! Pipeline for one message:
 //! 1. **Normalise**: NFKD with combining marks dropped (accents and fullwidth forms fold to
-//!    ASCII), zero-width, bidi and tag characters stripped, Cyrillic/Greek look-alikes folded to
-//!    Latin, lowercase; a second text also undoes leetspeak and joins spaced-out letters.
+//!    ASCII), hidden characters (Unicode's `Default_Ignorable_Code_Point`: zero-width, bidi,
+//!    variation selectors, tags) stripped, text smuggled in tag characters or variation
+//!    selectors decoded, look-alikes (UTS #39 confusables) folded to Latin, lowercase; a second
+//!    text also undoes leetspeak and joins spaced-out letters. The character classes come from
+//!    `warden-unicode`, which the command parser reads too.
 //! 2. **Match** one precompiled set of weighted patterns (seven categories, English plus Spanish,
 //!    French, German, Portuguese, Italian and Dutch) on both texts, on the text of any
 //!    base64 or hex run that decodes to readable UTF-8, and on the ROT13 or reversed reading of
@@ -40,7 +43,8 @@ pub use verdict::{Kind, Reason, Verdict};
 use patterns::{Compiled, COMPILED};
 
 /// Weight of each obfuscation signal (invisible characters inside words, mixed-script words,
-/// bidi controls, tag-character smuggling, a pattern that only matched after de-obfuscation).
+/// bidi controls, tag-character or variation-selector smuggling, a pattern that only matched
+/// after de-obfuscation).
 const OBFUSCATION_WEIGHT: f32 = 0.3;
 /// Weight added when a decoded base64 run matched a pattern.
 const ENCODED_WEIGHT: f32 = 0.4;
@@ -123,6 +127,7 @@ impl Guard {
             signals.bidi_control,
             signals.mixed_script,
             signals.tag_smuggling,
+            signals.selector_smuggling,
         ] {
             if signal {
                 evidence.add(Reason::Obfuscation, OBFUSCATION_WEIGHT);

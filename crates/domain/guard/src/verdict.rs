@@ -22,8 +22,9 @@ pub enum Reason {
     PaymentRedirect,
     /// Chat-template tokens, fake role lines, JSON or markdown that tries to close the user turn.
     DelimiterBreakout,
-    /// Zero-width or bidi controls inside words, mixed-script look-alikes, leetspeak or spaced-out
-    /// letters that hid a pattern.
+    /// Zero-width or bidi controls inside words, text hidden in tag characters or behind a run
+    /// of variation selectors, mixed-script look-alikes, leetspeak or spaced-out letters that
+    /// hid a pattern.
     Obfuscation,
     /// A base64 run that decodes to text containing a pattern.
     EncodedPayload,

@@ -41,8 +41,8 @@ pub(crate) fn screen(raw: &str, max_chars: usize) -> Result<&str, TextError> {
     if text.chars().nth(max_chars).is_some() {
         return Err(TextError::TooLong);
     }
-    if let Some(err) = text.chars().find_map(forbidden) {
-        return Err(err);
+    if let Some(hidden) = warden_commands::hidden::find(text) {
+        return Err(text_error(hidden));
     }
     Ok(text)
 }
@@ -50,13 +50,17 @@ pub(crate) fn screen(raw: &str, max_chars: usize) -> Result<&str, TextError> {
 /// Why `c` may not appear in screened text, if it may not: the same policy as task titles
 /// (`warden_commands::hidden`).
 pub(crate) fn forbidden(c: char) -> Option<TextError> {
-    use warden_commands::hidden::{classify, HiddenChar};
-    classify(c).map(|h| match h {
+    warden_commands::hidden::classify(c).map(text_error)
+}
+
+fn text_error(hidden: warden_commands::hidden::HiddenChar) -> TextError {
+    use warden_commands::hidden::HiddenChar;
+    match hidden {
         HiddenChar::Control => TextError::ControlCharacter,
         HiddenChar::BidiControl => TextError::BidiControl,
         HiddenChar::Invisible => TextError::InvisibleCharacter,
         HiddenChar::Replacement => TextError::ReplacementCharacter,
-    })
+    }
 }
 
 /// Text that came from someone untrusted (a vendor) made safe to show: newlines kept, every

@@ -113,7 +113,7 @@ pub enum RedactorError {
     Pattern(#[source] &'static regex::Error),
     /// The configured secrets could not be compiled into one matcher (too many or too long).
     #[error("the known secrets could not be compiled into a matcher")]
-    KnownSecrets(#[source] regex::Error),
+    KnownSecrets(#[source] aho_corasick::BuildError),
     /// The pseudonym key cannot key an HMAC.
     #[error("the phone pseudonym key is unusable")]
     PseudonymKey,

@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 use crate::redactor::SecretKind;
@@ -384,10 +385,12 @@ fn value_hits(re: &Regex, text: &str, kind: SecretKind, out: &mut Vec<Hit>) {
     }
 }
 
-/// Exact-match redaction of the secrets the app was configured with.
+/// Exact-match redaction of the secrets the app was configured with: one Aho-Corasick automaton,
+/// leftmost-longest, so where two secrets (or a secret and its percent-encoding) start at the
+/// same place the longer one is removed whole.
 #[derive(Clone)]
 pub(crate) struct KnownSecrets {
-    matcher: Option<Regex>,
+    matcher: Option<AhoCorasick>,
     count: usize,
 }
 
@@ -411,7 +414,26 @@ fn percent_encode(s: &str) -> String {
 }
 
 impl KnownSecrets {
-    pub(crate) fn new(values: &[&str], min_len: usize) -> Result<Self, regex::Error> {
+    pub(crate) fn new(values: &[&str], min_len: usize) -> Result<Self, aho_corasick::BuildError> {
+        let literals = Self::literals(values, min_len);
+        let count = values.iter().filter(|v| v.len() >= min_len).count();
+        if literals.is_empty() {
+            return Ok(Self {
+                matcher: None,
+                count,
+            });
+        }
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&literals)?;
+        Ok(Self {
+            matcher: Some(matcher),
+            count,
+        })
+    }
+
+    /// Each value long enough to be a secret, verbatim and percent-encoded.
+    fn literals(values: &[&str], min_len: usize) -> Vec<String> {
         let mut literals: Vec<String> = Vec::new();
         for v in values.iter().filter(|v| v.len() >= min_len) {
             literals.push((*v).to_owned());
@@ -420,26 +442,9 @@ impl KnownSecrets {
                 literals.push(encoded);
             }
         }
-        // Longest first: the regex prefers the earliest alternative at a position.
-        literals.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        literals.sort_unstable();
         literals.dedup();
-        let count = values.iter().filter(|v| v.len() >= min_len).count();
-        if literals.is_empty() {
-            return Ok(Self {
-                matcher: None,
-                count,
-            });
-        }
-        let pattern = literals
-            .iter()
-            .map(|l| regex::escape(l))
-            .collect::<Vec<_>>()
-            .join("|");
-        let matcher = RegexBuilder::new(&pattern).size_limit(1 << 26).build()?;
-        Ok(Self {
-            matcher: Some(matcher),
-            count,
-        })
+        literals
     }
 
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Hit>) {
@@ -458,6 +463,57 @@ impl KnownSecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The matcher Aho-Corasick replaced: escaped literals, longest first, in one regex (the
+    /// regex prefers the earliest alternative at a position).
+    fn regex_reference(values: &[&str], min_len: usize, text: &str) -> Vec<Range<usize>> {
+        let mut literals = KnownSecrets::literals(values, min_len);
+        if literals.is_empty() {
+            return Vec::new();
+        }
+        literals.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        let pattern = literals
+            .iter()
+            .map(|l| regex::escape(l))
+            .collect::<Vec<_>>()
+            .join("|");
+        let re = RegexBuilder::new(&pattern)
+            .size_limit(1 << 26)
+            .build()
+            .unwrap();
+        re.find_iter(text).map(|m| m.range()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Secrets over a small alphabet, so they overlap, nest, share prefixes and need
+        /// percent-encoding; texts built from them and the same alphabet.
+        #[test]
+        fn aho_corasick_finds_exactly_what_the_regex_of_literals_found(
+            values in prop::collection::vec("[ab%/ ]{1,12}", 0..6),
+            pieces in prop::collection::vec(prop_oneof!["[ab%/2F ]{0,6}", "[ab]{8,12}"], 0..12),
+            min_len in 1usize..9,
+        ) {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            let mut text = String::new();
+            for (i, piece) in pieces.iter().enumerate() {
+                text.push_str(piece);
+                if let Some(v) = values.get(i % values.len().max(1)) {
+                    if i % 3 == 0 {
+                        text.push_str(&percent_encode(v));
+                    } else {
+                        text.push_str(v);
+                    }
+                }
+            }
+            let known = KnownSecrets::new(&values, min_len).unwrap();
+            let mut hits = Vec::new();
+            known.find(&text, &mut hits);
+            let found: Vec<Range<usize>> = hits.into_iter().map(|h| h.range).collect();
+            prop_assert_eq!(found, regex_reference(&values, min_len, &text));
+        }
+    }
 
     #[test]
     fn every_constant_pattern_compiles() {
