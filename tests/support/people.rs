@@ -13,16 +13,19 @@ pub struct Person {
     pub local: &'static str,
 }
 
-/// Fictional numbers from ranges reserved for drama/testing.
+/// Fictional numbers from ranges reserved for drama/testing, except Bob's: the UK drama range
+/// (07700 900…) is not a valid number to libphonenumber, and configured allowlists must hold
+/// valid numbers, so Bob has one from a valid mobile range. No test dials anyone: every
+/// provider is a local mock.
 pub const ALICE: Person = Person {
     e164: "+14155550101",
     national: "4155550101",
     local: "",
 };
 pub const BOB: Person = Person {
-    e164: "+447700900123",
-    national: "7700900123",
-    local: "07700900123",
+    e164: "+447400900123",
+    national: "7400900123",
+    local: "07400900123",
 };
 pub const CAROL: Person = Person {
     e164: "+61491570156",

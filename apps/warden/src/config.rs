@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use warden_types::PhoneNumber;
 
 mod env;
+pub mod phone;
 pub mod vars;
 
 use env::Env;
@@ -630,9 +631,14 @@ fn parse_senders(raw: &str) -> Result<Vec<PhoneNumber>, ConfigError> {
         .filter(|s| !s.is_empty())
         .enumerate()
         .map(|(i, s)| {
-            PhoneNumber::parse(s).map_err(|e| ConfigError::Invalid {
+            let why = match PhoneNumber::parse(s) {
+                Ok(n) if phone::is_valid(&n) => return Ok(n),
+                Ok(_) => format!("entry {} is not a valid phone number", i + 1),
+                Err(e) => format!("entry {} is not an E.164 number: {e}", i + 1),
+            };
+            Err(ConfigError::Invalid {
                 var: vars::ALLOWED_SENDERS.name(),
-                why: format!("entry {} is not an E.164 number: {e}", i + 1),
+                why,
             })
         })
         .collect()
@@ -786,6 +792,40 @@ mod tests {
         let err = load(&env).unwrap_err().to_string();
         assert!(err.contains("entry 2"), "{err}");
         assert!(!err.contains("555-0199"), "{err}");
+    }
+
+    /// `+1415555012` has the E.164 shape but is no US number: it would match nobody.
+    #[test]
+    fn an_allowlist_entry_that_is_not_a_valid_number_is_named_by_position_not_value() {
+        let mut env = base();
+        env.insert(
+            "WARDEN_ALLOWED_SENDERS",
+            "+14155550123, +6834002, +1415555012".into(),
+        );
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("entry 3 is not a valid phone number"), "{err}");
+        assert!(!err.contains("1415555012"), "{err}");
+        // Niue's seven digits are a valid number.
+        env.insert("WARDEN_ALLOWED_SENDERS", "+14155550123, +6834002".into());
+        assert_eq!(load(&env).unwrap().allowed_senders.len(), 2);
+    }
+
+    #[test]
+    fn provider_from_numbers_must_be_valid_numbers() {
+        let mut env = with_market(base());
+        env.insert("WARDEN_CALLING_ENABLED", "true".into());
+        env.insert("TWILIO_VOICE_FROM", "+14155550000".into());
+        for var in ["TWILIO_WHATSAPP_FROM", "TWILIO_VOICE_FROM"] {
+            let mut env = env.clone();
+            env.insert(var, "+1415555000".into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("{var} is invalid: not a valid phone number")),
+                "{err}"
+            );
+            assert!(!err.contains("1415555000"), "{err}");
+        }
+        assert!(load(&env).is_ok());
     }
 
     #[test]

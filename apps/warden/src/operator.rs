@@ -136,6 +136,9 @@ impl Operator {
         let name = BusinessName::new(name).map_err(|e| invalid("--name", e))?;
         let phone = PhoneNumber::parse(phone)
             .map_err(|e| invalid("--phone", format_args!("is not an E.164 number: {e}")))?;
+        if !crate::config::phone::is_valid(&phone) {
+            return Err(invalid("--phone", "is not a valid phone number"));
+        }
         let tags = TagSet::parse_vendor_tags(tags).map_err(|e| invalid("--tags", e))?;
         let sender = pseudonyms.sender_id(&phone);
         Ok(market.register_vendor(name, phone, sender, tags).await?)

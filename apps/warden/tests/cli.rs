@@ -450,6 +450,8 @@ fn vendor_commands_register_list_masked_disable_and_refuse_bad_input() {
     assert!(stdout(&ok).contains("vendor 1 registered"));
     for (phone, tags, says) in [
         ("912345001", "van", "--phone"),
+        // E.164-shaped, but a digit short of a Portuguese mobile: no such number.
+        ("+35191234500", "van", "--phone is not a valid phone number"),
         ("+351912345002", "city:lisbon", "service tag"),
         ("+351912345002", "Van!", "--tags entry 1"),
         ("+351912345001", "van", "already registered"),
@@ -458,6 +460,7 @@ fn vendor_commands_register_list_masked_disable_and_refuse_bad_input() {
         let err = String::from_utf8_lossy(&bad.stderr).into_owned();
         assert!(!bad.status.success(), "{phone} {tags}");
         assert!(err.contains(says), "{phone} {tags}: {err}");
+        assert!(!err.contains("91234500"), "the number is echoed: {err}");
     }
     let list = market_cli(&url, &["vendor", "list"]);
     let shown = stdout(&list);

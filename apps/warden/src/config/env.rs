@@ -96,13 +96,19 @@ impl<'a> Env<'a> {
         Ok(n)
     }
 
-    /// An optional E.164 number; the error names the variable, never the value.
+    /// An optional E.164 number that libphonenumber knows as valid; the error names the
+    /// variable, never the value.
     pub(super) fn phone(&self, var: Var) -> Result<Option<PhoneNumber>, ConfigError> {
         self.non_blank(var)
             .map(|raw| {
-                PhoneNumber::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
+                let why = match PhoneNumber::parse(raw.trim()) {
+                    Ok(n) if super::phone::is_valid(&n) => return Ok(n),
+                    Ok(_) => "not a valid phone number".to_owned(),
+                    Err(e) => format!("not an E.164 number: {e}"),
+                };
+                Err(ConfigError::Invalid {
                     var: var.name(),
-                    why: format!("not an E.164 number: {e}"),
+                    why,
                 })
             })
             .transpose()

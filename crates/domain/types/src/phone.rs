@@ -9,13 +9,15 @@ pub enum PhoneNumberError {
     MissingPlus,
     #[error("phone number may contain only digits after '+'")]
     NotDigits,
-    #[error("phone number must have 8 to 15 digits")]
+    #[error("phone number must have 7 to 15 digits")]
     BadLength,
     #[error("country code cannot start with 0")]
     LeadingZero,
 }
 
-/// An E.164 number (`+` then 8–15 digits, no leading zero), e.g. `+14155550123`.
+/// An E.164 number (`+` then 7–15 digits, no leading zero), e.g. `+14155550123`. Only the
+/// shape: whether the number can exist (libphonenumber) is checked where operators configure
+/// numbers (`apps/warden`), not on every inbound sender.
 ///
 /// Accepts the `whatsapp:` prefix that Twilio puts on WhatsApp addresses. Deliberately strict:
 /// no spaces, dashes or national formats, because the providers always send E.164 and anything
@@ -24,7 +26,8 @@ pub enum PhoneNumberError {
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
-    pub const MIN_DIGITS: usize = 8;
+    /// The shortest numbers in use have seven digits (Niue `+683 4002`, Tokelau).
+    pub const MIN_DIGITS: usize = 7;
     pub const MAX_DIGITS: usize = 15;
 
     pub fn parse(input: &str) -> Result<Self, PhoneNumberError> {
@@ -92,7 +95,7 @@ mod tests {
             "+1 415 555 0123",
             "+1415555012a",
             "+0123456789",
-            "+1234567",
+            "+123456",
             "+1234567890123456",
             "whatsapp:whatsapp:+14155550123",
             "+١٤١٥٥٥٥٠١٢٣",
