@@ -16,7 +16,10 @@
 //!
 //! Pure: no I/O, no allocation in [`hidden`].
 
-use icu_properties::props::{BidiControl, DefaultIgnorableCodePoint, Script, VariationSelector};
+use icu_properties::props::{
+    BidiControl, DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup, Script,
+    VariationSelector,
+};
 use icu_properties::{CodePointMapData, CodePointSetData};
 use std::sync::OnceLock;
 use unicode_security::GeneralSecurityProfile as _;
@@ -147,7 +150,7 @@ fn skeleton(c: char) -> Option<([char; LookAlike::MAX], usize)> {
 }
 
 fn is_combining(c: char) -> bool {
-    matches!(u32::from(c), 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF)
+    GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
 }
 
 type Skeleton = ([char; LookAlike::MAX], usize);
