@@ -386,3 +386,57 @@ proptest! {
         prop_assert_eq!(batch.messages.len() + batch.statuses.len() + batch.rejected.len(), total);
     }
 }
+
+#[test]
+fn invalid_utf8_anywhere_in_the_body_is_refused() {
+    // A field Warden never reads: serde_json would skip it without checking its bytes.
+    let valid = delivery(vec![text_message(WAMID, "16505551234", "hi")], vec![]);
+    let mut body = br#"{"ignored":"caf"#.to_vec();
+    body.extend_from_slice(&[0xE9, b'"', b',']);
+    body.extend_from_slice(&valid[1..]);
+    assert_eq!(parse_webhook(&body), Err(WebhookPayloadError::NotUtf8));
+    // Overlong encoding, lone surrogate, truncated sequence: all refused.
+    for bad in [&[0xC0, 0xAF][..], &[0xED, 0xA0, 0x80], &[0xE2, 0x82]] {
+        let mut body = valid.clone();
+        let at = body.len() - 1;
+        body.splice(
+            at..at,
+            br#","x":""#.iter().copied().chain(bad.iter().copied()).chain(*b"\""),
+        );
+        assert_eq!(
+            parse_webhook(&body),
+            Err(WebhookPayloadError::NotUtf8),
+            "{bad:?}"
+        );
+    }
+    // The control: the same structure in valid UTF-8 (escaped or raw) parses.
+    let mut ok = br#"{"ignored":"caf\u00e9 caf"#.to_vec();
+    ok.extend_from_slice("é\",".as_bytes());
+    ok.extend_from_slice(&valid[1..]);
+    assert_eq!(parse(&ok).messages.len(), 1);
+}
+
+#[test]
+fn only_application_json_is_json() {
+    for ok in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON;charset=UTF-8",
+        " application/json ",
+    ] {
+        assert!(is_json_content_type(Some(ok)), "{ok}");
+    }
+    for bad in [
+        None,
+        Some(""),
+        Some("application/jsonx"),
+        Some("application/json-patch+json"),
+        Some("application/x-json"),
+        Some("text/json"),
+        Some("application/jsonp; charset=utf-8"),
+        Some("application"),
+        Some("text/plain; application/json"),
+    ] {
+        assert!(!is_json_content_type(bad), "{bad:?}");
+    }
+}
