@@ -163,25 +163,30 @@ async fn a_request_and_its_first_batch_commit_together_on_the_one_audit_chain(
     Ok(())
 }
 
-async fn a_held_offer_is_released_once_through_the_masked_relay(
-    backend: Backend,
-) -> anyhow::Result<()> {
-    let f = Fixture::marketplace(backend).await;
-    let m = market(&f);
-    add_vendor(&m, "Lisboa Vans", VENDOR).await;
-    step(&f, &m, ALICE, 1, "request wheelchair van in Lisbon").await;
-    let reference = m.held_offers().await?.len();
-    assert_eq!(reference, 0);
-    let r = scalar_text(&f, "SELECT reference FROM marketplace_requests").await;
-    let reply = step(
-        &f,
-        &m,
+/// One vendor, Alice's request, and the vendor's reply asking to be paid to an IBAN (held, not
+/// relayed; nothing was held before it). Returns the reply the vendor got.
+async fn iban_offer_held(f: &Fixture, m: &MarketService) -> anyhow::Result<String> {
+    add_vendor(m, "Lisboa Vans", VENDOR).await;
+    step(f, m, ALICE, 1, "request wheelchair van in Lisbon").await;
+    assert!(m.held_offers().await?.is_empty());
+    let r = scalar_text(f, "SELECT reference FROM marketplace_requests").await;
+    step(
+        f,
+        m,
         VENDOR,
         2,
         &format!("{r} 90 EUR, pay to IBAN GB82 WEST 1234 5698 7654 32 please"),
     )
     .await
-    .unwrap();
+    .ok_or_else(|| anyhow::anyhow!("the vendor got no reply"))
+}
+
+async fn a_held_offer_is_released_once_through_the_masked_relay(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let m = market(&f);
+    let reply = iban_offer_held(&f, &m).await?;
     assert!(reply.contains("reviewed"), "{reply}");
     let held = m.held_offers().await?;
     assert_eq!(held.len(), 1);
@@ -360,17 +365,7 @@ async fn a_discarded_offer_reaches_no_one_and_its_text_is_deleted(
 ) -> anyhow::Result<()> {
     let f = Fixture::marketplace(backend).await;
     let m = market(&f);
-    add_vendor(&m, "Lisboa Vans", VENDOR).await;
-    step(&f, &m, ALICE, 1, "request wheelchair van in Lisbon").await;
-    let r = scalar_text(&f, "SELECT reference FROM marketplace_requests").await;
-    step(
-        &f,
-        &m,
-        VENDOR,
-        2,
-        &format!("{r} 90 EUR, pay to IBAN GB82 WEST 1234 5698 7654 32 please"),
-    )
-    .await;
+    iban_offer_held(&f, &m).await?;
     let held = m.held_offers().await?;
     let outbox_before = count(&f.store, "outbox").await?;
     m.discard_offer(held[0].offer.id).await?;
