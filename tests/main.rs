@@ -14,6 +14,7 @@ extern crate warden_test_support;
 
 mod support;
 
+mod admin;
 mod advisor;
 mod audit;
 mod commands;

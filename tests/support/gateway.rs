@@ -141,6 +141,25 @@ impl Gateway {
         format!("http://{}", self.running().addr)
     }
 
+    /// The admin API's base URL (`Settings::admin`).
+    pub fn admin_url(&self) -> String {
+        let addr = self
+            .running()
+            .admin_addr
+            .unwrap_or_else(|| panic!("the admin API is off: use Settings::admin"));
+        format!("http://{addr}")
+    }
+
+    /// The operator-access use cases, as the CLI runs them.
+    pub fn access(&self) -> &warden_access::Access {
+        &self.running().access
+    }
+
+    /// The HTTP client the gateway's tests share.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Stops the server and starts a new one on the same database with the same config, secrets
     /// and clock (a deploy, a crash-restart). [`Gateway::twilio`] then talks to the new one.
     pub async fn restart(&mut self) -> Result<()> {

@@ -16,6 +16,10 @@ pub struct Secrets {
     pub gemini_api_key: SecretString,
     /// The marketplace's reference key, generated whether or not the marketplace is enabled.
     pub market_ref_key: SecretString,
+    /// The admin API's signing key and the password pepper, generated whether or not the
+    /// admin API is enabled.
+    pub jwt_key: SecretString,
+    pub password_pepper: SecretString,
     /// Set only when [`Settings::db_password`] is used on Postgres (trust auth ignores it).
     pub db_password: Option<SecretString>,
 }
@@ -31,6 +35,8 @@ impl Secrets {
             meta_access_token: warden::random_token(),
             gemini_api_key: warden::random_token(),
             market_ref_key: warden::random_token(),
+            jwt_key: warden::random_token(),
+            password_pepper: warden::random_token(),
             db_password: None,
         }
     }
@@ -45,6 +51,8 @@ impl Secrets {
             self.meta_access_token.expose_secret().to_owned(),
             self.gemini_api_key.expose_secret().to_owned(),
             self.market_ref_key.expose_secret().to_owned(),
+            self.jwt_key.expose_secret().to_owned(),
+            self.password_pepper.expose_secret().to_owned(),
         ];
         out.extend(
             self.db_password

@@ -34,6 +34,9 @@ pub struct Settings {
     twilio_rest_url: Option<String>,
     /// The edge's timeouts and caps (`WARDEN_HEADER_TIMEOUT_SECS`…).
     edge_env: Vec<(&'static str, String)>,
+    /// `WARDEN_JWT_KEY` (turning the admin API on, on a free port), with these other admin
+    /// variables.
+    admin: Option<Vec<(&'static str, String)>>,
 }
 
 impl Settings {
@@ -129,6 +132,20 @@ impl Settings {
         self
     }
 
+    /// The admin API on a free port, with the password pepper.
+    pub fn admin(mut self) -> Self {
+        self.admin.get_or_insert_with(Vec::new);
+        self
+    }
+
+    /// The admin API with one more of its variables (`WARDEN_ADMIN_CORS_ORIGINS`…).
+    pub fn admin_env(mut self, var: &'static str, value: &str) -> Self {
+        self.admin
+            .get_or_insert_with(Vec::new)
+            .push((var, value.to_owned()));
+        self
+    }
+
     /// Puts a generated password into the Postgres URL (the trust-auth server ignores it), so
     /// leak tests can look for it.
     pub fn db_password(mut self) -> Self {
@@ -216,6 +233,17 @@ pub(super) fn config(settings: &Settings, secrets: &Secrets, database_url: &str)
         ]);
     }
     env.extend(settings.edge_env.iter().cloned());
+    env.push((
+        "WARDEN_PASSWORD_PEPPER",
+        secrets.password_pepper.expose_secret().to_owned(),
+    ));
+    if let Some(admin) = &settings.admin {
+        env.extend([
+            ("WARDEN_JWT_KEY", secrets.jwt_key.expose_secret().to_owned()),
+            ("WARDEN_ADMIN_LISTEN", "127.0.0.1:0".to_owned()),
+        ]);
+        env.extend(admin.iter().cloned());
+    }
     if let Some(secs) = settings.outbox_lease_secs {
         env.push(("WARDEN_OUTBOX_LEASE_SECS", secs.to_string()));
     }

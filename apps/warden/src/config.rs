@@ -168,6 +168,10 @@ pub struct Config {
     pub edge: crate::edge::EdgeLimits,
     pub ai: Option<AiConfig>,
     pub market: Option<MarketSettings>,
+    /// The admin API, when `WARDEN_JWT_KEY` is set.
+    pub admin: Option<AdminSettings>,
+    /// Mixed into operator password hashes (`WARDEN_PASSWORD_PEPPER`), for the CLI and the API.
+    pub password_pepper: Option<SecretString>,
     /// Every secret value read to build this configuration, collected by the reader.
     secrets: Vec<SecretString>,
 }
@@ -190,6 +194,8 @@ impl std::fmt::Debug for Config {
             .field("edge", &self.edge)
             .field("ai", &self.ai)
             .field("market", &self.market)
+            .field("admin", &self.admin)
+            .field("password_pepper", &self.password_pepper.is_some())
             .finish()
     }
 }
@@ -341,6 +347,8 @@ impl Config {
         let edge = edge_limits(&env, max_body_bytes)?;
         let ai = ai_config(&mut env)?;
         let market = market_config(&mut env, twilio.as_ref())?;
+        let admin = admin_settings(&mut env)?;
+        let password_pepper = env.optional_secret(vars::PASSWORD_PEPPER)?;
         Ok(Self {
             listen,
             database_url,
@@ -358,9 +366,95 @@ impl Config {
             edge,
             ai,
             market,
+            admin,
+            password_pepper,
             secrets: env.into_secrets(),
         })
     }
+}
+
+/// The admin API's listener, signing keys and allowed browser origins.
+#[derive(Clone)]
+pub struct AdminSettings {
+    pub listen: SocketAddr,
+    pub jwt_key: SecretString,
+    pub jwt_previous_key: Option<SecretString>,
+    /// Origins allowed to call the API from a browser; empty: CORS off.
+    pub cors_origins: Vec<axum::http::HeaderValue>,
+}
+
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("listen", &self.listen)
+            .field("jwt_key", &"<redacted>")
+            .field("jwt_previous_key", &self.jwt_previous_key.is_some())
+            .field("cors_origins", &self.cors_origins)
+            .finish()
+    }
+}
+
+/// The admin API's listener; 127.0.0.1 unless the operator says otherwise.
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8081";
+/// HMAC-SHA256 wants a key at least as long as its output.
+pub const MIN_JWT_KEY_BYTES: usize = 32;
+
+/// The admin API is off unless `WARDEN_JWT_KEY` is set.
+fn admin_settings(env: &mut Env<'_>) -> Result<Option<AdminSettings>, ConfigError> {
+    let Some(jwt_key) = env.optional_secret(vars::JWT_KEY)? else {
+        return Ok(None);
+    };
+    let jwt_previous_key = env.optional_secret(vars::JWT_PREVIOUS_KEY)?;
+    for (var, key) in [
+        (vars::JWT_KEY, Some(&jwt_key)),
+        (vars::JWT_PREVIOUS_KEY, jwt_previous_key.as_ref()),
+    ] {
+        if key.is_some_and(|k| k.expose_secret().len() < MIN_JWT_KEY_BYTES) {
+            return Err(ConfigError::Invalid {
+                var: var.name(),
+                why: format!(
+                    "must be at least {MIN_JWT_KEY_BYTES} bytes; generate one with \
+                     `openssl rand -hex 32`"
+                ),
+            });
+        }
+    }
+    let listen_raw = env
+        .trimmed(vars::ADMIN_LISTEN)
+        .unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.to_owned());
+    let listen = listen_raw.parse().map_err(|_| ConfigError::Invalid {
+        var: vars::ADMIN_LISTEN.name(),
+        why: "expected host:port, e.g. 127.0.0.1:8081".into(),
+    })?;
+    let cors_origins = env
+        .non_blank(vars::ADMIN_CORS_ORIGINS)
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|origin| {
+                    let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                        && !origin.ends_with('/')
+                        && origin != "*";
+                    ok.then(|| axum::http::HeaderValue::from_str(origin).ok())
+                        .flatten()
+                        .ok_or_else(|| ConfigError::Invalid {
+                            var: vars::ADMIN_CORS_ORIGINS.name(),
+                            why: "expected comma-separated origins such as \
+                                  https://console.example.com (scheme and host, no path, no *)"
+                                .into(),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Some(AdminSettings {
+        listen,
+        jwt_key,
+        jwt_previous_key,
+        cors_origins,
+    }))
 }
 
 /// The HTTP edge's timeouts and caps. Zero would disable a defence (or the server), so each is

@@ -176,7 +176,7 @@ impl From<LedgerError> for ApiError {
 }
 
 /// `e: cause: cause…`, for one log field.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -3,6 +3,7 @@
 //! Reads like a sentence: build the store and the assistant from config, hand them to the
 //! message service, hand the service to the HTTP edge.
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -19,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use warden_assistant::marketplace::MarketService;
@@ -46,8 +46,11 @@ const AUTH_FAILURE_CLIENTS: usize = 10_000;
 #[derive(Debug)]
 pub struct Running {
     pub addr: SocketAddr,
+    /// The admin API's address, when `WARDEN_JWT_KEY` turned it on.
+    pub admin_addr: Option<SocketAddr>,
+    admin_server: Option<JoinHandle<std::io::Result<()>>>,
     pub store: Store,
-    stop: oneshot::Sender<()>,
+    stop: tokio_util::sync::CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     worker: worker::Worker,
     /// The worker's pass, to run on demand (tests step it instead of waiting for its tick).
@@ -57,6 +60,8 @@ pub struct Running {
     /// The operator actions on this gateway's store and marketplace (the demo and tests use
     /// them as the CLI does).
     pub operator: operator::Operator,
+    /// The operator-access use cases (accounts; sessions when the admin API is on).
+    pub access: warden_access::Access,
     /// The marketplace, when `WARDEN_MARKET_ENABLED`.
     pub market: Option<MarketService>,
     scheduler: Option<scheduler::Scheduler>,
@@ -69,8 +74,11 @@ impl Running {
     /// Stops accepting, finishes in-flight requests, then waits for the ledger writer to
     /// commit what it was given and release the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
+        self.stop.cancel();
         self.server.await.context("server task panicked")??;
+        if let Some(admin) = self.admin_server {
+            admin.await.context("admin server task panicked")??;
+        }
         // Advice in flight still records its audit and enqueues its reply.
         self.advice_tasks.close();
         if tokio::time::timeout(WRITER_DRAIN, self.advice_tasks.wait())
@@ -151,7 +159,8 @@ pub async fn start_with_store(
         None => None,
     };
     let scheduler = market.clone().map(scheduler::Scheduler::start);
-    let mut operator = operator::Operator::new(store.clone(), clock.clone());
+    let mut operator =
+        operator::Operator::new(store.clone(), clock.clone()).with_pseudonyms(pseudonyms.clone());
     if let Some(market) = &market {
         operator = operator.with_market(market.clone(), pseudonyms.clone());
     }
@@ -199,7 +208,7 @@ pub async fn start_with_store(
             RatePolicy::per_minute(AUTH_FAILURES_PER_MINUTE),
             AUTH_FAILURE_CLIENTS,
         )),
-        clock,
+        clock: clock.clone(),
         advice_tasks: advice_tasks.clone(),
     });
     let app = http::router(state, config.max_body_bytes);
@@ -208,13 +217,49 @@ pub async fn start_with_store(
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(edge::serve(listener, app, config.edge, async move {
-        let _ = stopped.await;
-    }));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let access = access(&config, store.clone(), clock.clone())?;
+    let (admin_addr, admin_server) = match &config.admin {
+        Some(settings) => {
+            let state = Arc::new(admin::AdminState::new(
+                access.clone(),
+                operator.clone(),
+                clock.clone(),
+            ));
+            let app = admin::router(state, &settings.cors_origins);
+            let listener = TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("binding the admin API to {}", settings.listen))?;
+            let admin_addr = listener.local_addr()?;
+            let limits = edge::EdgeLimits {
+                max_body_bytes: admin::MAX_BODY_BYTES,
+                ..config.edge
+            };
+            let server = tokio::spawn(edge::serve(
+                listener,
+                app,
+                limits,
+                stop.clone().cancelled_owned(),
+            ));
+            tracing::info!(addr = %admin_addr, "admin API listening");
+            (Some(admin_addr), Some(server))
+        }
+        None => {
+            tracing::info!("admin API disabled: WARDEN_JWT_KEY is not set");
+            (None, None)
+        }
+    };
+    let server = tokio::spawn(edge::serve(
+        listener,
+        app,
+        config.edge,
+        stop.clone().cancelled_owned(),
+    ));
     tracing::info!(%addr, "warden listening");
     Ok(Running {
         addr,
+        admin_addr,
+        admin_server,
         store,
         stop,
         server,
@@ -223,9 +268,45 @@ pub async fn start_with_store(
         writer_stopped,
         advice_tasks,
         operator,
+        access,
         market,
         scheduler,
     })
+}
+
+/// The operator-access use cases on `store`: the password hasher with the configured pepper,
+/// and sessions when the admin API is configured.
+pub fn access(
+    config: &Config,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<warden_access::Access> {
+    let pepper = config
+        .password_pepper
+        .as_ref()
+        .map(|p| secrecy::SecretSlice::from(p.expose_secret().as_bytes().to_vec()));
+    let hasher = warden_operators::PasswordHasher::new(pepper)
+        .map_err(|e| anyhow::anyhow!("configuring the password hasher: {e}"))?;
+    let mut access = warden_access::Access::new(
+        Arc::new(warden_store::SqlAccess::new(store)),
+        Arc::new(admin::BlockingHasher::new(hasher)),
+        Arc::new(admin::OsEntropy),
+        clock,
+    );
+    if let Some(admin) = &config.admin {
+        let key = |k: &SecretString| {
+            warden_operators::SigningKey::derived(secrecy::SecretSlice::from(
+                k.expose_secret().as_bytes().to_vec(),
+            ))
+            .map_err(|e| anyhow::anyhow!("WARDEN_JWT_KEY: {e}"))
+        };
+        let previous = admin.jwt_previous_key.as_ref().map(key).transpose()?;
+        access = access.with_tokens(Arc::new(warden_operators::AccessTokens::new(
+            key(&admin.jwt_key)?,
+            previous.into_iter().collect(),
+        )));
+    }
+    Ok(access)
 }
 
 /// The concierge marketplace from config: the domain's validated limits, the default tag

@@ -78,6 +78,41 @@ enum Cmd {
         /// The request reference, e.g. R-7F3K2Q.
         reference: String,
     },
+    /// Operator accounts of the admin API (owner, operator, auditor).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OperatorCmd {
+    /// Create an account; prints its TOTP provisioning URI and recovery codes, once.
+    Add {
+        /// The login name: 3–64 characters of a-z, 0-9, '.', '_' or '-'.
+        #[arg(long)]
+        name: String,
+        /// owner (everything), operator (day-to-day actions) or auditor (read-only).
+        #[arg(long)]
+        role: String,
+        /// Read the password (12–128 characters, not a common one) from the first line of
+        /// stdin, so it never appears in the shell history or the process list.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// The operator's own WhatsApp number (E.164), for security alerts.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account and revoke its sessions (never the last owner).
+    Disable { name: String },
+    /// Enable a disabled account (its lockout is cleared too).
+    Enable { name: String },
+    /// Replace an account's second factor (lost authenticator); revokes its sessions.
+    ResetMfa { name: String },
+    /// Change an account's role (never demoting the last owner).
+    SetRole { name: String, role: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,6 +210,7 @@ async fn main() -> ExitCode {
             command: ConsentCmd::List,
         } => consent_list().await,
         Cmd::Call { reference } => call(&reference).await,
+        Cmd::Operator { command } => operator_accounts(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -393,6 +429,122 @@ async fn consent_list() -> anyhow::Result<()> {
             ms(expires),
             ms(revoked),
         );
+    }
+    Ok(())
+}
+
+async fn operator_accounts(command: OperatorCmd) -> anyhow::Result<()> {
+    use secrecy::SecretString;
+    use warden_access::Acting;
+    use warden_operators::Role;
+
+    let config = Config::from_env()?;
+    let store = Store::connect_existing(config.database_url.expose_secret())
+        .await
+        .context("opening the database")?
+        .with_audit_redactor(Arc::new(config.redactor()?));
+    let access = warden::access(&config, store, Arc::new(SystemClock))?;
+    let role = |raw: &str| {
+        Role::parse(raw).ok_or_else(|| anyhow::anyhow!("--role must be owner, operator or auditor"))
+    };
+    let by_name = |name: String| {
+        let access = access.clone();
+        async move {
+            let username = warden_operators::Username::parse(&name)
+                .map_err(|e| anyhow::anyhow!("operator name {e}"))?;
+            access
+                .accounts()
+                .await?
+                .into_iter()
+                .find(|a| a.username == username)
+                .map(|a| a.id)
+                .ok_or_else(|| anyhow::anyhow!("no operator named {}", username.as_str()))
+        }
+    };
+    let print_enrolment = |e: &warden_access::Enrolment| {
+        println!("Add this to an authenticator app (shown once):");
+        println!("{}", e.provisioning_uri.expose_secret());
+        println!("Recovery codes, each usable once instead of a code (shown once):");
+        for code in &e.recovery_codes {
+            println!("  {}", code.expose_secret());
+        }
+    };
+    match command {
+        OperatorCmd::Add {
+            name,
+            role: raw_role,
+            password_stdin: _,
+            phone,
+        } => {
+            let role = role(&raw_role)?;
+            let phone = phone
+                .map(|p| {
+                    config::phone::parse_valid(&p).map_err(|why| anyhow::anyhow!("--phone {why}"))
+                })
+                .transpose()?;
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            let password = SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned());
+            let e = access
+                .create_account(Acting::Cli, &name, role, password, phone)
+                .await?;
+            println!(
+                "operator {} ({}) created with id {}",
+                name.to_lowercase(),
+                role,
+                e.id
+            );
+            print_enrolment(&e);
+        }
+        OperatorCmd::List => {
+            let accounts = access.accounts().await?;
+            if accounts.is_empty() {
+                println!("no operators");
+            }
+            let now = warden_types::Clock::now(&SystemClock);
+            for a in accounts {
+                let locked = a.failures.locked_until.filter(|t| *t > now).is_some();
+                println!(
+                    "{:>5}  {:<24} {:<8} {}{}",
+                    a.id.0,
+                    a.username.as_str(),
+                    a.role,
+                    if a.enabled { "enabled" } else { "disabled" },
+                    if locked { " locked" } else { "" }
+                );
+            }
+        }
+        OperatorCmd::Disable { name } => {
+            access
+                .set_enabled(Acting::Cli, by_name(name.clone()).await?, false)
+                .await?;
+            println!("operator {name} disabled; its sessions are revoked");
+        }
+        OperatorCmd::Enable { name } => {
+            access
+                .set_enabled(Acting::Cli, by_name(name.clone()).await?, true)
+                .await?;
+            println!("operator {name} enabled");
+        }
+        OperatorCmd::ResetMfa { name } => {
+            let e = access
+                .reset_mfa(Acting::Cli, by_name(name.clone()).await?)
+                .await?;
+            println!("operator {name}: new second factor; its sessions are revoked");
+            print_enrolment(&e);
+        }
+        OperatorCmd::SetRole {
+            name,
+            role: raw_role,
+        } => {
+            let role = role(&raw_role)?;
+            access
+                .set_role(Acting::Cli, by_name(name.clone()).await?, role)
+                .await?;
+            println!("operator {name} is now {role}");
+        }
     }
     Ok(())
 }

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, MarketService};
-use warden_audit::Pseudonymizer;
-use warden_audit::VerifiedChain;
+use warden_audit::{AuditEvent, AuditRecord, Detail, EventKind, Pseudonymizer, VerifiedChain};
 use warden_marketplace::{
     BusinessName, CallError, CallSid, ConsentRecord, RequestRef, TagSet, Vendor, VendorId,
 };
-use warden_store::{OutboxView, Requeued, SqlMarket, SqlOutbox, Store, VerifyError};
-use warden_types::{Clock, PhoneNumber, SenderId};
+use warden_store::{
+    AllowlistEntry, OutboxView, Requeued, SqlMarket, SqlOutbox, Store, VerifyError,
+};
+use warden_types::{Clock, SenderId};
 
 use crate::Config;
 
@@ -34,6 +35,12 @@ pub enum OperatorError {
     OutboxNotFailed(i64),
     #[error("the database failed")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the allowlist needs the gateway's pseudonym key (WARDEN_PSEUDONYM_KEY)")]
+    NoPseudonymKey,
+}
+
+fn store_err(e: impl std::error::Error + Send + Sync + 'static) -> OperatorError {
+    OperatorError::Store(Box::new(e))
 }
 
 fn invalid(field: &'static str, why: impl std::fmt::Display) -> OperatorError {
@@ -61,6 +68,8 @@ pub struct Operator {
     outbox: SqlOutbox,
     /// The marketplace, and the pseudonymizer that routes a registered vendor's messages.
     market: Option<(MarketService, Arc<Pseudonymizer>)>,
+    /// The gateway's pseudonymizer: the allowlist holds pseudonyms, never numbers.
+    pseudonyms: Option<Arc<Pseudonymizer>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -79,13 +88,21 @@ impl Operator {
             outbox: SqlOutbox::new(store.clone()),
             store,
             market: None,
+            pseudonyms: None,
             clock,
         }
+    }
+
+    /// Adds the allowlist actions, under the gateway's pseudonym key.
+    pub fn with_pseudonyms(mut self, pseudonyms: Arc<Pseudonymizer>) -> Self {
+        self.pseudonyms = Some(pseudonyms);
+        self
     }
 
     /// Adds the marketplace actions: `market` as the gateway runs it, `pseudonyms` under the
     /// gateway's key (a vendor is routed by the pseudonym of its number).
     pub fn with_market(mut self, market: MarketService, pseudonyms: Arc<Pseudonymizer>) -> Self {
+        self.pseudonyms = Some(pseudonyms.clone());
         self.market = Some((market, pseudonyms));
         self
     }
@@ -98,7 +115,8 @@ impl Operator {
             .await
             .context("opening the database")?
             .with_audit_redactor(redactor.clone());
-        let operator = Self::new(store.clone(), clock.clone());
+        let operator = Self::new(store.clone(), clock.clone())
+            .with_pseudonyms(Arc::new(Pseudonymizer::new(config.pseudonym_key.clone())));
         Ok(match &config.market {
             Some(m) => operator.with_market(
                 market_service(m, store, redactor, clock)?
@@ -134,11 +152,7 @@ impl Operator {
             .as_ref()
             .ok_or(OperatorError::MarketplaceDisabled)?;
         let name = BusinessName::new(name).map_err(|e| invalid("--name", e))?;
-        let phone = PhoneNumber::parse(phone)
-            .map_err(|e| invalid("--phone", format_args!("is not an E.164 number: {e}")))?;
-        if !crate::config::phone::is_valid(&phone) {
-            return Err(invalid("--phone", "is not a valid phone number"));
-        }
+        let phone = crate::config::phone::parse_valid(phone).map_err(|e| invalid("--phone", e))?;
         let tags = TagSet::parse_vendor_tags(tags).map_err(|e| invalid("--tags", e))?;
         let sender = pseudonyms.sender_id(&phone);
         Ok(market.register_vendor(name, phone, sender, tags).await?)
@@ -218,6 +232,69 @@ impl Operator {
             Requeued::NotFound => Err(OperatorError::OutboxNotFound(id)),
             Requeued::NotFailed => Err(OperatorError::OutboxNotFailed(id)),
         }
+    }
+
+    /// Audit rows after `after`, oldest first (at most `limit`), optionally of one kind.
+    pub async fn audit(
+        &self,
+        after: i64,
+        limit: u64,
+        kind: Option<EventKind>,
+    ) -> Result<Vec<AuditRecord>, OperatorError> {
+        self.store
+            .audit_page(after, limit, kind.map(EventKind::as_str))
+            .await
+            .map_err(store_err)
+    }
+
+    // ---- allowlist ----
+
+    fn pseudonyms(&self) -> Result<&Pseudonymizer, OperatorError> {
+        self.pseudonyms
+            .as_deref()
+            .ok_or(OperatorError::NoPseudonymKey)
+    }
+
+    fn sender_of(&self, phone: &str) -> Result<SenderId, OperatorError> {
+        let phone = crate::config::phone::parse_valid(phone).map_err(|e| invalid("phone", e))?;
+        Ok(self.pseudonyms()?.sender_id(&phone))
+    }
+
+    /// Paired senders (pseudonyms; the table never holds a number), oldest first.
+    pub async fn allowlist(&self) -> Result<Vec<AllowlistEntry>, OperatorError> {
+        self.store.allowlist().await.map_err(store_err)
+    }
+
+    /// Lets `phone` talk to the assistant without pairing (audited `allowlist.added`); false
+    /// when it already could.
+    pub async fn allow(&self, phone: &str, actor: &str) -> Result<bool, OperatorError> {
+        let sender = self.sender_of(phone)?;
+        let event = AuditEvent {
+            kind: EventKind::AllowlistAdded,
+            sender: Some(sender.clone()),
+            detail: Detail::new()
+                .with("source", "operator")
+                .with("actor", actor),
+        };
+        self.store
+            .allow_sender(&sender, self.clock.now(), event)
+            .await
+            .map_err(store_err)
+    }
+
+    /// Removes a paired sender (audited `allowlist.removed`): their next message is a
+    /// stranger's. A number listed in `WARDEN_ALLOWED_SENDERS` stays allowed by config.
+    pub async fn disallow(&self, phone: &str, actor: &str) -> Result<bool, OperatorError> {
+        let sender = self.sender_of(phone)?;
+        let event = AuditEvent {
+            kind: EventKind::AllowlistRemoved,
+            sender: Some(sender.clone()),
+            detail: Detail::new().with("actor", actor),
+        };
+        self.store
+            .remove_sender(&sender, self.clock.now(), event)
+            .await
+            .map_err(store_err)
     }
 
     /// `warden audit verify`: the whole hash chain, in one snapshot.

@@ -136,6 +136,18 @@ impl<'a> Env<'a> {
         Ok(self.keep(value))
     }
 
+    /// An optional secret, from its file when `NAME_FILE` is set; kept for redaction.
+    pub(super) fn optional_secret(
+        &mut self,
+        var: SecretVar,
+    ) -> Result<Option<SecretString>, ConfigError> {
+        let value = match self.file_value(var)? {
+            Some(value) => Some(value),
+            None => (self.lookup)(var.name()).filter(|v| !v.trim().is_empty()),
+        };
+        Ok(value.map(|v| self.keep(v)))
+    }
+
     fn keep(&mut self, value: String) -> SecretString {
         let secret = SecretString::from(value);
         self.secrets.push(secret.clone());

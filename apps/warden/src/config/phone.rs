@@ -9,6 +9,16 @@ pub fn is_valid(number: &PhoneNumber) -> bool {
     phonenumber::parse(None, number.as_e164()).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
+/// An operator's input as a number that can exist; the error says what is wrong, never echoes
+/// the input.
+pub fn parse_valid(raw: &str) -> Result<PhoneNumber, String> {
+    let phone = PhoneNumber::parse(raw).map_err(|e| format!("is not an E.164 number: {e}"))?;
+    if !is_valid(&phone) {
+        return Err("is not a valid phone number".to_owned());
+    }
+    Ok(phone)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]

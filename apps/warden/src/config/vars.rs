@@ -110,6 +110,9 @@ declare! {
         CALLING_ENABLED = "WARDEN_CALLING_ENABLED",
         CALL_CONSENT_TTL_SECS = "WARDEN_CALL_CONSENT_TTL_SECS",
         TWILIO_VOICE_FROM = "TWILIO_VOICE_FROM",
+
+        ADMIN_LISTEN = "WARDEN_ADMIN_LISTEN",
+        ADMIN_CORS_ORIGINS = "WARDEN_ADMIN_CORS_ORIGINS",
     }
     secret {
         /// A secret because the URL may carry the database password.
@@ -122,6 +125,12 @@ declare! {
         META_ACCESS_TOKEN = "META_ACCESS_TOKEN",
         GEMINI_API_KEY = "GEMINI_API_KEY",
         MARKET_REF_KEY = "WARDEN_MARKET_REF_KEY",
+        /// Signs the admin API's access tokens; setting it turns the admin API on.
+        JWT_KEY = "WARDEN_JWT_KEY",
+        /// The key before the last rotation: its tokens stay valid until they expire.
+        JWT_PREVIOUS_KEY = "WARDEN_JWT_PREVIOUS_KEY",
+        /// Mixed into every password hash; lost, every operator password must be reset.
+        PASSWORD_PEPPER = "WARDEN_PASSWORD_PEPPER",
         /// Proves a new secret needs this one line to be known and redacted.
         #[cfg(test)]
         TEST_EXTRA_SECRET = "WARDEN_TEST_EXTRA_SECRET",

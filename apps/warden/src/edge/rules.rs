@@ -49,18 +49,26 @@ impl Refusal {
     }
 }
 
+/// RFC 9457 problem details, like every other error Warden answers with.
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or("Refused"),
+            "status": status.as_u16(),
+            "detail": self.message(),
+        });
         (
-            self.status(),
+            status,
             [
                 (
                     header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                    HeaderValue::from_static("application/problem+json"),
                 ),
                 (header::CONNECTION, HeaderValue::from_static("close")),
             ],
-            self.message(),
+            body.to_string(),
         )
             .into_response()
     }

@@ -5,6 +5,8 @@
 //! writer task that group-commits: every message waiting when a transaction starts joins it, so
 //! one fsync covers many messages while each reply still waits for its own commit.
 
+mod access;
+mod admin;
 mod batch;
 mod connect;
 mod entity;
@@ -15,6 +17,8 @@ mod market;
 mod outbox;
 mod verify;
 
+pub use access::SqlAccess;
+pub use admin::AllowlistEntry;
 pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
 pub use market::SqlMarket;

@@ -63,11 +63,31 @@ pub enum EventKind {
     CallingPlaced,
     /// An operator registered, changed or disabled a vendor.
     VendorChanged,
+    /// An operator account was created.
+    OperatorCreated,
+    /// An operator logged in (password and second factor).
+    OperatorLogin,
+    /// A login failed: wrong password or second factor (the detail says which).
+    OperatorLoginFailed,
+    /// Too many failed logins locked the account.
+    OperatorLocked,
+    /// An operator's role changed.
+    OperatorRoleChanged,
+    /// An operator account was disabled: its sessions are revoked.
+    OperatorDisabled,
+    /// An operator account was enabled again.
+    OperatorEnabled,
+    /// An operator's second factor was reset, or a recovery code was spent.
+    OperatorMfaChanged,
+    /// A session (refresh-token family) was revoked: logout, a spent token presented again, or the account disabled.
+    OperatorSessionRevoked,
+    /// An operator removed a sender from the allowlist.
+    AllowlistRemoved,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 33] = [
+    pub const ALL: [EventKind; 43] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -101,6 +121,16 @@ impl EventKind {
         EventKind::CallingConsentExpired,
         EventKind::CallingPlaced,
         EventKind::VendorChanged,
+        EventKind::OperatorCreated,
+        EventKind::OperatorLogin,
+        EventKind::OperatorLoginFailed,
+        EventKind::OperatorLocked,
+        EventKind::OperatorRoleChanged,
+        EventKind::OperatorDisabled,
+        EventKind::OperatorEnabled,
+        EventKind::OperatorMfaChanged,
+        EventKind::OperatorSessionRevoked,
+        EventKind::AllowlistRemoved,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -139,6 +169,16 @@ impl EventKind {
             EventKind::CallingConsentExpired => "calling.consent_expired",
             EventKind::CallingPlaced => "calling.placed",
             EventKind::VendorChanged => "vendor.changed",
+            EventKind::OperatorCreated => "operator.created",
+            EventKind::OperatorLogin => "operator.login",
+            EventKind::OperatorLoginFailed => "operator.login_failed",
+            EventKind::OperatorLocked => "operator.locked",
+            EventKind::OperatorRoleChanged => "operator.role_changed",
+            EventKind::OperatorDisabled => "operator.disabled",
+            EventKind::OperatorEnabled => "operator.enabled",
+            EventKind::OperatorMfaChanged => "operator.mfa_changed",
+            EventKind::OperatorSessionRevoked => "operator.session_revoked",
+            EventKind::AllowlistRemoved => "allowlist.removed",
         }
     }
 

@@ -1,9 +1,8 @@
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use warden_types::UnixMillis;
 
-use crate::RatePolicy;
+use crate::{KeyedLimiter, RatePolicy};
 
 /// Counts failed webhook authentications per client address.
 ///
@@ -13,52 +12,23 @@ use crate::RatePolicy;
 /// Memory is bounded by `max_clients`; when full, expired windows go first, then the oldest.
 #[derive(Debug, Clone)]
 pub struct AuthFailureLimiter {
-    policy: RatePolicy,
-    max_clients: usize,
-    windows: HashMap<IpAddr, (UnixMillis, u32)>,
+    windows: KeyedLimiter<IpAddr>,
 }
 
 impl AuthFailureLimiter {
     pub fn new(policy: RatePolicy, max_clients: usize) -> Self {
         Self {
-            policy,
-            max_clients: max_clients.max(1),
-            windows: HashMap::new(),
+            windows: KeyedLimiter::new(policy, max_clients),
         }
     }
 
     /// Records one failure; returns true when this client is now over its limit.
     pub fn record_failure(&mut self, ip: IpAddr, now: UnixMillis) -> bool {
-        if !self.windows.contains_key(&ip) && self.windows.len() >= self.max_clients {
-            self.evict(now);
-        }
-        let window_ms = self.policy.window_ms;
-        let entry = self.windows.entry(ip).or_insert((now, 0));
-        if now.as_i64() < entry.0.as_i64() || now.as_i64() - entry.0.as_i64() >= window_ms {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1 > self.policy.limit
+        self.windows.hit(&ip, now).is_err()
     }
 
     pub fn tracked_clients(&self) -> usize {
-        self.windows.len()
-    }
-
-    fn evict(&mut self, now: UnixMillis) {
-        let window_ms = self.policy.window_ms;
-        self.windows
-            .retain(|_, (start, _)| now.as_i64() - start.as_i64() < window_ms);
-        if self.windows.len() >= self.max_clients {
-            if let Some(oldest) = self
-                .windows
-                .iter()
-                .min_by_key(|(_, (start, _))| *start)
-                .map(|(ip, _)| *ip)
-            {
-                self.windows.remove(&oldest);
-            }
-        }
+        self.windows.tracked()
     }
 }
 

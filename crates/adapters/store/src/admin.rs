@@ -1,0 +1,114 @@
+//! Reads and small writes for the operator plane's views: the audit log page by page, and the
+//! allowlist of paired senders. Writes take the audit chain's head lock and audit in the same
+//! transaction, like every other writer.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use warden_audit::{AuditEvent, AuditRecord};
+use warden_types::{SenderId, UnixMillis};
+
+use crate::entity::{allowlist, audit_log};
+use crate::outbox::{append_audit, lock_head};
+use crate::Store;
+
+/// One allowlist row: a paired sender (pseudonym) and when it was added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowlistEntry {
+    pub sender: String,
+    pub added_ms: i64,
+}
+
+impl Store {
+    /// Audit rows after `after` (exclusive), oldest first, at most `limit`, optionally of one
+    /// stored kind name.
+    pub async fn audit_page(
+        &self,
+        after: i64,
+        limit: u64,
+        kind: Option<&str>,
+    ) -> Result<Vec<AuditRecord>, DbErr> {
+        let mut q = audit_log::Entity::find().filter(audit_log::Column::Seq.gt(after));
+        if let Some(kind) = kind {
+            q = q.filter(audit_log::Column::Kind.eq(kind));
+        }
+        Ok(q.order_by_asc(audit_log::Column::Seq)
+            .limit(limit)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(|r| AuditRecord {
+                seq: r.seq,
+                at_ms: r.at_ms,
+                kind: r.kind,
+                sender: r.sender,
+                detail: r.detail,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+            .collect())
+    }
+
+    /// Every paired sender, oldest first.
+    pub async fn allowlist(&self) -> Result<Vec<AllowlistEntry>, DbErr> {
+        Ok(allowlist::Entity::find()
+            .order_by_asc(allowlist::Column::AddedMs)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(|r| AllowlistEntry {
+                sender: r.sender,
+                added_ms: r.added_ms,
+            })
+            .collect())
+    }
+
+    /// Adds `sender` with `event` audited; false (and nothing written) when already there.
+    pub async fn allow_sender(
+        &self,
+        sender: &SenderId,
+        now: UnixMillis,
+        event: AuditEvent,
+    ) -> Result<bool, DbErr> {
+        let txn = self.connection().begin().await?;
+        let head = lock_head(&txn).await?;
+        if allowlist::Entity::find_by_id(sender.as_str().to_owned())
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        allowlist::Entity::insert(allowlist::ActiveModel {
+            sender: Set(sender.as_str().to_owned()),
+            added_ms: Set(now.as_i64()),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        append_audit(&txn, self.audit_redactor(), head, now, &[event]).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes `sender` with `event` audited; false (and nothing written) when it was not there.
+    pub async fn remove_sender(
+        &self,
+        sender: &SenderId,
+        now: UnixMillis,
+        event: AuditEvent,
+    ) -> Result<bool, DbErr> {
+        let txn = self.connection().begin().await?;
+        let head = lock_head(&txn).await?;
+        let removed = allowlist::Entity::delete_by_id(sender.as_str().to_owned())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if removed == 0 {
+            return Ok(false);
+        }
+        append_audit(&txn, self.audit_redactor(), head, now, &[event]).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+}
