@@ -218,7 +218,7 @@ pub async fn start_with_store(
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let stop = tokio_util::sync::CancellationToken::new();
-    let access = access(&config, store.clone(), clock.clone())?;
+    let access = access(&config, store.clone(), clock.clone())?.with_wake(wake.clone());
     let (admin_addr, admin_server) = match &config.admin {
         Some(settings) => {
             let state = Arc::new(admin::AdminState::new(
@@ -293,6 +293,16 @@ pub fn access(
         Arc::new(admin::OsEntropy),
         clock,
     );
+    // Security alerts go out on the first channel that can send on its own.
+    let twilio_sends = config
+        .twilio
+        .as_ref()
+        .is_some_and(|t| t.account_sid.is_some() && t.whatsapp_from.is_some());
+    if twilio_sends {
+        access = access.with_alerts(Provider::Twilio);
+    } else if config.meta.is_some() {
+        access = access.with_alerts(Provider::Meta);
+    }
     if let Some(admin) = &config.admin {
         let key = |k: &SecretString| {
             warden_operators::SigningKey::derived(secrecy::SecretSlice::from(

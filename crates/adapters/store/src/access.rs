@@ -12,6 +12,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use warden_access::{AccessStore, AccessStoreError, AccessTxn, Account, NewAccount};
+use warden_assistant::marketplace::OutboxMessage;
 use warden_audit::{AuditEvent, ChainHead};
 use warden_operators::{
     LoginFailures, OperatorId, Role, StoredRefresh, TotpSecret, Username, REFRESH_LIFETIME_MS,
@@ -147,6 +148,7 @@ impl AccessStore for SqlAccess {
             head,
             audit: Vec::new(),
             touched: Default::default(),
+            outbox: Vec::new(),
         }))
     }
 }
@@ -158,6 +160,7 @@ struct SqlAccessTxn {
     audit: Vec<AuditEvent>,
     /// Accounts changed in this transaction.
     touched: std::collections::BTreeSet<i64>,
+    outbox: Vec<OutboxMessage>,
 }
 
 impl SqlAccessTxn {
@@ -401,8 +404,27 @@ impl AccessTxn for SqlAccessTxn {
             .rows_affected)
     }
 
+    async fn owner_phones(&mut self) -> Result<Vec<PhoneNumber>, AccessStoreError> {
+        operators::Entity::find()
+            .filter(operators::Column::Role.eq(Role::Owner.as_str()))
+            .filter(operators::Column::Enabled.eq(true))
+            .filter(operators::Column::Phone.is_not_null())
+            .order_by_asc(operators::Column::Id)
+            .all(&self.txn)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .filter_map(|r| r.phone)
+            .map(|p| PhoneNumber::parse(&p).map_err(|_| AccessStoreError::Corrupt("phone")))
+            .collect()
+    }
+
     fn audit(&mut self, event: AuditEvent) {
         self.audit.push(event);
+    }
+
+    fn enqueue(&mut self, message: OutboxMessage) {
+        self.outbox.push(message);
     }
 
     async fn commit(self: Box<Self>, now: UnixMillis) -> Result<(), AccessStoreError> {
@@ -415,6 +437,9 @@ impl AccessTxn for SqlAccessTxn {
                 .await
                 .map_err(db_err)?;
         }
+        crate::outbox::insert_messages(&this.txn, this.outbox, now)
+            .await
+            .map_err(db_err)?;
         append_audit(
             &this.txn,
             this.store.audit_redactor(),

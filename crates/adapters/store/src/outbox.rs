@@ -11,8 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    TransactionTrait, Value,
 };
 use warden_audit::{AuditEvent, ChainHead, Detail, EventKind};
 use warden_delivery::{
@@ -144,6 +145,36 @@ fn event(kind: EventKind, row: &outbox::Model, detail: Detail) -> AuditEvent {
 
 /// Takes the audit chain's write lock and reads its head. MUST be a transaction's first
 /// statement (see the module doc).
+/// Writes messages a transaction decided to send, pending and due now.
+pub(crate) async fn insert_messages(
+    txn: &DatabaseTransaction,
+    messages: Vec<warden_assistant::marketplace::OutboxMessage>,
+    now: UnixMillis,
+) -> Result<(), DbErr> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let at = now.as_i64();
+    let rows = messages.into_iter().map(|m| outbox::ActiveModel {
+        id: NotSet,
+        idempotency_key: Set(m.key),
+        provider: Set(m.provider.as_str().to_owned()),
+        sender: Set(m.sender.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+        recipient: Set(Some(m.to.as_e164().to_owned())),
+        body: Set(Some(m.body)),
+        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_ms: Set(at),
+        claimed_until_ms: Set(None),
+        last_error: Set(None),
+        provider_message_id: Set(None),
+        created_ms: Set(at),
+        updated_ms: Set(at),
+    });
+    outbox::Entity::insert_many(rows).exec(txn).await?;
+    Ok(())
+}
+
 pub(crate) async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {
     let backend = txn.get_database_backend();
     let row = txn

@@ -2,6 +2,7 @@
 //! password hasher that may run off the async executor.
 
 use async_trait::async_trait;
+use warden_assistant::marketplace::OutboxMessage;
 use warden_audit::AuditEvent;
 use warden_operators::{LoginFailures, OperatorId, Role, StoredRefresh, TotpSecret, Username};
 use warden_types::{PhoneNumber, UnixMillis};
@@ -146,8 +147,13 @@ pub trait AccessTxn: Send {
     async fn revoke_family(&mut self, family: &str) -> Result<u64, AccessStoreError>;
     /// Revokes every session of the operator; how many tokens were live.
     async fn revoke_operator(&mut self, id: OperatorId) -> Result<u64, AccessStoreError>;
+    /// The numbers of every enabled owner who registered one: where security alerts go.
+    async fn owner_phones(&mut self) -> Result<Vec<PhoneNumber>, AccessStoreError>;
     /// Buffered; written in chain order at commit.
     fn audit(&mut self, event: AuditEvent);
+    /// Buffered; written to the outbox at commit (its `outbox.enqueued` is audited by the
+    /// caller).
+    fn enqueue(&mut self, message: OutboxMessage);
     async fn commit(self: Box<Self>, now: UnixMillis) -> Result<(), AccessStoreError>;
 }
 

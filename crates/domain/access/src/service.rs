@@ -4,13 +4,61 @@
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
+use warden_assistant::marketplace::OutboxMessage;
+use warden_assistant::outbox::enqueued_event;
 use warden_audit::{AuditEvent, Detail, EventKind};
+use warden_delivery::DeliveryWake;
 use warden_operators::{
     authorize, AccessClaims, AccessTokens, Action, Actor, Denied, LockGate, LoginFailures,
     LoginLockout, OperatorId, PasswordPolicy, RefreshDecision, RefreshToken, Resource, Role,
     StoredRefresh, TotpSecret, Username, ACCESS_TTL_MS,
 };
-use warden_types::{Clock, PhoneNumber, UnixMillis};
+use warden_types::{Clock, PhoneNumber, Provider, UnixMillis};
+
+/// What every owner is told about at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alert {
+    Locked,
+    SessionReused,
+    MfaReset,
+    RecoveryCodeUsed,
+    RoleChanged(Role, Role),
+    Disabled,
+}
+
+impl Alert {
+    fn code(self) -> &'static str {
+        match self {
+            Alert::Locked => "account_locked",
+            Alert::SessionReused => "refresh_token_reused",
+            Alert::MfaReset => "mfa_reset",
+            Alert::RecoveryCodeUsed => "recovery_code_used",
+            Alert::RoleChanged(..) => "role_changed",
+            Alert::Disabled => "account_disabled",
+        }
+    }
+
+    /// What the owner reads on WhatsApp: the operator's id and what happened, no name, no
+    /// address, nothing to phish with.
+    fn message(self, operator: OperatorId) -> String {
+        let what = match self {
+            Alert::Locked => "was locked after repeated failed logins".to_owned(),
+            Alert::SessionReused => {
+                "presented a refresh token that was already used; the session was revoked \
+                 (a copied token?)"
+                    .to_owned()
+            }
+            Alert::MfaReset => "had its second factor reset".to_owned(),
+            Alert::RecoveryCodeUsed => "logged in with a recovery code".to_owned(),
+            Alert::RoleChanged(from, to) => format!("changed role from {from} to {to}"),
+            Alert::Disabled => "was disabled".to_owned(),
+        };
+        format!(
+            "Warden security alert: operator account {} {what}. Check the audit log.",
+            operator.0
+        )
+    }
+}
 
 use crate::port::{
     AccessStore, AccessStoreError, AccessTxn, Account, Entropy, NewAccount, PasswordCheck,
@@ -134,6 +182,10 @@ pub struct Access {
     tokens: Option<Arc<AccessTokens>>,
     clock: Arc<dyn Clock>,
     lockout: LoginLockout,
+    /// The channel security alerts go out on to owners' WhatsApp numbers (`None`: no channel
+    /// can send; alerts go to the audit log and the `warn` log only).
+    alerts: Option<Provider>,
+    wake: Option<Arc<dyn DeliveryWake>>,
 }
 
 impl std::fmt::Debug for Access {
@@ -158,6 +210,55 @@ impl Access {
             tokens: None,
             clock,
             lockout: LoginLockout::default(),
+            alerts: None,
+            wake: None,
+        }
+    }
+
+    /// Sends security alerts to every owner's registered WhatsApp number through `provider`.
+    pub fn with_alerts(mut self, provider: Provider) -> Self {
+        self.alerts = Some(provider);
+        self
+    }
+
+    /// Wakes the delivery worker when an alert was enqueued.
+    pub fn with_wake(mut self, wake: Arc<dyn DeliveryWake>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// A security alert: the `warn` log always; every owner's WhatsApp, through the outbox in
+    /// this transaction, when a channel can send. Its audit event is the caller's.
+    async fn alert(
+        &self,
+        txn: &mut Box<dyn AccessTxn>,
+        what: Alert,
+        operator: OperatorId,
+    ) -> Result<bool, AccessError> {
+        tracing::warn!(alert = what.code(), operator = operator.0, "security alert");
+        let Some(provider) = self.alerts else {
+            return Ok(false);
+        };
+        let phones = txn.owner_phones().await?;
+        for to in &phones {
+            let key = format!("alert-{}", hex::encode(self.random::<16>()));
+            txn.enqueue(OutboxMessage {
+                key: key.clone(),
+                provider,
+                sender: None,
+                to: to.clone(),
+                body: what.message(operator),
+            });
+            txn.audit(enqueued_event(None, &key, provider));
+        }
+        Ok(!phones.is_empty())
+    }
+
+    fn wake(&self, enqueued: bool) {
+        if enqueued {
+            if let Some(w) = &self.wake {
+                w.wake();
+            }
         }
     }
 
@@ -293,7 +394,11 @@ impl Access {
                 .with("from", account.role.as_str())
                 .with("to", role.as_str()),
         ));
+        let sent = self
+            .alert(&mut txn, Alert::RoleChanged(account.role, role), id)
+            .await?;
         txn.commit(now).await?;
+        self.wake(sent);
         Ok(())
     }
 
@@ -326,8 +431,9 @@ impl Access {
             kind,
             Detail::new().with("actor", label).with("operator", id.0),
         ));
+        let mut sent = false;
         if !enabled {
-            // A fresh start after enabling: a re-enabled account's lock is cleared too.
+            sent = self.alert(&mut txn, Alert::Disabled, id).await?;
             let revoked = txn.revoke_operator(id).await?;
             if revoked > 0 {
                 txn.audit(event(
@@ -340,9 +446,11 @@ impl Access {
                 ));
             }
         } else {
+            // A fresh start: a re-enabled account's lockout is cleared too.
             txn.set_failures(id, LoginFailures::default()).await?;
         }
         txn.commit(now).await?;
+        self.wake(sent);
         Ok(())
     }
 
@@ -369,7 +477,9 @@ impl Access {
                 .with("reason", "reset")
                 .with("sessions_revoked_tokens", revoked),
         ));
+        let sent = self.alert(&mut txn, Alert::MfaReset, id).await?;
         txn.commit(now).await?;
+        self.wake(sent);
         Ok(Enrolment {
             id,
             provisioning_uri: warden_operators::provisioning_uri(
@@ -430,6 +540,7 @@ impl Access {
                         .with("reason", reason)
                         .with("failures", failures.count),
                 ));
+                let mut sent = false;
                 if locked {
                     txn.audit(event(
                         EventKind::OperatorLocked,
@@ -437,13 +548,16 @@ impl Access {
                             .with("operator", account.id.0)
                             .with("minutes", self.lockout.lock_ms / 60_000),
                     ));
+                    sent = self.alert(&mut txn, Alert::Locked, account.id).await?;
                 }
                 txn.commit(now).await?;
+                self.wake(sent);
                 return Err(AccessError::BadCredentials);
             }
         };
         txn.set_failures(account.id, LoginFailures::default())
             .await?;
+        let mut sent = false;
         let factor_name = match factor {
             Factor::Totp(step) => {
                 txn.set_totp_step(account.id, step).await?;
@@ -459,6 +573,9 @@ impl Access {
                         .with("reason", "recovery_code_used")
                         .with("recovery_codes_left", left),
                 ));
+                sent = self
+                    .alert(&mut txn, Alert::RecoveryCodeUsed, account.id)
+                    .await?;
                 "recovery_code"
             }
         };
@@ -483,6 +600,7 @@ impl Access {
                 .with("factor", factor_name),
         ));
         txn.commit(now).await?;
+        self.wake(sent);
         self.session(account.id, account.role, family, refresh, now)
     }
 
@@ -581,7 +699,11 @@ impl Access {
                         .with("reason", "refresh_token_reused")
                         .with("tokens", tokens),
                 ));
+                let sent = self
+                    .alert(&mut txn, Alert::SessionReused, stored.operator)
+                    .await?;
                 txn.commit(now).await?;
+                self.wake(sent);
                 Err(AccessError::BadSession)
             }
             _ => Err(AccessError::BadSession),

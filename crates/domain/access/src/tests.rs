@@ -29,6 +29,7 @@ struct State {
     recovery: BTreeMap<i64, (i64, String, bool)>,
     refresh: HashMap<String, StoredRefresh>,
     audit: Vec<AuditEvent>,
+    outbox: Vec<warden_assistant::marketplace::OutboxMessage>,
     next_id: i64,
 }
 
@@ -237,8 +238,20 @@ impl AccessTxn for MemTxn {
         }
         Ok(n)
     }
+    async fn owner_phones(&mut self) -> Result<Vec<warden_types::PhoneNumber>, AccessStoreError> {
+        Ok(self
+            .state
+            .accounts
+            .values()
+            .filter(|a| a.enabled && a.role == Role::Owner)
+            .filter_map(|a| a.phone.clone())
+            .collect())
+    }
     fn audit(&mut self, event: AuditEvent) {
         self.state.audit.push(event);
+    }
+    fn enqueue(&mut self, message: warden_assistant::marketplace::OutboxMessage) {
+        self.state.outbox.push(message);
     }
     async fn commit(self: Box<Self>, _now: UnixMillis) -> Result<(), AccessStoreError> {
         *self.shared.lock().unwrap() = self.state;
@@ -604,4 +617,39 @@ async fn reset_mfa_invalidates_the_old_authenticator_and_codes() {
     w.login("alice", PASSWORD, e.recovery_codes[0].clone())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn every_owner_with_a_number_hears_of_a_lockout_on_whatsapp() {
+    let mut w = World::new();
+    w.access = w.access.clone().with_alerts(warden_types::Provider::Twilio);
+    let phone = warden_types::PhoneNumber::parse("+14155550123").unwrap();
+    w.access
+        .create_account(
+            Acting::Cli,
+            "olivia",
+            Role::Owner,
+            SecretString::from(PASSWORD),
+            Some(phone.clone()),
+        )
+        .await
+        .unwrap();
+    let (_, totp, _) = w.create("alice", Role::Operator).await;
+    for _ in 0..5 {
+        let _ = w.login("alice", "wrong password!!", w.code(&totp)).await;
+    }
+    let state = w.store.0.lock().unwrap();
+    assert_eq!(
+        state.outbox.len(),
+        1,
+        "one alert, to the one owner with a number"
+    );
+    let alert = &state.outbox[0];
+    assert_eq!(alert.to, phone);
+    assert!(alert.body.contains("locked"), "{}", alert.body);
+    assert!(!alert.body.contains("alice"), "no username in the alert");
+    assert!(state
+        .audit
+        .iter()
+        .any(|e| e.kind == EventKind::OutboxEnqueued));
 }

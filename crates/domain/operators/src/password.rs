@@ -60,7 +60,7 @@ impl PasswordPolicy {
             });
         }
         let folded = password.trim().to_lowercase();
-        if common_passwords().contains(folded.as_str()) {
+        if common_passwords().contains(folded.as_str()) || guessable(&folded) {
             return Err(PasswordError::Common);
         }
         if folded == username.trim().to_lowercase() {
@@ -68,6 +68,46 @@ impl PasswordPolicy {
         }
         Ok(())
     }
+}
+
+/// Keyboard and alphabet runs: a password inside one is as good as a listed one.
+const RUNS: &[&str] = &[
+    "012345678901234567890123456789",
+    "987654321098765432109876543210",
+    "abcdefghijklmnopqrstuvwxyz",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "qwertzuiopasdfghjklyxcvbnm",
+    "azertyuiopqsdfghjklmwxcvbn",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+];
+
+/// What guessers try right after the list: a listed password padded with digits and symbols
+/// (`Password!2024`), one doubled (`passwordpassword`), a run (`123456789012`), or a few
+/// characters repeated (`abababababab`). The list alone holds only ten passwords of 12 or more
+/// characters, so without this the length rule would make it nearly useless.
+fn guessable(folded: &str) -> bool {
+    let distinct: std::collections::HashSet<char> = folded.chars().collect();
+    if distinct.len() < 5 {
+        return true;
+    }
+    if RUNS.iter().any(|run| run.contains(folded)) {
+        return true;
+    }
+    let list = common_passwords();
+    let core = folded.trim_matches(|c: char| !c.is_alphabetic());
+    if core.chars().count() >= 4 {
+        if list.contains(core) {
+            return true;
+        }
+        let half = core.len() / 2;
+        if core.len() % 2 == 0 && core.is_char_boundary(half) {
+            let (a, b) = core.split_at(half);
+            if a == b && list.contains(a) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -209,7 +249,13 @@ mod tests {
 
     #[test]
     fn length_edges_are_eleven_refused_twelve_accepted_128_accepted_129_refused() {
-        let pw = |n: usize| "x7Kp".repeat(40).chars().take(n).collect::<String>();
+        let pw = |n: usize| {
+            "x7Kp!q2Rz9Lm#Vb4Tn8Wc"
+                .repeat(7)
+                .chars()
+                .take(n)
+                .collect::<String>()
+        };
         assert_eq!(
             PasswordPolicy::check(&pw(11), "alice"),
             Err(PasswordError::TooShort { min: 12 })
@@ -225,7 +271,7 @@ mod tests {
     #[test]
     fn length_counts_characters_not_bytes() {
         // Twelve characters, 36 bytes: accepted although the bytes alone would be "long".
-        let twelve = "密码密码密码密码密码密码";
+        let twelve = "我的密码是一个很长的句子";
         assert_eq!(twelve.len(), 36);
         assert_eq!(PasswordPolicy::check(twelve, "alice"), Ok(()));
         // Eleven characters, 33 bytes: still too short.
@@ -235,7 +281,11 @@ mod tests {
             Err(PasswordError::TooShort { min: 12 })
         );
         // 128 four-byte characters pass, 129 do not.
-        assert_eq!(PasswordPolicy::check(&"🔑".repeat(128), "alice"), Ok(()));
+        let keys = "🔑🗝🔐🔒🔓".repeat(26);
+        assert_eq!(
+            PasswordPolicy::check(&keys.chars().take(128).collect::<String>(), "alice"),
+            Ok(())
+        );
         assert_eq!(
             PasswordPolicy::check(&"🔑".repeat(129), "alice"),
             Err(PasswordError::TooLong { max: 128 })
@@ -306,5 +356,34 @@ mod tests {
         assert!(dbg.contains("redacted"));
         assert!(!dbg.contains("pepper-bytes"));
         assert!(!dbg.contains("112, 101")); // the bytes of "pe"
+    }
+
+    #[test]
+    fn a_listed_password_padded_doubled_or_a_keyboard_run_is_still_common() {
+        for guessable in [
+            "password1234",
+            "Password!2024",
+            "!!dragon2024!!",
+            "passwordpassword",
+            "123456789012",
+            "qwertyuiopas",
+            "aaaaaaaaaaaaaa",
+            "abababababab",
+        ] {
+            assert!(
+                matches!(
+                    PasswordPolicy::check(guessable, "someone"),
+                    Err(PasswordError::Common)
+                ),
+                "{guessable}"
+            );
+        }
+        for fine in [
+            "violet kettle mountain",
+            "Tr0ub4dor&3xyz",
+            "correct horse battery",
+        ] {
+            assert!(PasswordPolicy::check(fine, "someone").is_ok(), "{fine}");
+        }
     }
 }

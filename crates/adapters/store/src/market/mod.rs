@@ -28,15 +28,12 @@ use warden_assistant::marketplace::{
     OutboxMessage, StoredOffer, VendorBook,
 };
 use warden_audit::{AuditEvent, ChainHead};
-use warden_delivery::DeliveryStatus;
 use warden_marketplace::{
     BusinessName, ConsentRecord, Effect, RequestId, RequestRef, TagSet, Vendor, VendorId,
 };
 use warden_types::{PhoneNumber, SenderId, UnixMillis};
 
-use crate::entity::{
-    call_consents, market_contacts, market_offers, market_requests, outbox, vendors,
-};
+use crate::entity::{call_consents, market_contacts, market_offers, market_requests, vendors};
 use crate::outbox::{append_audit, lock_head};
 use crate::Store;
 
@@ -436,29 +433,9 @@ impl MarketTxn for SqlMarketTxn {
     async fn commit(self: Box<Self>, now: UnixMillis) -> Result<usize, MarketStoreError> {
         let this = *self;
         let enqueued = this.outbox.len();
-        if !this.outbox.is_empty() {
-            let at = now.as_i64();
-            let rows = this.outbox.into_iter().map(|m| outbox::ActiveModel {
-                id: NotSet,
-                idempotency_key: Set(m.key),
-                provider: Set(m.provider.as_str().to_owned()),
-                sender: Set(m.sender.map(|s| s.as_str().to_owned()).unwrap_or_default()),
-                recipient: Set(Some(m.to.as_e164().to_owned())),
-                body: Set(Some(m.body)),
-                status: Set(DeliveryStatus::Pending.as_str().to_owned()),
-                attempts: Set(0),
-                next_attempt_ms: Set(at),
-                claimed_until_ms: Set(None),
-                last_error: Set(None),
-                provider_message_id: Set(None),
-                created_ms: Set(at),
-                updated_ms: Set(at),
-            });
-            outbox::Entity::insert_many(rows)
-                .exec(&this.txn)
-                .await
-                .map_err(db_err)?;
-        }
+        crate::outbox::insert_messages(&this.txn, this.outbox, now)
+            .await
+            .map_err(db_err)?;
         append_audit(
             &this.txn,
             this.store.audit_redactor(),
