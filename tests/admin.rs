@@ -10,14 +10,16 @@ use warden_access::Acting;
 use warden_operators::{
     authorize, code_at, step_at, Actor, OperatorId, Resource, Role, TotpSecret,
 };
+use warden_simulators::{MockTwilioApi, TWILIO_ACCOUNT_SID};
 
-use crate::support::{Backend, Gateway, Settings, MINUTE_MS};
+use crate::support::{Backend, Gateway, Settings, ALICE, MINUTE_MS};
 
 on_both_backends!(
     a_session_lives_by_rotation_and_dies_when_a_spent_refresh_token_is_replayed,
     five_failed_logins_lock_the_account_and_the_lock_answers_423,
     every_role_gets_exactly_the_routes_its_role_allows,
     an_owner_manages_operators_and_cannot_remove_the_last_owner,
+    no_password_token_totp_secret_or_phone_reaches_the_logs,
 );
 
 const PASSWORD: &str = "a long operator passphrase";
@@ -610,4 +612,114 @@ fn the_openapi_document_describes_exactly_the_routes_served() {
         );
         assert!(op["responses"]["429"]["content"]["application/problem+json"].is_object());
     }
+}
+
+async fn no_password_token_totp_secret_or_phone_reaches_the_logs(backend: Backend) -> Result<()> {
+    crate::leaks::install()?;
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
+    let gw =
+        Gateway::start_with(backend, Settings::new().admin().twilio_outbox(&api.url())).await?;
+    // The owner registered a number: security alerts go to it through the outbox.
+    let e = gw
+        .access()
+        .create_account(
+            Acting::Cli,
+            "olivia",
+            Role::Owner,
+            SecretString::from(PASSWORD),
+            Some(ALICE.phone()),
+        )
+        .await?;
+    let owner = account(&gw, "oscar", Role::Owner).await?;
+    let mut needles = vec![
+        PASSWORD.to_owned(),
+        "a wrong passphrase typed twice".to_owned(),
+        e.provisioning_uri.expose_secret().to_owned(),
+    ];
+    needles.extend(
+        e.recovery_codes
+            .iter()
+            .map(|c| c.expose_secret().to_owned()),
+    );
+    needles.extend(owner.recovery.iter().map(|c| c.expose_secret().to_owned()));
+    let secret = e
+        .provisioning_uri
+        .expose_secret()
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .context("secret")?
+        .to_owned();
+    needles.push(secret);
+
+    let (access, refresh) = login(&gw, &owner).await?;
+    needles.extend([access.clone(), refresh.clone()]);
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await?;
+    needles.push(
+        r.body["access_token"]
+            .as_str()
+            .context("access")?
+            .to_owned(),
+    );
+    needles.push(
+        r.body["refresh_token"]
+            .as_str()
+            .context("refresh")?
+            .to_owned(),
+    );
+    // Reuse: the family is revoked and every owner with a number is alerted.
+    call(
+        &gw,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await?;
+    for _ in 0..5 {
+        login_with(
+            &gw,
+            &owner,
+            "a wrong passphrase typed twice",
+            &code(&gw, &owner),
+        )
+        .await?;
+    }
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/allowlist",
+        Some(&access),
+        Some(json!({"phone": ALICE.e164})),
+    )
+    .await?;
+    ensure!(
+        r.status == StatusCode::UNAUTHORIZED,
+        "the revoked token: {}",
+        r.status
+    );
+    ensure!(
+        gw.count_kind("outbox.enqueued").await? >= 2,
+        "alerts were enqueued"
+    );
+    // The audit log holds neither the number nor any credential either.
+    let stored = gw.everything_stored().await?;
+    for n in &needles {
+        ensure!(
+            !stored.contains(n.as_str()),
+            "a credential is stored in the clear"
+        );
+    }
+    let mut all = gw.secrets.all();
+    all.extend(needles);
+    crate::leaks::assert_clean(&all)?;
+    gw.finish().await?;
+    api.shutdown().await?;
+    Ok(())
 }
