@@ -1,14 +1,20 @@
 //! Pure safety gates: how many messages a sender may send, how often a stranger may guess the
-//! pairing token, and how many forged webhooks one client address may make us audit.
+//! pairing token or ask for a pairing code, and how many forged webhooks one client address may
+//! make us audit.
 //!
 //! Every gate is a value type plus a function of `(policy, state, now)`: no clock, no store, no
 //! locks. The store persists the state between messages, so a restart or a second instance sees
 //! the same counters; the decision itself lives here, once.
 
+mod approval;
 mod auth_failures;
 mod pairing;
 mod rate;
 
+pub use approval::{
+    ApprovalPolicy, CodeDecision, CodeLimit, InvalidCode, IssuedCode, PairingCode, PairingMode,
+    RequestStatus, Undecidable,
+};
 pub use auth_failures::AuthFailureLimiter;
 pub use pairing::{PairGate, PairState, PairingPolicy};
 pub use rate::{RateDecision, RatePolicy, RateWindow};
