@@ -63,11 +63,19 @@ pub enum EventKind {
     CallingPlaced,
     /// An operator registered, changed or disabled a vendor.
     VendorChanged,
+    /// A stranger was given a pairing code to have approved (or, asking again, the same one).
+    PairingRequested,
+    /// An operator approved a pairing code: the sender is on the allowlist.
+    PairingApproved,
+    /// An operator rejected a pairing code.
+    PairingRejected,
+    /// A stranger's request for a pairing code was refused by a limit (per sender or global).
+    PairingLimited,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 33] = [
+    pub const ALL: [EventKind; 37] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -101,6 +109,10 @@ impl EventKind {
         EventKind::CallingConsentExpired,
         EventKind::CallingPlaced,
         EventKind::VendorChanged,
+        EventKind::PairingRequested,
+        EventKind::PairingApproved,
+        EventKind::PairingRejected,
+        EventKind::PairingLimited,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -139,6 +151,10 @@ impl EventKind {
             EventKind::CallingConsentExpired => "calling.consent_expired",
             EventKind::CallingPlaced => "calling.placed",
             EventKind::VendorChanged => "vendor.changed",
+            EventKind::PairingRequested => "pairing.requested",
+            EventKind::PairingApproved => "pairing.approved",
+            EventKind::PairingRejected => "pairing.rejected",
+            EventKind::PairingLimited => "pairing.limited",
         }
     }
 

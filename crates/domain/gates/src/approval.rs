@@ -86,9 +86,7 @@ impl PairingCode {
     /// The code for 40 bits of entropy, 5 bits per symbol: every byte string gives a valid
     /// code, and every code comes from exactly one.
     pub fn from_entropy(bytes: [u8; 5]) -> Self {
-        let mut bits = bytes
-            .iter()
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let mut bits = bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let mut out = [0u8; Self::LEN];
         for slot in out.iter_mut().rev() {
             *slot = ALPHABET[usize::try_from(bits & 31).unwrap_or(0)];
@@ -449,7 +447,11 @@ mod tests {
         let codes = [
             issued("AAAA-AAAA", first, RequestStatus::Rejected),
             issued("BBBB-BBBB", first.plus_ms(2 * HOUR), RequestStatus::Pending),
-            issued("CCCC-CCCC", first.plus_ms(4 * HOUR), RequestStatus::Approved),
+            issued(
+                "CCCC-CCCC",
+                first.plus_ms(4 * HOUR),
+                RequestStatus::Approved,
+            ),
         ];
         // A code counts for 24 hours from its request, to the millisecond.
         let at = first.plus_ms(day - 1);
@@ -470,7 +472,10 @@ mod tests {
     #[test]
     fn hundred_pending_codes_refuse_the_next_stranger() {
         let p = ApprovalPolicy::default();
-        assert!(matches!(p.request(&[], 99, NOW), CodeDecision::Issue { .. }));
+        assert!(matches!(
+            p.request(&[], 99, NOW),
+            CodeDecision::Issue { .. }
+        ));
         assert_eq!(
             p.request(&[], 100, NOW),
             CodeDecision::Limited(CodeLimit::Global)
