@@ -9,6 +9,7 @@ pub mod market_contacts;
 pub mod market_offers;
 pub mod market_requests;
 pub mod outbox;
+pub mod pairing_requests;
 pub mod sender_state;
 pub mod tasks;
 pub mod vendor_counters;
