@@ -33,7 +33,7 @@ use warden_twilio::WebhookAuthenticator;
 use warden_types::Clock;
 use warden_types::Provider;
 
-pub use clock::SystemClock;
+pub use clock::{OsPairingCodes, SystemClock};
 pub use config::Config;
 use config::TwilioReply;
 
@@ -124,7 +124,10 @@ pub async fn start_with_store(
         marketplace: config.market.is_some(),
         ..Policy::default()
     };
-    let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
+    let assistant = Arc::new(
+        Assistant::new(policy, allowed, config.pair_token.clone())
+            .with_pairing_mode(config.pairing_mode, Arc::new(clock::OsPairingCodes)),
+    );
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
     let writer_stopped = ledger.stopped();
     let mut service = MessageService::new(Arc::new(ledger), pseudonyms.clone());

@@ -7,12 +7,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, MarketService};
+use warden_assistant::pairing::{PairingError, PairingService, PendingPairing};
 use warden_audit::Pseudonymizer;
 use warden_audit::VerifiedChain;
 use warden_marketplace::{
     BusinessName, CallError, CallSid, ConsentRecord, RequestRef, TagSet, Vendor, VendorId,
 };
-use warden_store::{OutboxView, Requeued, SqlMarket, SqlOutbox, Store, VerifyError};
+use warden_gates::{ApprovalPolicy, PairingCode};
+use warden_store::{
+    OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, Store, VerifyError,
+};
 use warden_types::{Clock, PhoneNumber, SenderId};
 
 use crate::Config;
@@ -28,6 +32,8 @@ pub enum OperatorError {
     MarketplaceDisabled,
     #[error(transparent)]
     Market(#[from] MarketError),
+    #[error(transparent)]
+    Pairing(#[from] PairingError),
     #[error("no outbox message with id {0}")]
     OutboxNotFound(i64),
     #[error("message {0} has not failed; only failed messages can be retried")]
@@ -59,6 +65,7 @@ pub enum CallOutcome {
 pub struct Operator {
     store: Store,
     outbox: SqlOutbox,
+    pairing: PairingService,
     /// The marketplace, and the pseudonymizer that routes a registered vendor's messages.
     market: Option<(MarketService, Arc<Pseudonymizer>)>,
     clock: Arc<dyn Clock>,
@@ -77,6 +84,11 @@ impl Operator {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
         Self {
             outbox: SqlOutbox::new(store.clone()),
+            pairing: PairingService::new(
+                Arc::new(SqlPairing::new(store.clone())),
+                ApprovalPolicy::default(),
+                clock.clone(),
+            ),
             store,
             market: None,
             clock,
@@ -189,6 +201,34 @@ impl Operator {
             Some(Err(e)) => CallOutcome::Failed(e),
             None => CallOutcome::Refused,
         })
+    }
+
+    // ---- pairing ----
+
+    /// `warden pairing list`: pending, unexpired pairing requests, oldest first (numbers masked).
+    pub async fn pairings(&self) -> Result<Vec<PendingPairing>, OperatorError> {
+        Ok(self.pairing.pending().await?)
+    }
+
+    /// `warden pairing approve`: the sender joins the allowlist and is sent "Paired…" through
+    /// the outbox (a running gateway sends it). Audited `pairing.approved` with `actor`
+    /// (`"cli"`, `"operator:<id>"`).
+    pub async fn approve_pairing(
+        &self,
+        code: &str,
+        actor: &str,
+    ) -> Result<PairingCode, OperatorError> {
+        Ok(self.pairing.approve(code, actor).await?)
+    }
+
+    /// `warden pairing reject`: the request ends; the stranger is sent nothing. Audited
+    /// `pairing.rejected` with `actor`.
+    pub async fn reject_pairing(
+        &self,
+        code: &str,
+        actor: &str,
+    ) -> Result<PairingCode, OperatorError> {
+        Ok(self.pairing.reject(code, actor).await?)
     }
 
     // ---- outbox and audit ----
