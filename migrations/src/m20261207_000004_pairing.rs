@@ -61,7 +61,11 @@ impl MigrationTrait for Migration {
                             .big_integer()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(PairingRequests::DecidedMs).big_integer().null())
+                    .col(
+                        ColumnDef::new(PairingRequests::DecidedMs)
+                            .big_integer()
+                            .null(),
+                    )
                     .col(
                         ColumnDef::new(PairingRequests::DecidedBy)
                             .string_len(64)

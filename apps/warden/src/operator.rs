@@ -10,13 +10,11 @@ use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, Marke
 use warden_assistant::pairing::{PairingError, PairingService, PendingPairing};
 use warden_audit::Pseudonymizer;
 use warden_audit::VerifiedChain;
+use warden_gates::{ApprovalPolicy, PairingCode};
 use warden_marketplace::{
     BusinessName, CallError, CallSid, ConsentRecord, RequestRef, TagSet, Vendor, VendorId,
 };
-use warden_gates::{ApprovalPolicy, PairingCode};
-use warden_store::{
-    OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, Store, VerifyError,
-};
+use warden_store::{OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, Store, VerifyError};
 use warden_types::{Clock, PhoneNumber, SenderId};
 
 use crate::Config;

@@ -277,7 +277,10 @@ fn deliver(
 /// `seen` holds the batch's replay keys already stored; `states` every sender's stored state
 /// (absent senders start from the default); `pairing_backlog` every sender's live pairing
 /// codes as stored (kept current here as the batch issues more).
-#[allow(clippy::too_many_arguments, reason = "one batch's inputs, each loaded separately")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one batch's inputs, each loaded separately"
+)]
 pub(crate) fn plan(
     assistant: &Assistant,
     redactor: &Redactor,

@@ -12,10 +12,10 @@ use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter, QueryOrder, TransactionTrait,
 };
-use warden_audit::ChainHead;
 use warden_assistant::pairing::{
     PairingRequest, PairingStore, PairingStoreError, PairingTxn, Settlement,
 };
+use warden_audit::ChainHead;
 use warden_delivery::DeliveryStatus;
 use warden_gates::{IssuedCode, PairingCode, RequestStatus};
 use warden_types::{PhoneNumber, Provider, SenderId, UnixMillis};
