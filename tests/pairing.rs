@@ -41,8 +41,12 @@ fn code_in(reply: Option<&str>) -> Result<PairingCode> {
     Ok(PairingCode::parse(code)?)
 }
 
-fn is_pairing_error(e: &OperatorError, expected: fn(&PairingError) -> bool) -> bool {
-    matches!(e, OperatorError::Pairing(p) if expected(p))
+/// The pairing error an operator action was refused with; fails if it was not refused so.
+fn refused<T: std::fmt::Debug>(r: Result<T, OperatorError>) -> Result<PairingError> {
+    match r {
+        Err(OperatorError::Pairing(e)) => Ok(e),
+        other => anyhow::bail!("expected a pairing refusal, got {other:?}"),
+    }
 }
 
 async fn approved_stranger_is_told_paired_through_the_outbox_and_may_then_use_commands(
@@ -101,16 +105,9 @@ async fn approved_stranger_is_told_paired_through_the_outbox_and_may_then_use_co
         Some("Added task 1: Renew passport")
     );
     // Approving twice neither pairs twice nor messages twice.
-    let twice = gw
-        .operator()
-        .approve_pairing(&typed, "cli")
-        .await
-        .unwrap_err();
+    let twice = refused(gw.operator().approve_pairing(&typed, "cli").await)?;
     assert!(
-        is_pairing_error(&twice, |p| matches!(
-            p,
-            PairingError::AlreadyDecided(RequestStatus::Approved)
-        )),
+        matches!(twice, PairingError::AlreadyDecided(RequestStatus::Approved)),
         "{twice}"
     );
     assert_eq!(gw.count("allowlist").await?, 1);
@@ -155,16 +152,9 @@ async fn rejected_stranger_is_sent_nothing_and_stays_a_stranger(backend: Backend
         "still a stranger"
     );
     assert_eq!(gw.count("allowlist").await?, 0);
-    let late = gw
-        .operator()
-        .approve_pairing(&code.display(), "cli")
-        .await
-        .unwrap_err();
+    let late = refused(gw.operator().approve_pairing(&code.display(), "cli").await)?;
     assert!(
-        is_pairing_error(&late, |p| matches!(
-            p,
-            PairingError::AlreadyDecided(RequestStatus::Rejected)
-        )),
+        matches!(late, PairingError::AlreadyDecided(RequestStatus::Rejected)),
         "{late}"
     );
     // A rejected code is not pending: asking again gets a new one.
@@ -185,24 +175,10 @@ async fn expired_code_cannot_be_approved(backend: Backend) -> Result<()> {
         gw.operator().pairings().await?.is_empty(),
         "expired is absent"
     );
-    let err = gw
-        .operator()
-        .approve_pairing(&code.display(), "cli")
-        .await
-        .unwrap_err();
-    assert!(
-        is_pairing_error(&err, |p| matches!(p, PairingError::Expired)),
-        "{err}"
-    );
-    let unknown = gw
-        .operator()
-        .approve_pairing("ZZZZ-ZZZZ", "cli")
-        .await
-        .unwrap_err();
-    assert!(
-        is_pairing_error(&unknown, |p| matches!(p, PairingError::Unknown)),
-        "{unknown}"
-    );
+    let err = refused(gw.operator().approve_pairing(&code.display(), "cli").await)?;
+    assert!(matches!(err, PairingError::Expired), "{err}");
+    let unknown = refused(gw.operator().approve_pairing("ZZZZ-ZZZZ", "cli").await)?;
+    assert!(matches!(unknown, PairingError::Unknown), "{unknown}");
     assert_eq!(gw.count("allowlist").await?, 0);
     assert_eq!(gw.meta_say(&graph, CAROL, "help").await?, None);
     assert_eq!(gw.count_kind("pairing.approved").await?, 0);

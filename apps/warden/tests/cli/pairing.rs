@@ -43,7 +43,7 @@ async fn codes_for(url: &str, strangers: &[&str]) -> Vec<String> {
         let code = reply
             .strip_prefix("Your pairing code is ")
             .and_then(|r| r.split('.').next())
-            .unwrap_or_else(|| panic!("not a code reply: {reply}"));
+            .expect("a code reply");
         codes.push(code.to_owned());
     }
     running.shutdown().await.expect("shutdown");
