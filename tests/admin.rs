@@ -281,7 +281,10 @@ fn problem(r: &Answer) -> bool {
 /// A request each route can take without changing anything that matters: unknown ids, empty
 /// bodies. An allowed role gets past authorization (anything but 401/403); a refused one 403.
 fn probe(route: &routes::Route) -> (String, Option<Value>) {
-    let path = route.path.replace("{id}", "999999");
+    let path = route
+        .path
+        .replace("{id}", "999999")
+        .replace("{code}", "ZZZZ-ZZZZ");
     let body = route.body.map(|_| json!({}));
     let _ = route.params.iter().filter(|(_, at, ..)| *at == In::Query);
     (path, body)

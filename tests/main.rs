@@ -24,6 +24,7 @@ mod leaks;
 mod marketplace;
 mod meta;
 mod outbox;
+mod pairing;
 mod rate_limit;
 mod raw;
 mod replay;

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261126_000002_outbox;
 mod m20261127_000003_marketplace;
+mod m20261207_000004_pairing;
 mod m20261207_000005_operators;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261126_000002_outbox::Migration),
             Box::new(m20261127_000003_marketplace::Migration),
+            Box::new(m20261207_000004_pairing::Migration),
             Box::new(m20261207_000005_operators::Migration),
         ]
     }

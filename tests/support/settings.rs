@@ -37,6 +37,8 @@ pub struct Settings {
     /// `WARDEN_JWT_KEY` (turning the admin API on, on a free port), with these other admin
     /// variables.
     admin: Option<Vec<(&'static str, String)>>,
+    /// `WARDEN_PAIRING_MODE`.
+    pairing_mode: Option<&'static str>,
 }
 
 impl Settings {
@@ -47,6 +49,12 @@ impl Settings {
     /// `WARDEN_ALLOWED_SENDERS`.
     pub fn allow(mut self, who: &[Person]) -> Self {
         self.allowed.extend_from_slice(who);
+        self
+    }
+
+    /// `WARDEN_PAIRING_MODE` (`token`, `approval` or `both`).
+    pub fn pairing_mode(mut self, mode: &'static str) -> Self {
+        self.pairing_mode = Some(mode);
         self
     }
 
@@ -176,6 +184,9 @@ pub(super) fn config(settings: &Settings, secrets: &Secrets, database_url: &str)
     if !settings.allowed.is_empty() {
         let list: Vec<&str> = settings.allowed.iter().map(|p| p.e164).collect();
         env.push(("WARDEN_ALLOWED_SENDERS", list.join(",")));
+    }
+    if let Some(mode) = settings.pairing_mode {
+        env.push(("WARDEN_PAIRING_MODE", mode.to_owned()));
     }
     if let Some(n) = settings.rate_limit {
         env.push(("WARDEN_RATE_LIMIT_PER_MINUTE", n.to_string()));

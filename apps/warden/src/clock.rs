@@ -18,3 +18,16 @@ impl Clock for SystemClock {
         UnixMillis(ms)
     }
 }
+
+/// Pairing codes from the operating system's CSPRNG: 40 bits each, the code's whole alphabet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsPairingCodes;
+
+impl warden_assistant::PairingCodes for OsPairingCodes {
+    fn fresh(&self) -> warden_gates::PairingCode {
+        use rand::RngCore;
+        let mut bytes = [0u8; 5];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        warden_gates::PairingCode::from_entropy(bytes)
+    }
+}

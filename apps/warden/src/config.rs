@@ -161,6 +161,8 @@ pub struct Config {
     pub phone_region: Option<warden_redaction::Region>,
     pub allowed_senders: Vec<PhoneNumber>,
     pub pair_token: SecretString,
+    /// `WARDEN_PAIRING_MODE`: the shared token, owner-approved codes, or both.
+    pub pairing_mode: warden_gates::PairingMode,
     pub pseudonym_key: SecretString,
     pub rate_limit_per_minute: u32,
     pub max_body_bytes: usize,
@@ -188,6 +190,7 @@ impl std::fmt::Debug for Config {
             .field("log_phones", &self.log_phones)
             .field("allowed_senders", &self.allowed_senders.len())
             .field("pair_token", &"<redacted>")
+            .field("pairing_mode", &self.pairing_mode)
             .field("pseudonym_key", &"<redacted>")
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -326,6 +329,15 @@ impl Config {
                 ),
             });
         }
+        let pairing_mode = match env.get(vars::PAIRING_MODE).as_deref().map(str::trim) {
+            None | Some("") => warden_gates::PairingMode::default(),
+            Some(raw) => {
+                warden_gates::PairingMode::parse(raw).ok_or_else(|| ConfigError::Invalid {
+                    var: vars::PAIRING_MODE.name(),
+                    why: format!("expected {}", warden_gates::PairingMode::ALLOWED),
+                })?
+            }
+        };
         let pseudonym_key = env.secret(vars::PSEUDONYM_KEY)?;
         if pseudonym_key.expose_secret().len() < warden_audit::Pseudonymizer::MIN_KEY_BYTES {
             return Err(ConfigError::Invalid {
@@ -360,6 +372,7 @@ impl Config {
             phone_region,
             allowed_senders,
             pair_token,
+            pairing_mode,
             pseudonym_key,
             rate_limit_per_minute,
             max_body_bytes,
@@ -920,6 +933,33 @@ mod tests {
             assert!(!err.contains("1415555000"), "{err}");
         }
         assert!(load(&env).is_ok());
+    }
+
+    #[test]
+    fn pairing_mode_defaults_to_token_and_refuses_anything_but_its_three_values() {
+        let env = base();
+        assert_eq!(
+            load(&env).unwrap().pairing_mode,
+            warden_gates::PairingMode::Token
+        );
+        for (raw, mode) in [
+            ("token", warden_gates::PairingMode::Token),
+            ("approval", warden_gates::PairingMode::Approval),
+            ("both", warden_gates::PairingMode::Both),
+        ] {
+            let mut env = env.clone();
+            env.insert("WARDEN_PAIRING_MODE", raw.into());
+            assert_eq!(load(&env).unwrap().pairing_mode, mode);
+        }
+        for bad in ["Approval", "approve", "token,approval", "off"] {
+            let mut env = env.clone();
+            env.insert("WARDEN_PAIRING_MODE", bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "WARDEN_PAIRING_MODE is invalid: expected token, approval or both"
+            );
+        }
     }
 
     #[test]

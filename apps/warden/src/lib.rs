@@ -33,7 +33,7 @@ use warden_twilio::WebhookAuthenticator;
 use warden_types::Clock;
 use warden_types::Provider;
 
-pub use clock::SystemClock;
+pub use clock::{OsPairingCodes, SystemClock};
 pub use config::Config;
 use config::TwilioReply;
 
@@ -132,7 +132,10 @@ pub async fn start_with_store(
         marketplace: config.market.is_some(),
         ..Policy::default()
     };
-    let assistant = Arc::new(Assistant::new(policy, allowed, config.pair_token.clone()));
+    let assistant = Arc::new(
+        Assistant::new(policy, allowed, config.pair_token.clone())
+            .with_pairing_mode(config.pairing_mode, Arc::new(clock::OsPairingCodes)),
+    );
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
     let writer_stopped = ledger.stopped();
     let mut service = MessageService::new(Arc::new(ledger), pseudonyms.clone());
@@ -159,8 +162,9 @@ pub async fn start_with_store(
         None => None,
     };
     let scheduler = market.clone().map(scheduler::Scheduler::start);
-    let mut operator =
-        operator::Operator::new(store.clone(), clock.clone()).with_pseudonyms(pseudonyms.clone());
+    let mut operator = operator::Operator::new(store.clone(), clock.clone())
+        .with_pseudonyms(pseudonyms.clone())
+        .with_wake(wake.clone());
     if let Some(market) = &market {
         operator = operator.with_market(market.clone(), pseudonyms.clone());
     }

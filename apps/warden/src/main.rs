@@ -58,6 +58,11 @@ enum Cmd {
     },
     /// Run a scripted conversation against a real server on a temporary database.
     Demo,
+    /// Strangers' pairing requests (WARDEN_PAIRING_MODE=approval or both): list, approve, reject.
+    Pairing {
+        #[command(subcommand)]
+        command: PairingCmd,
+    },
     /// Concierge marketplace vendors (registered by operators only).
     Vendor {
         #[command(subcommand)]
@@ -113,6 +118,22 @@ enum OperatorCmd {
     ResetMfa { name: String },
     /// Change an account's role (never demoting the last owner).
     SetRole { name: String, role: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum PairingCmd {
+    /// List pending, unexpired pairing codes, oldest first (numbers masked).
+    List,
+    /// Approve a code: the sender joins the allowlist and is told "Paired…" (audited).
+    Approve {
+        /// The code the sender was given, e.g. K7Q3-M2XP (any case, dash optional).
+        code: String,
+    },
+    /// Reject a code: the request ends and the sender is sent nothing (audited).
+    Reject {
+        /// The code the sender was given, e.g. K7Q3-M2XP (any case, dash optional).
+        code: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +225,7 @@ async fn main() -> ExitCode {
         Cmd::Redact { json } => redact(json),
         Cmd::Guard { threshold } => guard(threshold),
         Cmd::Demo => warden::demo::run().await,
+        Cmd::Pairing { command } => pairing(command).await,
         Cmd::Vendor { command } => vendor(command).await,
         Cmd::Offers { command } => offers(command).await,
         Cmd::Consent {
@@ -300,6 +322,55 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
         OutboxCmd::Retry { id } => {
             operator.retry_outbox(id).await?;
             println!("message {id} requeued; a running gateway will send it");
+        }
+    }
+    Ok(())
+}
+
+/// The actor label the CLI's decisions are audited with.
+const CLI_ACTOR: &str = "cli";
+
+async fn pairing(command: PairingCmd) -> anyhow::Result<()> {
+    let (operator, _) = operator(true).await?;
+    match command {
+        PairingCmd::List => {
+            let pending = operator
+                .pairings()
+                .await
+                .context("reading pairing requests")?;
+            if pending.is_empty() {
+                println!("no pending pairing requests");
+            }
+            for p in pending {
+                println!(
+                    "{}  from={} requested_ms={} expires_ms={}",
+                    p.code.display(),
+                    p.phone_masked.as_deref().unwrap_or("-"),
+                    p.requested_at.as_i64(),
+                    p.expires_at.as_i64()
+                );
+            }
+        }
+        PairingCmd::Approve { code } => {
+            let code = operator
+                .approve_pairing(&code, CLI_ACTOR)
+                .await
+                .context("approving the pairing request")?;
+            println!(
+                "pairing {} approved: the sender is on the allowlist; a running gateway will \
+                 tell them",
+                code.display()
+            );
+        }
+        PairingCmd::Reject { code } => {
+            let code = operator
+                .reject_pairing(&code, CLI_ACTOR)
+                .await
+                .context("rejecting the pairing request")?;
+            println!(
+                "pairing {} rejected; the sender is not told",
+                code.display()
+            );
         }
     }
     Ok(())

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, MarketService};
+use warden_assistant::pairing::{PairingError, PairingService, PendingPairing};
 use warden_audit::{AuditEvent, AuditRecord, Detail, EventKind, Pseudonymizer, VerifiedChain};
+use warden_delivery::DeliveryWake;
+use warden_gates::{ApprovalPolicy, PairingCode};
 use warden_marketplace::{
     BusinessName, CallError, CallSid, ConsentRecord, RequestRef, TagSet, Vendor, VendorId,
 };
 use warden_store::{
-    AllowlistEntry, OutboxView, Requeued, SqlMarket, SqlOutbox, Store, VerifyError,
+    AllowlistEntry, OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, Store, VerifyError,
 };
 use warden_types::{Clock, SenderId};
 
@@ -29,6 +32,8 @@ pub enum OperatorError {
     MarketplaceDisabled,
     #[error(transparent)]
     Market(#[from] MarketError),
+    #[error(transparent)]
+    Pairing(#[from] PairingError),
     #[error("no outbox message with id {0}")]
     OutboxNotFound(i64),
     #[error("message {0} has not failed; only failed messages can be retried")]
@@ -66,10 +71,13 @@ pub enum CallOutcome {
 pub struct Operator {
     store: Store,
     outbox: SqlOutbox,
+    pairing: PairingService,
     /// The marketplace, and the pseudonymizer that routes a registered vendor's messages.
     market: Option<(MarketService, Arc<Pseudonymizer>)>,
     /// The gateway's pseudonymizer: the allowlist holds pseudonyms, never numbers.
     pseudonyms: Option<Arc<Pseudonymizer>>,
+    /// Wakes a running gateway's delivery worker when an action enqueued a message.
+    wake: Option<Arc<dyn DeliveryWake>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -86,10 +94,28 @@ impl Operator {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
         Self {
             outbox: SqlOutbox::new(store.clone()),
+            pairing: PairingService::new(
+                Arc::new(SqlPairing::new(store.clone())),
+                ApprovalPolicy::default(),
+                clock.clone(),
+            ),
             store,
             market: None,
             pseudonyms: None,
+            wake: None,
             clock,
+        }
+    }
+
+    /// In a running gateway: messages an action enqueues go out at once, not on the next tick.
+    pub fn with_wake(mut self, wake: Arc<dyn DeliveryWake>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    fn wake(&self) {
+        if let Some(w) = &self.wake {
+            w.wake();
         }
     }
 
@@ -205,6 +231,36 @@ impl Operator {
         })
     }
 
+    // ---- pairing ----
+
+    /// `warden pairing list`: pending, unexpired pairing requests, oldest first (numbers masked).
+    pub async fn pairings(&self) -> Result<Vec<PendingPairing>, OperatorError> {
+        Ok(self.pairing.pending().await?)
+    }
+
+    /// `warden pairing approve`: the sender joins the allowlist and is sent "Paired…" through
+    /// the outbox (a running gateway sends it). Audited `pairing.approved` with `actor`
+    /// (`"cli"`, `"operator:<id>"`).
+    pub async fn approve_pairing(
+        &self,
+        code: &str,
+        actor: &str,
+    ) -> Result<PairingCode, OperatorError> {
+        let code = self.pairing.approve(code, actor).await?;
+        self.wake();
+        Ok(code)
+    }
+
+    /// `warden pairing reject`: the request ends; the stranger is sent nothing. Audited
+    /// `pairing.rejected` with `actor`.
+    pub async fn reject_pairing(
+        &self,
+        code: &str,
+        actor: &str,
+    ) -> Result<PairingCode, OperatorError> {
+        Ok(self.pairing.reject(code, actor).await?)
+    }
+
     // ---- outbox and audit ----
 
     /// `warden outbox list`: newest first, recipients masked, no message text.
@@ -228,7 +284,10 @@ impl Operator {
             .await
             .map_err(|e| OperatorError::Store(Box::new(e)))?
         {
-            Requeued::Requeued => Ok(()),
+            Requeued::Requeued => {
+                self.wake();
+                Ok(())
+            }
             Requeued::NotFound => Err(OperatorError::OutboxNotFound(id)),
             Requeued::NotFailed => Err(OperatorError::OutboxNotFailed(id)),
         }

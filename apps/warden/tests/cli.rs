@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 #[path = "cli/log_pipeline.rs"]
 mod log_pipeline;
+#[path = "cli/pairing.rs"]
+mod pairing;
 
 use warden::Config;
 use warden_simulators::TwilioSimulator;

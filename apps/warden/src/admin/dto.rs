@@ -221,3 +221,13 @@ pub struct RoleBody {
     /// `owner`, `operator` or `auditor`.
     pub role: String,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PairingRow {
+    /// As the stranger was told it, e.g. `K7Q3-M2XP`.
+    pub code: String,
+    /// Masked; absent when the stored number is gone.
+    pub phone: Option<String>,
+    pub requested_at_ms: i64,
+    pub expires_at_ms: i64,
+}

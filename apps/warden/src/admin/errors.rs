@@ -3,6 +3,7 @@
 
 use warden_access::{AccessError, AccessStoreError};
 use warden_assistant::marketplace::{MarketError, MarketStoreError};
+use warden_assistant::pairing::{PairingError, PairingStoreError};
 
 use super::problem::Problem;
 use crate::operator::OperatorError;
@@ -61,6 +62,17 @@ impl From<OperatorError> for Problem {
                 | MarketError::AmbiguousReference => Problem::conflict(e.to_string()),
                 MarketError::Store(MarketStoreError::Unavailable(_)) => store_failure(&e, true),
                 MarketError::Store(_) => store_failure(&e, false),
+            },
+            OperatorError::Pairing(p) => match p {
+                PairingError::InvalidCode(_) | PairingError::InvalidActor => {
+                    Problem::bad_request(e.to_string())
+                }
+                PairingError::Unknown => Problem::not_found(e.to_string()),
+                PairingError::Expired | PairingError::AlreadyDecided(_) => {
+                    Problem::conflict(e.to_string())
+                }
+                PairingError::Store(PairingStoreError::Unavailable(_)) => store_failure(&e, true),
+                PairingError::Store(_) => store_failure(&e, false),
             },
             OperatorError::Store(_) => store_failure(&e, false),
         }

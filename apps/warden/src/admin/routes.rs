@@ -71,6 +71,7 @@ impl std::fmt::Debug for Route {
 }
 
 const ID: &[(&str, In, bool, bool)] = &[("id", In::Path, true, true)];
+const CODE: &[(&str, In, bool, bool)] = &[("code", In::Path, false, true)];
 
 /// Every admin route.
 pub fn table() -> Vec<Route> {
@@ -159,6 +160,36 @@ pub fn table() -> Vec<Route> {
             None,
             ok(schema::<ChainReport>),
             post(audit_verify),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/pairings",
+            Requires(PairingRead),
+            "Pending pairing requests (numbers masked)",
+            &[],
+            None,
+            ok(list::<PairingRow>),
+            get(pairings),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/pairings/{code}/approve",
+            Requires(PairingDecide),
+            "Approve a pairing code: the sender joins the allowlist and is told",
+            CODE,
+            None,
+            none,
+            post(approve_pairing),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/pairings/{code}/reject",
+            Requires(PairingDecide),
+            "Reject a pairing code (the stranger is sent nothing)",
+            CODE,
+            None,
+            none,
+            post(reject_pairing),
         ),
         r(
             Method::GET,
@@ -568,6 +599,42 @@ async fn audit_verify(State(s): State<S>) -> Answer<Json<ChainReport>> {
             Err(Problem::internal())
         }
     }
+}
+
+// ---- pairing ----
+
+async fn pairings(State(s): State<S>) -> Answer<Json<Vec<PairingRow>>> {
+    Ok(Json(
+        s.operator
+            .pairings()
+            .await?
+            .into_iter()
+            .map(|p| PairingRow {
+                code: p.code.display(),
+                phone: p.phone_masked,
+                requested_at_ms: p.requested_at.as_i64(),
+                expires_at_ms: p.expires_at.as_i64(),
+            })
+            .collect(),
+    ))
+}
+
+async fn approve_pairing(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Path(code): Path<String>,
+) -> Answer<StatusCode> {
+    s.operator.approve_pairing(&code, &label(&who)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reject_pairing(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Path(code): Path<String>,
+) -> Answer<StatusCode> {
+    s.operator.reject_pairing(&code, &label(&who)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- allowlist ----

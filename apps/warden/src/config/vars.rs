@@ -71,6 +71,8 @@ declare! {
         LISTEN = "WARDEN_LISTEN",
         PUBLIC_URL = "WARDEN_PUBLIC_URL",
         ALLOWED_SENDERS = "WARDEN_ALLOWED_SENDERS",
+        /// How strangers pair: `token` (default), `approval` or `both`.
+        PAIRING_MODE = "WARDEN_PAIRING_MODE",
         RATE_LIMIT_PER_MINUTE = "WARDEN_RATE_LIMIT_PER_MINUTE",
         MAX_BODY_BYTES = "WARDEN_MAX_BODY_BYTES",
         /// Read by `telemetry` (the log filter), before the configuration.

@@ -185,6 +185,16 @@ pub(crate) struct OutboxRow {
     pub created_ms: i64,
 }
 
+/// A stranger's new pairing request (see `entity::pairing_requests`), always pending.
+pub(crate) struct PairingRow {
+    pub code: String,
+    pub sender: String,
+    pub phone: String,
+    pub provider: &'static str,
+    pub requested_ms: i64,
+    pub expires_ms: i64,
+}
+
 /// Every row a batch writes, in the order the executor must write them.
 pub(crate) struct Writes {
     pub inbound: Vec<InboundRow>,
@@ -196,6 +206,7 @@ pub(crate) struct Writes {
     /// Final counters of every sender the batch touched (upserted).
     pub states: Vec<StateRow>,
     pub outbox: Vec<OutboxRow>,
+    pub pairing: Vec<PairingRow>,
     pub audit: Vec<AuditRecord>,
     /// The chain head after the batch; unchanged when `audit` is empty.
     pub head: ChainHead,
@@ -264,7 +275,12 @@ fn deliver(
 /// Decides a batch over the state the executor loaded. Pure: no I/O.
 ///
 /// `seen` holds the batch's replay keys already stored; `states` every sender's stored state
-/// (absent senders start from the default).
+/// (absent senders start from the default); `pairing_backlog` every sender's live pairing
+/// codes as stored (kept current here as the batch issues more).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one batch's inputs, each loaded separately"
+)]
 pub(crate) fn plan(
     assistant: &Assistant,
     redactor: &Redactor,
@@ -273,6 +289,7 @@ pub(crate) fn plan(
     now: UnixMillis,
     seen: &HashSet<(Provider, String)>,
     mut states: HashMap<SenderId, SenderState>,
+    mut pairing_backlog: u32,
 ) -> (Writes, Vec<Resolved>) {
     let mut w = Writes {
         inbound: Vec::with_capacity(jobs.len()),
@@ -281,6 +298,7 @@ pub(crate) fn plan(
         done_tasks: Vec::new(),
         states: Vec::new(),
         outbox: Vec::new(),
+        pairing: Vec::new(),
         audit: Vec::with_capacity(jobs.len() * 3),
         head,
     };
@@ -324,6 +342,7 @@ pub(crate) fn plan(
                     received_ms: now.as_i64(),
                 });
                 let state = states.entry(sender.clone()).or_default();
+                state.pairing_backlog = pairing_backlog;
                 let decision = assistant.decide(sender, msg, state, now);
                 state.apply(&decision.effects);
                 if !touched.contains(&sender) {
@@ -354,6 +373,21 @@ pub(crate) fn plan(
                                     now.as_i64(),
                                 )),
                             }
+                        }
+                        Effect::RequestPairing {
+                            code,
+                            requested_at,
+                            expires_at,
+                        } => {
+                            pairing_backlog = pairing_backlog.saturating_add(1);
+                            w.pairing.push(PairingRow {
+                                code: code.as_str().to_owned(),
+                                sender: sender.as_str().to_owned(),
+                                phone: msg.from.as_e164().to_owned(),
+                                provider: msg.provider.as_str(),
+                                requested_ms: requested_at.as_i64(),
+                                expires_ms: expires_at.as_i64(),
+                            });
                         }
                         // Counters are written once per sender from the final state.
                         Effect::SetPairing(_) | Effect::SetRate(_) => {}

@@ -17,7 +17,7 @@ use sea_orm::{
 use warden_assistant::{Assistant, LedgerError, OpenTask, SenderState};
 use warden_audit::ChainHead;
 use warden_types::Clock;
-use warden_types::{Provider, SenderId};
+use warden_types::{Provider, SenderId, UnixMillis};
 
 use crate::batch::{self, Executor, Keys, Resolved, StateRow, Writes};
 use crate::ledger::{ledger_error, Job};
@@ -47,7 +47,13 @@ impl PostgresExecutor {
         let head = lock_head(&txn).await?;
         let now = self.clock.now();
         let keys = batch::keys(jobs);
-        let (seen, states) = load(&txn, &keys).await?;
+        let (seen, mut states) = load(&txn, &keys).await?;
+        let backlog = if self.assistant.issues_codes() && !keys.senders.is_empty() {
+            let since = self.assistant.policy().approval.window_start(now);
+            load_pairing(&txn, &keys, since, now, &mut states).await?
+        } else {
+            0
+        };
         let (writes, resolved) = batch::plan(
             &self.assistant,
             &self.redactor,
@@ -56,6 +62,7 @@ impl PostgresExecutor {
             now,
             &seen,
             states,
+            backlog,
         );
         flush(&txn, writes).await?;
         txn.commit().await?;
@@ -221,6 +228,50 @@ async fn load(
     Ok((seen, states))
 }
 
+/// The batch's senders' pairing codes requested after `since`, and every sender's live codes
+/// (the global backlog), in one round trip; only run when strangers may ask for codes.
+async fn load_pairing(
+    txn: &DatabaseTransaction,
+    keys: &Keys<'_>,
+    since: UnixMillis,
+    now: UnixMillis,
+    states: &mut HashMap<SenderId, SenderState>,
+) -> Result<u32, DbErr> {
+    let rows = txn
+        .query_all(stmt(
+            "SELECT sender, code, status, requested_ms, expires_ms FROM pairing_requests \
+              WHERE sender = ANY($1::varchar[]) AND requested_ms > $2 \
+             UNION ALL \
+             SELECT '', '', '', COUNT(*), NULL FROM pairing_requests \
+              WHERE status = 'pending' AND expires_ms > $3",
+            vec![
+                texts(keys.senders.iter().map(|s| s.as_str())),
+                Value::BigInt(Some(since.as_i64())),
+                Value::BigInt(Some(now.as_i64())),
+            ],
+        ))
+        .await?;
+    let by_key: HashMap<&str, &SenderId> = keys.senders.iter().map(|s| (s.as_str(), *s)).collect();
+    let mut backlog = 0;
+    for row in rows {
+        let key: String = row.try_get("", "sender")?;
+        let requested: i64 = row.try_get("", "requested_ms")?;
+        if key.is_empty() {
+            backlog = u32::try_from(requested).unwrap_or(u32::MAX);
+            continue;
+        }
+        let code: String = row.try_get("", "code")?;
+        let status: String = row.try_get("", "status")?;
+        let expires: i64 = row.try_get("", "expires_ms")?;
+        if let Some(s) = state_of(states, &by_key, &key) {
+            s.pairing_codes.extend(crate::pairing::issued_code(
+                &code, &status, requested, expires,
+            ));
+        }
+    }
+    Ok(backlog)
+}
+
 /// The state of the sender `key` names, if the batch has that sender.
 fn state_of<'s>(
     states: &'s mut HashMap<SenderId, SenderState>,
@@ -263,6 +314,25 @@ async fn flush(txn: &DatabaseTransaction, w: Writes) -> Result<(), DbErr> {
                 texts(o.iter().map(|r| r.recipient.as_str())),
                 texts(o.iter().map(|r| r.body.as_str())),
                 bigints(o.iter().map(|r| r.created_ms)),
+            ],
+        ))
+        .await?;
+    }
+    if !w.pairing.is_empty() {
+        let r = &w.pairing;
+        txn.execute(stmt(
+            "INSERT INTO pairing_requests (code, sender, phone, provider, status, \
+             requested_ms, expires_ms) \
+             SELECT c, s, ph, pr, 'pending', rq, ex FROM UNNEST($1::varchar[], $2::varchar[], \
+             $3::varchar[], $4::varchar[], $5::bigint[], $6::bigint[]) \
+             AS u(c, s, ph, pr, rq, ex)",
+            vec![
+                texts(r.iter().map(|r| r.code.as_str())),
+                texts(r.iter().map(|r| r.sender.as_str())),
+                texts(r.iter().map(|r| r.phone.as_str())),
+                texts(r.iter().map(|r| r.provider)),
+                bigints(r.iter().map(|r| r.requested_ms)),
+                bigints(r.iter().map(|r| r.expires_ms)),
             ],
         ))
         .await?;

@@ -22,7 +22,8 @@ use warden_types::Clock;
 use crate::batch::{self, Executor, Resolved, StateRow, Writes};
 use crate::connect::SQLITE_PRAGMAS;
 use crate::entity::{
-    allowlist, audit_head, audit_log, inbound, outbox, sender_state, tasks, vendors,
+    allowlist, audit_head, audit_log, inbound, outbox, pairing_requests, sender_state, tasks,
+    vendors,
 };
 use crate::ledger::Job;
 
@@ -157,6 +158,9 @@ impl SqliteExecutor {
             let mut tasks_stmt = tx.prepare_cached(&sql.open_tasks)?;
             let mut vendor_stmt = tx.prepare_cached(&sql.vendor)?;
             let marketplace = assistant.policy().marketplace;
+            let codes = assistant.issues_codes();
+            let since = assistant.policy().approval.window_start(now).as_i64();
+            let mut codes_stmt = tx.prepare_cached(&sql.pairing_codes)?;
             for sender in &keys.senders {
                 let mut s = SenderState::default();
                 let row = state_stmt
@@ -192,11 +196,35 @@ impl SqliteExecutor {
                 for task in open {
                     s.open_tasks.push(task?);
                 }
+                // Pairing codes only matter when strangers may ask for them.
+                if codes {
+                    let rows = codes_stmt.query_map(params![sender.as_str(), since], |r| {
+                        Ok(crate::pairing::issued_code(
+                            &r.get::<_, String>(0)?,
+                            &r.get::<_, String>(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                        ))
+                    })?;
+                    for code in rows {
+                        s.pairing_codes.extend(code?);
+                    }
+                }
                 states.insert((*sender).clone(), s);
             }
         }
+        let backlog: i64 = if assistant.issues_codes() {
+            tx.prepare_cached(&sql.pairing_backlog)?.query_row(
+                params![warden_gates::RequestStatus::Pending.as_str(), now.as_i64()],
+                |r| r.get(0),
+            )?
+        } else {
+            0
+        };
+        let backlog = u32::try_from(backlog).unwrap_or(u32::MAX);
 
-        let (writes, resolved) = batch::plan(assistant, redactor, jobs, head, now, &seen, states);
+        let (writes, resolved) =
+            batch::plan(assistant, redactor, jobs, head, now, &seen, states, backlog);
         write(&tx, sql, writes)?;
         tx.commit()?;
         Ok(resolved)
@@ -255,6 +283,20 @@ fn write(tx: &rusqlite::Transaction<'_>, sql: &Sql, w: Writes) -> Result<(), rus
             ])?;
         }
     }
+    if !w.pairing.is_empty() {
+        let mut stmt = tx.prepare_cached(&sql.insert_pairing)?;
+        for r in &w.pairing {
+            stmt.execute(params![
+                r.code,
+                r.sender,
+                r.phone,
+                r.provider,
+                warden_gates::RequestStatus::Pending.as_str(),
+                r.requested_ms,
+                r.expires_ms
+            ])?;
+        }
+    }
     if !w.audit.is_empty() {
         let mut stmt = tx.prepare_cached(&sql.insert_audit)?;
         for r in &w.audit {
@@ -293,12 +335,15 @@ struct Sql {
     allowed: String,
     open_tasks: String,
     vendor: String,
+    pairing_codes: String,
+    pairing_backlog: String,
     insert_inbound: String,
     insert_allow: String,
     insert_task: String,
     complete_task: String,
     upsert_state: String,
     insert_outbox: String,
+    insert_pairing: String,
     insert_audit: String,
     update_head: String,
 }
@@ -359,6 +404,25 @@ impl Sql {
                 .column(vendors::Column::Id)
                 .from(vendors::Entity)
                 .and_where(vendors::Column::Sender.eq(p()))
+                .build(SqliteQueryBuilder)
+                .0,
+            pairing_codes: Query::select()
+                .columns([
+                    pairing_requests::Column::Code,
+                    pairing_requests::Column::Status,
+                    pairing_requests::Column::RequestedMs,
+                    pairing_requests::Column::ExpiresMs,
+                ])
+                .from(pairing_requests::Entity)
+                .and_where(pairing_requests::Column::Sender.eq(p()))
+                .and_where(pairing_requests::Column::RequestedMs.gt(p()))
+                .build(SqliteQueryBuilder)
+                .0,
+            pairing_backlog: Query::select()
+                .expr(Expr::col(pairing_requests::Column::Code).count())
+                .from(pairing_requests::Entity)
+                .and_where(pairing_requests::Column::Status.eq(p()))
+                .and_where(pairing_requests::Column::ExpiresMs.gt(p()))
                 .build(SqliteQueryBuilder)
                 .0,
             insert_inbound: Query::insert()
@@ -428,6 +492,20 @@ impl Sql {
                     outbox::Column::UpdatedMs,
                 ])
                 .values_panic(std::iter::repeat_with(|| p().into()).take(10))
+                .build(SqliteQueryBuilder)
+                .0,
+            insert_pairing: Query::insert()
+                .into_table(pairing_requests::Entity)
+                .columns([
+                    pairing_requests::Column::Code,
+                    pairing_requests::Column::Sender,
+                    pairing_requests::Column::Phone,
+                    pairing_requests::Column::Provider,
+                    pairing_requests::Column::Status,
+                    pairing_requests::Column::RequestedMs,
+                    pairing_requests::Column::ExpiresMs,
+                ])
+                .values_panic(std::iter::repeat_with(|| p().into()).take(7))
                 .build(SqliteQueryBuilder)
                 .0,
             insert_audit: Query::insert()

@@ -15,6 +15,7 @@ mod exec_sqlite;
 mod ledger;
 mod market;
 mod outbox;
+mod pairing;
 mod verify;
 
 pub use access::SqlAccess;
@@ -23,4 +24,5 @@ pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
 pub use market::SqlMarket;
 pub use outbox::{OutboxView, Requeued, SqlOutbox};
+pub use pairing::SqlPairing;
 pub use verify::VerifyError;

@@ -32,6 +32,8 @@ mod market;
 mod operations;
 #[path = "store/outbox.rs"]
 mod outbox;
+#[path = "store/pairing.rs"]
+mod pairing;
 #[path = "store/replay.rs"]
 mod replay;
 #[path = "store/state.rs"]

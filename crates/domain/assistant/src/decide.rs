@@ -1,22 +1,28 @@
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use warden_audit::{AuditEvent, Detail, EventKind};
-use warden_commands::{Command, CommandError};
-use warden_gates::{PairGate, PairingPolicy, RateDecision, RatePolicy};
+use warden_commands::{Command, CommandError, PairToken};
+use warden_gates::{
+    ApprovalPolicy, CodeDecision, PairGate, PairingCode, PairingMode, PairingPolicy, RateDecision,
+    RatePolicy,
+};
 use warden_types::{InboundMessage, SenderId, UnixMillis};
 
 use warden_marketplace::MarketCommandError;
 
-use crate::{Decision, Effect, MarketRoute, SenderState};
+use crate::{Decision, Effect, MarketRoute, PairingCodes, SenderState};
 
 /// Tunable limits. Defaults are the documented ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     pub rate: RatePolicy,
     pub pairing: PairingPolicy,
+    /// Pairing codes' lifetime and limits (used when the pairing mode issues codes).
+    pub approval: ApprovalPolicy,
     /// Open tasks per sender: bounds storage and the size of a `list` reply.
     pub max_open_tasks: usize,
     /// Free text (not a command) from an allowed sender goes to the LLM advisor instead of
@@ -32,6 +38,7 @@ impl Default for Policy {
         Self {
             rate: RatePolicy::default(),
             pairing: PairingPolicy::default(),
+            approval: ApprovalPolicy::default(),
             max_open_tasks: 100,
             ai_advice: false,
             marketplace: false,
@@ -49,6 +56,9 @@ impl ReplyText {
         "You are already paired. Send help to see what I can do.";
     pub const WRONG_TOKEN: &'static str = "That pairing token is not valid.";
     pub const PAIRING_LOCKED: &'static str = "Too many wrong tokens. Try again later.";
+    /// A request for a pairing code over a limit (per sender or global).
+    pub const PAIRING_LIMITED: &'static str =
+        "Too many pairing requests right now. Try again later.";
     pub const SLOW_DOWN: &'static str = "You are sending messages too fast. Please wait a minute.";
     pub const TEXT_ONLY: &'static str = "I can only read text messages.";
     pub const NO_TASKS: &'static str = "No open tasks. Add one with: add <title>";
@@ -56,13 +66,47 @@ impl ReplyText {
         "You have too many open tasks. Complete some with: done <n>";
     /// WhatsApp via Twilio carries at most 1600 characters.
     pub const MAX_REPLY_CHARS: usize = 1600;
+
+    /// The answer to a stranger's `/pair` in approval mode, e.g. "Your pairing code is
+    /// K7Q3-M2XP. Ask the owner to approve it; it expires in 1 hour."
+    pub fn pairing_code(code: &PairingCode, expires_in_ms: i64) -> String {
+        format!(
+            "Your pairing code is {}. Ask the owner to approve it; it expires in {}.",
+            code.display(),
+            duration_words(expires_in_ms)
+        )
+    }
 }
 
-/// The rules of the task assistant. Holds the allowlist from config and the pairing token.
+/// "1 hour", "2 hours", "1 minute", "59 minutes": whole hours when exact, else minutes
+/// rounded up (a code never outlives what its holder was told).
+fn duration_words(ms: i64) -> String {
+    let minutes = ms.max(0).saturating_add(59_999) / 60_000;
+    let (n, unit) = if minutes >= 60 && minutes % 60 == 0 {
+        (minutes / 60, "hour")
+    } else {
+        (minutes.max(1), "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The rules of the task assistant. Holds the allowlist from config, the pairing token and how
+/// strangers may pair.
 pub struct Assistant {
     policy: Policy,
     configured: HashSet<SenderId>,
     pair_token: SecretString,
+    mode: PairingMode,
+    /// Set together with a mode that issues codes ([`Assistant::with_pairing_mode`]).
+    codes: Option<Arc<dyn PairingCodes>>,
+}
+
+/// What a stranger's `/pair` asks for, under the pairing mode.
+enum PairIntent<'a> {
+    /// Check the shared token.
+    Token(&'a PairToken),
+    /// Issue (or repeat) a pairing code for an operator to approve.
+    Code,
 }
 
 impl fmt::Debug for Assistant {
@@ -71,6 +115,7 @@ impl fmt::Debug for Assistant {
             .field("policy", &self.policy)
             .field("configured_senders", &self.configured.len())
             .field("pair_token", &"<redacted>")
+            .field("pairing_mode", &self.mode)
             .finish()
     }
 }
@@ -85,11 +130,32 @@ impl Assistant {
             policy,
             configured: configured.into_iter().collect(),
             pair_token,
+            mode: PairingMode::Token,
+            codes: None,
         }
+    }
+
+    /// How strangers may pair (`WARDEN_PAIRING_MODE`; [`PairingMode::Token`] unless set), and
+    /// where the codes of [`PairingMode::Approval`] and [`PairingMode::Both`] come from.
+    #[must_use]
+    pub fn with_pairing_mode(mut self, mode: PairingMode, codes: Arc<dyn PairingCodes>) -> Self {
+        self.mode = mode;
+        self.codes = Some(codes);
+        self
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    pub fn pairing_mode(&self) -> PairingMode {
+        self.mode
+    }
+
+    /// Whether strangers may ask for pairing codes: the store then loads their codes and the
+    /// global backlog for [`Assistant::decide`].
+    pub fn issues_codes(&self) -> bool {
+        self.mode.issues_codes() && self.codes.is_some()
     }
 
     /// Decides what one accepted message does. Pure: no I/O, no clock.
@@ -191,7 +257,7 @@ impl Assistant {
         now: UnixMillis,
         d: &mut Decision,
     ) {
-        let Ok(Command::Pair(token)) = parsed else {
+        let Some(intent) = self.pair_intent(&parsed) else {
             d.audit
                 .push(event(EventKind::SenderUnknown, sender, Detail::new()));
             return;
@@ -207,6 +273,40 @@ impl Assistant {
             ));
             return;
         }
+        match intent {
+            PairIntent::Token(token) => self.check_token(sender, token, state, now, d),
+            PairIntent::Code => self.request_code(sender, state, now, d),
+        }
+    }
+
+    /// The mode matrix: which `/pair` forms mean what.
+    fn pair_intent<'a>(&self, parsed: &'a Result<Command, CommandError>) -> Option<PairIntent<'a>> {
+        let codes = self.issues_codes();
+        match parsed {
+            Ok(Command::Pair(token)) if self.mode.accepts_token() => Some(PairIntent::Token(token)),
+            // Approval only: token pairing is off, so any `/pair` asks for a code and the
+            // token is never compared.
+            Ok(Command::Pair(_)) | Err(CommandError::InvalidToken)
+                if codes && !self.mode.accepts_token() =>
+            {
+                Some(PairIntent::Code)
+            }
+            Err(CommandError::MissingArgument { keyword: "/pair" }) if codes => {
+                Some(PairIntent::Code)
+            }
+            _ => None,
+        }
+    }
+
+    fn check_token(
+        &self,
+        sender: &SenderId,
+        token: &PairToken,
+        state: &SenderState,
+        now: UnixMillis,
+        d: &mut Decision,
+    ) {
+        let pairing = self.policy.pairing;
         let expected = self.pair_token.expose_secret().as_bytes();
         if bool::from(token.as_str().as_bytes().ct_eq(expected)) {
             d.effects.push(Effect::Allowlist);
@@ -239,6 +339,73 @@ impl Assistant {
                 .to_owned(),
             );
         }
+    }
+
+    /// A stranger asks for a pairing code. Every answer is an outbound message, so requests
+    /// pass the sender's message rate gate first (over it: audited, not answered).
+    fn request_code(
+        &self,
+        sender: &SenderId,
+        state: &SenderState,
+        now: UnixMillis,
+        d: &mut Decision,
+    ) {
+        let Some(codes) = &self.codes else {
+            d.audit
+                .push(event(EventKind::SenderUnknown, sender, Detail::new()));
+            return;
+        };
+        let (rate, window) = self.policy.rate.check(state.rate, now);
+        d.effects.push(Effect::SetRate(window));
+        if let RateDecision::Drop { .. } = rate {
+            d.audit.push(event(
+                EventKind::RateLimitExceeded,
+                sender,
+                Detail::new()
+                    .with("count", window.count)
+                    .with("limit", self.policy.rate.limit),
+            ));
+            return;
+        }
+        let (code, expires_at, repeat) =
+            match self
+                .policy
+                .approval
+                .request(&state.pairing_codes, state.pairing_backlog, now)
+            {
+                CodeDecision::Pending { code, expires_at } => (code, expires_at, true),
+                CodeDecision::Issue { expires_at } => {
+                    let code = codes.fresh();
+                    d.effects.push(Effect::RequestPairing {
+                        code: code.clone(),
+                        requested_at: now,
+                        expires_at,
+                    });
+                    (code, expires_at, false)
+                }
+                CodeDecision::Limited(limit) => {
+                    d.audit.push(event(
+                        EventKind::PairingLimited,
+                        sender,
+                        Detail::new().with("limit", limit.as_str()),
+                    ));
+                    d.reply = Some(ReplyText::PAIRING_LIMITED.to_owned());
+                    return;
+                }
+            };
+        // The code's first half only: enough to follow one request through the log.
+        d.audit.push(event(
+            EventKind::PairingRequested,
+            sender,
+            Detail::new()
+                .with("code_prefix", code.prefix())
+                .with("expires_ms", expires_at.as_i64())
+                .with("repeat", repeat),
+        ));
+        d.reply = Some(ReplyText::pairing_code(
+            &code,
+            expires_at.as_i64().saturating_sub(now.as_i64()),
+        ));
     }
 
     fn execute(

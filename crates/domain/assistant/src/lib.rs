@@ -8,14 +8,15 @@
 mod decide;
 pub mod marketplace;
 pub mod outbox;
+pub mod pairing;
 pub mod ports;
 mod service;
 mod state;
 
 pub use decide::{Assistant, Policy, ReplyText};
 pub use ports::{
-    AdviceTicket, FollowUp, Ledger, LedgerError, MarketRoute, MarketTicket, Outcome, Readiness,
-    ReplyVia,
+    AdviceTicket, FollowUp, Ledger, LedgerError, MarketRoute, MarketTicket, Outcome, PairingCodes,
+    Readiness, ReplyVia,
 };
 pub use service::MessageService;
 pub use state::{Decision, Effect, OpenTask, SenderState};

@@ -4,6 +4,7 @@
 
 use sha2::{Digest, Sha256};
 use warden_audit::{AuditEvent, Detail, EventKind};
+use warden_gates::PairingCode;
 use warden_types::{PhoneNumber, Provider, SenderId};
 
 /// The outbox key of the reply to one inbound message: derived from the message's replay key,
@@ -31,6 +32,16 @@ pub fn market_message_key(scope: &str, to: &PhoneNumber, n: usize) -> String {
         .chain_update((n as u64).to_be_bytes())
         .finalize();
     format!("mkt-{}", hex::encode(&digest[..16]))
+}
+
+/// The outbox key of the "Paired" reply to an approved pairing code: one per code, so an
+/// approval retried (or raced by a second operator) can never message the sender twice.
+pub fn pairing_reply_key(code: &PairingCode) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"warden-pairing-reply-v1\0")
+        .chain_update(code.as_str())
+        .finalize();
+    format!("pair-{}", hex::encode(&digest[..16]))
 }
 
 /// `outbox.enqueued`: the key and the provider, never the recipient or the text.

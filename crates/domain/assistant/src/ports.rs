@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use warden_audit::AuditEvent;
+use warden_gates::PairingCode;
 use warden_marketplace::{MarketCommand, VendorId};
 use warden_types::{InboundMessage, SenderId};
 
@@ -125,4 +126,13 @@ pub trait Ledger: Send + Sync {
 
     /// MUST NOT write. Ready only when reachable, migrated and the chain head is readable.
     async fn readiness(&self) -> Readiness;
+}
+
+/// Where pairing codes come from: the one source of randomness the message path needs, kept
+/// outside [`crate::Assistant::decide`] so the decision stays a function of its inputs.
+pub trait PairingCodes: Send + Sync {
+    /// MUST return a code drawn from a cryptographically secure generator, independent of every
+    /// code returned before (a guessable code would let a stranger's request be confused with
+    /// another's). Called only when a code is issued.
+    fn fresh(&self) -> PairingCode;
 }

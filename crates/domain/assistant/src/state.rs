@@ -1,6 +1,7 @@
 use warden_audit::AuditEvent;
-use warden_gates::{PairState, RateWindow};
+use warden_gates::{IssuedCode, PairState, PairingCode, RateWindow, RequestStatus};
 use warden_marketplace::VendorId;
+use warden_types::UnixMillis;
 
 use crate::ports::MarketRoute;
 
@@ -18,6 +19,12 @@ pub struct SenderState {
     /// The sender's number is a registered marketplace vendor's (the `vendors` table, by
     /// pseudonymous sender id, active or not).
     pub vendor: Option<VendorId>,
+    /// The sender's pairing codes requested since the approval window's start (see
+    /// `ApprovalPolicy::window_start`). Loaded only when the assistant issues codes.
+    pub pairing_codes: Vec<IssuedCode>,
+    /// Every sender's live pairing codes, for the global limit. Not the sender's own: the
+    /// store loads it once per batch and sets it before each message it decides.
+    pub pairing_backlog: u32,
 }
 
 impl Default for SenderState {
@@ -29,6 +36,8 @@ impl Default for SenderState {
             open_tasks: Vec::new(),
             next_task_no: 1,
             vendor: None,
+            pairing_codes: Vec::new(),
+            pairing_backlog: 0,
         }
     }
 }
@@ -52,6 +61,13 @@ pub enum Effect {
     },
     CompleteTask {
         no: i64,
+    },
+    /// A stranger was issued a pairing code: store the pending request (with the number the
+    /// message came from, to reply on approval).
+    RequestPairing {
+        code: PairingCode,
+        requested_at: UnixMillis,
+        expires_at: UnixMillis,
     },
 }
 
@@ -86,6 +102,19 @@ impl SenderState {
                     self.next_task_no = self.next_task_no.max(no.saturating_add(1));
                 }
                 Effect::CompleteTask { no } => self.open_tasks.retain(|t| t.no != *no),
+                Effect::RequestPairing {
+                    code,
+                    requested_at,
+                    expires_at,
+                } => {
+                    self.pairing_codes.push(IssuedCode {
+                        code: code.clone(),
+                        requested_at: *requested_at,
+                        expires_at: *expires_at,
+                        status: RequestStatus::Pending,
+                    });
+                    self.pairing_backlog = self.pairing_backlog.saturating_add(1);
+                }
             }
         }
     }

@@ -1126,3 +1126,242 @@ fn commands_still_execute_with_the_advisor_enabled() {
     assert!(!d.advise);
     assert!(matches!(d.effects.last(), Some(Effect::AddTask { .. })));
 }
+
+// --- owner-approved pairing: the mode matrix, codes and their limits ---------------------------
+
+/// Hands out codes in a fixed order, so tests can predict them.
+struct SeqCodes(std::sync::Mutex<u8>);
+
+impl crate::PairingCodes for SeqCodes {
+    fn fresh(&self) -> warden_gates::PairingCode {
+        let mut n = self.0.lock().unwrap();
+        *n += 1;
+        warden_gates::PairingCode::from_entropy([*n, 0, 0, 0, *n])
+    }
+}
+
+fn in_mode(mode: warden_gates::PairingMode) -> Assistant {
+    assistant().with_pairing_mode(mode, std::sync::Arc::new(SeqCodes(Default::default())))
+}
+
+fn code_of(d: &Decision) -> warden_gates::PairingCode {
+    let reply = d.reply.as_deref().unwrap_or_default();
+    let code = reply
+        .strip_prefix("Your pairing code is ")
+        .and_then(|r| r.split('.').next())
+        .unwrap_or_else(|| panic!("no code in {reply:?}"));
+    warden_gates::PairingCode::parse(code).unwrap()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Paired,
+    Code,
+    Silent,
+}
+
+fn answer(d: &Decision) -> Answer {
+    match d.reply.as_deref() {
+        Some(ReplyText::PAIRED) => Answer::Paired,
+        Some(r) if r.starts_with("Your pairing code is ") => Answer::Code,
+        None => Answer::Silent,
+        Some(other) => panic!("unexpected reply {other:?}"),
+    }
+}
+
+#[test]
+fn pairing_mode_matrix_decides_what_each_pair_form_does() {
+    use warden_gates::PairingMode::{Approval, Both, Token};
+    let right = format!("/pair {TOKEN}");
+    let short = "/pair K7Q3-M2XP";
+    // (mode, message, answer)
+    let cases = [
+        (Token, "/pair", Answer::Silent),
+        (Token, right.as_str(), Answer::Paired),
+        (Token, short, Answer::Silent),
+        (Both, "/pair", Answer::Code),
+        (Both, right.as_str(), Answer::Paired),
+        (Both, short, Answer::Silent),
+        (Approval, "/pair", Answer::Code),
+        // Token pairing is off: the right token only asks for a code.
+        (Approval, right.as_str(), Answer::Code),
+        (Approval, short, Answer::Code),
+    ];
+    for (mode, body, expected) in cases {
+        let d = in_mode(mode).decide(&sender(), &text(body), &SenderState::default(), START);
+        assert_eq!(answer(&d), expected, "{mode:?} {body:?}");
+        let allowlisted = d.effects.contains(&Effect::Allowlist);
+        assert_eq!(allowlisted, expected == Answer::Paired, "{mode:?} {body:?}");
+        let requested = d
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::RequestPairing { .. }));
+        assert_eq!(requested, expected == Answer::Code, "{mode:?} {body:?}");
+    }
+}
+
+#[test]
+fn approval_mode_never_compares_the_token_so_wrong_tokens_never_lock() {
+    let mut s = Session::new(
+        in_mode(warden_gates::PairingMode::Approval),
+        SenderState::default(),
+    );
+    for _ in 0..10 {
+        let d = s.send(&format!("/pair {WRONG_TOKEN}"));
+        assert!(!kinds(&d).contains(&EventKind::PairingFailed));
+    }
+    assert_eq!(s.state.pairing, PairState::default());
+}
+
+#[test]
+fn stranger_gets_a_one_hour_code_audited_by_its_first_half_only() {
+    let d = in_mode(warden_gates::PairingMode::Approval).decide(
+        &sender(),
+        &text("/pair"),
+        &SenderState::default(),
+        START,
+    );
+    let code = code_of(&d);
+    assert_eq!(
+        d.reply.as_deref(),
+        Some(
+            format!(
+                "Your pairing code is {}. Ask the owner to approve it; it expires in 1 hour.",
+                code.display()
+            )
+            .as_str()
+        )
+    );
+    assert!(d.effects.contains(&Effect::RequestPairing {
+        code: code.clone(),
+        requested_at: START,
+        expires_at: START.plus_ms(60 * MINUTE),
+    }));
+    let detail = detail(&d, EventKind::PairingRequested);
+    assert_eq!(detail.get("code_prefix"), Some(code.prefix()));
+    for text in audit_texts(&d) {
+        assert!(!text.contains(code.as_str()) && !text.contains(&code.display()));
+        assert!(!text.contains("4155550123"), "{text}");
+    }
+}
+
+#[test]
+fn repeated_pair_while_pending_answers_the_same_code_and_stores_nothing_new() {
+    let mut s = Session::new(
+        in_mode(warden_gates::PairingMode::Both),
+        SenderState::default(),
+    );
+    let first = code_of(&s.send("/pair"));
+    s.advance(30 * MINUTE);
+    let d = s.send("/pair");
+    assert_eq!(code_of(&d), first);
+    assert!(!d
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::RequestPairing { .. })));
+    assert!(d
+        .reply
+        .as_deref()
+        .unwrap()
+        .ends_with("expires in 30 minutes."));
+    assert_eq!(
+        detail(&d, EventKind::PairingRequested).get("repeat"),
+        Some("true")
+    );
+    assert_eq!(s.state.pairing_codes.len(), 1);
+}
+
+#[test]
+fn fourth_code_in_a_day_gets_try_later_and_an_audit_event() {
+    let mut s = Session::new(
+        in_mode(warden_gates::PairingMode::Approval),
+        SenderState::default(),
+    );
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(code_of(&s.send("/pair")));
+        s.advance(61 * MINUTE);
+    }
+    assert_eq!(codes.len(), 3);
+    assert_ne!(codes[0], codes[1]);
+    let d = s.send("/pair");
+    assert_eq!(d.reply.as_deref(), Some(ReplyText::PAIRING_LIMITED));
+    assert_eq!(
+        detail(&d, EventKind::PairingLimited).get("limit"),
+        Some("sender")
+    );
+    assert!(!d
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::RequestPairing { .. })));
+}
+
+#[test]
+fn global_backlog_of_pending_codes_refuses_new_strangers() {
+    let state = SenderState {
+        pairing_backlog: 100,
+        ..SenderState::default()
+    };
+    let d = in_mode(warden_gates::PairingMode::Approval).decide(
+        &sender(),
+        &text("/pair"),
+        &state,
+        START,
+    );
+    assert_eq!(d.reply.as_deref(), Some(ReplyText::PAIRING_LIMITED));
+    assert_eq!(
+        detail(&d, EventKind::PairingLimited).get("limit"),
+        Some("global")
+    );
+}
+
+#[test]
+fn locked_sender_gets_no_code_either() {
+    let d = in_mode(warden_gates::PairingMode::Both).decide(
+        &sender(),
+        &text("/pair"),
+        &locked_state(),
+        START,
+    );
+    assert_eq!(d.reply, None);
+    assert_eq!(
+        kinds(&d),
+        [EventKind::MessageAccepted, EventKind::PairingLocked]
+    );
+}
+
+#[test]
+fn code_requests_flooding_past_the_rate_limit_are_not_answered() {
+    let policy = Policy {
+        rate: RatePolicy::per_minute(2),
+        ..Policy::default()
+    };
+    let assistant = assistant_with(policy, false).with_pairing_mode(
+        warden_gates::PairingMode::Approval,
+        std::sync::Arc::new(SeqCodes(Default::default())),
+    );
+    let mut s = Session::new(assistant, SenderState::default());
+    assert!(s.send("/pair").reply.is_some());
+    assert!(s.send("/pair").reply.is_some());
+    let d = s.send("/pair");
+    assert_eq!(d.reply, None);
+    assert!(kinds(&d).contains(&EventKind::RateLimitExceeded));
+}
+
+#[test]
+fn a_code_sent_back_as_a_message_pairs_nobody() {
+    let mut s = Session::new(
+        in_mode(warden_gates::PairingMode::Both),
+        SenderState::default(),
+    );
+    let code = code_of(&s.send("/pair"));
+    for body in [
+        code.display(),
+        code.as_str().to_owned(),
+        format!("/pair {}", code.display()),
+    ] {
+        let d = s.send(&body);
+        assert!(!d.effects.contains(&Effect::Allowlist), "{body}");
+        assert!(!s.state.paired);
+    }
+}

@@ -63,6 +63,14 @@ pub enum EventKind {
     CallingPlaced,
     /// An operator registered, changed or disabled a vendor.
     VendorChanged,
+    /// A stranger was given a pairing code to have approved (or, asking again, the same one).
+    PairingRequested,
+    /// An operator approved a pairing code: the sender is on the allowlist.
+    PairingApproved,
+    /// An operator rejected a pairing code.
+    PairingRejected,
+    /// A stranger's request for a pairing code was refused by a limit (per sender or global).
+    PairingLimited,
     /// An operator account was created.
     OperatorCreated,
     /// An operator logged in (password and second factor).
@@ -87,7 +95,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 43] = [
+    pub const ALL: [EventKind; 47] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -121,6 +129,10 @@ impl EventKind {
         EventKind::CallingConsentExpired,
         EventKind::CallingPlaced,
         EventKind::VendorChanged,
+        EventKind::PairingRequested,
+        EventKind::PairingApproved,
+        EventKind::PairingRejected,
+        EventKind::PairingLimited,
         EventKind::OperatorCreated,
         EventKind::OperatorLogin,
         EventKind::OperatorLoginFailed,
@@ -169,6 +181,10 @@ impl EventKind {
             EventKind::CallingConsentExpired => "calling.consent_expired",
             EventKind::CallingPlaced => "calling.placed",
             EventKind::VendorChanged => "vendor.changed",
+            EventKind::PairingRequested => "pairing.requested",
+            EventKind::PairingApproved => "pairing.approved",
+            EventKind::PairingRejected => "pairing.rejected",
+            EventKind::PairingLimited => "pairing.limited",
             EventKind::OperatorCreated => "operator.created",
             EventKind::OperatorLogin => "operator.login",
             EventKind::OperatorLoginFailed => "operator.login_failed",

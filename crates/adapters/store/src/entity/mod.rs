@@ -11,6 +11,7 @@ pub mod market_requests;
 pub mod operator_recovery_codes;
 pub mod operators;
 pub mod outbox;
+pub mod pairing_requests;
 pub mod refresh_tokens;
 pub mod sender_state;
 pub mod tasks;

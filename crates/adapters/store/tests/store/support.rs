@@ -101,6 +101,26 @@ impl Fixture {
         Self::with_assistant(backend, &[ALICE], assistant).await
     }
 
+    /// Alice configured; strangers ask for pairing codes (`approval` mode) under `approval`'s
+    /// limits, the codes counting up from 1.
+    pub async fn pairing(backend: Backend, approval: warden_gates::ApprovalPolicy) -> Self {
+        let assistant = Arc::new(
+            Assistant::new(
+                Policy {
+                    approval,
+                    ..Policy::default()
+                },
+                [sender(ALICE)],
+                SecretString::from(PAIR_TOKEN.to_owned()),
+            )
+            .with_pairing_mode(
+                warden_gates::PairingMode::Approval,
+                Arc::new(CountingCodes::default()),
+            ),
+        );
+        Self::with_assistant(backend, &[ALICE], assistant).await
+    }
+
     async fn with_assistant(
         backend: Backend,
         configured: &[&str],
@@ -141,6 +161,18 @@ impl Fixture {
         self.ledger
             .handle(sender(from), m, ReplyVia::Response)
             .await
+    }
+}
+
+/// Pairing codes 00000001, 00000002, … (predictable on purpose: only the store is under test).
+#[derive(Default)]
+pub struct CountingCodes(std::sync::atomic::AtomicU32);
+
+impl warden_assistant::PairingCodes for CountingCodes {
+    fn fresh(&self) -> warden_gates::PairingCode {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let [a, b, c, d] = n.to_be_bytes();
+        warden_gates::PairingCode::from_entropy([0, a, b, c, d])
     }
 }
 
