@@ -12,7 +12,7 @@ use warden_operators::{
 };
 use warden_simulators::{MockTwilioApi, TWILIO_ACCOUNT_SID};
 
-use crate::support::{Backend, Gateway, Settings, ALICE, MINUTE_MS};
+use crate::support::{Backend, Gateway, Settings, ALICE, CAROL, MINUTE_MS};
 
 on_both_backends!(
     a_session_lives_by_rotation_and_dies_when_a_spent_refresh_token_is_replayed,
@@ -20,6 +20,7 @@ on_both_backends!(
     every_role_gets_exactly_the_routes_its_role_allows,
     an_owner_manages_operators_and_cannot_remove_the_last_owner,
     no_password_token_totp_secret_or_phone_reaches_the_logs,
+    a_stranger_pairs_by_code_and_an_operator_approves_it_through_the_api,
 );
 
 const PASSWORD: &str = "a long operator passphrase";
@@ -725,4 +726,94 @@ async fn no_password_token_totp_secret_or_phone_reaches_the_logs(backend: Backen
     gw.finish().await?;
     api.shutdown().await?;
     Ok(())
+}
+
+async fn a_stranger_pairs_by_code_and_an_operator_approves_it_through_the_api(
+    backend: Backend,
+) -> Result<()> {
+    let graph = warden_simulators::MockGraph::healthy().await?;
+    let gw = Gateway::start_with(
+        backend,
+        Settings::new()
+            .admin()
+            .meta(&graph.url())
+            .pairing_mode("approval"),
+    )
+    .await?;
+    let code = crate::pairing::code_in(gw.meta_say(&graph, CAROL, "/pair").await?.as_deref())?;
+    let op = account(&gw, "opal", Role::Operator).await?;
+    let (token, _) = login(&gw, &op).await?;
+
+    let r = call(&gw, Method::GET, "/api/v1/pairings", Some(&token), None).await?;
+    ensure!(r.status == StatusCode::OK, "{} {}", r.status, r.body);
+    let pending = r.body.as_array().context("a list")?;
+    ensure!(
+        pending.len() == 1 && pending[0]["code"] == code.display(),
+        "{}",
+        r.body
+    );
+    ensure!(
+        !r.body.to_string().contains(CAROL.e164),
+        "the number is masked"
+    );
+
+    // Typed as an operator might: lower case, no dash.
+    let typed = code.as_str().to_lowercase();
+    let r = call(
+        &gw,
+        Method::POST,
+        &format!("/api/v1/pairings/{typed}/approve"),
+        Some(&token),
+        None,
+    )
+    .await?;
+    ensure!(
+        r.status == StatusCode::NO_CONTENT,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let r = call(
+        &gw,
+        Method::POST,
+        &format!("/api/v1/pairings/{typed}/approve"),
+        Some(&token),
+        None,
+    )
+    .await?;
+    ensure!(
+        r.status == StatusCode::CONFLICT && problem(&r),
+        "decided twice: {}",
+        r.status
+    );
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/pairings/NOPE-NOPE/reject",
+        Some(&token),
+        None,
+    )
+    .await?;
+    ensure!(
+        r.status.is_client_error() && problem(&r),
+        "unknown code: {}",
+        r.status
+    );
+
+    ensure!(
+        gw.meta_say(&graph, CAROL, "help").await?.is_some(),
+        "the approved sender may now use commands"
+    );
+    let approved = gw
+        .audit()
+        .await?
+        .into_iter()
+        .find(|e| e.kind == "pairing.approved")
+        .context("pairing.approved")?;
+    ensure!(
+        approved.detail.contains(&format!("operator:{}", op.id.0)),
+        "{}",
+        approved.detail
+    );
+    gw.finish().await
 }

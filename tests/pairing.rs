@@ -32,7 +32,7 @@ async fn gateway(backend: Backend, graph: &MockGraph, mode: &'static str) -> Res
 }
 
 /// The code in a "Your pairing code is …" reply.
-fn code_in(reply: Option<&str>) -> Result<PairingCode> {
+pub(crate) fn code_in(reply: Option<&str>) -> Result<PairingCode> {
     let reply = reply.context("no reply")?;
     let code = reply
         .strip_prefix("Your pairing code is ")
