@@ -63,11 +63,16 @@ pub enum EventKind {
     CallingPlaced,
     /// An operator registered, changed or disabled a vendor.
     VendorChanged,
+    /// Everything held about one phone number was deleted; the detail has per-table counts and
+    /// the actor, never the subject (no sender, no pseudonym, no number).
+    SubjectErased,
+    /// A retention pass deleted rows past their age; the detail has per-category counts.
+    RetentionPruned,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 33] = [
+    pub const ALL: [EventKind; 35] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -101,6 +106,8 @@ impl EventKind {
         EventKind::CallingConsentExpired,
         EventKind::CallingPlaced,
         EventKind::VendorChanged,
+        EventKind::SubjectErased,
+        EventKind::RetentionPruned,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -139,6 +146,8 @@ impl EventKind {
             EventKind::CallingConsentExpired => "calling.consent_expired",
             EventKind::CallingPlaced => "calling.placed",
             EventKind::VendorChanged => "vendor.changed",
+            EventKind::SubjectErased => "subject.erased",
+            EventKind::RetentionPruned => "retention.pruned",
         }
     }
 
