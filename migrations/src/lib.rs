@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261126_000002_outbox;
 mod m20261127_000003_marketplace;
+mod m20261207_000004_retention;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261126_000002_outbox::Migration),
             Box::new(m20261127_000003_marketplace::Migration),
+            Box::new(m20261207_000004_retention::Migration),
         ]
     }
 }

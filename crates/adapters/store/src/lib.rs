@@ -13,10 +13,12 @@ mod exec_sqlite;
 mod ledger;
 mod market;
 mod outbox;
+mod privacy;
 mod verify;
 
 pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
 pub use market::SqlMarket;
 pub use outbox::{OutboxView, Requeued, SqlOutbox};
+pub use privacy::SqlPrivacy;
 pub use verify::VerifyError;

@@ -34,5 +34,7 @@ mod operations;
 mod outbox;
 #[path = "store/replay.rs"]
 mod replay;
+#[path = "store/retention.rs"]
+mod retention;
 #[path = "store/state.rs"]
 mod state;

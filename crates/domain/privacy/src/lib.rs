@@ -13,7 +13,7 @@ mod retention;
 mod service;
 mod subject;
 
-pub use ports::{ErasureAudit, PrivacyStore, PrivacyStoreError};
+pub use ports::{ErasureAudit, PrivacyStore, PrivacyStoreError, PruneAudit};
 pub use retention::{
     Category, Cutoffs, Pruned, RetentionAges, RetentionError, RetentionPolicy, MAX_DAYS,
     PROVIDER_RETRY_DAYS,

@@ -21,6 +21,9 @@ pub enum PrivacyStoreError {
 /// Builds the audit event of an erasure from its counts.
 pub type ErasureAudit<'a> = &'a (dyn Fn(&TableCounts) -> AuditEvent + Send + Sync);
 
+/// Builds the audit event of a retention pass from its counts (`None`: nothing to record).
+pub type PruneAudit<'a> = &'a (dyn Fn(&Pruned) -> Option<AuditEvent> + Send + Sync);
+
 /// Subject data and retention on the store.
 #[async_trait]
 pub trait PrivacyStore: Send + Sync {
@@ -49,6 +52,6 @@ pub trait PrivacyStore: Send + Sync {
         &self,
         cutoffs: &Cutoffs,
         now: UnixMillis,
-        audit: &(dyn Fn(&Pruned) -> Option<AuditEvent> + Send + Sync),
+        audit: PruneAudit<'_>,
     ) -> Result<Pruned, PrivacyStoreError>;
 }
