@@ -9,6 +9,7 @@ pub mod demo;
 pub mod edge;
 pub mod http;
 pub mod operator;
+pub mod retention;
 pub mod scheduler;
 pub mod telemetry;
 pub mod worker;
@@ -60,6 +61,7 @@ pub struct Running {
     /// The marketplace, when `WARDEN_MARKET_ENABLED`.
     pub market: Option<MarketService>,
     scheduler: Option<scheduler::Scheduler>,
+    retention: Option<retention::RetentionJob>,
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -81,6 +83,9 @@ impl Running {
         }
         if let Some(scheduler) = self.scheduler {
             scheduler.shutdown().await;
+        }
+        if let Some(retention) = self.retention {
+            retention.shutdown().await;
         }
         self.worker.shutdown().await;
         if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
@@ -151,7 +156,14 @@ pub async fn start_with_store(
         None => None,
     };
     let scheduler = market.clone().map(scheduler::Scheduler::start);
-    let mut operator = operator::Operator::new(store.clone(), clock.clone());
+    let mut operator = operator::Operator::new(store.clone(), clock.clone())
+        .with_privacy(pseudonyms.clone(), config.retention.policy);
+    let retention = match (config.retention.interval, operator.privacy()) {
+        (Some(interval), Ok(privacy)) => {
+            Some(retention::RetentionJob::start(privacy.clone(), interval))
+        }
+        _ => None,
+    };
     if let Some(market) = &market {
         operator = operator.with_market(market.clone(), pseudonyms.clone());
     }
@@ -225,6 +237,7 @@ pub async fn start_with_store(
         operator,
         market,
         scheduler,
+        retention,
     })
 }
 

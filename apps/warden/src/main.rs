@@ -78,6 +78,42 @@ enum Cmd {
         /// The request reference, e.g. R-7F3K2Q.
         reference: String,
     },
+    /// A data subject (a phone number): export or erase everything Warden holds about it.
+    Subject {
+        #[command(subcommand)]
+        command: SubjectCmd,
+    },
+    /// Data retention (ages from WARDEN_RETENTION_*; a running gateway prunes on its own).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SubjectCmd {
+    /// Print everything held about the number as one JSON document (see README).
+    Export {
+        /// The subject's number, E.164 (+44…).
+        #[arg(long)]
+        phone: String,
+        /// Replace task, message and offer text by its length in characters.
+        #[arg(long)]
+        without_text: bool,
+    },
+    /// Delete everything held about the number, in one transaction (audited `subject.erased`
+    /// with the counts, never the number); prints the counts per table.
+    Erase {
+        /// The subject's number, E.164 (+44…).
+        #[arg(long)]
+        phone: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RetentionCmd {
+    /// Run one retention pass now and print what it pruned (audited `retention.pruned`).
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,6 +211,10 @@ async fn main() -> ExitCode {
             command: ConsentCmd::List,
         } => consent_list().await,
         Cmd::Call { reference } => call(&reference).await,
+        Cmd::Subject { command } => subject(command).await,
+        Cmd::Retention {
+            command: RetentionCmd::Run,
+        } => retention_run().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -409,6 +449,54 @@ async fn call(reference: &str) -> anyhow::Result<()> {
             anyhow::bail!("call refused (calling disabled, or no valid consent); see the audit log")
         }
     }
+}
+
+/// What the audit chain records as the actor of a CLI erasure (it runs on the database host,
+/// as whoever can read its configuration).
+const CLI_ACTOR: &str = "cli";
+
+async fn subject(command: SubjectCmd) -> anyhow::Result<()> {
+    let (operator, _) = operator(false).await?;
+    match command {
+        SubjectCmd::Export {
+            phone,
+            without_text,
+        } => {
+            let export = operator
+                .export_subject(&phone, !without_text)
+                .await
+                .context("exporting the subject")?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+        }
+        SubjectCmd::Erase { phone } => {
+            let report = operator
+                .erase_subject(&phone, CLI_ACTOR)
+                .await
+                .context("erasing the subject")?;
+            if report.nothing_held {
+                println!("nothing was held about this number; erasure recorded (0 rows)");
+            } else {
+                println!("erased {} rows", report.counts.total());
+            }
+            for (table, n) in &report.counts.0 {
+                println!("  {table:<22} {n}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn retention_run() -> anyhow::Result<()> {
+    let (operator, _) = operator(false).await?;
+    let pruned = operator
+        .prune_now()
+        .await
+        .context("running a retention pass")?;
+    println!("pruned {} rows", pruned.total());
+    for (category, n) in pruned.counts() {
+        println!("  {category:<24} {n}");
+    }
+    Ok(())
 }
 
 fn guard(threshold: f32) -> anyhow::Result<()> {
