@@ -23,6 +23,7 @@ mod leaks;
 mod marketplace;
 mod meta;
 mod outbox;
+mod privacy;
 mod rate_limit;
 mod raw;
 mod replay;
