@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 #[path = "cli/log_pipeline.rs"]
 mod log_pipeline;
+#[path = "cli/subject.rs"]
+mod subject;
 
 use warden::Config;
 use warden_simulators::TwilioSimulator;
