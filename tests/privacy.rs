@@ -6,12 +6,13 @@
 use anyhow::{Context, Result};
 use warden_privacy::SubjectExport;
 
-use crate::support::{Backend, Gateway, Person, Settings, ALICE, BOB, CAROL, SETTLE};
+use crate::support::{Backend, Gateway, Person, Settings, ALICE, BOB, CAROL, MINUTE_MS, SETTLE};
 
 on_both_backends!(
     export_holds_all_of_a_subjects_data_and_nothing_of_anothers,
     export_without_text_holds_no_body,
     erase_leaves_no_row_of_the_subject_and_the_chain_still_verifies,
+    the_gateways_retention_job_prunes_past_replay_ids_and_audits_the_counts,
 );
 
 const VENDOR: Person = Person {
@@ -285,4 +286,37 @@ async fn erase_leaves_no_row_of_the_subject_and_the_chain_still_verifies(
         .await
         .context("the chain after three erasures")?;
     finish(gw).await
+}
+
+async fn the_gateways_retention_job_prunes_past_replay_ids_and_audits_the_counts(
+    backend: Backend,
+) -> Result<()> {
+    let mut gw = Gateway::start_with(backend, Settings::new().allow(&[ALICE])).await?;
+    gw.say(ALICE, "add water the plants").await?;
+    assert_eq!(gw.count("inbound_messages").await?, 1);
+    assert_eq!(
+        gw.count_kind("retention.pruned").await?,
+        0,
+        "nothing was old"
+    );
+
+    // A month and a day later the gateway restarts: its job's first pass prunes the replay id
+    // (default 30 days) and keeps the open task.
+    gw.clock.advance_ms(31 * 24 * 60 * MINUTE_MS);
+    gw.restart().await?;
+    gw.wait_until("the retention pass", SETTLE, || async {
+        Ok(gw.count_kind("retention.pruned").await? == 1)
+    })
+    .await?;
+    assert_eq!(gw.count("inbound_messages").await?, 0);
+    assert_eq!(gw.count("tasks").await?, 1);
+    let event = gw
+        .audit()
+        .await?
+        .into_iter()
+        .find(|r| r.kind == "retention.pruned")
+        .context("the event")?;
+    assert_eq!(event.sender, None);
+    assert!(event.detail.contains("replay_ids=1"), "{}", event.detail);
+    gw.finish().await
 }
