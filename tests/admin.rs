@@ -21,6 +21,7 @@ on_both_backends!(
     an_owner_manages_operators_and_cannot_remove_the_last_owner,
     no_password_token_totp_secret_or_phone_reaches_the_logs,
     a_stranger_pairs_by_code_and_an_operator_approves_it_through_the_api,
+    a_subject_is_exported_then_erased_through_the_api_and_the_chain_still_verifies,
 );
 
 const PASSWORD: &str = "a long operator passphrase";
@@ -814,6 +815,109 @@ async fn a_stranger_pairs_by_code_and_an_operator_approves_it_through_the_api(
         approved.detail.contains(&format!("operator:{}", op.id.0)),
         "{}",
         approved.detail
+    );
+    gw.finish().await
+}
+
+async fn a_subject_is_exported_then_erased_through_the_api_and_the_chain_still_verifies(
+    backend: Backend,
+) -> Result<()> {
+    let gw = Gateway::start_with(backend, Settings::new().admin().allow(&[ALICE])).await?;
+    let task = "add collect the prescription on Friday";
+    gw.say(ALICE, task).await?.context("a reply")?;
+    let owner = account(&gw, "olivia", Role::Owner).await?;
+    let auditor = account(&gw, "audrey", Role::Auditor).await?;
+    let (owner_token, _) = login(&gw, &owner).await?;
+    let (auditor_token, _) = login(&gw, &auditor).await?;
+    let subject = json!({"phone": ALICE.e164});
+
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/subjects/export",
+        Some(&owner_token),
+        Some(subject.clone()),
+    )
+    .await?;
+    ensure!(r.status == StatusCode::OK, "{} {}", r.status, r.body);
+    ensure!(
+        r.body.to_string().contains("collect the prescription"),
+        "the owner reads the task"
+    );
+    // An auditor may export, but never reads message text.
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/subjects/export",
+        Some(&auditor_token),
+        Some(subject.clone()),
+    )
+    .await?;
+    ensure!(r.status == StatusCode::OK, "{} {}", r.status, r.body);
+    let text = r.body.to_string();
+    ensure!(
+        !text.contains("prescription") && text.contains("withheld_chars"),
+        "{text}"
+    );
+    // Only an owner erases.
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/subjects/erase",
+        Some(&auditor_token),
+        Some(subject.clone()),
+    )
+    .await?;
+    ensure!(r.status == StatusCode::FORBIDDEN, "{}", r.status);
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/subjects/erase",
+        Some(&owner_token),
+        Some(subject.clone()),
+    )
+    .await?;
+    ensure!(
+        r.status == StatusCode::OK && r.body["nothing_held"] == false,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    ensure!(r.body["counts"]["tasks"] == 1, "{}", r.body);
+
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/subjects/export",
+        Some(&owner_token),
+        Some(subject),
+    )
+    .await?;
+    ensure!(!r.body.to_string().contains("prescription"), "erased");
+    let r = call(
+        &gw,
+        Method::POST,
+        "/api/v1/audit/verify",
+        Some(&auditor_token),
+        None,
+    )
+    .await?;
+    ensure!(
+        r.status == StatusCode::OK && r.body["valid"] == true,
+        "{}",
+        r.body
+    );
+    let erased = gw
+        .audit()
+        .await?
+        .into_iter()
+        .find(|e| e.kind == "subject.erased")
+        .context("subject.erased")?;
+    ensure!(erased.sender.is_none(), "the erasure names no subject");
+    ensure!(
+        erased.detail.contains(&format!("operator:{}", owner.id.0)),
+        "{}",
+        erased.detail
     );
     gw.finish().await
 }

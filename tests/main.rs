@@ -25,6 +25,7 @@ mod marketplace;
 mod meta;
 mod outbox;
 mod pairing;
+mod privacy;
 mod rate_limit;
 mod raw;
 mod replay;

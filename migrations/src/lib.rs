@@ -11,6 +11,7 @@ mod m20261126_000002_outbox;
 mod m20261127_000003_marketplace;
 mod m20261207_000004_pairing;
 mod m20261207_000005_operators;
+mod m20261207_000006_retention;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_marketplace::Migration),
             Box::new(m20261207_000004_pairing::Migration),
             Box::new(m20261207_000005_operators::Migration),
+            Box::new(m20261207_000006_retention::Migration),
         ]
     }
 }

@@ -145,6 +145,19 @@ impl std::fmt::Debug for MarketSettings {
     }
 }
 
+/// How long data is kept, and how often a running gateway prunes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// Validated by the domain (replay ids never shorter than the providers' retry window).
+    pub policy: warden_privacy::RetentionPolicy,
+    /// `None`: no background job (`WARDEN_RETENTION_INTERVAL_SECS=0`; run
+    /// `warden retention run` from cron instead).
+    pub interval: Option<std::time::Duration>,
+}
+
+/// Seconds between two passes unless set: hourly keeps each pass small.
+pub const DEFAULT_RETENTION_INTERVAL_SECS: u64 = 3600;
+
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: SecretString,
@@ -174,6 +187,7 @@ pub struct Config {
     pub admin: Option<AdminSettings>,
     /// Mixed into operator password hashes (`WARDEN_PASSWORD_PEPPER`), for the CLI and the API.
     pub password_pepper: Option<SecretString>,
+    pub retention: RetentionSettings,
     /// Every secret value read to build this configuration, collected by the reader.
     secrets: Vec<SecretString>,
 }
@@ -199,6 +213,7 @@ impl std::fmt::Debug for Config {
             .field("market", &self.market)
             .field("admin", &self.admin)
             .field("password_pepper", &self.password_pepper.is_some())
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -361,6 +376,7 @@ impl Config {
         let market = market_config(&mut env, twilio.as_ref())?;
         let admin = admin_settings(&mut env)?;
         let password_pepper = env.optional_secret(vars::PASSWORD_PEPPER)?;
+        let retention = retention_config(&env)?;
         Ok(Self {
             listen,
             database_url,
@@ -381,6 +397,7 @@ impl Config {
             market,
             admin,
             password_pepper,
+            retention,
             secrets: env.into_secrets(),
         })
     }
@@ -493,6 +510,54 @@ fn edge_limits(env: &Env, max_body_bytes: usize) -> Result<crate::edge::EdgeLimi
             1..=1_000_000,
         )?,
         max_body_bytes,
+    })
+}
+
+/// The variable that sets a retention category's age.
+fn retention_var(category: warden_privacy::Category) -> vars::Var {
+    use warden_privacy::Category;
+    match category {
+        Category::DoneTasks => vars::RETENTION_DONE_TASKS_DAYS,
+        Category::SentOutbox => vars::RETENTION_SENT_OUTBOX_DAYS,
+        Category::ReplayIds => vars::RETENTION_REPLAY_DAYS,
+        Category::HeldOffers => vars::RETENTION_HELD_OFFERS_DAYS,
+        Category::ClosedRequests => vars::RETENTION_CLOSED_REQUESTS_DAYS,
+        Category::ExpiredConsents => vars::RETENTION_EXPIRED_CONSENTS_DAYS,
+    }
+}
+
+/// Retention is on by default with the domain's ages; each age is read wide and the domain
+/// refuses what it must (a replay window shorter than the providers' retries names the rule).
+fn retention_config(env: &Env<'_>) -> Result<RetentionSettings, ConfigError> {
+    use warden_privacy::{Category, RetentionAges, RetentionPolicy};
+    let defaults = RetentionAges::default();
+    let days = |c: Category| env.number(retention_var(c), defaults.get(c), 0..=u32::MAX);
+    let policy = RetentionPolicy::new(RetentionAges {
+        done_tasks: days(Category::DoneTasks)?,
+        sent_outbox: days(Category::SentOutbox)?,
+        replay_ids: days(Category::ReplayIds)?,
+        held_offers: days(Category::HeldOffers)?,
+        closed_requests: days(Category::ClosedRequests)?,
+        expired_consents: days(Category::ExpiredConsents)?,
+    })
+    .map_err(|e| ConfigError::Invalid {
+        var: retention_var(e.category()).name(),
+        why: e.to_string(),
+    })?;
+    let secs = env.number(
+        vars::RETENTION_INTERVAL_SECS,
+        DEFAULT_RETENTION_INTERVAL_SECS,
+        0..=7 * 86_400,
+    )?;
+    if (1..60).contains(&secs) {
+        return Err(ConfigError::Invalid {
+            var: vars::RETENTION_INTERVAL_SECS.name(),
+            why: "must be 0 (off) or at least 60 seconds".into(),
+        });
+    }
+    Ok(RetentionSettings {
+        policy,
+        interval: (secs > 0).then(|| std::time::Duration::from_secs(secs)),
     })
 }
 
@@ -1181,6 +1246,59 @@ mod tests {
         );
         assert_eq!(edge.header_timeout, std::time::Duration::from_secs(5));
         assert!(unknown_vars(["WARDEN_MAX_CONNECTIONS".to_owned()]).is_empty());
+    }
+
+    #[test]
+    fn retention_is_on_by_default_with_the_domains_ages() {
+        let r = load(&base()).unwrap().retention;
+        assert_eq!(r.policy, warden_privacy::RetentionPolicy::default());
+        assert_eq!(
+            r.interval,
+            Some(std::time::Duration::from_secs(
+                DEFAULT_RETENTION_INTERVAL_SECS
+            ))
+        );
+        let mut env = base();
+        env.insert("WARDEN_RETENTION_INTERVAL_SECS", "0".into());
+        env.insert("WARDEN_RETENTION_DONE_TASKS_DAYS", "365".into());
+        let r = load(&env).unwrap().retention;
+        assert_eq!(r.interval, None, "0 turns the job off");
+        assert_eq!(r.policy.ages().done_tasks, 365);
+    }
+
+    #[test]
+    fn a_replay_window_shorter_than_the_providers_retries_is_a_config_error() {
+        for short in ["0", "1", "6"] {
+            let mut env = base();
+            env.insert("WARDEN_RETENTION_REPLAY_DAYS", short.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(
+                err.contains("WARDEN_RETENTION_REPLAY_DAYS is invalid: must be at least 7 days"),
+                "{short}: {err}"
+            );
+            assert!(err.contains("retry"), "{err}");
+        }
+        let mut env = base();
+        env.insert("WARDEN_RETENTION_REPLAY_DAYS", "7".into());
+        assert_eq!(load(&env).unwrap().retention.policy.ages().replay_ids, 7);
+    }
+
+    #[test]
+    fn retention_ages_and_interval_outside_their_range_name_their_variable() {
+        for (var, bad) in [
+            ("WARDEN_RETENTION_DONE_TASKS_DAYS", "0"),
+            ("WARDEN_RETENTION_SENT_OUTBOX_DAYS", "3651"),
+            ("WARDEN_RETENTION_HELD_OFFERS_DAYS", "-1"),
+            ("WARDEN_RETENTION_CLOSED_REQUESTS_DAYS", "soon"),
+            ("WARDEN_RETENTION_EXPIRED_CONSENTS_DAYS", "0"),
+            ("WARDEN_RETENTION_INTERVAL_SECS", "59"),
+            ("WARDEN_RETENTION_INTERVAL_SECS", "604801"),
+        ] {
+            let mut env = base();
+            env.insert(var, bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{var}={bad}: {err}");
+        }
     }
 
     #[test]

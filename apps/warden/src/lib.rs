@@ -10,6 +10,7 @@ pub mod demo;
 pub mod edge;
 pub mod http;
 pub mod operator;
+pub mod retention;
 pub mod scheduler;
 pub mod telemetry;
 pub mod worker;
@@ -65,6 +66,7 @@ pub struct Running {
     /// The marketplace, when `WARDEN_MARKET_ENABLED`.
     pub market: Option<MarketService>,
     scheduler: Option<scheduler::Scheduler>,
+    retention: Option<retention::RetentionJob>,
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -89,6 +91,9 @@ impl Running {
         }
         if let Some(scheduler) = self.scheduler {
             scheduler.shutdown().await;
+        }
+        if let Some(retention) = self.retention {
+            retention.shutdown().await;
         }
         self.worker.shutdown().await;
         if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
@@ -164,7 +169,14 @@ pub async fn start_with_store(
     let scheduler = market.clone().map(scheduler::Scheduler::start);
     let mut operator = operator::Operator::new(store.clone(), clock.clone())
         .with_pseudonyms(pseudonyms.clone())
-        .with_wake(wake.clone());
+        .with_wake(wake.clone())
+        .with_privacy(pseudonyms.clone(), config.retention.policy);
+    let retention = match (config.retention.interval, operator.privacy()) {
+        (Some(interval), Ok(privacy)) => {
+            Some(retention::RetentionJob::start(privacy.clone(), interval))
+        }
+        _ => None,
+    };
     if let Some(market) = &market {
         operator = operator.with_market(market.clone(), pseudonyms.clone());
     }
@@ -275,6 +287,7 @@ pub async fn start_with_store(
         access,
         market,
         scheduler,
+        retention,
     })
 }
 

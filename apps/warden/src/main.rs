@@ -88,6 +88,16 @@ enum Cmd {
         #[command(subcommand)]
         command: OperatorCmd,
     },
+    /// A data subject (a phone number): export or erase everything Warden holds about it.
+    Subject {
+        #[command(subcommand)]
+        command: SubjectCmd,
+    },
+    /// Data retention (ages from WARDEN_RETENTION_*; a running gateway prunes on its own).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCmd,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -134,6 +144,32 @@ enum PairingCmd {
         /// The code the sender was given, e.g. K7Q3-M2XP (any case, dash optional).
         code: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum SubjectCmd {
+    /// Print everything held about the number as one JSON document (see README).
+    Export {
+        /// The subject's number, E.164 (+44…).
+        #[arg(long)]
+        phone: String,
+        /// Replace task, message and offer text by its length in characters.
+        #[arg(long)]
+        without_text: bool,
+    },
+    /// Delete everything held about the number, in one transaction (audited `subject.erased`
+    /// with the counts, never the number); prints the counts per table.
+    Erase {
+        /// The subject's number, E.164 (+44…).
+        #[arg(long)]
+        phone: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RetentionCmd {
+    /// Run one retention pass now and print what it pruned (audited `retention.pruned`).
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,6 +269,10 @@ async fn main() -> ExitCode {
         } => consent_list().await,
         Cmd::Call { reference } => call(&reference).await,
         Cmd::Operator { command } => operator_accounts(command).await,
+        Cmd::Subject { command } => subject(command).await,
+        Cmd::Retention {
+            command: RetentionCmd::Run,
+        } => retention_run().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -632,6 +672,50 @@ async fn call(reference: &str) -> anyhow::Result<()> {
             anyhow::bail!("call refused (calling disabled, or no valid consent); see the audit log")
         }
     }
+}
+
+async fn subject(command: SubjectCmd) -> anyhow::Result<()> {
+    let (operator, _) = operator(false).await?;
+    match command {
+        SubjectCmd::Export {
+            phone,
+            without_text,
+        } => {
+            let export = operator
+                .export_subject(&phone, !without_text)
+                .await
+                .context("exporting the subject")?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+        }
+        SubjectCmd::Erase { phone } => {
+            let report = operator
+                .erase_subject(&phone, CLI_ACTOR)
+                .await
+                .context("erasing the subject")?;
+            if report.nothing_held {
+                println!("nothing was held about this number; erasure recorded (0 rows)");
+            } else {
+                println!("erased {} rows", report.counts.total());
+            }
+            for (table, n) in &report.counts.0 {
+                println!("  {table:<22} {n}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn retention_run() -> anyhow::Result<()> {
+    let (operator, _) = operator(false).await?;
+    let pruned = operator
+        .prune_now()
+        .await
+        .context("running a retention pass")?;
+    println!("pruned {} rows", pruned.total());
+    for (category, n) in pruned.counts() {
+        println!("  {category:<24} {n}");
+    }
+    Ok(())
 }
 
 fn guard(threshold: f32) -> anyhow::Result<()> {

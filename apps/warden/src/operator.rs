@@ -14,10 +14,15 @@ use warden_gates::{ApprovalPolicy, PairingCode};
 use warden_marketplace::{
     BusinessName, CallError, CallSid, ConsentRecord, RequestRef, TagSet, Vendor, VendorId,
 };
-use warden_store::{
-    AllowlistEntry, OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, Store, VerifyError,
+use warden_privacy::{
+    Actor, ErasureReport, PrivacyService, PrivacyStoreError, Pruned, RetentionPolicy,
+    SubjectExport, TextVisibility,
 };
-use warden_types::{Clock, SenderId};
+use warden_store::{
+    AllowlistEntry, OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, SqlPrivacy, Store,
+    VerifyError,
+};
+use warden_types::{Clock, PhoneNumber, SenderId};
 
 use crate::Config;
 
@@ -40,6 +45,13 @@ pub enum OperatorError {
     OutboxNotFailed(i64),
     #[error("the database failed")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Subject and retention actions need the gateway's pseudonym key and retention policy.
+    #[error(
+        "subject and retention actions need the gateway's configuration (WARDEN_PSEUDONYM_KEY)"
+    )]
+    PrivacyUnavailable,
+    #[error(transparent)]
+    Privacy(#[from] PrivacyStoreError),
     #[error("the allowlist needs the gateway's pseudonym key (WARDEN_PSEUDONYM_KEY)")]
     NoPseudonymKey,
 }
@@ -78,6 +90,8 @@ pub struct Operator {
     pseudonyms: Option<Arc<Pseudonymizer>>,
     /// Wakes a running gateway's delivery worker when an action enqueued a message.
     wake: Option<Arc<dyn DeliveryWake>>,
+    /// Subject export and erasure, and retention.
+    privacy: Option<PrivacyService>,
     clock: Arc<dyn Clock>,
 }
 
@@ -85,6 +99,7 @@ impl std::fmt::Debug for Operator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Operator")
             .field("market", &self.market.is_some())
+            .field("privacy", &self.privacy.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +118,7 @@ impl Operator {
             market: None,
             pseudonyms: None,
             wake: None,
+            privacy: None,
             clock,
         }
     }
@@ -125,6 +141,18 @@ impl Operator {
         self
     }
 
+    /// Adds the subject and retention actions: `pseudonyms` under the gateway's key (the tables
+    /// know a number by its pseudonym), `policy` as configured.
+    pub fn with_privacy(mut self, pseudonyms: Arc<Pseudonymizer>, policy: RetentionPolicy) -> Self {
+        self.privacy = Some(PrivacyService::new(
+            Arc::new(SqlPrivacy::new(self.store.clone())),
+            pseudonyms,
+            policy,
+            self.clock.clone(),
+        ));
+        self
+    }
+
     /// Adds the marketplace actions: `market` as the gateway runs it, `pseudonyms` under the
     /// gateway's key (a vendor is routed by the pseudonym of its number).
     pub fn with_market(mut self, market: MarketService, pseudonyms: Arc<Pseudonymizer>) -> Self {
@@ -141,13 +169,15 @@ impl Operator {
             .await
             .context("opening the database")?
             .with_audit_redactor(redactor.clone());
+        let pseudonyms = Arc::new(Pseudonymizer::new(config.pseudonym_key.clone()));
         let operator = Self::new(store.clone(), clock.clone())
-            .with_pseudonyms(Arc::new(Pseudonymizer::new(config.pseudonym_key.clone())));
+            .with_pseudonyms(pseudonyms.clone())
+            .with_privacy(pseudonyms.clone(), config.retention.policy);
         Ok(match &config.market {
             Some(m) => operator.with_market(
                 market_service(m, store, redactor, clock)?
                     .with_calls(crate::call_placer(config, m)?),
-                Arc::new(Pseudonymizer::new(config.pseudonym_key.clone())),
+                pseudonyms,
             ),
             None => operator,
         })
@@ -155,6 +185,13 @@ impl Operator {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The subject and retention use cases (for the gateway's background job).
+    pub fn privacy(&self) -> Result<&PrivacyService, OperatorError> {
+        self.privacy
+            .as_ref()
+            .ok_or(OperatorError::PrivacyUnavailable)
     }
 
     fn market(&self) -> Result<&MarketService, OperatorError> {
@@ -356,10 +393,54 @@ impl Operator {
             .map_err(store_err)
     }
 
+    // ---- data subjects and retention ----
+
+    /// `warden subject export`: everything held about `phone` as one document. With
+    /// `include_text` false (a reader who may not read text), every task, message and offer
+    /// body is replaced by its length in characters.
+    pub async fn export_subject(
+        &self,
+        phone: &str,
+        include_text: bool,
+    ) -> Result<SubjectExport, OperatorError> {
+        let phone = subject_phone(phone)?;
+        let text = match include_text {
+            true => TextVisibility::Include,
+            false => TextVisibility::Withhold,
+        };
+        Ok(self.privacy()?.export(&phone, text).await?)
+    }
+
+    /// `warden subject erase`: deletes everything held about `phone` in one transaction,
+    /// audited `subject.erased` with per-table counts and `actor`, never the subject. An
+    /// unknown number succeeds with zero counts.
+    pub async fn erase_subject(
+        &self,
+        phone: &str,
+        actor: &str,
+    ) -> Result<ErasureReport, OperatorError> {
+        let phone = subject_phone(phone)?;
+        let actor = Actor::new(actor).map_err(|e| invalid("actor", e))?;
+        Ok(self.privacy()?.erase(&phone, &actor).await?)
+    }
+
+    /// `warden retention run`: one retention pass now (audited `retention.pruned` when it
+    /// pruned anything).
+    pub async fn prune_now(&self) -> Result<Pruned, OperatorError> {
+        Ok(self.privacy()?.prune().await?)
+    }
+
     /// `warden audit verify`: the whole hash chain, in one snapshot.
     pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
         self.store.verify_audit().await
     }
+}
+
+/// A subject's number: E.164 is enough (any number Warden may hold, valid or not, can be
+/// exported and erased).
+fn subject_phone(raw: &str) -> Result<PhoneNumber, OperatorError> {
+    PhoneNumber::parse(raw)
+        .map_err(|e| invalid("--phone", format_args!("is not an E.164 number: {e}")))
 }
 
 /// The marketplace use case on `store`, as configured.

@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 mod log_pipeline;
 #[path = "cli/pairing.rs"]
 mod pairing;
+#[path = "cli/subject.rs"]
+mod subject;
 
 use warden::Config;
 use warden_simulators::TwilioSimulator;

@@ -231,3 +231,13 @@ pub struct PairingRow {
     pub requested_at_ms: i64,
     pub expires_at_ms: i64,
 }
+
+/// What an erasure deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureBody {
+    /// Per table: rows deleted (replay ids: unlinked from the subject).
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+    /// Nothing was held about the number (the erasure succeeded with zero counts).
+    pub nothing_held: bool,
+}

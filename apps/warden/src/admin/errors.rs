@@ -4,6 +4,7 @@
 use warden_access::{AccessError, AccessStoreError};
 use warden_assistant::marketplace::{MarketError, MarketStoreError};
 use warden_assistant::pairing::{PairingError, PairingStoreError};
+use warden_privacy::PrivacyStoreError;
 
 use super::problem::Problem;
 use crate::operator::OperatorError;
@@ -74,7 +75,9 @@ impl From<OperatorError> for Problem {
                 PairingError::Store(PairingStoreError::Unavailable(_)) => store_failure(&e, true),
                 PairingError::Store(_) => store_failure(&e, false),
             },
-            OperatorError::Store(_) => store_failure(&e, false),
+            OperatorError::PrivacyUnavailable => Problem::conflict(e.to_string()),
+            OperatorError::Privacy(PrivacyStoreError::Unavailable(_)) => store_failure(&e, true),
+            OperatorError::Privacy(_) | OperatorError::Store(_) => store_failure(&e, false),
         }
     }
 }

@@ -325,6 +325,26 @@ pub fn table() -> Vec<Route> {
             post(retry_outbox),
         ),
         r(
+            Method::POST,
+            "/api/v1/subjects/export",
+            Requires(SubjectExport),
+            "Everything held about one phone number, as one document (text withheld from auditors)",
+            &[],
+            Some(schema::<PhoneBody>),
+            ok(any_object),
+            post(export_subject),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/subjects/erase",
+            Requires(SubjectErase),
+            "Erase everything held about one phone number (the audit chain still verifies)",
+            &[],
+            Some(schema::<PhoneBody>),
+            ok(schema::<ErasureBody>),
+            post(erase_subject),
+        ),
+        r(
             Method::GET,
             "/api/v1/operators",
             Requires(OperatorRead),
@@ -803,6 +823,32 @@ async fn outbox(State(s): State<S>, Q(q): Q<OutboxQuery>) -> Answer<Json<Vec<Out
 async fn retry_outbox(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
     s.operator.retry_outbox(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- data subjects ----
+
+async fn export_subject(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Body(body): Body<PhoneBody>,
+) -> Answer<Response> {
+    let export = s
+        .operator
+        .export_subject(&body.phone, who.actor.role.may_read_text())
+        .await?;
+    Ok(Json(export).into_response())
+}
+
+async fn erase_subject(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Body(body): Body<PhoneBody>,
+) -> Answer<Json<ErasureBody>> {
+    let report = s.operator.erase_subject(&body.phone, &label(&who)).await?;
+    Ok(Json(ErasureBody {
+        counts: serde_json::to_value(&report.counts).map_err(|_| Problem::internal())?,
+        nothing_held: report.nothing_held,
+    }))
 }
 
 // ---- operators ----

@@ -16,6 +16,7 @@ mod ledger;
 mod market;
 mod outbox;
 mod pairing;
+mod privacy;
 mod verify;
 
 pub use access::SqlAccess;
@@ -25,4 +26,5 @@ pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
 pub use market::SqlMarket;
 pub use outbox::{OutboxView, Requeued, SqlOutbox};
 pub use pairing::SqlPairing;
+pub use privacy::SqlPrivacy;
 pub use verify::VerifyError;

@@ -36,5 +36,7 @@ mod outbox;
 mod pairing;
 #[path = "store/replay.rs"]
 mod replay;
+#[path = "store/retention.rs"]
+mod retention;
 #[path = "store/state.rs"]
 mod state;

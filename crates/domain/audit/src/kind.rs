@@ -91,11 +91,16 @@ pub enum EventKind {
     OperatorSessionRevoked,
     /// An operator removed a sender from the allowlist.
     AllowlistRemoved,
+    /// Everything held about one phone number was deleted; the detail has per-table counts and
+    /// the actor, never the subject (no sender, no pseudonym, no number).
+    SubjectErased,
+    /// A retention pass deleted rows past their age; the detail has per-category counts.
+    RetentionPruned,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 47] = [
+    pub const ALL: [EventKind; 49] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -143,6 +148,8 @@ impl EventKind {
         EventKind::OperatorMfaChanged,
         EventKind::OperatorSessionRevoked,
         EventKind::AllowlistRemoved,
+        EventKind::SubjectErased,
+        EventKind::RetentionPruned,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -195,6 +202,8 @@ impl EventKind {
             EventKind::OperatorMfaChanged => "operator.mfa_changed",
             EventKind::OperatorSessionRevoked => "operator.session_revoked",
             EventKind::AllowlistRemoved => "allowlist.removed",
+            EventKind::SubjectErased => "subject.erased",
+            EventKind::RetentionPruned => "retention.pruned",
         }
     }
 

@@ -13,7 +13,7 @@
 
 mod load;
 mod persist;
-mod rows;
+pub(crate) mod rows;
 
 use std::collections::HashMap;
 

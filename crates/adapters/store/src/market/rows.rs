@@ -9,7 +9,7 @@ use warden_types::{PhoneNumber, SenderId, UnixMillis};
 
 use crate::entity::{call_consents, market_offers, vendors};
 
-pub(super) const OPEN: &str = "open";
+pub(crate) const OPEN: &str = "open";
 const ACCEPTED: &str = "accepted";
 const CANCELLED: &str = "cancelled";
 
@@ -64,12 +64,12 @@ pub(super) fn sender_from_db(raw: &str) -> Result<SenderId, MarketStoreError> {
     SenderId::from_hex(raw).map_err(|_| MarketStoreError::Corrupt("sender"))
 }
 
-const GRANTED: &str = ConsentRecord::Granted {
+pub(crate) const GRANTED: &str = ConsentRecord::Granted {
     granted_at: UnixMillis(0),
     expires_at: UnixMillis(0),
 }
 .as_str();
-const REVOKED: &str = ConsentRecord::Revoked {
+pub(crate) const REVOKED: &str = ConsentRecord::Revoked {
     revoked_at: UnixMillis(0),
 }
 .as_str();
