@@ -89,8 +89,9 @@ async fn approved_stranger_is_told_paired_through_the_outbox_and_may_then_use_co
 
     // Typed by an operator: lowercase, no dash.
     let typed = code.as_str().to_lowercase();
-    gw.operator().approve_pairing(&typed, "cli").await?;
+    // Counted first: approval wakes the delivery worker, which may send before we look.
     let before = graph.requests().len();
+    gw.operator().approve_pairing(&typed, "cli").await?;
     gw.deliver_now().await?;
     assert_eq!(
         gw.new_reply(&graph, before, CAROL).await?.as_deref(),
@@ -138,8 +139,8 @@ async fn rejected_stranger_is_sent_nothing_and_stays_a_stranger(backend: Backend
     let gw = gateway(backend, &graph, "approval").await?;
     let code = code_in(gw.meta_say(&graph, CAROL, "/pair").await?.as_deref())?;
 
-    gw.operator().reject_pairing(&code.display(), "cli").await?;
     let before = graph.requests().len();
+    gw.operator().reject_pairing(&code.display(), "cli").await?;
     gw.deliver_now().await?;
     assert_eq!(
         gw.new_reply(&graph, before, CAROL).await?,

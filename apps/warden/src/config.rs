@@ -1362,6 +1362,14 @@ mod tests {
             ("WARDEN_ALLOWED_SENDERS", "+14155550123"),
             ("WARDEN_PHONE_REGION", "GB"),
             ("WARDEN_LOG_PHONES", "pseudonym"),
+            ("WARDEN_JWT_KEY", "jwt-signing-key-0123456789abcdef-0123"),
+            (
+                "WARDEN_JWT_PREVIOUS_KEY",
+                "jwt-previous-key-0123456789abcdef-456",
+            ),
+            ("WARDEN_ADMIN_LISTEN", "127.0.0.1:9081"),
+            ("WARDEN_ADMIN_CORS_ORIGINS", "https://console.example.com"),
+            ("WARDEN_PASSWORD_PEPPER", "pepper-0123456789abcdef"),
         ] {
             full.insert(var, value.into());
         }
@@ -1394,6 +1402,39 @@ mod tests {
             .filter(|k| **k != vars::LOG.name() && !k.starts_with("WARDEN_TEST_"))
             .collect();
         assert!(not_read.is_empty(), "declared but never read: {not_read:?}");
+    }
+
+    #[test]
+    fn the_admin_api_is_off_without_a_jwt_key_and_refuses_weak_keys_and_wildcard_origins() {
+        let mut vars = base();
+        assert!(load(&vars).unwrap().admin.is_none());
+        vars.insert("WARDEN_JWT_KEY", "k".repeat(32));
+        let admin = load(&vars).unwrap().admin.unwrap();
+        assert_eq!(admin.listen.to_string(), DEFAULT_ADMIN_LISTEN);
+        assert!(admin.cors_origins.is_empty());
+        for (var, value) in [
+            ("WARDEN_JWT_KEY", "k".repeat(31)),
+            ("WARDEN_JWT_PREVIOUS_KEY", "p".repeat(31)),
+            ("WARDEN_ADMIN_CORS_ORIGINS", "*".to_owned()),
+            (
+                "WARDEN_ADMIN_CORS_ORIGINS",
+                "https://console.example.com/".to_owned(),
+            ),
+            (
+                "WARDEN_ADMIN_CORS_ORIGINS",
+                "console.example.com".to_owned(),
+            ),
+            ("WARDEN_ADMIN_LISTEN", "localhost".to_owned()),
+        ] {
+            let mut bad = vars.clone();
+            bad.insert(var, value.clone());
+            let e = load(&bad).unwrap_err().to_string();
+            assert!(e.contains(var), "{var}={value}: {e}");
+            assert!(
+                !e.contains(&value) || value.len() < 3,
+                "the value is not echoed: {e}"
+            );
+        }
     }
 
     #[test]
