@@ -1418,12 +1418,9 @@ mod tests {
             ("WARDEN_ADMIN_CORS_ORIGINS", "*".to_owned()),
             (
                 "WARDEN_ADMIN_CORS_ORIGINS",
-                "https://console.example.com/".to_owned(),
+                "https://other.example/path".to_owned(),
             ),
-            (
-                "WARDEN_ADMIN_CORS_ORIGINS",
-                "console.example.com".to_owned(),
-            ),
+            ("WARDEN_ADMIN_CORS_ORIGINS", "other.example".to_owned()),
             ("WARDEN_ADMIN_LISTEN", "localhost".to_owned()),
         ] {
             let mut bad = vars.clone();
