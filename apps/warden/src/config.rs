@@ -463,9 +463,15 @@ fn admin_settings(env: &mut Env<'_>) -> Result<Option<AdminSettings>, ConfigErro
                 .map(str::trim)
                 .filter(|o| !o.is_empty())
                 .map(|origin| {
-                    let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
-                        && !origin.ends_with('/')
-                        && origin != "*";
+                    // An origin is scheme and authority only: what a browser sends in `Origin`.
+                    let authority = origin
+                        .strip_prefix("https://")
+                        .or_else(|| origin.strip_prefix("http://"));
+                    let ok = authority.is_some_and(|a| {
+                        !a.is_empty()
+                            && !a.contains(['/', '?', '#', '@', '*'])
+                            && a.parse::<axum::http::uri::Authority>().is_ok()
+                    });
                     ok.then(|| axum::http::HeaderValue::from_str(origin).ok())
                         .flatten()
                         .ok_or_else(|| ConfigError::Invalid {
