@@ -113,6 +113,8 @@ declare! {
 
         ADMIN_LISTEN = "WARDEN_ADMIN_LISTEN",
         ADMIN_CORS_ORIGINS = "WARDEN_ADMIN_CORS_ORIGINS",
+        ADMIN_REQUESTS_PER_MINUTE = "WARDEN_ADMIN_REQUESTS_PER_MINUTE",
+        ADMIN_AUTH_REQUESTS_PER_MINUTE = "WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE",
     }
     secret {
         /// A secret because the URL may carry the database password.
