@@ -1224,6 +1224,15 @@ mod tests {
             ("WARDEN_ALLOWED_SENDERS", "+14155550123"),
             ("WARDEN_PHONE_REGION", "GB"),
             ("WARDEN_LOG_PHONES", "pseudonym"),
+            ("WARDEN_JWT_KEY", "jwt-signing-key-value-0123456789abcdef"),
+            (
+                "WARDEN_JWT_PREVIOUS_KEY",
+                "jwt-previous-key-value-0123456789abcdef",
+            ),
+            ("WARDEN_ADMIN_LISTEN", "127.0.0.1:8081"),
+            ("WARDEN_ADMIN_CORS_ORIGINS", "https://console.example.com"),
+            ("WARDEN_ADMIN_REQUESTS_PER_MINUTE", "100"),
+            ("WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE", "20"),
         ] {
             full.insert(var, value.into());
         }
@@ -1288,7 +1297,9 @@ mod tests {
                 &meta.verify_token,
                 &meta.access_token,
                 &config.market.as_ref().unwrap().ref_key,
+                &config.admin.as_ref().unwrap().jwt_key,
             ]);
+            held.extend(config.admin.as_ref().unwrap().jwt_previous_key.as_ref());
             if let Some(AiProvider::Gemini { api_key, .. }) =
                 config.ai.as_ref().map(|ai| &ai.provider)
             {
