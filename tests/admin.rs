@@ -535,6 +535,32 @@ async fn every_answer_carries_security_headers_and_bodies_over_64_kib_are_refuse
     gw.finish().await
 }
 
+/// Every error is problem+json, a wrong method included (it used to be an empty 405).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_method_the_path_does_not_serve_gets_a_405_problem_with_allow() -> Result<()> {
+    let gw = Gateway::start_with(Backend::Sqlite, Settings::new().admin()).await?;
+    for (method, path, allow) in [
+        (Method::PUT, "/api/v1/audit", "GET,HEAD"),
+        (Method::GET, "/api/v1/auth/login", "POST"),
+        (Method::PATCH, "/api/v1/allowlist", "GET,HEAD,POST,DELETE"),
+    ] {
+        let r = call(&gw, method.clone(), path, None, None).await?;
+        ensure!(
+            r.status == StatusCode::METHOD_NOT_ALLOWED && problem(&r),
+            "{method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+        let got = r.headers.get("allow").context("Allow")?.to_str()?;
+        let mut got: Vec<_> = got.split(',').map(str::trim).collect();
+        let mut want: Vec<_> = allow.split(',').collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        ensure!(got == want, "{method} {path}: Allow {got:?}");
+    }
+    gw.finish().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_answers_only_the_configured_origins() -> Result<()> {
     let origin = "https://console.example.com";

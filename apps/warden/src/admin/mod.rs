@@ -115,7 +115,9 @@ pub fn router(state: Arc<AdminState>, cors_origins: &[HeaderValue]) -> Router {
             .route_layer(from_fn_with_state((state.clone(), route.guard), guard));
         router = router.route(route.path, guarded);
     }
+    // After the routes: axum sets it on every route registered so far, and still adds `Allow`.
     let mut router = router
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
