@@ -411,6 +411,10 @@ pub struct AdminSettings {
     pub jwt_previous_key: Option<SecretString>,
     /// Origins allowed to call the API from a browser; empty: CORS off.
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// Requests per minute per authenticated operator.
+    pub requests_per_minute: u32,
+    /// Requests per minute per client address without credentials (logins, bad tokens).
+    pub auth_requests_per_minute: u32,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -420,6 +424,8 @@ impl std::fmt::Debug for AdminSettings {
             .field("jwt_key", &"<redacted>")
             .field("jwt_previous_key", &self.jwt_previous_key.is_some())
             .field("cors_origins", &self.cors_origins)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("auth_requests_per_minute", &self.auth_requests_per_minute)
             .finish()
     }
 }
@@ -485,11 +491,25 @@ fn admin_settings(env: &mut Env<'_>) -> Result<Option<AdminSettings>, ConfigErro
         })
         .transpose()?
         .unwrap_or_default();
+    // Above 100,000 a minute a budget no longer limits anything; raising them is for load and
+    // property tests against a throwaway instance, not for production.
+    let requests_per_minute = env.number(
+        vars::ADMIN_REQUESTS_PER_MINUTE,
+        crate::admin::AUTHENTICATED_PER_MINUTE,
+        1..=100_000,
+    )?;
+    let auth_requests_per_minute = env.number(
+        vars::ADMIN_AUTH_REQUESTS_PER_MINUTE,
+        crate::admin::UNAUTHENTICATED_PER_MINUTE,
+        1..=100_000,
+    )?;
     Ok(Some(AdminSettings {
         listen,
         jwt_key,
         jwt_previous_key,
         cors_origins,
+        requests_per_minute,
+        auth_requests_per_minute,
     }))
 }
 
@@ -1376,6 +1396,8 @@ mod tests {
             ("WARDEN_ADMIN_LISTEN", "127.0.0.1:9081"),
             ("WARDEN_ADMIN_CORS_ORIGINS", "https://console.example.com"),
             ("WARDEN_PASSWORD_PEPPER", "pepper-0123456789abcdef"),
+            ("WARDEN_ADMIN_REQUESTS_PER_MINUTE", "100"),
+            ("WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE", "20"),
         ] {
             full.insert(var, value.into());
         }
@@ -1470,7 +1492,9 @@ mod tests {
                 &meta.verify_token,
                 &meta.access_token,
                 &config.market.as_ref().unwrap().ref_key,
+                &config.admin.as_ref().unwrap().jwt_key,
             ]);
+            held.extend(config.admin.as_ref().unwrap().jwt_previous_key.as_ref());
             if let Some(AiProvider::Gemini { api_key, .. }) =
                 config.ai.as_ref().map(|ai| &ai.provider)
             {
@@ -1479,6 +1503,36 @@ mod tests {
             for secret in held {
                 assert!(secrets.iter().any(|s| s == secret.expose_secret()));
             }
+        }
+    }
+
+    #[test]
+    fn the_admin_request_budgets_default_to_100_and_20_and_refuse_zero() {
+        let mut env = base();
+        env.insert("WARDEN_JWT_KEY", "j".repeat(32));
+        let admin = load(&env).unwrap().admin.unwrap();
+        assert_eq!(
+            (admin.requests_per_minute, admin.auth_requests_per_minute),
+            (100, 20)
+        );
+        env.insert("WARDEN_ADMIN_REQUESTS_PER_MINUTE", "5000".into());
+        env.insert("WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE", "100000".into());
+        let admin = load(&env).unwrap().admin.unwrap();
+        assert_eq!(
+            (admin.requests_per_minute, admin.auth_requests_per_minute),
+            (5000, 100_000)
+        );
+        // Zero would lock every operator out; past 100,000 it limits nothing.
+        for (var, bad) in [
+            ("WARDEN_ADMIN_REQUESTS_PER_MINUTE", "0"),
+            ("WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE", "0"),
+            ("WARDEN_ADMIN_REQUESTS_PER_MINUTE", "100001"),
+            ("WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE", "many"),
+        ] {
+            let mut env = env.clone();
+            env.insert(var, bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{err}");
         }
     }
 }

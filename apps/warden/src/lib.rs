@@ -241,6 +241,10 @@ pub async fn start_with_store(
                 access.clone(),
                 operator.clone(),
                 clock.clone(),
+                admin::Budgets {
+                    unauthenticated_per_minute: settings.auth_requests_per_minute,
+                    authenticated_per_minute: settings.requests_per_minute,
+                },
             ));
             let app = admin::router(state, &settings.cors_origins);
             let listener = TcpListener::bind(settings.listen)

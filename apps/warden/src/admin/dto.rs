@@ -83,7 +83,12 @@ pub struct ChainReport {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneBody {
-    /// An E.164 number, e.g. `+447700900123`.
+    /// An E.164 number, e.g. `+447400900123`; it must also be a number that can exist
+    /// (libphonenumber), which no pattern can say.
+    #[schema(
+        pattern = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$",
+        example = "+447400900123"
+    )]
     pub phone: String,
 }
 
@@ -103,9 +108,17 @@ pub struct Changed {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VendorBody {
+    /// 1–80 characters once trimmed, no contact details (at most 5 digits, no `@`).
+    #[schema(min_length = 1)]
     pub name: String,
+    /// The vendor's E.164 number; it must be a number that can exist (libphonenumber).
+    #[schema(
+        pattern = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$",
+        example = "+447400900123"
+    )]
     pub phone: String,
     /// Comma-separated tags, e.g. `van,wheelchair,city:lisbon`.
+    #[schema(example = "van,wheelchair,city:lisbon")]
     pub tags: String,
 }
 
@@ -188,13 +201,20 @@ pub struct OperatorRow {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOperatorBody {
+    /// 3–64 characters of `a-z 0-9 . _ -` (upper case is lowered).
+    #[schema(pattern = r"^[A-Za-z0-9._-]{3,64}$")]
     pub username: String,
     /// `owner`, `operator` or `auditor`.
+    #[schema(pattern = r"^(owner|operator|auditor)$")]
     pub role: String,
-    /// 12–128 characters, not a common password.
-    #[schema(format = Password)]
+    /// 12–128 characters, not a common password, not the username.
+    #[schema(format = Password, min_length = 12, max_length = 128)]
     pub password: String,
     /// The operator's own WhatsApp number for security alerts (E.164), optional.
+    #[schema(
+        pattern = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$",
+        example = "+447400900123"
+    )]
     pub phone: Option<String>,
 }
 
@@ -219,6 +239,7 @@ impl std::fmt::Debug for EnrolmentBody {
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
     /// `owner`, `operator` or `auditor`.
+    #[schema(pattern = r"^(owner|operator|auditor)$")]
     pub role: String,
 }
 

@@ -31,9 +31,11 @@ use routes::Guard;
 
 /// The largest request body the admin API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Requests per minute per client address without credentials (logging in, bad tokens).
+/// Requests per minute per client address without credentials (logging in, bad tokens), unless
+/// `WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE` says otherwise.
 pub const UNAUTHENTICATED_PER_MINUTE: u32 = 20;
-/// Requests per minute per authenticated operator.
+/// Requests per minute per authenticated operator, unless `WARDEN_ADMIN_REQUESTS_PER_MINUTE`
+/// says otherwise.
 pub const AUTHENTICATED_PER_MINUTE: u32 = 100;
 /// Client addresses and operators the limiters remember at most.
 const LIMITER_KEYS: usize = 10_000;
@@ -58,18 +60,39 @@ impl std::fmt::Debug for AdminState {
     }
 }
 
+/// The request budgets: per client address without credentials, per operator with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    pub unauthenticated_per_minute: u32,
+    pub authenticated_per_minute: u32,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            unauthenticated_per_minute: UNAUTHENTICATED_PER_MINUTE,
+            authenticated_per_minute: AUTHENTICATED_PER_MINUTE,
+        }
+    }
+}
+
 impl AdminState {
-    pub fn new(access: Access, operator: Operator, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        access: Access,
+        operator: Operator,
+        clock: Arc<dyn Clock>,
+        budgets: Budgets,
+    ) -> Self {
         Self {
             access,
             operator,
             clock,
             unauthenticated: Mutex::new(KeyedLimiter::new(
-                RatePolicy::per_minute(UNAUTHENTICATED_PER_MINUTE),
+                RatePolicy::per_minute(budgets.unauthenticated_per_minute),
                 LIMITER_KEYS,
             )),
             authenticated: Mutex::new(KeyedLimiter::new(
-                RatePolicy::per_minute(AUTHENTICATED_PER_MINUTE),
+                RatePolicy::per_minute(budgets.authenticated_per_minute),
                 LIMITER_KEYS,
             )),
             openapi: openapi::document(),
@@ -92,7 +115,9 @@ pub fn router(state: Arc<AdminState>, cors_origins: &[HeaderValue]) -> Router {
             .route_layer(from_fn_with_state((state.clone(), route.guard), guard));
         router = router.route(route.path, guarded);
     }
+    // After the routes: axum sets it on every route registered so far, and still adds `Allow`.
     let mut router = router
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);

@@ -4,16 +4,19 @@
 use axum::http::{Method, StatusCode};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathItem, PathsBuilder, Ref,
     RefOr, Required, ResponseBuilder, ResponsesBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
+use warden_audit::EventKind;
 
 use super::problem::Problem;
-use super::routes::{self, Guard, In};
+use super::routes::{self, Guard, In, ParamType};
 
 /// A body's schema and the named schemas it refers to.
 pub struct BodyDoc {
@@ -127,6 +130,37 @@ fn errors(route: &routes::Route) -> Vec<(StatusCode, &'static str)> {
     e
 }
 
+/// A parameter's schema: exactly the values its handler accepts.
+fn param_schema(kind: ParamType) -> Object {
+    let int64 = |min: i64, max: i64| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Integer))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .build()
+    };
+    let one_of = |names: Vec<&'static str>| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(names))
+            .build()
+    };
+    match kind {
+        ParamType::Id => int64(1, i64::MAX),
+        ParamType::Seq => int64(0, i64::MAX),
+        ParamType::Limit => int64(1, i64::try_from(routes::MAX_LIMIT).unwrap_or(i64::MAX)),
+        ParamType::AuditKind => one_of(EventKind::ALL.iter().map(|k| k.as_str()).collect()),
+        ParamType::OneOf(names) => one_of(names.to_vec()),
+        ParamType::PairingCode => ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(routes::PAIRING_CODE_PATTERN))
+            .min_length(Some(8))
+            .max_length(Some(9))
+            .build(),
+    }
+}
+
 /// The document, as JSON text.
 pub fn document() -> String {
     let mut paths = PathsBuilder::new();
@@ -145,12 +179,7 @@ pub fn document() -> String {
         let mut op = OperationBuilder::new()
             .summary(Some(route.summary))
             .operation_id(Some(operation_id(&route)));
-        for (name, at, integer, required) in route.params {
-            let kind = if *integer {
-                Type::Integer
-            } else {
-                Type::String
-            };
+        for (name, at, kind, required) in route.params {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name(*name)
@@ -163,11 +192,7 @@ pub fn document() -> String {
                     } else {
                         Required::False
                     })
-                    .schema(Some(RefOr::T(Schema::Object(
-                        ObjectBuilder::new()
-                            .schema_type(SchemaType::Type(kind))
-                            .build(),
-                    )))),
+                    .schema(Some(RefOr::T(Schema::Object(param_schema(*kind))))),
             );
         }
         if let Some(body) = route.body {

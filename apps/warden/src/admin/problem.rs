@@ -73,6 +73,16 @@ impl Problem {
         .detail(detail)
     }
 
+    /// The path exists, the method does not; axum adds the `Allow` header.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "https://warden.dev/problems/method-not-allowed",
+            "Method not allowed",
+        )
+        .detail("see the Allow header for the methods this path serves")
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::CONFLICT,

@@ -45,6 +45,33 @@ pub enum In {
     Query,
 }
 
+/// What a parameter's handler accepts, so the document promises no more and no less: a value
+/// the schema allows passes the parameter's own check, any other gets 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// A row id ([`Id`]): 1 to 2^63-1.
+    Id,
+    /// A sequence number to page after: 0 to 2^63-1.
+    Seq,
+    /// A page size: 1 to [`MAX_LIMIT`].
+    Limit,
+    /// An audit event kind's name.
+    AuditKind,
+    /// Exactly one of these strings.
+    OneOf(&'static [&'static str]),
+    /// A pairing code as an operator may type it: 8 symbols of its alphabet, any case, the
+    /// dash after the fourth optional.
+    PairingCode,
+}
+
+/// [`ParamType::PairingCode`] as a regular expression (the alphabet is Crockford's base32
+/// without I, L, O and U, as `warden_gates::PairingCode::parse` takes it).
+pub const PAIRING_CODE_PATTERN: &str =
+    "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{4}-?[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{4}$";
+
+/// The largest page a list route returns.
+pub const MAX_LIMIT: u64 = 1000;
+
 /// One route: what the router serves and what the document says.
 pub struct Route {
     pub method: Method,
@@ -52,8 +79,8 @@ pub struct Route {
     pub path: &'static str,
     pub guard: Guard,
     pub summary: &'static str,
-    /// Parameters: name, where, whether an integer (else a string), required.
-    pub params: &'static [(&'static str, In, bool, bool)],
+    /// Parameters: name, where, type, required.
+    pub params: &'static [(&'static str, In, ParamType, bool)],
     pub body: Option<SchemaFn>,
     /// The success status and its body.
     pub ok: (StatusCode, Option<SchemaFn>),
@@ -70,8 +97,8 @@ impl std::fmt::Debug for Route {
     }
 }
 
-const ID: &[(&str, In, bool, bool)] = &[("id", In::Path, true, true)];
-const CODE: &[(&str, In, bool, bool)] = &[("code", In::Path, false, true)];
+const ID: &[(&str, In, ParamType, bool)] = &[("id", In::Path, ParamType::Id, true)];
+const CODE: &[(&str, In, ParamType, bool)] = &[("code", In::Path, ParamType::PairingCode, true)];
 
 /// Every admin route.
 pub fn table() -> Vec<Route> {
@@ -81,7 +108,7 @@ pub fn table() -> Vec<Route> {
              path: &'static str,
              guard: Guard,
              summary: &'static str,
-             params: &'static [(&'static str, In, bool, bool)],
+             params: &'static [(&'static str, In, ParamType, bool)],
              body: Option<SchemaFn>,
              ok: (StatusCode, Option<SchemaFn>),
              handler: MethodRouter<S>| Route {
@@ -143,9 +170,9 @@ pub fn table() -> Vec<Route> {
             Requires(AuditRead),
             "Audit events, oldest first, page by page",
             &[
-                ("after", In::Query, true, false),
-                ("limit", In::Query, true, false),
-                ("kind", In::Query, false, false),
+                ("after", In::Query, ParamType::Seq, false),
+                ("limit", In::Query, ParamType::Limit, false),
+                ("kind", In::Query, ParamType::AuditKind, false),
             ],
             None,
             ok(schema::<AuditPage>),
@@ -307,8 +334,8 @@ pub fn table() -> Vec<Route> {
             Requires(OutboxRead),
             "Outbox messages, newest first (recipients masked, no text)",
             &[
-                ("status", In::Query, false, false),
-                ("limit", In::Query, true, false),
+                ("status", In::Query, ParamType::OneOf(&["failed"]), false),
+                ("limit", In::Query, ParamType::Limit, false),
             ],
             None,
             ok(list::<OutboxRow>),
@@ -511,7 +538,7 @@ fn label(who: &SessionActor) -> String {
 fn limit(raw: Option<u64>) -> Answer<u64> {
     match raw {
         None => Ok(100),
-        Some(n @ 1..=1000) => Ok(n),
+        Some(n @ 1..=MAX_LIMIT) => Ok(n),
         Some(_) => Err(Problem::bad_request("limit must be between 1 and 1000")),
     }
 }

@@ -123,6 +123,8 @@ declare! {
         RETENTION_EXPIRED_CONSENTS_DAYS = "WARDEN_RETENTION_EXPIRED_CONSENTS_DAYS",
         /// Seconds between two retention passes of a running gateway; 0 turns the job off.
         RETENTION_INTERVAL_SECS = "WARDEN_RETENTION_INTERVAL_SECS",
+        ADMIN_REQUESTS_PER_MINUTE = "WARDEN_ADMIN_REQUESTS_PER_MINUTE",
+        ADMIN_AUTH_REQUESTS_PER_MINUTE = "WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE",
     }
     secret {
         /// A secret because the URL may carry the database password.
