@@ -129,8 +129,10 @@ pub struct PasswordHasher {
     pepper: Option<SecretSlice<u8>>,
     params: Params,
     /// A hash of a fixed password, verified against when the user does not exist, so an unknown
-    /// username costs as much time as a wrong password.
-    dummy: String,
+    /// username costs as much time as a wrong password. Made on first use, not at start-up: a
+    /// gateway that never serves a login never allocates argon2's 19 MiB (after which glibc
+    /// keeps more freed memory resident, see `apps/warden/tests/edge_dos.rs`).
+    dummy: std::sync::OnceLock<String>,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -145,13 +147,21 @@ impl fmt::Debug for PasswordHasher {
 impl PasswordHasher {
     pub fn new(pepper: Option<SecretSlice<u8>>) -> Result<Self, HashError> {
         let params = Params::new(M_COST_KIB, T_COST, P_COST, None).map_err(HashError::Argon2)?;
-        let mut hasher = Self {
+        let hasher = Self {
             pepper,
             params,
-            dummy: String::new(),
+            dummy: std::sync::OnceLock::new(),
         };
-        hasher.dummy = hasher.hash("warden dummy password for unknown users", [0x5a; 16])?;
+        // Fails now, not at the first login, if argon2 refuses the parameters or the pepper.
+        hasher.argon2()?;
         Ok(hasher)
+    }
+
+    fn dummy(&self) -> &str {
+        self.dummy.get_or_init(|| {
+            self.hash("warden dummy password for unknown users", [0x5a; 16])
+                .unwrap_or_default()
+        })
     }
 
     fn argon2(&self) -> Result<Argon2<'_>, HashError> {
@@ -192,7 +202,7 @@ impl PasswordHasher {
             Some(hash) => argon2.verify_password(password.as_bytes(), &hash).is_ok(),
             None => {
                 // Unknown user or an unreadable stored value: spend the same work, then refuse.
-                if let Ok(dummy) = PasswordHash::new(&self.dummy) {
+                if let Ok(dummy) = PasswordHash::new(self.dummy()) {
                     let _ = argon2.verify_password(password.as_bytes(), &dummy);
                 }
                 false
