@@ -572,13 +572,22 @@ async fn operator_accounts(command: OperatorCmd) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no operator named {}", username.as_str()))
         }
     };
-    let print_enrolment = |e: &warden_access::Enrolment| {
-        println!("Add this to an authenticator app (shown once):");
-        println!("{}", e.provisioning_uri.expose_secret());
-        println!("Recovery codes, each usable once instead of a code (shown once):");
+    // Shown once, so written in one piece, and a closed stdout is an error, not a panic.
+    let print_enrolment = |e: &warden_access::Enrolment| -> anyhow::Result<()> {
+        use std::io::Write;
+        let mut out = String::from("Add this to an authenticator app (shown once):\n");
+        out.push_str(e.provisioning_uri.expose_secret());
+        out.push_str("\nRecovery codes, each usable once instead of a code (shown once):\n");
         for code in &e.recovery_codes {
-            println!("  {}", code.expose_secret());
+            out.push_str("  ");
+            out.push_str(code.expose_secret());
+            out.push('\n');
         }
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("writing the new second factor to stdout (run `warden operator reset-mfa` for a new one)")
     };
     match command {
         OperatorCmd::Add {
@@ -607,7 +616,7 @@ async fn operator_accounts(command: OperatorCmd) -> anyhow::Result<()> {
                 role,
                 e.id
             );
-            print_enrolment(&e);
+            print_enrolment(&e)?;
         }
         OperatorCmd::List => {
             let accounts = access.accounts().await?;
@@ -644,7 +653,7 @@ async fn operator_accounts(command: OperatorCmd) -> anyhow::Result<()> {
                 .reset_mfa(Acting::Cli, by_name(name.clone()).await?)
                 .await?;
             println!("operator {name}: new second factor; its sessions are revoked");
-            print_enrolment(&e);
+            print_enrolment(&e)?;
         }
         OperatorCmd::SetRole {
             name,
