@@ -9,18 +9,17 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use warden_assistant::pairing::{
     PairingRequest, PairingStore, PairingStoreError, PairingTxn, Settlement,
 };
 use warden_audit::ChainHead;
-use warden_delivery::DeliveryStatus;
 use warden_gates::{IssuedCode, PairingCode, RequestStatus};
 use warden_types::{PhoneNumber, Provider, SenderId, UnixMillis};
 
-use crate::entity::{allowlist, outbox, pairing_requests};
+use crate::entity::{allowlist, pairing_requests};
 use crate::outbox::{append_audit, lock_head};
 use crate::Store;
 
@@ -164,27 +163,9 @@ impl PairingTxn for SqlPairingTxn {
             .await
             .map_err(db_err)?;
         }
-        if let Some(m) = s.reply {
-            outbox::Entity::insert(outbox::ActiveModel {
-                id: NotSet,
-                idempotency_key: Set(m.key),
-                provider: Set(m.provider.as_str().to_owned()),
-                sender: Set(m.sender.map(|s| s.as_str().to_owned()).unwrap_or_default()),
-                recipient: Set(Some(m.to.as_e164().to_owned())),
-                body: Set(Some(m.body)),
-                status: Set(DeliveryStatus::Pending.as_str().to_owned()),
-                attempts: Set(0),
-                next_attempt_ms: Set(at),
-                claimed_until_ms: Set(None),
-                last_error: Set(None),
-                provider_message_id: Set(None),
-                created_ms: Set(at),
-                updated_ms: Set(at),
-            })
-            .exec(&txn)
+        crate::outbox::insert_messages(&txn, s.reply.into_iter().collect(), now)
             .await
             .map_err(db_err)?;
-        }
         append_audit(&txn, store.audit_redactor(), head, now, &s.audit)
             .await
             .map_err(db_err)?;
