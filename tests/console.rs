@@ -125,6 +125,20 @@ impl Browser {
         Ok(self.client.find_all(Locator::Css(css)).await?.len())
     }
 
+    /// Clicks a button that submits a form, and waits for the browser to land on the answer
+    /// (WebDriver's click may return before the navigation it starts).
+    async fn click(&self, css: &str) -> Result<()> {
+        let before = self.client.current_url().await?;
+        self.client.find(Locator::Css(css)).await?.click().await?;
+        for _ in 0..200 {
+            if self.client.current_url().await? != before {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("clicking {css} did not navigate")
+    }
+
     /// Saves the page as `target/console-screenshots/<name>-<backend>.png`.
     async fn screenshot(&self, name: &str) -> Result<()> {
         let png = self.client.screenshot().await?;
@@ -156,12 +170,7 @@ impl Browser {
                 .send_keys(value)
                 .await?;
         }
-        self.client
-            .find(Locator::Css("main form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        Ok(())
+        self.click("main form button[type=submit]").await
     }
 
     /// The session's cookies as a `Cookie` header, and the page's CSRF token.
@@ -225,7 +234,12 @@ async fn an_operator_logs_in_with_totp_in_the_browser_and_sees_the_dashboard(
     );
     b.screenshot("login").await?;
     b.log_in(&gw, &owner).await?;
-    ensure!(b.path().await? == "/console/senders", "{}", b.path().await?);
+    ensure!(
+        b.path().await? == "/console/senders",
+        "{}: {}",
+        b.path().await?,
+        b.client.source().await?
+    );
 
     b.goto(&gw, "/console/").await?;
     ensure!(b.text("h1").await? == "Dashboard");
@@ -261,11 +275,7 @@ async fn an_operator_logs_in_with_totp_in_the_browser_and_sees_the_dashboard(
     }
 
     // Logging out ends the session: the dashboard sends the browser back to the login form.
-    b.client
-        .find(Locator::Css("form.logout button"))
-        .await?
-        .click()
-        .await?;
+    b.click("form.logout button").await?;
     ensure!(b.path().await? == "/console/login", "{}", b.path().await?);
     b.goto(&gw, "/console/").await?;
     ensure!(
@@ -308,13 +318,7 @@ async fn an_operator_approves_a_webhook_pairing_code_in_the_browser_and_the_send
         "the number is masked"
     );
     b.screenshot("senders-pending").await?;
-    b.client
-        .find(Locator::Css(&format!(
-            "button[aria-label='Approve {}']",
-            code_.display()
-        )))
-        .await?
-        .click()
+    b.click(&format!("button[aria-label='Approve {}']", code_.display()))
         .await?;
     ensure!(
         b.path().await? == "/console/senders?done=approved",
@@ -388,9 +392,10 @@ async fn an_auditor_sees_no_write_controls_and_a_forged_post_with_a_valid_token_
     b.goto(&gw, "/console/login").await?;
     b.log_in(&gw, &auditor).await?;
     b.goto(&gw, "/console/senders").await?;
+    let page = b.client.source().await?;
     ensure!(
-        b.client.source().await?.contains(&code_.display()),
-        "an auditor reads pending codes"
+        page.contains(&code_.display()),
+        "an auditor reads pending codes: {page}"
     );
     ensure!(b.count("main form").await? == 0, "no form in the page body");
     ensure!(b.count("main button").await? == 0, "no write button");
@@ -459,10 +464,7 @@ async fn a_browser_post_without_the_csrf_token_or_from_another_origin_is_refused
         .await?
         .send_keys(CAROL.e164)
         .await?;
-    b.client
-        .find(Locator::Css("form[action='/console/senders/add'] button"))
-        .await?
-        .click()
+    b.click("form[action='/console/senders/add'] button")
         .await?;
     ensure!(
         b.text("h1").await? == "Forbidden",

@@ -204,14 +204,21 @@ pub fn see_other(to: &str) -> Response {
     r
 }
 
-/// A POST must come from the page's own origin: `Origin` (or, without it, `Referer`) must name
-/// the host the request was sent to.
+/// A POST must come from the console's own pages. A browser says so in `Sec-Fetch-Site`
+/// (a header no page can set), and that is decisive when present: with `Referrer-Policy:
+/// no-referrer`, Chromium sends `Origin: null` on a same-origin form post. Without it (an
+/// older browser, a script), `Origin` or else `Referer` must name the host the request was
+/// sent to.
 fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site.as_bytes() == b"same-origin";
+    }
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
     let source = headers
         .get(header::ORIGIN)
+        .filter(|o| o.as_bytes() != b"null")
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok());
     let Some(source) = source else {
