@@ -233,9 +233,13 @@ async fn dashboard(State(s): State<S>, Extension(viewer): Extension<Viewer>) -> 
     } else {
         None
     };
-    // Without the marketplace there is nothing to hold.
+    // Without the marketplace there is nothing to hold, and no section.
     let held = if may(&viewer, Action::OfferRead) {
-        s.operator.held_offers().await.ok()
+        match s.operator.held_offers().await {
+            Ok(h) => Some(h),
+            Err(OperatorError::MarketplaceDisabled) => None,
+            Err(e) => return failed(e),
+        }
     } else {
         None
     };
