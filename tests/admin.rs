@@ -24,17 +24,17 @@ on_both_backends!(
     a_subject_is_exported_then_erased_through_the_api_and_the_chain_still_verifies,
 );
 
-const PASSWORD: &str = "a long operator passphrase";
+pub(crate) const PASSWORD: &str = "a long operator passphrase";
 
 /// An operator account created as the CLI does, and its authenticator.
-struct Account {
-    id: OperatorId,
-    name: String,
+pub(crate) struct Account {
+    pub(crate) id: OperatorId,
+    pub(crate) name: String,
     totp: TotpSecret,
     recovery: Vec<SecretString>,
 }
 
-async fn account(gw: &Gateway, name: &str, role: Role) -> Result<Account> {
+pub(crate) async fn account(gw: &Gateway, name: &str, role: Role) -> Result<Account> {
     let e = gw
         .access()
         .create_account(Acting::Cli, name, role, SecretString::from(PASSWORD), None)
@@ -94,7 +94,8 @@ async fn call(
     })
 }
 
-fn code(gw: &Gateway, a: &Account) -> String {
+/// The account's TOTP code at the gateway's clock.
+pub(crate) fn code(gw: &Gateway, a: &Account) -> String {
     code_at(
         &a.totp,
         step_at(warden_types::Clock::now(gw.clock.as_ref())),

@@ -18,6 +18,7 @@ mod admin;
 mod advisor;
 mod audit;
 mod commands;
+mod console;
 mod edge;
 mod health;
 mod leaks;

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod edge;
 pub mod http;
@@ -237,15 +238,18 @@ pub async fn start_with_store(
     let access = access(&config, store.clone(), clock.clone())?.with_wake(wake.clone());
     let (admin_addr, admin_server) = match &config.admin {
         Some(settings) => {
-            let state = Arc::new(admin::AdminState::new(
-                access.clone(),
-                operator.clone(),
-                clock.clone(),
-                admin::Budgets {
-                    unauthenticated_per_minute: settings.auth_requests_per_minute,
-                    authenticated_per_minute: settings.requests_per_minute,
-                },
-            ));
+            let state = Arc::new(
+                admin::AdminState::new(
+                    access.clone(),
+                    operator.clone(),
+                    clock.clone(),
+                    admin::Budgets {
+                        unauthenticated_per_minute: settings.auth_requests_per_minute,
+                        authenticated_per_minute: settings.requests_per_minute,
+                    },
+                )
+                .with_jwt_key(settings.jwt_key.expose_secret().as_bytes()),
+            );
             let app = admin::router(state, &settings.cors_origins);
             let listener = TcpListener::bind(settings.listen)
                 .await

@@ -22,7 +22,7 @@ use warden_store::{
     AllowlistEntry, OutboxView, Requeued, SqlMarket, SqlOutbox, SqlPairing, SqlPrivacy, Store,
     VerifyError,
 };
-use warden_types::{Clock, PhoneNumber, SenderId};
+use warden_types::{Clock, PhoneNumber, SenderId, UnixMillis};
 
 use crate::Config;
 
@@ -343,7 +343,31 @@ impl Operator {
             .map_err(store_err)
     }
 
-    // ---- allowlist ----
+    /// The newest audit rows of any of `kinds`, newest first (at most `limit`).
+    pub async fn audit_recent(
+        &self,
+        kinds: &[EventKind],
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, OperatorError> {
+        let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        self.store
+            .audit_recent(&names, limit)
+            .await
+            .map_err(store_err)
+    }
+
+    /// When each `kind` event at or after `since` happened, oldest first (at most `limit`).
+    pub async fn audit_times_since(
+        &self,
+        kind: EventKind,
+        since: UnixMillis,
+        limit: u64,
+    ) -> Result<Vec<i64>, OperatorError> {
+        self.store
+            .audit_times_since(kind.as_str(), since.as_i64(), limit)
+            .await
+            .map_err(store_err)
+    }
 
     fn pseudonyms(&self) -> Result<&Pseudonymizer, OperatorError> {
         self.pseudonyms

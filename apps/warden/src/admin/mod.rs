@@ -52,6 +52,8 @@ pub struct AdminState {
     authenticated: Mutex<KeyedLimiter<OperatorId>>,
     /// The OpenAPI document, rendered once.
     openapi: String,
+    /// The console's CSRF tokens are made under it.
+    pub(crate) csrf: crate::console::CsrfKey,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -96,7 +98,40 @@ impl AdminState {
                 LIMITER_KEYS,
             )),
             openapi: openapi::document(),
+            csrf: crate::console::CsrfKey::random(),
         }
+    }
+
+    /// The console's CSRF key derived from `WARDEN_JWT_KEY`, so every instance agrees and a
+    /// restart keeps open forms valid.
+    pub fn with_jwt_key(mut self, jwt_key: &[u8]) -> Self {
+        self.csrf = crate::console::CsrfKey::derived(jwt_key);
+        self
+    }
+
+    /// Spends one request of `ip`'s unauthenticated budget: `Some(retry_after_secs)` when it
+    /// is spent.
+    pub(crate) fn over_ip(&self, ip: IpAddr) -> Option<u64> {
+        let mut limiter = self
+            .unauthenticated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        limiter
+            .hit(&ip, self.clock.now())
+            .err()
+            .map(|o| o.retry_after_secs)
+    }
+
+    /// Spends one request of `operator`'s budget: `Some(retry_after_secs)` when it is spent.
+    pub(crate) fn over_operator(&self, operator: OperatorId) -> Option<u64> {
+        let mut limiter = self
+            .authenticated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        limiter
+            .hit(&operator, self.clock.now())
+            .err()
+            .map(|o| o.retry_after_secs)
     }
 }
 
@@ -114,6 +149,13 @@ pub fn router(state: Arc<AdminState>, cors_origins: &[HeaderValue]) -> Router {
             .handler
             .route_layer(from_fn_with_state((state.clone(), route.guard), guard));
         router = router.route(route.path, guarded);
+    }
+    for page in crate::console::routes::table() {
+        let guarded = page.handler.route_layer(from_fn_with_state(
+            (state.clone(), page.guard),
+            crate::console::guard,
+        ));
+        router = router.route(page.path, guarded);
     }
     // After the routes: axum sets it on every route registered so far, and still adds `Allow`.
     let mut router = router
@@ -145,16 +187,10 @@ async fn guard(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let now = state.clock.now();
     let over_ip = |state: &AdminState| -> Option<Response> {
-        let mut limiter = state
-            .unauthenticated
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        limiter
-            .hit(&peer.ip(), now)
-            .err()
-            .map(|o| Problem::too_many(o.retry_after_secs).into_response())
+        state
+            .over_ip(peer.ip())
+            .map(|secs| Problem::too_many(secs).into_response())
     };
     let action = match guard {
         Guard::Public => {
@@ -182,14 +218,8 @@ async fn guard(
         }
         Err(e) => return Problem::from(e).into_response(),
     };
-    {
-        let mut limiter = state
-            .authenticated
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(o) = limiter.hit(&who.actor.id, now) {
-            return Problem::too_many(o.retry_after_secs).into_response();
-        }
+    if let Some(secs) = state.over_operator(who.actor.id) {
+        return Problem::too_many(secs).into_response();
     }
     if let Some(action) = action {
         if let Err(denied) = authorize(&who.actor, action, &Resource::Any) {
@@ -210,7 +240,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// On every answer, errors included: nothing is cached, sniffed, framed or referred.
+/// Console pages get the console's CSP (its own stylesheet, forms to itself); everything else
+/// the API's, which allows nothing.
 async fn security_headers(request: Request, next: Next) -> Response {
+    let console =
+        request.uri().path() == "/console" || request.uri().path().starts_with("/console/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     for (name, value) in [
@@ -228,6 +262,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
         ),
     ] {
         h.insert(name, HeaderValue::from_static(value));
+    }
+    if console {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::console::CSP),
+        );
     }
     h.insert(
         header::HeaderName::from_static("cross-origin-resource-policy"),

@@ -21,6 +21,52 @@ pub struct AllowlistEntry {
 }
 
 impl Store {
+    /// The newest audit rows of any of `kinds` (stored names), newest first, at most `limit`:
+    /// the console's recent security alerts.
+    pub async fn audit_recent(
+        &self,
+        kinds: &[&str],
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, DbErr> {
+        Ok(audit_log::Entity::find()
+            .filter(audit_log::Column::Kind.is_in(kinds.iter().copied()))
+            .order_by_desc(audit_log::Column::Seq)
+            .limit(limit)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(|r| AuditRecord {
+                seq: r.seq,
+                at_ms: r.at_ms,
+                kind: r.kind,
+                sender: r.sender,
+                detail: r.detail,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+            .collect())
+    }
+
+    /// When each event of `kind` (a stored name) at or after `since_ms` happened, oldest
+    /// first, at most `limit`: the console's messages-per-hour chart reads times only.
+    pub async fn audit_times_since(
+        &self,
+        kind: &str,
+        since_ms: i64,
+        limit: u64,
+    ) -> Result<Vec<i64>, DbErr> {
+        audit_log::Entity::find()
+            .select_only()
+            .column(audit_log::Column::AtMs)
+            .filter(audit_log::Column::Kind.eq(kind))
+            .filter(audit_log::Column::AtMs.gte(since_ms))
+            .order_by_asc(audit_log::Column::Seq)
+            .limit(limit)
+            .into_tuple::<i64>()
+            .all(self.connection())
+            .await
+    }
+
     /// Audit rows after `after` (exclusive), oldest first, at most `limit`, optionally of one
     /// stored kind name.
     pub async fn audit_page(
