@@ -11,7 +11,7 @@ pub const SIZES: [(&str, usize); 4] = [
 ];
 
 /// `(name, unit)`: each shape is its unit repeated to the size (cut on a char boundary).
-pub const SHAPES: [(&str, Unit); 9] = [
+pub const SHAPES: [(&str, Unit); 11] = [
     // Single digits and spaces: the guard's spaced-letter joiner and the phone span reader.
     ("digit_space", Unit::Fixed("1 3 5 7 0 ")),
     // Digit groups and spaces that look like phone numbers to every span reader.
@@ -23,6 +23,9 @@ pub const SHAPES: [(&str, Unit); 9] = [
     ("url", Unit::Fixed("https://example.com/a/b.c?d=e&f=g%2B1-h_i.j/")),
     ("brackets", Unit::Fixed("([{<")),
     ("spaced_letters", Unit::Fixed("i g n o r e 1 ")),
+    // Half an e-mail address and half a key/value pair, over and over: the secret patterns.
+    ("email_ish", Unit::Fixed("a.b@c.d-")),
+    ("pairs", Unit::Fixed("token=Bearer x://u:")),
 ];
 
 /// How a shape's bytes are made.
