@@ -349,11 +349,7 @@ fn join_fragments(text: &[u8]) -> Vec<u8> {
 /// The fragments of the chain starting at `i` (letters, one separator, letters, …) into `frags`,
 /// and where the chain ends; `Err` with the end of the fragment that broke it (more than three
 /// letters, or letters glued to a digit).
-fn fragment_chain(
-    text: &[u8],
-    i: usize,
-    frags: &mut Vec<(usize, usize)>,
-) -> Result<usize, usize> {
+fn fragment_chain(text: &[u8], i: usize, frags: &mut Vec<(usize, usize)>) -> Result<usize, usize> {
     let n = text.len();
     frags.clear();
     let mut j = i;
@@ -605,8 +601,8 @@ mod tests {
             let mut out = Vec::with_capacity(n);
             let mut i = 0;
             while i < n {
-                let at_word_start =
-                    text[i].is_ascii_lowercase() && (i == 0 || !text[i - 1].is_ascii_alphanumeric());
+                let at_word_start = text[i].is_ascii_lowercase()
+                    && (i == 0 || !text[i - 1].is_ascii_alphanumeric());
                 if at_word_start {
                     // Collect fragments: letters, one separator, letters, ...
                     let mut frags: Vec<(usize, usize)> = Vec::new();
@@ -670,7 +666,10 @@ mod tests {
                     if gap > 0 && i + 1 + gap < n && !is_sep(text[i + 1 + gap]) {
                         let sep = &text[i + 1..i + 1 + gap];
                         let mut j = i;
-                        while j + 1 + gap < n && &text[j + 1..j + 1 + gap] == sep && single(j + 1 + gap) {
+                        while j + 1 + gap < n
+                            && &text[j + 1..j + 1 + gap] == sep
+                            && single(j + 1 + gap)
+                        {
                             j += 1 + gap;
                             letters.push(j);
                         }

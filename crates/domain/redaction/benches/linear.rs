@@ -15,7 +15,10 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 #[path = "support/inputs.rs"]
-#[allow(dead_code, reason = "only the redactor of the shared inputs is used here")]
+#[allow(
+    dead_code,
+    reason = "only the redactor of the shared inputs is used here"
+)]
 mod inputs;
 #[path = "../../guard/benches/support/shapes.rs"]
 mod shapes;

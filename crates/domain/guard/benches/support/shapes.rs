@@ -20,7 +20,10 @@ pub const SHAPES: [(&str, Unit); 11] = [
     ("plus_run", Unit::Fixed("+")),
     ("digits", Unit::Fixed("4915123456789")),
     ("base64", Unit::Base64),
-    ("url", Unit::Fixed("https://example.com/a/b.c?d=e&f=g%2B1-h_i.j/")),
+    (
+        "url",
+        Unit::Fixed("https://example.com/a/b.c?d=e&f=g%2B1-h_i.j/"),
+    ),
     ("brackets", Unit::Fixed("([{<")),
     ("spaced_letters", Unit::Fixed("i g n o r e 1 ")),
     // Half an e-mail address and half a key/value pair, over and over: the secret patterns.
