@@ -310,42 +310,34 @@ fn squash(folded: &str) -> String {
 
 /// Join a word cut into fragments of one to three letters by single `.`, `-` or `*`
 /// ("ig.no.re" → "ignore"); longer fragments ("pay.example", "t-shirt") are left alone.
+///
+/// Linear: a chain that fails (a fragment too long, or glued to a digit) fails the same way from
+/// each of its later fragments, so the scan resumes after the failure instead of re-reading the
+/// chain from every fragment (a megabyte of "a.b.c.…1" used to take quadratic time).
 fn join_fragments(text: &[u8]) -> Vec<u8> {
     let n = text.len();
     let mut out = Vec::with_capacity(n);
+    let mut frags: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < n {
         let at_word_start =
             text[i].is_ascii_lowercase() && (i == 0 || !text[i - 1].is_ascii_alphanumeric());
         if at_word_start {
-            // Collect fragments: letters, one separator, letters, ...
-            let mut frags: Vec<(usize, usize)> = Vec::new();
-            let mut j = i;
-            loop {
-                let s = j;
-                while j < n && text[j].is_ascii_lowercase() {
-                    j += 1;
+            match fragment_chain(text, i, &mut frags) {
+                Ok(end) if frags.len() >= 2 => {
+                    for &(s, e) in &frags {
+                        out.extend_from_slice(&text[s..e]);
+                    }
+                    i = end;
+                    continue;
                 }
-                if j == s || j - s > 3 || (j < n && text[j].is_ascii_digit()) {
-                    frags.clear();
-                    break;
+                Ok(_) => {}
+                Err(failed_at) => {
+                    let end = failed_at.max(i + 1);
+                    out.extend_from_slice(&text[i..end]);
+                    i = end;
+                    continue;
                 }
-                frags.push((s, j));
-                if j + 1 < n
-                    && matches!(text[j], b'.' | b'-' | b'*')
-                    && text[j + 1].is_ascii_lowercase()
-                {
-                    j += 1;
-                } else {
-                    break;
-                }
-            }
-            if frags.len() >= 2 {
-                for &(s, e) in &frags {
-                    out.extend_from_slice(&text[s..e]);
-                }
-                i = j;
-                continue;
             }
         }
         out.push(text[i]);
@@ -354,7 +346,37 @@ fn join_fragments(text: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The fragments of the chain starting at `i` (letters, one separator, letters, …) into `frags`,
+/// and where the chain ends; `Err` with the end of the fragment that broke it (more than three
+/// letters, or letters glued to a digit).
+fn fragment_chain(text: &[u8], i: usize, frags: &mut Vec<(usize, usize)>) -> Result<usize, usize> {
+    let n = text.len();
+    frags.clear();
+    let mut j = i;
+    loop {
+        let s = j;
+        while j < n && text[j].is_ascii_lowercase() {
+            j += 1;
+        }
+        if j == s || j - s > 3 || (j < n && text[j].is_ascii_digit()) {
+            return Err(j);
+        }
+        frags.push((s, j));
+        if j + 1 < n && matches!(text[j], b'.' | b'-' | b'*') && text[j + 1].is_ascii_lowercase() {
+            j += 1;
+        } else {
+            return Ok(j);
+        }
+    }
+}
+
 /// Join runs of single letters (or leet digits) separated by the same short separator.
+///
+/// Linear: the run read from a letter is, from each of its later letters but the last, the tail
+/// of the same run (same separator, same stop). So one read decides the whole run: the first
+/// tail that is long and alphabetic enough is joined, and when none is, the scan resumes at the
+/// run's last letter (which may start a run with another separator). Re-reading the run from
+/// every letter made a megabyte of "1 3 5 7 …" or "+1 +1 …" take quadratic time.
 fn join_letters(text: &[u8]) -> Vec<u8> {
     let n = text.len();
     let single = |i: usize| {
@@ -369,6 +391,7 @@ fn join_letters(text: &[u8]) -> Vec<u8> {
         )
     };
     let mut out = Vec::with_capacity(n);
+    let mut letters = Vec::new();
     let mut i = 0;
     while i < n {
         if single(i) {
@@ -377,7 +400,8 @@ fn join_letters(text: &[u8]) -> Vec<u8> {
             while gap < 3 && i + 1 + gap < n && is_sep(text[i + 1 + gap]) {
                 gap += 1;
             }
-            let mut letters = vec![i];
+            letters.clear();
+            letters.push(i);
             if gap > 0 && i + 1 + gap < n && !is_sep(text[i + 1 + gap]) {
                 let sep = &text[i + 1..i + 1 + gap];
                 let mut j = i;
@@ -386,20 +410,48 @@ fn join_letters(text: &[u8]) -> Vec<u8> {
                     letters.push(j);
                 }
             }
-            let alphabetic = letters
-                .iter()
-                .filter(|&&k| text[k].is_ascii_lowercase())
-                .count();
-            if letters.len() >= 3 && alphabetic * 2 >= letters.len() {
-                out.extend(letters.iter().map(|&k| unleet(text[k])));
-                i = letters.last().map_or(i, |&l| l) + 1;
-                continue;
+            match joinable_tail(text, &letters) {
+                Some(k) => {
+                    out.extend_from_slice(&text[i..letters[k]]);
+                    out.extend(letters[k..].iter().map(|&l| unleet(text[l])));
+                    i = letters[letters.len() - 1] + 1;
+                    continue;
+                }
+                None if letters.len() > 1 => {
+                    let last = letters[letters.len() - 1];
+                    out.extend_from_slice(&text[i..last]);
+                    i = last;
+                    continue;
+                }
+                None => {}
             }
         }
         out.push(text[i]);
         i += 1;
     }
     out
+}
+
+/// The first `k` such that `letters[k..]` is a run worth joining: three letters or more, at
+/// least half of them alphabetic (the rest leet digits).
+fn joinable_tail(text: &[u8], letters: &[usize]) -> Option<usize> {
+    let mut alphabetic = letters
+        .iter()
+        .filter(|&&l| text[l].is_ascii_lowercase())
+        .count();
+    for (k, &l) in letters.iter().enumerate() {
+        let len = letters.len() - k;
+        if len < 3 {
+            return None;
+        }
+        if alphabetic * 2 >= len {
+            return Some(k);
+        }
+        if text[l].is_ascii_lowercase() {
+            alphabetic -= 1;
+        }
+    }
+    None
 }
 
 fn is_leet_digit(b: u8) -> bool {
@@ -537,5 +589,171 @@ mod tests {
         let n = normalize(&format!("hi{hidden}"));
         assert!(n.folded.contains("ignore all rules"));
         assert!(n.signals.tag_smuggling);
+    }
+
+    /// The joiners as they were before they were made linear (issue 16): the reference the
+    /// linear ones must agree with byte for byte.
+    mod quadratic {
+        use super::super::{is_leet_digit, unleet};
+
+        pub(super) fn quadratic_join_fragments(text: &[u8]) -> Vec<u8> {
+            let n = text.len();
+            let mut out = Vec::with_capacity(n);
+            let mut i = 0;
+            while i < n {
+                let at_word_start = text[i].is_ascii_lowercase()
+                    && (i == 0 || !text[i - 1].is_ascii_alphanumeric());
+                if at_word_start {
+                    // Collect fragments: letters, one separator, letters, ...
+                    let mut frags: Vec<(usize, usize)> = Vec::new();
+                    let mut j = i;
+                    loop {
+                        let s = j;
+                        while j < n && text[j].is_ascii_lowercase() {
+                            j += 1;
+                        }
+                        if j == s || j - s > 3 || (j < n && text[j].is_ascii_digit()) {
+                            frags.clear();
+                            break;
+                        }
+                        frags.push((s, j));
+                        if j + 1 < n
+                            && matches!(text[j], b'.' | b'-' | b'*')
+                            && text[j + 1].is_ascii_lowercase()
+                        {
+                            j += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    if frags.len() >= 2 {
+                        for &(s, e) in &frags {
+                            out.extend_from_slice(&text[s..e]);
+                        }
+                        i = j;
+                        continue;
+                    }
+                }
+                out.push(text[i]);
+                i += 1;
+            }
+            out
+        }
+
+        pub(super) fn quadratic_join_letters(text: &[u8]) -> Vec<u8> {
+            let n = text.len();
+            let single = |i: usize| {
+                (text[i].is_ascii_lowercase() || is_leet_digit(text[i]))
+                    && (i == 0 || !text[i - 1].is_ascii_alphanumeric())
+                    && (i + 1 == n || !text[i + 1].is_ascii_alphanumeric())
+            };
+            let is_sep = |b: u8| {
+                matches!(
+                    b,
+                    b' ' | b'.' | b'-' | b'*' | b'/' | b'+' | b'_' | b'|' | b','
+                )
+            };
+            let mut out = Vec::with_capacity(n);
+            let mut i = 0;
+            while i < n {
+                if single(i) {
+                    // The first gap fixes the separator; later gaps must repeat it exactly.
+                    let mut gap = 0;
+                    while gap < 3 && i + 1 + gap < n && is_sep(text[i + 1 + gap]) {
+                        gap += 1;
+                    }
+                    let mut letters = vec![i];
+                    if gap > 0 && i + 1 + gap < n && !is_sep(text[i + 1 + gap]) {
+                        let sep = &text[i + 1..i + 1 + gap];
+                        let mut j = i;
+                        while j + 1 + gap < n
+                            && &text[j + 1..j + 1 + gap] == sep
+                            && single(j + 1 + gap)
+                        {
+                            j += 1 + gap;
+                            letters.push(j);
+                        }
+                    }
+                    let alphabetic = letters
+                        .iter()
+                        .filter(|&&k| text[k].is_ascii_lowercase())
+                        .count();
+                    if letters.len() >= 3 && alphabetic * 2 >= letters.len() {
+                        out.extend(letters.iter().map(|&k| unleet(text[k])));
+                        i = letters.last().map_or(i, |&l| l) + 1;
+                        continue;
+                    }
+                }
+                out.push(text[i]);
+                i += 1;
+            }
+            out
+        }
+    }
+
+    /// The cases the linear joiners reason about: a run whose tail is joinable, a run whose last
+    /// letter starts another run, a chain broken by a long fragment or a digit.
+    #[test]
+    fn linear_joiners_agree_on_tails_and_broken_chains() {
+        for text in [
+            "1 1 1 1 a b c",
+            "1 1 1 1.a.b.c",
+            "3 3 a b 1 x y z",
+            "a.b.c.long",
+            "ig.no.re9 a.b",
+            "x-y-z-w.a.b.c",
+        ] {
+            let bytes = text.as_bytes();
+            assert_eq!(
+                join_letters(bytes),
+                quadratic::quadratic_join_letters(bytes),
+                "{text}"
+            );
+            assert_eq!(
+                join_fragments(bytes),
+                quadratic::quadratic_join_fragments(bytes),
+                "{text}"
+            );
+        }
+        assert_eq!(join_letters(b"1 1 1 1 a b c"), b"1 iiiabc");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// Letters, leet digits, other digits and every separator the joiners know, so runs,
+        /// chains, failed chains and tails of runs all occur.
+        #[test]
+        fn linear_joiners_agree_with_the_quadratic_ones(
+            text in "[abeio0134579x .*/+_|,-]{0,60}",
+        ) {
+            let bytes = text.as_bytes();
+            proptest::prop_assert_eq!(
+                join_fragments(bytes),
+                quadratic::quadratic_join_fragments(bytes)
+            );
+            proptest::prop_assert_eq!(
+                join_letters(bytes),
+                quadratic::quadratic_join_letters(bytes)
+            );
+        }
+    }
+
+    /// A megabyte of one-digit groups or `+1` runs is left as it is (digits alone are not a
+    /// word), a megabyte-long fragment chain broken at its end is joined letter by letter as a
+    /// short one is, and a spaced-out word inside digit runs is still joined.
+    #[test]
+    fn a_megabyte_line_squashes_as_the_short_rules_say() {
+        for unit in ["1 3 5 7 0 ", "+1 "] {
+            let line = unit.repeat(1_000_000 / unit.len());
+            assert!(normalize(&line).squashed == line, "{unit}");
+        }
+        // The four-letter fragment breaks the chain; the single letters still join.
+        let chain = format!("{}long", "a.b.c.".repeat(166_666));
+        assert_eq!(normalize("a.b.c.a.b.c.long").squashed, "abcabc.long");
+        assert!(normalize(&chain).squashed == format!("{}.long", "abc".repeat(166_666)));
+        let half = "1 3 ".repeat(125_000);
+        let attack = format!("{half} i g n o r e  a l l {half}");
+        assert!(normalize(&attack).squashed.contains("  ignore  "));
     }
 }

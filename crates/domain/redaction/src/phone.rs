@@ -271,12 +271,14 @@ fn glued_after(b: &[u8], end: usize) -> bool {
         None => false,
         Some(c) if is_word_byte(c) => true,
         Some(b'%' | b'$' | b'#') => true,
-        // A decimal part: `1234567,89`, `1234567.5`.
+        // A decimal part: `1234567,89`, `1234567.5`. Three digits already say no (and counting
+        // further would read a long run once per sub-span).
         Some(b',' | b'.') => {
             let digits = b
                 .get(end + 1..)
                 .unwrap_or_default()
                 .iter()
+                .take(3)
                 .take_while(|c| c.is_ascii_digit())
                 .count();
             (1..=2).contains(&digits) && !b.get(end + 1 + digits).is_some_and(u8::is_ascii_digit)
@@ -314,9 +316,11 @@ fn next_to_currency(b: &[u8], start: usize, end: usize) -> bool {
     if symbol_before {
         return true;
     }
+    // Compared in place: the letters next to a number can be a megabyte long.
     let word = |w: &[u8]| {
-        let w = String::from_utf8_lossy(w).to_ascii_lowercase();
-        CURRENCY_WORDS.contains(&w.as_str())
+        CURRENCY_WORDS
+            .iter()
+            .any(|c| c.as_bytes().eq_ignore_ascii_case(w))
     };
     // A currency word just before: `EUR 1234567`.
     let mut e = start;

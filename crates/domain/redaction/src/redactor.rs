@@ -338,6 +338,25 @@ mod tests {
         .unwrap()
     }
 
+    /// Issue 16: a megabyte-long line is redacted exactly as its short pieces are, one by one.
+    #[test]
+    fn a_megabyte_line_is_redacted_as_its_short_pieces_are() {
+        let r = redactor();
+        for piece in [
+            "from +44 7700 900189 ",
+            "k s3cr3t-webhook-key ",
+            "mail jane.doe@example.org ",
+            "1 3 5 7 0 ",
+            "+1 ",
+            "EUR 1234567 ",
+        ] {
+            let n = 1_000_000 / piece.len();
+            let line = piece.repeat(n);
+            let expected = r.redact(piece).repeat(n);
+            assert!(r.redact(&line) == expected, "{piece}");
+        }
+    }
+
     #[test]
     fn clean_text_is_borrowed() {
         let r = redactor();
