@@ -10,7 +10,7 @@ mod time;
 
 pub use ids::{IdError, MessageBody, Provider, ProviderMessageId, SenderId};
 pub use phone::{PhoneNumber, PhoneNumberError};
-pub use time::{Clock, UnixMillis};
+pub use time::{Clock, UnixMillis, UtcTime};
 
 /// One inbound WhatsApp message after the provider adapter authenticated and normalised it.
 #[derive(Debug, Clone, PartialEq, Eq)]
