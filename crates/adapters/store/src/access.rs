@@ -20,7 +20,7 @@ use warden_operators::{
 use warden_types::{PhoneNumber, UnixMillis};
 
 use crate::entity::{operator_recovery_codes, operators, refresh_tokens};
-use crate::outbox::{append_audit, lock_head};
+use crate::outbox::{commit_step, lock_head};
 use crate::Store;
 
 fn db_err(e: DbErr) -> AccessStoreError {
@@ -437,19 +437,16 @@ impl AccessTxn for SqlAccessTxn {
                 .await
                 .map_err(db_err)?;
         }
-        crate::outbox::insert_messages(&this.txn, this.outbox, now)
-            .await
-            .map_err(db_err)?;
-        append_audit(
-            &this.txn,
+        commit_step(
+            this.txn,
             this.store.audit_redactor(),
             this.head,
             now,
             &this.audit,
+            this.outbox,
         )
         .await
-        .map_err(db_err)?;
-        this.txn.commit().await.map_err(db_err)
+        .map_err(db_err)
     }
 }
 

@@ -10,7 +10,7 @@ use warden_audit::{AuditEvent, AuditRecord};
 use warden_types::{SenderId, UnixMillis};
 
 use crate::entity::{allowlist, audit_log};
-use crate::outbox::{append_audit, lock_head};
+use crate::outbox::{commit_step, lock_head};
 use crate::Store;
 
 /// One allowlist row: a paired sender (pseudonym) and when it was added.
@@ -35,15 +35,7 @@ impl Store {
             .all(self.connection())
             .await?
             .into_iter()
-            .map(|r| AuditRecord {
-                seq: r.seq,
-                at_ms: r.at_ms,
-                kind: r.kind,
-                sender: r.sender,
-                detail: r.detail,
-                prev_hash: r.prev_hash,
-                hash: r.hash,
-            })
+            .map(AuditRecord::from)
             .collect())
     }
 
@@ -84,15 +76,7 @@ impl Store {
             .all(self.connection())
             .await?
             .into_iter()
-            .map(|r| AuditRecord {
-                seq: r.seq,
-                at_ms: r.at_ms,
-                kind: r.kind,
-                sender: r.sender,
-                detail: r.detail,
-                prev_hash: r.prev_hash,
-                hash: r.hash,
-            })
+            .map(AuditRecord::from)
             .collect())
     }
 
@@ -132,8 +116,7 @@ impl Store {
         })
         .exec_without_returning(&txn)
         .await?;
-        append_audit(&txn, self.audit_redactor(), head, now, &[event]).await?;
-        txn.commit().await?;
+        commit_step(txn, self.audit_redactor(), head, now, &[event], Vec::new()).await?;
         Ok(true)
     }
 
@@ -153,8 +136,7 @@ impl Store {
         if removed == 0 {
             return Ok(false);
         }
-        append_audit(&txn, self.audit_redactor(), head, now, &[event]).await?;
-        txn.commit().await?;
+        commit_step(txn, self.audit_redactor(), head, now, &[event], Vec::new()).await?;
         Ok(true)
     }
 }

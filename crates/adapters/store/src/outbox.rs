@@ -146,7 +146,7 @@ fn event(kind: EventKind, row: &outbox::Model, detail: Detail) -> AuditEvent {
 /// Takes the audit chain's write lock and reads its head. MUST be a transaction's first
 /// statement (see the module doc).
 /// Writes messages a transaction decided to send, pending and due now.
-pub(crate) async fn insert_messages(
+async fn insert_messages(
     txn: &DatabaseTransaction,
     messages: Vec<warden_assistant::marketplace::OutboxMessage>,
     now: UnixMillis,
@@ -173,6 +173,21 @@ pub(crate) async fn insert_messages(
     });
     outbox::Entity::insert_many(rows).exec(txn).await?;
     Ok(())
+}
+
+/// The end of every operator-side transaction: the messages it decided to send, then its
+/// audit events after `head` (taken by [`lock_head`] when it began), then the commit.
+pub(crate) async fn commit_step(
+    txn: DatabaseTransaction,
+    redactor: &warden_redaction::Redactor,
+    head: ChainHead,
+    now: UnixMillis,
+    audit: &[AuditEvent],
+    messages: Vec<warden_assistant::marketplace::OutboxMessage>,
+) -> Result<(), DbErr> {
+    insert_messages(&txn, messages, now).await?;
+    append_audit(&txn, redactor, head, now, audit).await?;
+    txn.commit().await
 }
 
 pub(crate) async fn lock_head(txn: &DatabaseTransaction) -> Result<ChainHead, DbErr> {

@@ -20,7 +20,7 @@ use warden_gates::{IssuedCode, PairingCode, RequestStatus};
 use warden_types::{PhoneNumber, Provider, SenderId, UnixMillis};
 
 use crate::entity::{allowlist, pairing_requests};
-use crate::outbox::{append_audit, lock_head};
+use crate::outbox::{commit_step, lock_head};
 use crate::Store;
 
 fn db_err(e: DbErr) -> PairingStoreError {
@@ -163,12 +163,15 @@ impl PairingTxn for SqlPairingTxn {
             .await
             .map_err(db_err)?;
         }
-        crate::outbox::insert_messages(&txn, s.reply.into_iter().collect(), now)
-            .await
-            .map_err(db_err)?;
-        append_audit(&txn, store.audit_redactor(), head, now, &s.audit)
-            .await
-            .map_err(db_err)?;
-        txn.commit().await.map_err(db_err)
+        commit_step(
+            txn,
+            store.audit_redactor(),
+            head,
+            now,
+            &s.audit,
+            s.reply.into_iter().collect(),
+        )
+        .await
+        .map_err(db_err)
     }
 }

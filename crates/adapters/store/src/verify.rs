@@ -80,14 +80,6 @@ async fn records(
         .all(db)
         .await?
         .into_iter()
-        .map(|row| AuditRecord {
-            seq: row.seq,
-            at_ms: row.at_ms,
-            kind: row.kind,
-            sender: row.sender,
-            detail: row.detail,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        })
+        .map(AuditRecord::from)
         .collect())
 }

@@ -18,3 +18,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl From<Model> for warden_audit::AuditRecord {
+    fn from(r: Model) -> Self {
+        Self {
+            seq: r.seq,
+            at_ms: r.at_ms,
+            kind: r.kind,
+            sender: r.sender,
+            detail: r.detail,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}

@@ -34,7 +34,7 @@ use warden_marketplace::{
 use warden_types::{PhoneNumber, SenderId, UnixMillis};
 
 use crate::entity::{call_consents, market_contacts, market_offers, market_requests, vendors};
-use crate::outbox::{append_audit, lock_head};
+use crate::outbox::{commit_step, lock_head};
 use crate::Store;
 
 /// A database error as the port reports it: the store's reachability is what callers act on.
@@ -433,19 +433,16 @@ impl MarketTxn for SqlMarketTxn {
     async fn commit(self: Box<Self>, now: UnixMillis) -> Result<usize, MarketStoreError> {
         let this = *self;
         let enqueued = this.outbox.len();
-        crate::outbox::insert_messages(&this.txn, this.outbox, now)
-            .await
-            .map_err(db_err)?;
-        append_audit(
-            &this.txn,
+        commit_step(
+            this.txn,
             this.store.audit_redactor(),
             this.head,
             now,
             &this.audit,
+            this.outbox,
         )
         .await
         .map_err(db_err)?;
-        this.txn.commit().await.map_err(db_err)?;
         Ok(enqueued)
     }
 }

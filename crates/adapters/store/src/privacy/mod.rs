@@ -21,7 +21,7 @@ use warden_privacy::{
 use warden_types::UnixMillis;
 
 use crate::entity::audit_log;
-use crate::outbox::{append_audit, lock_head};
+use crate::outbox::{commit_step, lock_head};
 use crate::Store;
 use tables::{Keys, SubjectTable};
 
@@ -101,15 +101,16 @@ impl PrivacyStore for SqlPrivacy {
                     .0
                     .insert(table.name(), table.erase(&txn, &keys).await?);
             }
-            append_audit(
-                &txn,
+            let event = audit(&counts);
+            commit_step(
+                txn,
                 self.store.audit_redactor(),
                 head,
                 now,
-                &[audit(&counts)],
+                &[event],
+                Vec::new(),
             )
             .await?;
-            txn.commit().await?;
             Ok(counts)
         };
         go.await.map_err(db_err)
@@ -126,8 +127,15 @@ impl PrivacyStore for SqlPrivacy {
             let head = lock_head(&txn).await?;
             let pruned = retention::prune(&txn, cutoffs).await?;
             let events: Vec<AuditEvent> = audit(&pruned).into_iter().collect();
-            append_audit(&txn, self.store.audit_redactor(), head, now, &events).await?;
-            txn.commit().await?;
+            commit_step(
+                txn,
+                self.store.audit_redactor(),
+                head,
+                now,
+                &events,
+                Vec::new(),
+            )
+            .await?;
             Ok(pruned)
         };
         go.await.map_err(db_err)
