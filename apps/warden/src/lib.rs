@@ -11,6 +11,7 @@ pub mod demo;
 pub mod edge;
 pub mod http;
 pub mod operator;
+pub mod periodic;
 pub mod retention;
 pub mod scheduler;
 pub mod telemetry;
@@ -66,8 +67,8 @@ pub struct Running {
     pub access: warden_access::Access,
     /// The marketplace, when `WARDEN_MARKET_ENABLED`.
     pub market: Option<MarketService>,
-    scheduler: Option<scheduler::Scheduler>,
-    retention: Option<retention::RetentionJob>,
+    scheduler: Option<periodic::Periodic>,
+    retention: Option<periodic::Periodic>,
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -167,15 +168,13 @@ pub async fn start_with_store(
         }
         None => None,
     };
-    let scheduler = market.clone().map(scheduler::Scheduler::start);
+    let scheduler = market.clone().map(scheduler::start);
     let mut operator = operator::Operator::new(store.clone(), clock.clone())
         .with_pseudonyms(pseudonyms.clone())
         .with_wake(wake.clone())
         .with_privacy(pseudonyms.clone(), config.retention.policy);
     let retention = match (config.retention.interval, operator.privacy()) {
-        (Some(interval), Ok(privacy)) => {
-            Some(retention::RetentionJob::start(privacy.clone(), interval))
-        }
+        (Some(interval), Ok(privacy)) => Some(retention::start(privacy.clone(), interval)),
         _ => None,
     };
     if let Some(market) = &market {

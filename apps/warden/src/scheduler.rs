@@ -4,53 +4,30 @@
 
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use warden_assistant::marketplace::MarketService;
+
+use crate::periodic::{InFlight, Periodic};
 
 /// How often the scheduler looks for due batches. A look with nothing due is one indexed read.
 pub const TICK: Duration = Duration::from_millis(250);
 
-#[derive(Debug)]
-pub struct Scheduler {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-impl Scheduler {
-    /// The marketplace wakes the delivery worker itself when a tick enqueued messages.
-    pub fn start(market: MarketService) -> Self {
-        let (stop, mut stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            loop {
-                match market.tick().await {
-                    Ok(report) if report.enqueued > 0 => {
-                        tracing::debug!(
-                            requests = report.requests,
-                            enqueued = report.enqueued,
-                            "outreach batches planned"
-                        );
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "outreach planning failed; will retry"),
+/// Starts the scheduler; shutdown finishes the tick in flight. The marketplace wakes the
+/// delivery worker itself when a tick enqueued messages.
+pub fn start(market: MarketService) -> Periodic {
+    Periodic::start("outreach scheduler", TICK, InFlight::Finish, move || {
+        let market = market.clone();
+        async move {
+            match market.tick().await {
+                Ok(report) if report.enqueued > 0 => {
+                    tracing::debug!(
+                        requests = report.requests,
+                        enqueued = report.enqueued,
+                        "outreach batches planned"
+                    );
                 }
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    () = tokio::time::sleep(TICK) => {}
-                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outreach planning failed; will retry"),
             }
-        });
-        Self { stop, task }
-    }
-
-    /// Finishes the tick in flight, then stops.
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(());
-        if tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .is_err()
-        {
-            tracing::warn!("outreach scheduler still busy after shutdown");
         }
-    }
+    })
 }
