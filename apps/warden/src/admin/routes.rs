@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Json;
 use secrecy::{ExposeSecret, SecretString};
-use warden_access::{Acting, LoginRequest, SessionActor};
+use warden_access::{LoginRequest, SessionActor};
 use warden_audit::EventKind;
 use warden_marketplace::ConsentRecord;
 use warden_operators::{Action, OperatorId, Role};
@@ -527,14 +527,6 @@ impl<St: Send + Sync> axum::extract::FromRequestParts<St> for Id {
     }
 }
 
-fn acting(who: &SessionActor) -> Acting {
-    Acting::Operator(who.actor)
-}
-
-fn label(who: &SessionActor) -> String {
-    acting(who).label()
-}
-
 fn limit(raw: Option<u64>) -> Answer<u64> {
     match raw {
         None => Ok(100),
@@ -671,7 +663,7 @@ async fn approve_pairing(
     Extension(who): Extension<SessionActor>,
     Path(code): Path<String>,
 ) -> Answer<StatusCode> {
-    s.operator.approve_pairing(&code, &label(&who)).await?;
+    s.operator.approve_pairing(&code, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -680,7 +672,7 @@ async fn reject_pairing(
     Extension(who): Extension<SessionActor>,
     Path(code): Path<String>,
 ) -> Answer<StatusCode> {
-    s.operator.reject_pairing(&code, &label(&who)).await?;
+    s.operator.reject_pairing(&code, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -705,7 +697,7 @@ async fn allow(
     Extension(who): Extension<SessionActor>,
     Body(body): Body<PhoneBody>,
 ) -> Answer<Json<Changed>> {
-    let changed = s.operator.allow(&body.phone, &label(&who)).await?;
+    let changed = s.operator.allow(&body.phone, &who.label()).await?;
     Ok(Json(Changed { changed }))
 }
 
@@ -714,7 +706,7 @@ async fn disallow(
     Extension(who): Extension<SessionActor>,
     Body(body): Body<PhoneBody>,
 ) -> Answer<Json<Changed>> {
-    let changed = s.operator.disallow(&body.phone, &label(&who)).await?;
+    let changed = s.operator.disallow(&body.phone, &who.label()).await?;
     Ok(Json(Changed { changed }))
 }
 
@@ -871,7 +863,7 @@ async fn erase_subject(
     Extension(who): Extension<SessionActor>,
     Body(body): Body<PhoneBody>,
 ) -> Answer<Json<ErasureBody>> {
-    let report = s.operator.erase_subject(&body.phone, &label(&who)).await?;
+    let report = s.operator.erase_subject(&body.phone, &who.label()).await?;
     Ok(Json(ErasureBody {
         counts: serde_json::to_value(&report.counts).map_err(|_| Problem::internal())?,
         nothing_held: report.nothing_held,
@@ -935,7 +927,7 @@ async fn add_operator(
     let e = s
         .access
         .create_account(
-            acting(&who),
+            who.acting(),
             &body.username,
             role,
             SecretString::from(body.password),
@@ -952,7 +944,7 @@ async fn set_role(
     Body(body): Body<RoleBody>,
 ) -> Answer<StatusCode> {
     s.access
-        .set_role(acting(&who), OperatorId(id), role(&body.role)?)
+        .set_role(who.acting(), OperatorId(id), role(&body.role)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -963,7 +955,7 @@ async fn disable_operator(
     Id(id): Id,
 ) -> Answer<StatusCode> {
     s.access
-        .set_enabled(acting(&who), OperatorId(id), false)
+        .set_enabled(who.acting(), OperatorId(id), false)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -974,7 +966,7 @@ async fn enable_operator(
     Id(id): Id,
 ) -> Answer<StatusCode> {
     s.access
-        .set_enabled(acting(&who), OperatorId(id), true)
+        .set_enabled(who.acting(), OperatorId(id), true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -985,6 +977,6 @@ async fn reset_mfa(
     Id(id): Id,
 ) -> Answer<Json<EnrolmentBody>> {
     Ok(enrolment(
-        s.access.reset_mfa(acting(&who), OperatorId(id)).await?,
+        s.access.reset_mfa(who.acting(), OperatorId(id)).await?,
     ))
 }

@@ -9,7 +9,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use secrecy::SecretString;
-use warden_access::{AccessError, Acting, LoginRequest};
+use warden_access::{AccessError, LoginRequest};
 use warden_assistant::Readiness;
 use warden_audit::EventKind;
 use warden_operators::{authorize, Action, Resource};
@@ -116,10 +116,6 @@ pub fn table() -> Vec<Page> {
 
 fn may(viewer: &Viewer, action: Action) -> bool {
     authorize(&viewer.who.actor, action, &Resource::Any).is_ok()
-}
-
-fn label(viewer: &Viewer) -> String {
-    Acting::Operator(viewer.who.actor).label()
 }
 
 /// An operator error as the API would answer it, as a page (its message never echoes input).
@@ -305,7 +301,7 @@ async fn allow(
     Extension(form): Extension<Form>,
 ) -> Response {
     let phone = form.get("phone").unwrap_or_default().trim();
-    match s.operator.allow(phone, &label(&viewer)).await {
+    match s.operator.allow(phone, &viewer.who.label()).await {
         Ok(true) => done(Notice::Added),
         Ok(false) => done(Notice::Unchanged),
         Err(e) => failed(e),
@@ -318,7 +314,7 @@ async fn disallow(
     Extension(form): Extension<Form>,
 ) -> Response {
     let phone = form.get("phone").unwrap_or_default().trim();
-    match s.operator.disallow(phone, &label(&viewer)).await {
+    match s.operator.disallow(phone, &viewer.who.label()).await {
         Ok(true) => done(Notice::Removed),
         Ok(false) => done(Notice::Unchanged),
         Err(e) => failed(e),
@@ -331,7 +327,7 @@ async fn approve(
     Extension(form): Extension<Form>,
 ) -> Response {
     let code = form.get("code").unwrap_or_default();
-    match s.operator.approve_pairing(code, &label(&viewer)).await {
+    match s.operator.approve_pairing(code, &viewer.who.label()).await {
         Ok(_) => done(Notice::Approved),
         Err(e) => failed(e),
     }
@@ -343,7 +339,7 @@ async fn reject(
     Extension(form): Extension<Form>,
 ) -> Response {
     let code = form.get("code").unwrap_or_default();
-    match s.operator.reject_pairing(code, &label(&viewer)).await {
+    match s.operator.reject_pairing(code, &viewer.who.label()).await {
         Ok(_) => done(Notice::Rejected),
         Err(e) => failed(e),
     }

@@ -167,6 +167,18 @@ pub struct SessionActor {
     pub session: String,
 }
 
+impl SessionActor {
+    /// As the account rules see the caller.
+    pub fn acting(&self) -> Acting {
+        Acting::Operator(self.actor)
+    }
+
+    /// How the audit log names the caller (`operator:<id>`).
+    pub fn label(&self) -> String {
+        self.acting().label()
+    }
+}
+
 /// Which second factor a login passed.
 enum Factor {
     Totp(u64),
@@ -422,14 +434,16 @@ impl Access {
             return Ok(());
         }
         txn.set_enabled(id, enabled).await?;
-        let (kind, label) = if enabled {
-            (EventKind::OperatorEnabled, acting.label())
+        let kind = if enabled {
+            EventKind::OperatorEnabled
         } else {
-            (EventKind::OperatorDisabled, acting.label())
+            EventKind::OperatorDisabled
         };
         txn.audit(event(
             kind,
-            Detail::new().with("actor", label).with("operator", id.0),
+            Detail::new()
+                .with("actor", acting.label())
+                .with("operator", id.0),
         ));
         let mut sent = false;
         if !enabled {
