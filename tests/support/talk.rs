@@ -124,6 +124,9 @@ impl Gateway {
         who: Person,
         body: &str,
     ) -> Result<Option<String>> {
+        // Whatever an earlier action queued (an approval's notice) is delivered first, so it is
+        // not mistaken for this message's reply.
+        self.outbox_settled().await?;
         let before = graph.requests().len();
         let answer = self.meta.send(&who.phone(), body).await?;
         anyhow::ensure!(

@@ -10,7 +10,21 @@ use warden_audit::AuditRecord;
 use warden_store::{AllowlistEntry, OutboxView};
 use warden_types::UnixMillis;
 
+use warden_operators::{authorize, Action, Resource};
+
 use super::{chart, Viewer, CSRF_FIELD};
+
+/// The console's sections: a link shows only to a role that may read what it leads to (the
+/// server refuses the page anyway).
+const NAV: &[(&str, &str, Action)] = &[
+    ("/console/", "Dashboard", Action::AuditRead),
+    ("/console/senders", "Senders", Action::AllowlistRead),
+    ("/console/marketplace", "Marketplace", Action::VendorRead),
+    ("/console/outbox", "Outbox", Action::OutboxRead),
+    ("/console/audit", "Audit", Action::AuditRead),
+    ("/console/operators", "Operators", Action::OperatorCreate),
+    ("/console/subjects", "Data subjects", Action::SubjectErase),
+];
 
 /// What a finished form says on the page it returns to (a fixed word in the URL, never data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +70,7 @@ impl Notice {
     }
 }
 
-fn html_response(status: StatusCode, body: Markup) -> Response {
+pub(super) fn html_response(status: StatusCode, body: Markup) -> Response {
     let mut r = (status, body.into_string()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -65,7 +79,7 @@ fn html_response(status: StatusCode, body: Markup) -> Response {
     r
 }
 
-fn layout(title: &str, viewer: Option<&Viewer>, main: Markup) -> Markup {
+pub(super) fn layout(title: &str, viewer: Option<&Viewer>, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -81,8 +95,11 @@ fn layout(title: &str, viewer: Option<&Viewer>, main: Markup) -> Markup {
                     span class="brand" { "Warden" }
                     @if let Some(v) = viewer {
                         nav aria-label="Console" {
-                            a href="/console/" { "Dashboard" }
-                            a href="/console/senders" { "Senders" }
+                            @for (href, label, action) in NAV {
+                                @if authorize(&v.who.actor, *action, &Resource::Any).is_ok() {
+                                    a href=(href) { (label) }
+                                }
+                            }
                         }
                         form method="post" action="/console/logout" class="logout" {
                             (csrf(v))
@@ -97,12 +114,12 @@ fn layout(title: &str, viewer: Option<&Viewer>, main: Markup) -> Markup {
     }
 }
 
-fn csrf(viewer: &Viewer) -> Markup {
+pub(super) fn csrf(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf); }
 }
 
 /// Milliseconds as a UTC time, `YYYY-MM-DD HH:MM UTC`.
-fn when(ms: i64) -> String {
+pub(super) fn when(ms: i64) -> String {
     let t = warden_types::UnixMillis(ms).utc();
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",

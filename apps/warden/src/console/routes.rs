@@ -21,7 +21,7 @@ use crate::admin::routes::Guard;
 use crate::admin::AdminState;
 use crate::operator::OperatorError;
 
-type S = Arc<AdminState>;
+pub(super) type S = Arc<AdminState>;
 
 /// One console route.
 pub struct Page {
@@ -114,12 +114,12 @@ pub fn table() -> Vec<Page> {
     ]
 }
 
-fn may(viewer: &Viewer, action: Action) -> bool {
+pub(super) fn may(viewer: &Viewer, action: Action) -> bool {
     authorize(&viewer.who.actor, action, &Resource::Any).is_ok()
 }
 
 /// An operator error as the API would answer it, as a page (its message never echoes input).
-fn failed(e: OperatorError) -> Response {
+pub(super) fn failed(e: OperatorError) -> Response {
     let problem = Problem::from(e);
     let status = problem.status();
     let text = problem

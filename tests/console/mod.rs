@@ -5,20 +5,20 @@
 //! tests fail and say so; they never skip. Screenshots of every page go to
 //! `target/console-screenshots/`.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod browser;
 
-use anyhow::{bail, ensure, Context, Result};
-use fantoccini::{Client, ClientBuilder, Locator};
-use reqwest::header::{self, HeaderMap};
+use anyhow::{ensure, Context, Result};
+use fantoccini::Locator;
+use reqwest::header;
 use reqwest::StatusCode;
 use warden::admin::routes::Guard;
 use warden::console::{self, routes};
 use warden_operators::Role;
 use warden_simulators::MockGraph;
 
-use crate::admin::{account, code, Account, PASSWORD};
+use crate::admin::account;
 use crate::support::{Backend, Gateway, Settings, CAROL};
+use browser::{assert_console_headers, http, http_login, post, session_cookies, Browser};
 
 on_both_backends!(
     an_operator_logs_in_with_totp_in_the_browser_and_sees_the_dashboard,
@@ -29,194 +29,6 @@ on_both_backends!(
     an_expired_access_token_is_renewed_by_rotation_and_a_replayed_refresh_cookie_logs_out,
     a_login_never_redirects_off_the_console,
 );
-
-/// Chromium driven by its own chromedriver on a free port; both end with the value.
-struct Browser {
-    client: Client,
-    driver: Child,
-    backend: Backend,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Browser {
-    async fn start(backend: Backend) -> Result<Self> {
-        for tool in ["chromium", "chromedriver"] {
-            let found = Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .stdout(Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            if !found {
-                bail!(
-                    "`{tool}` is not installed: the console's browser tests need Debian's \
-                     chromium and chromium-driver (apt-get install -y chromium chromium-driver; \
-                     .ci/run does it)"
-                );
-            }
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting chromedriver")?;
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".to_owned(),
-            serde_json::json!({
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1200,900"]
-            }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let mut last = None;
-        for _ in 0..100 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => {
-                    return Ok(Self {
-                        client,
-                        driver,
-                        backend,
-                    })
-                }
-                Err(e) => last = Some(e.to_string()),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let mut driver = driver;
-        let _ = driver.kill();
-        bail!("chromedriver did not start a Chromium session: {last:?}")
-    }
-
-    async fn goto(&self, gw: &Gateway, path: &str) -> Result<()> {
-        Ok(self
-            .client
-            .goto(&format!("{}{path}", gw.admin_url()))
-            .await?)
-    }
-
-    async fn path(&self) -> Result<String> {
-        let url = self.client.current_url().await?;
-        Ok(match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        })
-    }
-
-    async fn text(&self, css: &str) -> Result<String> {
-        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
-    }
-
-    async fn count(&self, css: &str) -> Result<usize> {
-        Ok(self.client.find_all(Locator::Css(css)).await?.len())
-    }
-
-    /// Clicks a button that submits a form, and waits for the browser to land on the answer
-    /// (WebDriver's click may return before the navigation it starts).
-    async fn click(&self, css: &str) -> Result<()> {
-        let before = self.client.current_url().await?;
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        for _ in 0..200 {
-            if self.client.current_url().await? != before {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("clicking {css} did not navigate")
-    }
-
-    /// Saves the page as `target/console-screenshots/<name>-<backend>.png`.
-    async fn screenshot(&self, name: &str) -> Result<()> {
-        let png = self.client.screenshot().await?;
-        let dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-            .join("console-screenshots");
-        std::fs::create_dir_all(&dir)?;
-        let backend = match self.backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        };
-        std::fs::write(dir.join(format!("{name}-{backend}.png")), png)?;
-        Ok(())
-    }
-
-    /// Types the credentials and a fresh TOTP code into the login form, as a keyboard would.
-    async fn log_in(&self, gw: &Gateway, who: &Account) -> Result<()> {
-        gw.clock.advance_ms(30_000);
-        let totp = code(gw, who);
-        for (id, value) in [
-            ("username", who.name.as_str()),
-            ("password", PASSWORD),
-            ("code", totp.as_str()),
-        ] {
-            self.client
-                .find(Locator::Id(id))
-                .await?
-                .send_keys(value)
-                .await?;
-        }
-        self.click("main form button[type=submit]").await
-    }
-
-    /// The session's cookies as a `Cookie` header, and the page's CSRF token.
-    async fn credentials(&self) -> Result<(String, String)> {
-        let cookies = self
-            .client
-            .get_all_cookies()
-            .await?
-            .iter()
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let csrf = self
-            .client
-            .find(Locator::Css("input[name=csrf]"))
-            .await?
-            .attr("value")
-            .await?
-            .context("a CSRF token")?;
-        Ok((cookies, csrf))
-    }
-}
-
-/// A client that shows redirects instead of following them.
-fn http() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
-}
-
-/// A form post as a forger would send it: the operator's cookies, the console's own origin.
-async fn post(
-    gw: &Gateway,
-    path: &str,
-    cookies: &str,
-    origin: &str,
-    form: &[(&str, &str)],
-) -> Result<reqwest::Response> {
-    Ok(http()?
-        .post(format!("{}{path}", gw.admin_url()))
-        .header(header::COOKIE, cookies)
-        .header(header::ORIGIN, origin)
-        .form(form)
-        .send()
-        .await?)
-}
 
 async fn an_operator_logs_in_with_totp_in_the_browser_and_sees_the_dashboard(
     backend: Backend,
@@ -232,7 +44,7 @@ async fn an_operator_logs_in_with_totp_in_the_browser_and_sees_the_dashboard(
         "{}",
         b.path().await?
     );
-    b.screenshot("login").await?;
+    b.check_page("login").await?;
     b.log_in(&gw, &owner).await?;
     ensure!(
         b.path().await? == "/console/senders",
@@ -257,7 +69,7 @@ async fn an_operator_logs_in_with_totp_in_the_browser_and_sees_the_dashboard(
         .css_value("left")
         .await?;
     ensure!(skip_left == "-999px", "the stylesheet applies: {skip_left}");
-    b.screenshot("dashboard").await?;
+    b.check_page("dashboard").await?;
 
     let cookies = b.client.get_all_cookies().await?;
     for name in [console::ACCESS_COOKIE, console::REFRESH_COOKIE] {
@@ -317,7 +129,7 @@ async fn an_operator_approves_a_webhook_pairing_code_in_the_browser_and_the_send
         !page.contains(CAROL.e164) && !page.contains(CAROL.national),
         "the number is masked"
     );
-    b.screenshot("senders-pending").await?;
+    b.check_page("senders-pending").await?;
     b.click(&format!("button[aria-label='Approve {}']", code_.display()))
         .await?;
     ensure!(
@@ -338,7 +150,7 @@ async fn an_operator_approves_a_webhook_pairing_code_in_the_browser_and_the_send
             == 0
     );
     ensure!(b.count("main table code").await? == 1, "one paired sender");
-    b.screenshot("senders").await?;
+    b.check_page("senders").await?;
 
     let accepted = |rows: &[crate::support::AuditRow]| {
         rows.iter().filter(|e| e.kind == "message.accepted").count()
@@ -399,7 +211,7 @@ async fn an_auditor_sees_no_write_controls_and_a_forged_post_with_a_valid_token_
     );
     ensure!(b.count("main form").await? == 0, "no form in the page body");
     ensure!(b.count("main button").await? == 0, "no write button");
-    b.screenshot("senders-auditor").await?;
+    b.check_page("senders-auditor").await?;
 
     let (cookies, csrf) = b.credentials().await?;
     let origin = gw.admin_url();
@@ -471,7 +283,7 @@ async fn a_browser_post_without_the_csrf_token_or_from_another_origin_is_refused
         "{}",
         b.text("main").await?
     );
-    b.screenshot("csrf-refused").await?;
+    b.check_page("csrf-refused").await?;
 
     let origin = gw.admin_url();
     let add = [("csrf", csrf.as_str()), ("phone", CAROL.e164)];
@@ -523,58 +335,6 @@ async fn a_browser_post_without_the_csrf_token_or_from_another_origin_is_refused
         .iter()
         .any(|e| e.kind == "allowlist.added"));
     gw.finish().await
-}
-
-/// Logs in over HTTP; the `Cookie` header of the new session.
-async fn http_login(gw: &Gateway, who: &Account, next: &str) -> Result<(String, HeaderMap)> {
-    gw.clock.advance_ms(30_000);
-    let r = post(
-        gw,
-        "/console/login",
-        "",
-        &gw.admin_url(),
-        &[
-            ("username", who.name.as_str()),
-            ("password", PASSWORD),
-            ("code", &code(gw, who)),
-            ("next", next),
-        ],
-    )
-    .await?;
-    ensure!(r.status() == StatusCode::SEE_OTHER, "login: {}", r.status());
-    let headers = r.headers().clone();
-    Ok((session_cookies(&headers)?, headers))
-}
-
-fn session_cookies(headers: &HeaderMap) -> Result<String> {
-    let pairs: Vec<String> = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .map(str::to_owned)
-        .collect();
-    ensure!(pairs.len() == 2, "two cookies: {pairs:?}");
-    Ok(pairs.join("; "))
-}
-
-fn assert_console_headers(path: &str, headers: &HeaderMap) -> Result<()> {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    };
-    ensure!(
-        h("content-security-policy") == console::CSP,
-        "{path}: CSP {}",
-        h("content-security-policy")
-    );
-    ensure!(h("x-content-type-options") == "nosniff", "{path}");
-    ensure!(h("referrer-policy") == "no-referrer", "{path}");
-    ensure!(h("cache-control") == "no-store", "{path}");
-    ensure!(h("x-frame-options") == "DENY", "{path}");
-    Ok(())
 }
 
 async fn every_console_page_carries_the_strict_csp_and_the_session_cookies_their_flags(
