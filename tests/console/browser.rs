@@ -2,6 +2,7 @@
 //! axe-core accessibility check of a page, and plain HTTP helpers for forms posted the way a
 //! forger would post them.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -22,11 +23,20 @@ const AXE: &str = include_str!("axe.min.js");
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// Chromium's profile, removed with the value.
+    _profile: tempfile::TempDir,
     backend: Backend,
 }
 
 impl Drop for Browser {
+    /// Ends chromedriver and the Chromium it started, whatever the test did: killing only the
+    /// driver would leave the browser running, orphaned, through the rest of the suite.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -52,7 +62,10 @@ impl Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        let profile = tempfile::tempdir()?;
+        // Its own process group, so that the browser goes with it (see `Drop`).
         let driver = Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -63,7 +76,8 @@ impl Browser {
             "goog:chromeOptions".to_owned(),
             serde_json::json!({
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1200,900"]
+                         "--disable-dev-shm-usage", "--window-size=1200,900",
+                         format!("--user-data-dir={}", profile.path().display())]
             }),
         );
         let url = format!("http://127.0.0.1:{port}");
@@ -78,6 +92,7 @@ impl Browser {
                     return Ok(Self {
                         client,
                         driver,
+                        _profile: profile,
                         backend,
                     })
                 }
