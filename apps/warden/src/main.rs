@@ -50,11 +50,16 @@ enum Cmd {
         json: bool,
     },
     /// Screen text offline with the prompt-injection input guard: one message per line on stdin,
-    /// one JSON verdict per line on stdout.
+    /// one JSON verdict per line on stdout. With `--answers`, each line is a model's raw answer
+    /// instead, screened by the advisor's output guard as the gateway screens it.
     Guard {
         /// Scores at or above this are injections, in (0, 1].
         #[arg(long, default_value_t = 0.5)]
         threshold: f32,
+        /// Lines are model answers (the advisor's JSON schema): print whether each would be
+        /// delivered, or why it would be blocked.
+        #[arg(long)]
+        answers: bool,
     },
     /// Run a scripted conversation against a real server on a temporary database.
     Demo,
@@ -259,7 +264,7 @@ async fn main() -> ExitCode {
         } => return audit_verify().await,
         Cmd::Outbox { command } => outbox(command).await,
         Cmd::Redact { json } => redact(json),
-        Cmd::Guard { threshold } => guard(threshold),
+        Cmd::Guard { threshold, answers } => guard(threshold, answers),
         Cmd::Demo => warden::demo::run().await,
         Cmd::Pairing { command } => pairing(command).await,
         Cmd::Vendor { command } => vendor(command).await,
@@ -727,32 +732,59 @@ async fn retention_run() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn guard(threshold: f32) -> anyhow::Result<()> {
+fn guard(threshold: f32, answers: bool) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
     let guard = warden_guard::Guard::new(warden_guard::GuardConfig { threshold })
         .context("--threshold must be in (0, 1]")?;
+    let redactor = match answers {
+        true => Some(offline_redactor()?),
+        false => None,
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in std::io::stdin().lock().split(b'\n') {
         let line = line.context("reading stdin")?;
         let text = String::from_utf8_lossy(&line);
         let text = text.strip_suffix('\r').unwrap_or(&text);
-        out.write_all(guard.check(text).to_json_line().as_bytes())?;
+        let verdict = match &redactor {
+            Some(redactor) => answer_verdict(text, &guard, redactor),
+            None => guard.check(text).to_json_line(),
+        };
+        out.write_all(verdict.as_bytes())?;
         out.write_all(b"\n")?;
         out.flush()?;
     }
     Ok(())
 }
 
-fn redact(json: bool) -> anyhow::Result<()> {
-    use std::io::{BufRead, Write};
-    use warden_redaction::{redact_raw_payload, PayloadKind, RedactionConfig, Redactor};
-    // A full configuration adds its secrets (exact match); without one the built-in patterns
-    // still apply, so the filter works on any machine.
-    let redactor = match Config::from_env() {
+/// The output guard's verdict on one model answer, as one JSON line: `{"delivered":true,
+/// "intent":"…"}` or `{"delivered":false,"reason":"…"}` (the reason codes the audit log uses).
+fn answer_verdict(
+    text: &str,
+    guard: &warden_guard::Guard,
+    redactor: &warden_redaction::Redactor,
+) -> String {
+    let verdict = match warden_advisor::output::check(text, guard, redactor) {
+        Ok(advice) => serde_json::json!({"delivered": true, "intent": advice.intent.as_str()}),
+        Err(reason) => serde_json::json!({"delivered": false, "reason": reason.as_str()}),
+    };
+    verdict.to_string()
+}
+
+/// The redactor of the offline filters: a full configuration adds its secrets (exact match);
+/// without one the built-in patterns still apply, so the filters work on any machine.
+fn offline_redactor() -> anyhow::Result<warden_redaction::Redactor> {
+    use warden_redaction::{RedactionConfig, Redactor};
+    match Config::from_env() {
         Ok(config) => config.redactor(),
         Err(_) => Redactor::new(RedactionConfig::default()),
     }
-    .context("building the redactor")?;
+    .context("building the redactor")
+}
+
+fn redact(json: bool) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    use warden_redaction::{redact_raw_payload, PayloadKind};
+    let redactor = offline_redactor()?;
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     // Bytes, not `lines()`: one line of invalid UTF-8 must not stop the stream.

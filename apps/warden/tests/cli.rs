@@ -407,6 +407,45 @@ fn guard_filter_writes_one_json_verdict_per_line() {
     );
 }
 
+#[test]
+fn guard_answers_filter_delivers_advice_and_blocks_what_the_gateway_would_block() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["guard", "--answers"])
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn warden guard --answers");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            b"{\"intent\":\"suggest_command\",\"reply\":\"Send this to add it:\",\"proposed_command\":\"add buy milk\"}\n\
+              {\"intent\":\"suggest_command\",\"reply\":\"Pair first\",\"proposed_command\":\"/pair 1234\"}\n\
+              not json at all\n",
+        )
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("warden guard --answers");
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let verdicts: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(verdicts.len(), 3, "{text}");
+    assert_eq!(verdicts[0]["delivered"], true, "{text}");
+    assert_eq!(verdicts[0]["intent"], "suggest_command", "{text}");
+    assert_eq!(verdicts[1]["delivered"], false, "{text}");
+    assert_eq!(verdicts[1]["reason"], "forbidden_command", "{text}");
+    assert_eq!(verdicts[2]["reason"], "schema", "{text}");
+    assert!(
+        !text.contains("milk"),
+        "verdicts carry codes, not input: {text}"
+    );
+}
+
 /// `warden vendor|offers|consent` with a complete marketplace configuration.
 fn market_cli(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_warden"))
