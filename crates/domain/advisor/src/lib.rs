@@ -27,6 +27,8 @@ pub use ports::{LlmAdvisor, LlmError, Prompt};
 use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_guard::Guard;
 use warden_redaction::Redactor;
+/// The country hint of [`AdviceInput::region`].
+pub use warden_redaction::Region;
 use warden_types::SenderId;
 
 /// The first line of every reply that is not a suggestion: fixed, so a failure never echoes
@@ -81,6 +83,9 @@ pub struct AdviceInput<'a> {
     pub message: &'a str,
     /// Titles of the sender's open tasks, in list order.
     pub open_tasks: &'a [String],
+    /// The sender's own country, so that national numbers in the message are read the way
+    /// the sender dials them, and redacted before the model sees them.
+    pub region: Option<warden_redaction::Region>,
 }
 
 /// Lengths only: the message and titles are the sender's words.
@@ -229,7 +234,13 @@ impl Advisor {
             .max_prompt_tokens
             .checked_sub(estimate_tokens(system))
             .ok_or(ContextError::BudgetTooSmall)?;
-        let pack = ContextPack::build(&self.redactor, input.message, input.open_tasks, budget)?;
+        let pack = ContextPack::build(
+            &self.redactor,
+            input.message,
+            input.open_tasks,
+            input.region,
+            budget,
+        )?;
         Ok(Prompt {
             system: system.to_owned(),
             user: pack.into_text(),

@@ -70,6 +70,7 @@ async fn advise_with(answer: &str, message: &str) -> Advice {
             sender: &sender,
             message,
             open_tasks: &["buy milk".to_owned()],
+            region: None,
         })
         .await
 }
@@ -103,6 +104,7 @@ async fn injection_never_reaches_the_model() {
             sender: &sender,
             message,
             open_tasks: &[],
+            region: None,
         })
         .await;
     assert_eq!(advice.outcome, AdviceOutcome::InjectionDetected);
@@ -246,6 +248,7 @@ async fn model_failure_is_unavailable_with_the_error_code() {
                 sender: &sender,
                 message: BENIGN,
                 open_tasks: &[],
+                region: None,
             })
             .await;
         assert_eq!(advice.outcome, AdviceOutcome::Unavailable);
@@ -270,6 +273,7 @@ async fn budget_below_the_fixed_prompt_never_calls_the_model() {
             sender: &sender,
             message: BENIGN,
             open_tasks: &[],
+            region: None,
         })
         .await;
     assert_eq!(advice.outcome, AdviceOutcome::Unavailable);
@@ -376,6 +380,7 @@ async fn context_pack_sent_to_the_model_has_no_secret_phone_or_email() {
             sender: &sender,
             message: &message,
             open_tasks: &tasks,
+            region: None,
         })
         .await;
     assert_eq!(advice.outcome, AdviceOutcome::Suggested);
@@ -443,6 +448,7 @@ fn prompt_fits_the_token_cap_for_a_huge_message() {
             sender: &sender,
             message: &message,
             open_tasks: &tasks,
+            region: None,
         })
         .unwrap();
     let tokens = estimate_tokens(&prompt.system) + estimate_tokens(&prompt.user);
@@ -490,7 +496,7 @@ proptest! {
         let advisor = advisor_with(answering("unused", 0), config);
         let sender = sender();
         let prompt = advisor
-            .prompt(AdviceInput { sender: &sender, message: &message, open_tasks: &tasks })
+            .prompt(AdviceInput { sender: &sender, message: &message, open_tasks: &tasks, region: None })
             .unwrap();
         assert_no_sensitive_data(&prompt);
     }
@@ -505,7 +511,7 @@ proptest! {
         let config = AdvisorConfig { max_prompt_tokens: cap, ..AdvisorConfig::default() };
         let advisor = advisor_with(answering("unused", 0), config);
         let sender = sender();
-        match advisor.prompt(AdviceInput { sender: &sender, message: &message, open_tasks: &tasks }) {
+        match advisor.prompt(AdviceInput { sender: &sender, message: &message, open_tasks: &tasks, region: None }) {
             Ok(prompt) => {
                 let tokens = estimate_tokens(&prompt.system) + estimate_tokens(&prompt.user);
                 prop_assert!(tokens <= cap, "{} > {}", tokens, cap);

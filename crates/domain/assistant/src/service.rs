@@ -115,6 +115,7 @@ impl MessageService {
                         sender: &ticket.sender,
                         message: ticket.msg.body.as_str(),
                         open_tasks: &ticket.open_tasks,
+                        region: warden_advisor::Region::of_number(ticket.msg.from.as_e164()),
                     })
                     .await;
                 tracing::info!(outcome = ?advice.outcome, "advised");

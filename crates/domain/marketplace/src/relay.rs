@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use warden_audit::{Detail, EventKind};
 use warden_guard::{Guard, Reason};
-use warden_redaction::Redactor;
+use warden_redaction::{Redactor, Region};
 use warden_types::{PhoneNumber, UnixMillis};
 
 use crate::decision::{Decision, Effect, HeldText, Outgoing, Recipient};
@@ -70,7 +70,8 @@ pub fn mask_for_vendor(
     client_phone: &PhoneNumber,
     client_name: Option<&str>,
 ) -> String {
-    let redacted = redactor.redact(text);
+    // The client writes numbers the way their own country dials them.
+    let redacted = redactor.redact_in(text, Region::of_number(client_phone.as_e164()));
     let scrubbed = scrub_number(&redacted, client_phone);
     match client_name {
         Some(name) => scrub_name(&scrubbed, name).into_owned(),
@@ -361,7 +362,7 @@ fn relay_offer(
     now: UnixMillis,
     released: bool,
 ) {
-    let redacted = redactor.redact(cleaned);
+    let redacted = redactor.redact_in(cleaned, Region::of_number(vendor.phone.as_e164()));
     let offer_text = scrub_number(&redacted, &vendor.phone);
     let no = request.next_offer_no();
     d.effects.push(Effect::RecordOffer {

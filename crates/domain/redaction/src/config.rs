@@ -53,6 +53,21 @@ impl Region {
             .map_err(|_| UnknownRegion)
     }
 
+    /// The country of an international number (`+447700900123` → GB), as a hint for reading
+    /// the national numbers its owner writes: the main country of its calling code (`+1` → US).
+    /// `None` when the text is not `+` and a known calling code.
+    #[must_use]
+    pub fn of_number(e164: &str) -> Option<Self> {
+        let digits = e164.strip_prefix('+')?;
+        let code = crate::phone::country_code_of(digits)?;
+        let regions = phonenumber::metadata::DATABASE.by_code(&code)?;
+        let main = regions
+            .iter()
+            .find(|m| m.is_main_country_for_code())
+            .or_else(|| regions.first())?;
+        Self::parse(main.id()).ok()
+    }
+
     /// The ISO 3166 alpha-2 code.
     #[must_use]
     pub fn code(&self) -> &str {
@@ -87,6 +102,16 @@ pub struct UnknownRegion;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_gives_the_country_of_its_calling_code() {
+        let code = |n: &str| Region::of_number(n).map(|r| r.code().to_owned());
+        assert_eq!(code("+447700900123").as_deref(), Some("GB"));
+        assert_eq!(code("+14155550101").as_deref(), Some("US"));
+        assert_eq!(code("+61412345678").as_deref(), Some("AU"));
+        assert_eq!(code("447700900123"), None);
+        assert_eq!(code("+999123456789"), None);
+    }
 
     #[test]
     fn region_parses_case_insensitively_and_rejects_unknown_codes() {

@@ -230,6 +230,22 @@ fn bullet_at(b: &[u8], at: usize) -> bool {
     b.get(at..at + 3) == Some(&[0xE2, 0x80, 0xA2][..])
 }
 
+/// Whether the text before `at` ends a WhatsApp click-to-chat link or a phone query parameter:
+/// `wa.me/`, `api.whatsapp.com/send?phone=`, `whatsapp://send?phone=`, `…&phone=`.
+fn after_chat_link(b: &[u8], at: usize) -> bool {
+    let ends_with = |tail: &[u8]| {
+        at >= tail.len()
+            && b.get(at - tail.len()..at)
+                .is_some_and(|w| w.eq_ignore_ascii_case(tail))
+    };
+    // `phone=` only as a whole parameter name (not `microphone=` or `phone_number_id=`).
+    let param = ends_with(b"phone=")
+        && (at == 6
+            || b.get(at - 7)
+                .is_some_and(|c| matches!(c, b'?' | b'&' | b' ' | b'"')));
+    ends_with(b"wa.me/") || param
+}
+
 /// Finds where a span starting at digit `first` really starts, and how it is introduced.
 /// `None` when the digits are glued to something that makes them part of another token.
 fn span_start(b: &[u8], first: usize) -> Option<(usize, Prefix)> {
@@ -243,6 +259,19 @@ fn span_start(b: &[u8], first: usize) -> Option<(usize, Prefix)> {
         (_, Some(b'(')) => (first - 1, Prefix::Paren),
         _ => (first, Prefix::None),
     };
+    if prefix == Prefix::None && after_chat_link(b, start) {
+        // Click-to-chat links carry the number in international form without its `+`; a
+        // national one (`phone=0412…`) is still read as a phone number after `phone=`.
+        let international = b.get(start) != Some(&b'0');
+        return Some((
+            start,
+            if international {
+                Prefix::Plus
+            } else {
+                Prefix::None
+            },
+        ));
+    }
     let (q1, q2) = before(b, start);
     // `whatsapp%3A%2B…`, `a%20…`: a percent-encoded separator is not glue.
     let encoded_sep = start >= 3
@@ -265,15 +294,17 @@ fn span_start(b: &[u8], first: usize) -> Option<(usize, Prefix)> {
     (!glued).then_some((start, prefix))
 }
 
-/// Whether the bytes after the span's last digit glue it to something else.
-fn glued_after(b: &[u8], end: usize) -> bool {
+/// Whether the bytes after the span's last digit glue it to something else. `plus`: the span
+/// was written with `+`, and so has no decimal part.
+fn glued_after(b: &[u8], end: usize, plus: bool) -> bool {
     match b.get(end).copied() {
         None => false,
         Some(c) if is_word_byte(c) => true,
         Some(b'%' | b'$' | b'#') => true,
         // A decimal part: `1234567,89`, `1234567.5`. Three digits already say no (and counting
-        // further would read a long run once per sub-span).
-        Some(b',' | b'.') => {
+        // further would read a long run once per sub-span). Not a CSV field or a date after it
+        // (`…,03/03/2026`, `…,10:30`).
+        Some(b',' | b'.') if !plus => {
             let digits = b
                 .get(end + 1..)
                 .unwrap_or_default()
@@ -281,7 +312,10 @@ fn glued_after(b: &[u8], end: usize) -> bool {
                 .take(3)
                 .take_while(|c| c.is_ascii_digit())
                 .count();
-            (1..=2).contains(&digits) && !b.get(end + 1 + digits).is_some_and(u8::is_ascii_digit)
+            (1..=2).contains(&digits)
+                && !b
+                    .get(end + 1 + digits)
+                    .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'/' | b':'))
         }
         // `51.5°`, `12345678€`, `1234567£`.
         Some(0xC2) => matches!(b.get(end + 1), Some(0xB0 | 0xA3 | 0xA5)),
@@ -467,6 +501,17 @@ const PHONE_WORDS: &[&str] = &[
     "wa_id",
 ];
 
+/// A field name that says "identifier": `phone_number_id`, `waba_id`, `businessId`, `msg-id`
+/// (but `wa_id`, WhatsApp's name for the user's number, is a phone number).
+fn labelled_id(word: &[u8]) -> bool {
+    let lower_id = word.len() > 3
+        && word
+            .get(word.len() - 3..)
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"_id"));
+    let camel_id = word.len() > 2 && word.get(word.len() - 2..) == Some(&b"Id"[..]);
+    (lower_id || camel_id) && !word.eq_ignore_ascii_case(b"wa_id")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
     Neutral,
@@ -498,11 +543,11 @@ fn context_before(b: &[u8], start: usize) -> Context {
     let mut context = Context::Neutral;
     // Words are ASCII letters and `_`; the first may be cut by the window, which is harmless.
     for word in window.split(|c| !(c.is_ascii_alphabetic() || *c == b'_')) {
-        if word.is_empty() || word.len() > 16 {
+        if word.is_empty() || word.len() > 32 {
             continue;
         }
         let is = |w: &&str| w.as_bytes().eq_ignore_ascii_case(word);
-        if NOT_PHONE_WORDS.iter().any(is) {
+        if NOT_PHONE_WORDS.iter().any(is) || labelled_id(word) {
             context = Context::NotPhone;
         } else if PHONE_WORDS.iter().any(is) {
             context = Context::Phone;
@@ -701,7 +746,7 @@ fn judge(
     let range = start..tail.end;
     let digits = digits_of(b, sub);
     let n = digits.len();
-    let unglued = first || !glued_after(b, tail.end);
+    let unglued = first || !glued_after(b, tail.end, false);
     if !unglued {
         return None;
     }
@@ -854,7 +899,10 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
             groups: &groups,
         };
         let last = span.groups.len() - 1;
-        let span_glued_after = span.groups.get(last).is_some_and(|g| glued_after(b, g.end));
+        let span_glued_after = span
+            .groups
+            .get(last)
+            .is_some_and(|g| glued_after(b, g.end, prefix == Prefix::Plus));
         if next_to_currency(b, start, span.groups.get(last).map_or(start, |g| g.end)) {
             continue;
         }
@@ -933,6 +981,46 @@ mod tests {
             ["%2B14155238886"]
         );
         assert_eq!(found("06 12 34 56 78", Some("FR")), ["06 12 34 56 78"]);
+        assert_eq!(found("wa_id 447700900123", None), ["447700900123"]);
+    }
+
+    #[test]
+    fn click_to_chat_links_and_csv_fields_are_numbers() {
+        assert_eq!(found("https://wa.me/972502345763", None), ["972502345763"]);
+        assert_eq!(
+            found(
+                "https://api.whatsapp.com/send?phone=5511987654321&text=hi",
+                None
+            ),
+            ["5511987654321"]
+        );
+        assert_eq!(found("Yusuf,+6561234567,03/03/2026", None), ["+6561234567"]);
+        assert_eq!(
+            found("{\"name\":\"Ana\",\"phone\":\"+34612345678\"}", None),
+            ["+34612345678"]
+        );
+        assert_eq!(
+            found("Ana;07700 900123,12:30", Some("GB")),
+            ["07700 900123"]
+        );
+        // A decimal part is still one: `1234567,89` is an amount, not `1234567`.
+        assert!(found("paid 1234567,89 today", None).is_empty());
+    }
+
+    #[test]
+    fn ids_labelled_as_ids_are_not_numbers() {
+        for text in [
+            "phone_number_id=106540352242922",
+            "\"phone_number_id\": \"106540352242922\"",
+            "waba_id 102290129340398",
+            "phoneNumberId: 447700900123",
+        ] {
+            assert!(
+                found(text, None).is_empty(),
+                "{text}: {:?}",
+                found(text, None)
+            );
+        }
         assert_eq!(found("wa_id 447700900123", None), ["447700900123"]);
     }
 

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
-use crate::config::{PhoneMask, RedactionConfig};
+use crate::config::{PhoneMask, RedactionConfig, Region};
 use crate::phone::{self, PhoneHit};
 use crate::secrets::{self, KnownSecrets, Prescan};
 
@@ -182,7 +182,7 @@ impl Redactor {
     /// Everything that [`Redactor::redact`] would replace, in order, not overlapping.
     #[must_use]
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        self.edits(text)
+        self.edits(text, self.region)
             .into_iter()
             .map(|e| Finding {
                 kind: e.kind,
@@ -195,7 +195,16 @@ impl Redactor {
     /// when nothing was found, which is the common case and costs one pass over the bytes.
     #[must_use]
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let edits = self.edits(text);
+        self.redact_in(text, None)
+    }
+
+    /// As [`Redactor::redact`], reading national numbers (written without `+`) in `region`
+    /// when given, instead of the configured default: on the message path, the sender's own
+    /// country ([`Region::of_number`]), since people write their friends' numbers the way
+    /// their own country dials them.
+    #[must_use]
+    pub fn redact_in<'a>(&self, text: &'a str, region: Option<Region>) -> Cow<'a, str> {
+        let edits = self.edits(text, region.map(|r| r.0).or(self.region));
         if edits.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -265,7 +274,7 @@ impl Redactor {
         self.mask_phone(&hit)
     }
 
-    fn edits(&self, text: &str) -> Vec<Edit> {
+    fn edits(&self, text: &str, region: Option<phonenumber::country::Id>) -> Vec<Edit> {
         let scan = Prescan::of(text);
         let mut edits = Vec::new();
         let mut secret_hits = Vec::new();
@@ -279,7 +288,7 @@ impl Redactor {
         }));
         if scan.digits >= 7 {
             let mut phones = Vec::new();
-            phone::find(text, self.region, &mut phones);
+            phone::find(text, region, &mut phones);
             edits.extend(phones.into_iter().map(|p| Edit {
                 range: p.range.clone(),
                 rank: 7,
@@ -339,6 +348,23 @@ mod tests {
     }
 
     /// Issue 16: a megabyte-long line is redacted exactly as its short pieces are, one by one.
+    #[test]
+    fn a_national_number_is_read_in_the_senders_country() {
+        let r = Redactor::new(RedactionConfig::default()).unwrap();
+        // A Spanish mobile in national form (Spain has no trunk 0), no phone word: only the
+        // sender's country says it is a number.
+        let text = "vale, es el 612 34 56 78 si te pierdes";
+        assert_eq!(r.redact(text), text);
+        let es = Region::of_number("+34699000111");
+        assert_eq!(
+            r.redact_in(text, es),
+            "vale, es el +34 ••• ••• ••78 si te pierdes"
+        );
+        // The hint does not turn amounts or dates into numbers.
+        let plain = "paid 1234567 on 2026-03-03";
+        assert_eq!(r.redact_in(plain, es), plain);
+    }
+
     #[test]
     fn a_megabyte_line_is_redacted_as_its_short_pieces_are() {
         let r = redactor();
