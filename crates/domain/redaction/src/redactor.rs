@@ -22,8 +22,6 @@ pub enum SecretKind {
     PemPrivateKey,
     /// A JSON Web Token.
     Jwt,
-    /// A Twilio account (`AC…`) or API key (`SK…`) SID.
-    TwilioSid,
     /// A Meta (WhatsApp Cloud API) access token, `EAA…`.
     MetaAccessToken,
     /// A Google API key, `AIza…`.
@@ -38,7 +36,8 @@ pub enum SecretKind {
     UrlPassword,
     /// The value of `password=…`, `"client_secret": "…"` and similar pairs.
     KeyValue,
-    /// A long random-looking token (including 32+ hex digits, such as a Twilio auth token).
+    /// A long random-looking token: mixed case and digits with high entropy (hex runs are
+    /// digests and ids; a hex key is found by its name or as a configured secret).
     HighEntropyToken,
     /// An e-mail address (its local part is masked).
     Email,
@@ -52,7 +51,6 @@ impl SecretKind {
             Self::KnownSecret => "secret",
             Self::PemPrivateKey => "private_key",
             Self::Jwt => "jwt",
-            Self::TwilioSid => "twilio_sid",
             Self::MetaAccessToken => "meta_token",
             Self::GoogleApiKey => "google_api_key",
             Self::GoogleOauthToken => "google_oauth",
@@ -72,8 +70,7 @@ impl SecretKind {
             Self::KnownSecret => 0,
             Self::PemPrivateKey => 1,
             Self::Jwt => 2,
-            Self::TwilioSid
-            | Self::MetaAccessToken
+            Self::MetaAccessToken
             | Self::GoogleApiKey
             | Self::GoogleOauthToken
             | Self::ProviderToken => 3,
@@ -459,12 +456,20 @@ mod tests {
                 r#""client_secret": "[REDACTED:value]""#,
             ),
             (
-                "sid AC0123456789abcdef0123456789abcdef",
-                "sid [REDACTED:twilio_sid]",
+                "TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
+                "TWILIO_AUTH_TOKEN=[REDACTED:value]",
             ),
             (
-                "auth 0123456789abcdef0123456789abcdef",
-                "auth [REDACTED:token]",
+                "export STRIPE_SECRET_KEY='rk_live_51Habc'",
+                "STRIPE_SECRET_KEY='[REDACTED:value]'",
+            ),
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8pZ3K1",
+                "aws_secret_access_key = [REDACTED:value]",
+            ),
+            (
+                "https://hooks.example.com/services/T0ABC/B0DEF/Zq8pW2mN7vL4kR9tX3yB6cF1",
+                "https://hooks.example.com/services/T0ABC/B0DEF/[REDACTED:token]",
             ),
             (
                 "EAAGm0PX4ZCpsBAKZAZBpZCxyz123456789",
@@ -494,6 +499,37 @@ mod tests {
         for (input, expected) in cases {
             let out = r.redact(input);
             assert!(out.contains(expected), "{input} -> {out}");
+        }
+    }
+
+    #[test]
+    fn public_identifiers_digests_keys_and_placeholders_are_kept() {
+        let r = redactor();
+        for text in [
+            // Twilio SIDs tie a log line to the provider's console.
+            "sid AC0123456789abcdef0123456789abcdef msg SM0123456789abcdef0123456789abcdef",
+            "POST /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json 201",
+            // Digests, commits, ETags, container images.
+            "commit 9fceb02d0ae598e95dc970b74767f19372d61af8 merged",
+            "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+            "md5 d41d8cd98f00b204e9800998ecf8427e",
+            "ETag: \"33a64df551425fcc55e4d42a148795d9f25f89d4\"",
+            "image ghcr.io/acme/api@sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6",
+            "integrity sha512-Zq8pW2mN7vL4kR9tX3yB6cF1Zq8pW2mN7vL4kR9tX3yB6cF1aBcDeF==",
+            "h1:Zq8pW2mN7vL4kR9tX3yB6cF1Zq8pW2mN7vL4kR9tX3y=",
+            // Public keys and certificates.
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+            "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYD\n-----END CERTIFICATE-----",
+            "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk\">",
+            // Placeholders.
+            "DB_PASSWORD=${DB_PASSWORD}",
+            "password: ********",
+            "META_ACCESS_TOKEN=EAAxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "DATABASE_URL=postgres://warden:password@localhost:5432/warden",
+            "api_key: <your-api-key>",
+            "client_secret = \"your_client_secret_here\"",
+        ] {
+            assert_eq!(r.redact(text), text, "{text}");
         }
     }
 

@@ -35,10 +35,6 @@ const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
         SecretKind::Jwt,
         r"(?-u:\b)eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
     ),
-    (
-        SecretKind::TwilioSid,
-        r"(?-u:\b)(?:AC|SK)[0-9a-fA-F]{32}(?-u:\b)",
-    ),
     (SecretKind::MetaAccessToken, r"(?-u:\b)EAA[A-Za-z0-9]{20,}"),
     (SecretKind::GoogleApiKey, r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
     (
@@ -58,8 +54,10 @@ const URL_PASSWORD: &str = r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@]*:([
 /// `Bearer <token>`, `Basic <base64>`: only the credential is replaced.
 const AUTH_SCHEME: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})";
 
-/// `password=…`, `"client_secret": "…"`, `api-key: …`: only the value is replaced.
-const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+/// `password=…`, `"client_secret": "…"`, `api-key: …`, `DB_PASSWORD=…`, `STRIPE_SECRET_KEY=…`:
+/// only the value is replaced. A name may carry any `_`/`.`/`-` prefix; a suffix after the
+/// secret word (`password_hash`, `token_type`) makes it another field.
+const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
 
 /// Long runs of token characters, judged by [`is_high_entropy`].
 const TOKEN_RUN: &str = r"[A-Za-z0-9_+/=-]{24,}";
@@ -259,7 +257,7 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
         return false;
     };
     let t = token.trim_end_matches('=');
-    if t.starts_with('/') || t.contains("//") {
+    if t.contains("//") {
         return false;
     }
     let bytes = t.as_bytes();
@@ -285,14 +283,189 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
     let wamid = text
         .get(..range.start)
         .is_some_and(|p| p.ends_with("wamid."));
-    if uuid_like || message_sid || wamid || !has_digit {
+    // Hex runs are digests, commit ids, ETags and ids far more often than keys: a hex key is
+    // found by its name (`auth_token=…`) or as a configured secret, never by shape alone.
+    if uuid_like || message_sid || wamid || !has_digit || all_hex {
         return false;
     }
-    if all_hex {
-        // Twilio auth tokens and other hex keys: 32 hex digits or more, with letters in them.
-        return t.len() >= 32 && (has_lower || has_upper);
+    // SRI and npm digests: the run starts with the algorithm (`sha512-…`).
+    let digest_led = ["sha1-", "sha256-", "sha384-", "sha512-"]
+        .iter()
+        .any(|p| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
+    if digest_led || public_before(text, range.start) || is_placeholder(t) {
+        return false;
     }
     has_lower && has_upper && t.len() >= 24 && entropy(t) >= 3.5
+}
+
+/// What comes just before a token that makes it public data: a digest's algorithm
+/// (`sha256:`, `sha512-` of SRI and npm, Go's `h1:`), an inline image (`base64,`), a public
+/// key's type (`ssh-ed25519 AAAA…`), an ETag.
+fn public_before(text: &str, start: usize) -> bool {
+    const LABELS: &[&str] = &[
+        "sha1:",
+        "sha256:",
+        "sha384:",
+        "sha512:",
+        "md5:",
+        "sha1-",
+        "sha256-",
+        "sha384-",
+        "sha512-",
+        "h1:",
+        "base64,",
+        "ssh-rsa ",
+        "ssh-dss ",
+        "ssh-ed25519 ",
+        "etag: ",
+        "etag:",
+        "w/\"",
+        "ecdsa-sha2-nistp256 ",
+        "ecdsa-sha2-nistp384 ",
+        "ecdsa-sha2-nistp521 ",
+        "sk-ssh-ed25519@openssh.com ",
+    ];
+    let from = start.saturating_sub(28);
+    let Some(before) = text.as_bytes().get(from..start) else {
+        return false;
+    };
+    LABELS.iter().any(|l| {
+        before.len() >= l.len()
+            && before
+                .get(before.len() - l.len()..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(l.as_bytes()))
+    })
+}
+
+/// A value that stands for a secret in documentation or a template: `${DB_PASSWORD}`,
+/// `<your-token>`, `{{ secret }}`, `********`, `EAAxxxxxxxx…`, `changeme`, `your_api_key`.
+pub(crate) fn is_placeholder(v: &str) -> bool {
+    let v = v.trim_matches(|c| c == '"' || c == '\'');
+    let lower = v.to_ascii_lowercase();
+    if v.starts_with("${")
+        || v.starts_with("$(")
+        || v.starts_with("{{")
+        || v.starts_with("%(")
+        || v.starts_with('<')
+        || v.starts_with('[')
+        || v.starts_with('{') && v.ends_with('}')
+        || v.starts_with('$')
+            && v.len() > 1
+            && v.get(1..).is_some_and(|n| {
+                n.bytes()
+                    .all(|c| c.is_ascii_uppercase() || c == b'_' || c.is_ascii_digit())
+            })
+        || v.starts_with("process.env")
+        || v.starts_with("os.environ")
+        || v.starts_with("env(")
+    {
+        return true;
+    }
+    // Masks: a run of six or more of the same mask character (`xxxxxx`, `******`, `••••••`).
+    let mut run = 0usize;
+    let mut prev = None;
+    for c in v.chars() {
+        if matches!(c, 'x' | 'X' | '*' | '•' | '#' | '.' | '…') && prev == Some(c) {
+            run += 1;
+            if run >= 5 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+        prev = Some(c);
+    }
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "secret",
+        "changeme",
+        "change_me",
+        "change-me",
+        "example",
+        "redacted",
+        "placeholder",
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "undefined",
+        "empty",
+        "dummy",
+        "todo",
+        "tbd",
+        "test",
+        "testing",
+        "foo",
+        "bar",
+        "foobar",
+        "pass",
+        "mypassword",
+        "yourpassword",
+        "xxx",
+        "token",
+        "string",
+    ];
+    WORDS.contains(&lower.as_str())
+        || lower.starts_with("your")
+        || lower.starts_with("my_")
+        || lower.starts_with("my-")
+        || lower.starts_with("replace")
+        || lower.starts_with("insert")
+        || lower.contains("example")
+        || lower.contains("placeholder")
+        || lower.ends_with("_here")
+        || lower.ends_with("-here")
+}
+
+/// The bytes of `-----BEGIN CERTIFICATE-----` (or `PUBLIC KEY`, any type but a private key) up
+/// to its END line: public material whose base64 is kept.
+fn public_pem_blocks(text: &str) -> Vec<Range<usize>> {
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text.get(at..).and_then(|rest| rest.find("-----BEGIN ")) {
+        let start = at + found;
+        let label_end = text
+            .get(start + 11..)
+            .and_then(|rest| rest.find("-----"))
+            .map_or(text.len(), |i| start + 11 + i);
+        let label = text.get(start + 11..label_end).unwrap_or_default();
+        let end = text
+            .get(label_end..)
+            .and_then(|rest| rest.find("-----END "))
+            .map_or(text.len(), |i| label_end + i);
+        if !label.contains("PRIVATE") {
+            blocks.push(start..end);
+        }
+        at = end.max(start + 11);
+    }
+    blocks
+}
+
+/// Token runs that contain `/` are URL paths or file paths: each `/`-separated component is
+/// judged on its own, so a URL is masked by whole components or not at all.
+fn high_entropy_parts(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let Some(token) = text.get(range.clone()) else {
+        return;
+    };
+    // A base64 blob has `/` in it too; one that is high-entropy throughout is one secret.
+    let slashes = token.bytes().filter(|c| *c == b'/').count();
+    let base64_like = slashes * 12 < token.len() && token.ends_with('=');
+    if slashes == 0 || base64_like {
+        if is_high_entropy(text, &range) {
+            out.push(range);
+        }
+        return;
+    }
+    let mut at = range.start;
+    for part in token.split('/') {
+        let part_range = at..at + part.len();
+        if part.len() >= 24 && is_high_entropy(text, &part_range) {
+            out.push(part_range);
+        }
+        at += part.len() + 1;
+    }
 }
 
 /// Appends every secret and e-mail address in `text` to `out` (may overlap; the caller resolves).
@@ -311,7 +484,7 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
     if scan.longest_token >= 20 && c.any_token.is_match(text) {
         // The first pattern, PEM, ran above.
         for (kind, re) in c.tokens.iter().skip(1) {
-            for m in re.find_iter(text) {
+            for m in re.find_iter(text).filter(|m| !is_placeholder(m.as_str())) {
                 out.push(Hit {
                     range: m.range(),
                     kind: *kind,
@@ -319,14 +492,24 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
                 });
             }
         }
+        let public = if text.contains("-----BEGIN ") {
+            public_pem_blocks(text)
+        } else {
+            Vec::new()
+        };
+        let in_public = |r: &Range<usize>| public.iter().any(|b| b.contains(&r.start));
+        let mut parts = Vec::new();
         for m in c.token_run.find_iter(text) {
-            if is_high_entropy(text, &m.range()) {
-                out.push(Hit {
-                    range: m.range(),
-                    kind: SecretKind::HighEntropyToken,
-                    replacement: placeholder(SecretKind::HighEntropyToken),
-                });
+            if !in_public(&m.range()) {
+                high_entropy_parts(text, m.range(), &mut parts);
             }
+        }
+        for range in parts {
+            out.push(Hit {
+                range,
+                kind: SecretKind::HighEntropyToken,
+                replacement: placeholder(SecretKind::HighEntropyToken),
+            });
         }
     }
     let pair = scan.pair_hint && c.any_pair.is_match(text);
@@ -364,6 +547,10 @@ fn value_hits(re: &Regex, text: &str, kind: SecretKind, out: &mut Vec<Hit>) {
         let v = value.as_str();
         // Already redacted, or empty: nothing to hide, and idempotence wants it untouched.
         if v.is_empty() || v.starts_with("[REDACTED") || v.starts_with("<redacted") {
+            continue;
+        }
+        // `${DB_PASSWORD}`, `********`, `postgres://user:password@localhost` in a README.
+        if is_placeholder(v) {
             continue;
         }
         // `Basic idea`, `token expired`: a credential has a digit or a symbol in it.
