@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use warden_operators::Role;
 use warden_simulators::{CannedReply, MockGraph};
+use warden_types::Clock as _;
 
 use super::browser::{assert_console_headers, http, http_login, post, Browser};
 use crate::admin::account;
@@ -101,18 +102,24 @@ async fn an_operator_verifies_the_chain_in_the_browser_and_a_tampered_row_is_rep
         .await?;
     b.click("form.filters button").await?;
     ensure!(
-        b.path().await?.starts_with("/console/audit?kind=task.added"),
+        b.path()
+            .await?
+            .starts_with("/console/audit?kind=task.added"),
         "{}",
         b.path().await?
     );
-    let kinds = b.client.find_all(Locator::Css("main tbody tr td:nth-child(3)")).await?;
+    let kinds = b
+        .client
+        .find_all(Locator::Css("main tbody tr td:nth-child(3)"))
+        .await?;
     ensure!(kinds.len() == 2, "two tasks were added: {}", kinds.len());
     for k in kinds {
         ensure!(k.text().await? == "task.added");
     }
     b.check_page("audit-filtered").await?;
 
-    b.click("form[action='/console/audit/verify'] button").await?;
+    b.click("form[action='/console/audit/verify'] button")
+        .await?;
     let status = b.text("[role=status]").await?;
     ensure!(
         status.contains("intact")
@@ -149,7 +156,8 @@ async fn an_operator_verifies_the_chain_in_the_browser_and_a_tampered_row_is_rep
     )
     .await?;
     b.goto(&gw, "/console/audit").await?;
-    b.click("form[action='/console/audit/verify'] button").await?;
+    b.click("form[action='/console/audit/verify'] button")
+        .await?;
     let alert = b.text("[role=alert]").await?;
     ensure!(
         alert.contains(&format!("The first bad row is event {}", victim.seq))
@@ -157,8 +165,11 @@ async fn an_operator_verifies_the_chain_in_the_browser_and_a_tampered_row_is_rep
         "{alert}"
     );
     b.check_page("audit-broken").await?;
-    b.click(&format!("a[href^='/console/audit?before={}']", victim.seq + 1))
-        .await?;
+    b.click(&format!(
+        "a[href^='/console/audit?before={}']",
+        victim.seq + 1
+    ))
+    .await?;
     let first = b.client.find(Locator::Css("main tbody tr")).await?;
     ensure!(
         first.attr("id").await?.as_deref() == Some(format!("seq-{}", victim.seq).as_str()),
@@ -213,7 +224,9 @@ async fn an_operator_retries_a_failed_outbox_message_in_the_browser_and_the_prov
         b.path().await?
     );
     ensure!(
-        b.text("[role=status]").await?.starts_with("Message put back"),
+        b.text("[role=status]")
+            .await?
+            .starts_with("Message put back"),
         "{}",
         b.text("main").await?
     );
@@ -237,7 +250,9 @@ async fn an_operator_retries_a_failed_outbox_message_in_the_browser_and_the_prov
     ensure!(gw.count_kind("outbox.requeued").await? == 1);
     b.goto(&gw, "/console/outbox").await?;
     ensure!(
-        b.text("section[aria-labelledby=failed]").await?.contains("None."),
+        b.text("section[aria-labelledby=failed]")
+            .await?
+            .contains("None."),
         "{}",
         b.text("main").await?
     );
@@ -282,12 +297,20 @@ async fn an_auditor_reads_and_verifies_the_audit_log_but_a_forged_retry_is_refus
     let csrf = csrf_in(&page)?;
     let origin = gw.admin_url();
 
-    let r = post(&gw, "/console/audit/verify", &cookies, &origin, &[("csrf", &csrf)]).await?;
+    let r = post(
+        &gw,
+        "/console/audit/verify",
+        &cookies,
+        &origin,
+        &[("csrf", &csrf)],
+    )
+    .await?;
     ensure!(r.status() == StatusCode::OK, "{}", r.status());
     ensure!(r.text().await?.contains("The audit chain is intact"));
     ensure!(
         gw.audit().await?.iter().any(|e| e.kind == "audit.verified"
-            && e.detail.contains(&format!("actor=operator:{}", auditor.id.0))),
+            && e.detail
+                .contains(&format!("actor=operator:{}", auditor.id.0))),
         "the auditor's verification is recorded as theirs"
     );
 
@@ -330,6 +353,27 @@ async fn an_auditor_reads_and_verifies_the_audit_log_but_a_forged_retry_is_refus
             "{nonsense}: a page that says why"
         );
     }
+    // The day filter: the failure happened today on the gateway's clock, not yesterday.
+    let day = |ms: i64| {
+        let t = warden_types::UnixMillis(ms).utc();
+        format!("{:04}-{:02}-{:02}", t.year, t.month, t.day)
+    };
+    let now = gw.clock.now().as_i64();
+    let (today, yesterday) = (day(now), day(now - 86_400_000));
+    let r = get(format!(
+        "/console/audit?kind=outbox.failed&from={today}&to={today}"
+    ))
+    .await?;
+    ensure!(r.status() == StatusCode::OK, "{}", r.status());
+    ensure!(
+        r.text().await?.contains("<td>outbox.failed</td>"),
+        "today's failure"
+    );
+    let r = get(format!("/console/audit?kind=outbox.failed&to={yesterday}")).await?;
+    ensure!(
+        r.text().await?.contains("No events match."),
+        "none before today"
+    );
     // A well-formed search that matches nothing is an empty page, not an error.
     let r = get("/console/audit?kind=offer.held&from=2026-12-07&to=2026-12-07&before=1".to_owned())
         .await?;

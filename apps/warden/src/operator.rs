@@ -10,7 +10,7 @@ use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, Marke
 use warden_assistant::pairing::{PairingError, PairingService, PendingPairing};
 use warden_audit::{
     AuditEvent, AuditFilter, AuditRecord, Detail, EventKind, Pseudonymizer, Seek, Verdict,
-    VerifiedChain, Verification,
+    Verification, VerifiedChain,
 };
 use warden_delivery::DeliveryWake;
 use warden_gates::{ApprovalPolicy, PairingCode};

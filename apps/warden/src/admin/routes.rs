@@ -12,9 +12,9 @@ use axum::Json;
 use secrecy::{ExposeSecret, SecretString};
 use warden_access::{LoginRequest, SessionActor};
 use warden_audit::{AuditFilter, EventKind, Seek};
-use warden_types::UnixMillis;
 use warden_marketplace::ConsentRecord;
 use warden_operators::{Action, OperatorId, Role};
+use warden_types::UnixMillis;
 
 use super::dto::*;
 use super::openapi::{any_object, list, one as schema, BodyDoc};
@@ -601,9 +601,7 @@ async fn audit(State(s): State<S>, Q(q): Q<AuditQuery>) -> Answer<Json<AuditPage
         ),
     };
     let millis = |v: Option<i64>, name: &str| match v {
-        Some(ms) if ms < 0 => Err(Problem::bad_request(format!(
-            "{name} must not be negative"
-        ))),
+        Some(ms) if ms < 0 => Err(Problem::bad_request(format!("{name} must not be negative"))),
         v => Ok(v.map(UnixMillis)),
     };
     let filter = AuditFilter::new(

@@ -11,8 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{html, Markup};
 use warden_audit::{
-    AuditFilter, AuditRecord, ChainError, EventKind, FilterError, Seek, Verdict,
-    Verification,
+    AuditFilter, AuditRecord, ChainError, EventKind, FilterError, Seek, Verdict, Verification,
 };
 use warden_operators::Action;
 use warden_store::VerifyError;
@@ -79,8 +78,8 @@ impl Search {
     /// `kind`, `from`, `to` (`YYYY-MM-DD`, UTC) and at most one of `before`/`after`; an empty
     /// value (an untouched form field) is absent.
     fn parse(raw: Option<&str>) -> Result<Self, BadQuery> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| BadQuery::Unreadable)?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
+            .map_err(|_| BadQuery::Unreadable)?;
         let mut s = Search::default();
         let mut seen: Vec<String> = Vec::new();
         for (key, value) in pairs {
@@ -374,8 +373,10 @@ mod tests {
 
     #[test]
     fn a_query_is_read_strictly_and_refused_by_name() {
-        let ok = Search::parse(Some("kind=outbox.failed&from=2026-12-01&to=2026-12-07&before=9"))
-            .unwrap();
+        let ok = Search::parse(Some(
+            "kind=outbox.failed&from=2026-12-01&to=2026-12-07&before=9",
+        ))
+        .unwrap();
         assert_eq!(ok.kind, Some(EventKind::OutboxFailed));
         assert_eq!(ok.seek(), Seek::Before(9));
         assert!(ok.filter().is_ok());
@@ -403,7 +404,9 @@ mod tests {
         let reversed = Search::parse(Some("from=2026-12-08&to=2026-12-07")).unwrap();
         assert!(matches!(reversed.filter(), Err(BadQuery::Range(_))));
         // A refusal names the parameter and never repeats a value.
-        let e = Search::parse(Some("%2B61491570156=1")).unwrap_err().to_string();
+        let e = Search::parse(Some("%2B61491570156=1"))
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("491570156"), "{e}");
     }
 
