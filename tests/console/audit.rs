@@ -7,6 +7,7 @@ use fantoccini::Locator;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
+use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_operators::Role;
 use warden_simulators::{CannedReply, MockGraph};
 use warden_types::Clock as _;
@@ -20,6 +21,7 @@ on_both_backends!(
     an_operator_verifies_the_chain_in_the_browser_and_a_tampered_row_is_reported,
     an_operator_retries_a_failed_outbox_message_in_the_browser_and_the_provider_receives_it,
     an_auditor_reads_and_verifies_the_audit_log_but_a_forged_retry_is_refused_and_nonsense_paging_is_a_400,
+    the_audit_pages_walk_the_whole_chain_back_and_forth_without_losing_or_repeating_a_row,
 );
 
 /// A gateway whose Meta provider refuses the first send for good (Meta's "recipient not in
@@ -405,6 +407,102 @@ async fn an_auditor_reads_and_verifies_the_audit_log_but_a_forged_retry_is_refus
         )
         .await?;
         ensure!(r.status() == status, "id {id}: {}", r.status());
+    }
+    gw.finish().await
+}
+
+/// The seqs of the rows on an Audit page, top to bottom, and its Older / Newer links.
+fn audit_page(html: &str) -> (Vec<i64>, Option<String>, Option<String>) {
+    let seqs = html
+        .split("<tr id=\"seq-")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect();
+    let link = |rel: &str| {
+        let (before, _) = html.split_once(&format!("\" rel=\"{rel}\""))?;
+        let (_, href) = before.rsplit_once("href=\"")?;
+        Some(href.replace("&amp;", "&"))
+    };
+    (seqs, link("next"), link("prev"))
+}
+
+async fn the_audit_pages_walk_the_whole_chain_back_and_forth_without_losing_or_repeating_a_row(
+    backend: Backend,
+) -> Result<()> {
+    let gw = Gateway::start_with(backend, Settings::new().admin()).await?;
+    let owner = account(&gw, "olive", Role::Owner).await?;
+    // 120 more events, two in three a failed login: more than one page of each.
+    for i in 0..120 {
+        let kind = match i % 3 {
+            0 => EventKind::OperatorLogin,
+            _ => EventKind::OperatorLoginFailed,
+        };
+        gw.store()
+            .record_audit(
+                gw.clock.now(),
+                AuditEvent {
+                    kind,
+                    sender: None,
+                    detail: Detail::new().with("n", i),
+                },
+            )
+            .await?;
+    }
+    let (cookies, _) = http_login(&gw, &owner, "/console/").await?;
+    let client = http()?;
+    let fetch = |path: String| {
+        let client = client.clone();
+        let cookies = cookies.clone();
+        let url = format!("{}{path}", gw.admin_url());
+        async move {
+            let r = client
+                .get(url)
+                .header(reqwest::header::COOKIE, cookies)
+                .send()
+                .await?;
+            ensure!(r.status() == StatusCode::OK, "{path}: {}", r.status());
+            Ok::<_, anyhow::Error>(audit_page(&r.text().await?))
+        }
+    };
+    for (kind, path) in [
+        (None, "/console/audit".to_owned()),
+        (
+            Some("operator.login_failed"),
+            "/console/audit?kind=operator.login_failed".to_owned(),
+        ),
+    ] {
+        let all: Vec<i64> = gw
+            .audit()
+            .await?
+            .iter()
+            .filter(|r| kind.is_none_or(|k| r.kind == k))
+            .map(|r| r.seq)
+            .rev()
+            .collect();
+        // Back in time with Older, from the head to the first event.
+        let (mut seen, mut older, newer) = fetch(path.clone()).await?;
+        ensure!(newer.is_none(), "the newest page has no Newer link");
+        let mut pages = vec![seen.clone()];
+        let mut newer = None;
+        while let Some(next) = older {
+            let (rows, o, n) = fetch(next).await?;
+            ensure!(n.is_some(), "an older page links back");
+            ensure!(rows.len() <= 50);
+            seen.extend(&rows);
+            pages.push(rows);
+            (older, newer) = (o, n);
+        }
+        ensure!(seen == all, "{kind:?}: {seen:?} != {all:?}");
+        ensure!(pages.len() >= 2, "{kind:?}: more than one page");
+        // And forward again with Newer from the oldest page, page by page, to the head.
+        pages.pop();
+        while let Some(expected) = pages.pop() {
+            let href = newer.context("a Newer link")?;
+            let (rows, _, n) = fetch(href).await?;
+            ensure!(rows == expected, "{kind:?}: {rows:?} != {expected:?}");
+            newer = n;
+        }
+        ensure!(newer.is_none(), "the head's page has no Newer link");
     }
     gw.finish().await
 }
