@@ -249,7 +249,19 @@ async fn an_operator_retries_a_failed_outbox_message_in_the_browser_and_the_prov
         "{:?}",
         sends[before]
     );
-    ensure!(gw.count_kind("outbox.requeued").await? == 1);
+    let requeued: Vec<_> = gw
+        .audit()
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == "outbox.requeued")
+        .collect();
+    ensure!(
+        requeued.len() == 1
+            && requeued[0]
+                .detail
+                .contains(&format!("actor=operator:{}", op.id.0)),
+        "the retry is audited as the operator's: {requeued:?}"
+    );
     b.goto(&gw, "/console/outbox").await?;
     ensure!(
         b.text("section[aria-labelledby=failed]")

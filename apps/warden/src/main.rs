@@ -361,7 +361,7 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
             }
         }
         OutboxCmd::Retry { id } => {
-            operator.retry_outbox(id).await?;
+            operator.retry_outbox(id, "cli").await?;
             println!("message {id} requeued; a running gateway will send it");
         }
     }

@@ -316,11 +316,12 @@ impl Operator {
     }
 
     /// `warden outbox retry`: a failed message back in the queue with a fresh attempt budget
-    /// (audited); a running gateway sends it.
-    pub async fn retry_outbox(&self, id: i64) -> Result<(), OperatorError> {
+    /// (audited `outbox.requeued` with `actor`: `cli`, `operator:<id>`); a running gateway
+    /// sends it.
+    pub async fn retry_outbox(&self, id: i64, actor: &str) -> Result<(), OperatorError> {
         match self
             .outbox
-            .requeue(id, self.clock.now())
+            .requeue(id, self.clock.now(), actor)
             .await
             .map_err(|e| OperatorError::Store(Box::new(e)))?
         {

@@ -857,8 +857,12 @@ async fn outbox(State(s): State<S>, Q(q): Q<OutboxQuery>) -> Answer<Json<Vec<Out
     ))
 }
 
-async fn retry_outbox(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
-    s.operator.retry_outbox(id).await?;
+async fn retry_outbox(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.operator.retry_outbox(id, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -129,7 +129,11 @@ fn cells(r: &OutboxView) -> Markup {
     }
 }
 
-async fn retry(State(s): State<S>, Extension(form): Extension<Form>) -> Response {
+async fn retry(
+    State(s): State<S>,
+    Extension(viewer): Extension<Viewer>,
+    Extension(form): Extension<Form>,
+) -> Response {
     let Some(id) = form
         .get("id")
         .and_then(|v| v.parse::<i64>().ok())
@@ -140,7 +144,7 @@ async fn retry(State(s): State<S>, Extension(form): Extension<Form>) -> Response
             "The message id must be a positive number.",
         );
     };
-    match s.operator.retry_outbox(id).await {
+    match s.operator.retry_outbox(id, &viewer.who.label()).await {
         Ok(()) => see_other("/console/outbox?done=retried"),
         Err(e) => failed(e),
     }

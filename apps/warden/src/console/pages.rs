@@ -227,6 +227,7 @@ pub fn dashboard(viewer: &Viewer, d: &Dashboard) -> Response {
                     section aria-labelledby="outbox" {
                         h2 id="outbox" { "Outbox failures" }
                         @if f.is_empty() { p { "None." } } @else {
+                            p { a href="/console/outbox" { "Review and retry them on Outbox" } }
                             table {
                                 thead { tr { th scope="col" { "Id" } th scope="col" { "Provider" } th scope="col" { "Recipient" } th scope="col" { "Attempts" } th scope="col" { "Error" } } }
                                 tbody {
