@@ -934,6 +934,13 @@ async fn a_subject_is_exported_then_erased_through_the_api_and_the_chain_still_v
         "{}",
         r.body
     );
+    ensure!(
+        gw.audit().await?.iter().any(|e| e.kind == "audit.verified"
+            && e.detail.contains("result=intact")
+            && e.detail
+                .contains(&format!("actor=operator:{}", auditor.id.0))),
+        "the API's verification is recorded as the auditor's"
+    );
     let erased = gw
         .audit()
         .await?

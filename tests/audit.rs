@@ -186,14 +186,14 @@ async fn audit_chain_detects_rewritten_and_truncated_history(backend: Backend) -
     gw.stop().await
 }
 
-async fn execute(gw: &Gateway, sql: &str) -> Result<()> {
+pub(crate) async fn execute(gw: &Gateway, sql: &str) -> Result<()> {
     let db = gw.store().connection();
     db.execute(Statement::from_string(db.get_database_backend(), sql))
         .await?;
     Ok(())
 }
 
-async fn bypass_append_only_guards(gw: &Gateway, backend: Backend) -> Result<()> {
+pub(crate) async fn bypass_append_only_guards(gw: &Gateway, backend: Backend) -> Result<()> {
     let db = gw.store().connection();
     match backend {
         Backend::Sqlite => {

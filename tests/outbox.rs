@@ -183,7 +183,7 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
     assert_eq!(graph.requests().len(), 1);
 
     // `warden outbox retry <id>` once the cause is fixed.
-    gw.operator().retry_outbox(id).await?;
+    gw.operator().retry_outbox(id, "cli").await?;
     gw.wait_until("the requeued reply to be sent", SETTLE, || async {
         Ok(gw.only_outbox_row().await?.status == "sent")
     })
@@ -194,11 +194,11 @@ async fn permanent_provider_error_fails_the_message_until_an_operator_requeues_i
     assert_eq!(gw.count_kind("outbox.sent").await?, 1);
     // A sent message cannot be requeued (sent twice), nor can one that does not exist.
     assert!(matches!(
-        gw.operator().retry_outbox(id).await,
+        gw.operator().retry_outbox(id, "cli").await,
         Err(OperatorError::OutboxNotFailed(_))
     ));
     assert!(matches!(
-        gw.operator().retry_outbox(id + 1000).await,
+        gw.operator().retry_outbox(id + 1000, "cli").await,
         Err(OperatorError::OutboxNotFound(_))
     ));
     gw.finish().await

@@ -5,6 +5,7 @@
 //! tests fail and say so; they never skip. Screenshots of every page go to
 //! `target/console-screenshots/`.
 
+mod audit;
 mod browser;
 
 use anyhow::{ensure, Context, Result};

@@ -238,7 +238,8 @@ enum OutboxCmd {
 
 #[derive(Subcommand, Debug)]
 enum AuditCmd {
-    /// Verify the hash chain; exit 0 if intact, 1 naming the first bad row otherwise.
+    /// Verify the hash chain; exit 0 if intact, 1 naming the first bad row otherwise. The result
+    /// is recorded in the chain (`audit.verified`), where the console's dashboard shows it.
     Verify,
 }
 
@@ -365,7 +366,7 @@ async fn outbox(command: OutboxCmd) -> anyhow::Result<()> {
             }
         }
         OutboxCmd::Retry { id } => {
-            operator.retry_outbox(id).await?;
+            operator.retry_outbox(id, "cli").await?;
             println!("message {id} requeued; a running gateway will send it");
         }
     }
@@ -820,8 +821,9 @@ async fn audit_verify() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Recorded as `audit.verified` by `cli`, as the API and the console record theirs.
     match Operator::new(store, Arc::new(SystemClock))
-        .verify_audit()
+        .verify_audit_as("cli")
         .await
     {
         Ok(chain) => {

@@ -8,7 +8,10 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use warden_assistant::marketplace::{BatchSchedule, HeldOffer, MarketError, MarketService};
 use warden_assistant::pairing::{PairingError, PairingService, PendingPairing};
-use warden_audit::{AuditEvent, AuditRecord, Detail, EventKind, Pseudonymizer, VerifiedChain};
+use warden_audit::{
+    AuditEvent, AuditFilter, AuditRecord, Detail, EventKind, Pseudonymizer, Seek, Verdict,
+    Verification, VerifiedChain,
+};
 use warden_delivery::DeliveryWake;
 use warden_gates::{ApprovalPolicy, PairingCode};
 use warden_marketplace::{
@@ -313,11 +316,12 @@ impl Operator {
     }
 
     /// `warden outbox retry`: a failed message back in the queue with a fresh attempt budget
-    /// (audited); a running gateway sends it.
-    pub async fn retry_outbox(&self, id: i64) -> Result<(), OperatorError> {
+    /// (audited `outbox.requeued` with `actor`: `cli`, `operator:<id>`); a running gateway
+    /// sends it.
+    pub async fn retry_outbox(&self, id: i64, actor: &str) -> Result<(), OperatorError> {
         match self
             .outbox
-            .requeue(id, self.clock.now())
+            .requeue(id, self.clock.now(), actor)
             .await
             .map_err(|e| OperatorError::Store(Box::new(e)))?
         {
@@ -330,15 +334,17 @@ impl Operator {
         }
     }
 
-    /// Audit rows after `after`, oldest first (at most `limit`), optionally of one kind.
+    /// One page of the audit rows `filter` admits, at most `limit`, in `seek`'s order (the
+    /// API reads forward after a seq, the console pages back from the head). Every role that
+    /// may read the audit log reads the same rows: they hold no number and no message text.
     pub async fn audit(
         &self,
-        after: i64,
+        seek: Seek,
         limit: u64,
-        kind: Option<EventKind>,
+        filter: &AuditFilter,
     ) -> Result<Vec<AuditRecord>, OperatorError> {
         self.store
-            .audit_page(after, limit, kind.map(EventKind::as_str))
+            .audit_page(seek, limit, filter)
             .await
             .map_err(store_err)
     }
@@ -454,9 +460,40 @@ impl Operator {
         Ok(self.privacy()?.prune().await?)
     }
 
-    /// `warden audit verify`: the whole hash chain, in one snapshot.
+    /// The whole hash chain, in one snapshot, read-only.
     pub async fn verify_audit(&self) -> Result<VerifiedChain, VerifyError> {
         self.store.verify_audit().await
+    }
+
+    /// `warden audit verify`, `POST /api/v1/audit/verify` and the console's "Verify chain": the
+    /// whole chain in one snapshot, its verdict then recorded as `audit.verified` by `actor`
+    /// (`cli`, `operator:<id>`) so the dashboard shows the last check, whoever ran it and
+    /// wherever. A verdict that could not be recorded (the database refused the write) is
+    /// still returned: it is the answer to the question asked, and the failure is logged.
+    pub async fn verify_audit_as(&self, actor: &str) -> Result<VerifiedChain, VerifyError> {
+        let result = self.store.verify_audit().await;
+        let verdict = match &result {
+            Ok(chain) => Verdict::of(Ok(chain)),
+            Err(VerifyError::Broken(e)) => Verdict::of(Err(e)),
+            Err(VerifyError::Read(_)) => return result,
+        };
+        if let Err(e) = self
+            .store
+            .record_audit(self.clock.now(), verdict.event(actor))
+            .await
+        {
+            tracing::error!(error = %e, "recording the audit verification failed");
+        }
+        result
+    }
+
+    /// The last recorded verification of the chain, if any.
+    pub async fn last_verification(&self) -> Result<Option<Verification>, OperatorError> {
+        Ok(self
+            .audit_recent(&[EventKind::AuditVerified], 1)
+            .await?
+            .first()
+            .and_then(Verification::from_record))
     }
 }
 

@@ -12,6 +12,7 @@ mod pairing;
 mod subject;
 
 use warden::Config;
+use warden_audit::{Verdict, Verification};
 use warden_simulators::TwilioSimulator;
 use warden_test_support::{
     drop_audit_triggers, execute_sql, on_both_backends, Backend, ManualClock, TestDb,
@@ -94,6 +95,36 @@ async fn audit_verify_names_the_first_tampered_row(backend: Backend) -> anyhow::
         stdout(&broken).contains("first bad row 4"),
         "{}",
         stdout(&broken)
+    );
+    // Both runs are recorded in the chain as `cli`'s, where the console's dashboard reads them.
+    let store = warden_store::Store::connect_existing(&db.url).await?;
+    let recorded: Vec<Verification> = store
+        .audit_recent(&["audit.verified"], 10)
+        .await?
+        .iter()
+        .filter_map(Verification::from_record)
+        .collect();
+    assert_eq!(
+        recorded
+            .iter()
+            .map(|v| (v.actor.as_str(), v.verdict.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                "cli",
+                Verdict::Broken {
+                    first_bad_seq: 4,
+                    problem: "hash_mismatch".to_owned()
+                }
+            ),
+            (
+                "cli",
+                Verdict::Intact {
+                    rows: 6,
+                    head_seq: 6
+                }
+            ),
+        ]
     );
     Ok(())
 }

@@ -50,6 +50,10 @@ pub struct AuditQuery {
     pub limit: Option<u64>,
     /// Only this kind, e.g. `operator.login_failed`.
     pub kind: Option<String>,
+    /// Only events at or after this time (Unix milliseconds).
+    pub since_ms: Option<i64>,
+    /// Only events before this time (Unix milliseconds); must be after `since_ms`.
+    pub until_ms: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

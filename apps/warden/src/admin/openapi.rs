@@ -148,7 +148,7 @@ fn param_schema(kind: ParamType) -> Object {
     };
     match kind {
         ParamType::Id => int64(1, i64::MAX),
-        ParamType::Seq => int64(0, i64::MAX),
+        ParamType::Seq | ParamType::Millis => int64(0, i64::MAX),
         ParamType::Limit => int64(1, i64::try_from(routes::MAX_LIMIT).unwrap_or(i64::MAX)),
         ParamType::AuditKind => one_of(EventKind::ALL.iter().map(|k| k.as_str()).collect()),
         ParamType::OneOf(names) => one_of(names.to_vec()),

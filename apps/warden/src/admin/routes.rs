@@ -11,9 +11,10 @@ use axum::routing::{delete, get, post, MethodRouter};
 use axum::Json;
 use secrecy::{ExposeSecret, SecretString};
 use warden_access::{LoginRequest, SessionActor};
-use warden_audit::EventKind;
+use warden_audit::{AuditFilter, EventKind, Seek};
 use warden_marketplace::ConsentRecord;
 use warden_operators::{Action, OperatorId, Role};
+use warden_types::UnixMillis;
 
 use super::dto::*;
 use super::openapi::{any_object, list, one as schema, BodyDoc};
@@ -57,6 +58,8 @@ pub enum ParamType {
     Limit,
     /// An audit event kind's name.
     AuditKind,
+    /// A time in Unix milliseconds: 0 to 2^63-1.
+    Millis,
     /// Exactly one of these strings.
     OneOf(&'static [&'static str]),
     /// A pairing code as an operator may type it: 8 symbols of its alphabet, any case, the
@@ -173,6 +176,8 @@ pub fn table() -> Vec<Route> {
                 ("after", In::Query, ParamType::Seq, false),
                 ("limit", In::Query, ParamType::Limit, false),
                 ("kind", In::Query, ParamType::AuditKind, false),
+                ("since_ms", In::Query, ParamType::Millis, false),
+                ("until_ms", In::Query, ParamType::Millis, false),
             ],
             None,
             ok(schema::<AuditPage>),
@@ -595,7 +600,17 @@ async fn audit(State(s): State<S>, Q(q): Q<AuditQuery>) -> Answer<Json<AuditPage
                 .ok_or_else(|| Problem::bad_request("kind is not a known audit event kind"))?,
         ),
     };
-    let rows = s.operator.audit(after, limit, kind).await?;
+    let millis = |v: Option<i64>, name: &str| match v {
+        Some(ms) if ms < 0 => Err(Problem::bad_request(format!("{name} must not be negative"))),
+        v => Ok(v.map(UnixMillis)),
+    };
+    let filter = AuditFilter::new(
+        kind,
+        millis(q.since_ms, "since_ms")?,
+        millis(q.until_ms, "until_ms")?,
+    )
+    .map_err(|e| Problem::bad_request(format!("since_ms and until_ms: {e}")))?;
+    let rows = s.operator.audit(Seek::After(after), limit, &filter).await?;
     let next_after = (rows.len() as u64 == limit)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
@@ -616,8 +631,11 @@ async fn audit(State(s): State<S>, Q(q): Q<AuditQuery>) -> Answer<Json<AuditPage
     }))
 }
 
-async fn audit_verify(State(s): State<S>) -> Answer<Json<ChainReport>> {
-    match s.operator.verify_audit().await {
+async fn audit_verify(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+) -> Answer<Json<ChainReport>> {
+    match s.operator.verify_audit_as(&who.label()).await {
         Ok(chain) => Ok(Json(ChainReport {
             valid: true,
             events: chain.rows,
@@ -839,8 +857,12 @@ async fn outbox(State(s): State<S>, Q(q): Q<OutboxQuery>) -> Answer<Json<Vec<Out
     ))
 }
 
-async fn retry_outbox(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
-    s.operator.retry_outbox(id).await?;
+async fn retry_outbox(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.operator.retry_outbox(id, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

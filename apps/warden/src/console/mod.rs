@@ -13,7 +13,9 @@
 //! session a page redirects to the login form with its own path as `next`. Every POST carries a
 //! synchronizer token (an HMAC of the session id) and must come from the console's own origin.
 
+mod audit;
 mod chart;
+mod outbox;
 mod pages;
 pub mod routes;
 

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use warden_assistant::marketplace::HeldOffer;
 use warden_assistant::pairing::PendingPairing;
-use warden_audit::AuditRecord;
+use warden_audit::{AuditRecord, Verification};
 use warden_store::{AllowlistEntry, OutboxView};
 use warden_types::UnixMillis;
 
@@ -185,6 +185,8 @@ pub struct Dashboard {
     pub per_hour: [u64; 24],
     /// The chart hit its read limit.
     pub capped: bool,
+    /// The last recorded verification of the chain.
+    pub verified: Option<Verification>,
     pub alerts: Vec<AuditRecord>,
     pub failures: Option<Vec<OutboxView>>,
     pub pairings: Option<Vec<PendingPairing>>,
@@ -207,6 +209,7 @@ pub fn dashboard(viewer: &Viewer, d: &Dashboard) -> Response {
                         }
                         Err(reason) => p class="error" role="alert" { "Not ready: " (reason) },
                     }
+                    p { (super::audit::last_verified(d.verified.as_ref())) }
                     p { "As of " (when(d.now.as_i64())) "." }
                 }
                 section aria-labelledby="traffic" {
@@ -224,6 +227,7 @@ pub fn dashboard(viewer: &Viewer, d: &Dashboard) -> Response {
                     section aria-labelledby="outbox" {
                         h2 id="outbox" { "Outbox failures" }
                         @if f.is_empty() { p { "None." } } @else {
+                            p { a href="/console/outbox" { "Review and retry them on Outbox" } }
                             table {
                                 thead { tr { th scope="col" { "Id" } th scope="col" { "Provider" } th scope="col" { "Recipient" } th scope="col" { "Attempts" } th scope="col" { "Error" } } }
                                 tbody {

@@ -64,7 +64,7 @@ pub fn table() -> Vec<Page> {
         guard,
         handler,
     };
-    vec![
+    let mut pages = vec![
         p(Method::GET, "/console/login", Public, get(login_form)),
         p(Method::POST, "/console/login", Public, post(login)),
         p(
@@ -111,7 +111,10 @@ pub fn table() -> Vec<Page> {
             Requires(PairingDecide),
             post(reject),
         ),
-    ]
+    ];
+    pages.extend(super::audit::table());
+    pages.extend(super::outbox::table());
+    pages
 }
 
 pub(super) fn may(viewer: &Viewer, action: Action) -> bool {
@@ -209,6 +212,10 @@ async fn dashboard(State(s): State<S>, Extension(viewer): Extension<Viewer>) -> 
         Ok(t) => t,
         Err(e) => return failed(e),
     };
+    let verified = match s.operator.last_verification().await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
+    };
     let alerts = match s.operator.audit_recent(&SECURITY_KINDS, 10).await {
         Ok(a) => a,
         Err(e) => return failed(e),
@@ -246,6 +253,7 @@ async fn dashboard(State(s): State<S>, Extension(viewer): Extension<Viewer>) -> 
             ready,
             capped: times.len() as u64 >= CHART_EVENTS,
             per_hour: chart::per_hour(now, &times),
+            verified,
             alerts,
             failures,
             pairings,

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
-use warden_audit::{AuditEvent, AuditRecord};
+use warden_audit::{AuditEvent, AuditFilter, AuditRecord, Seek};
 use warden_types::{SenderId, UnixMillis};
 
 use crate::entity::{allowlist, audit_log};
@@ -59,25 +59,48 @@ impl Store {
             .await
     }
 
-    /// Audit rows after `after` (exclusive), oldest first, at most `limit`, optionally of one
-    /// stored kind name.
+    /// One page of the audit rows `filter` admits, at most `limit`, starting where `seek` says
+    /// and in its order (oldest first after a seq; newest first before one, or from the head).
     pub async fn audit_page(
         &self,
-        after: i64,
+        seek: Seek,
         limit: u64,
-        kind: Option<&str>,
+        filter: &AuditFilter,
     ) -> Result<Vec<AuditRecord>, DbErr> {
-        let mut q = audit_log::Entity::find().filter(audit_log::Column::Seq.gt(after));
-        if let Some(kind) = kind {
-            q = q.filter(audit_log::Column::Kind.eq(kind));
+        let mut q = audit_log::Entity::find();
+        if let Some(kind) = filter.kind() {
+            q = q.filter(audit_log::Column::Kind.eq(kind.as_str()));
         }
-        Ok(q.order_by_asc(audit_log::Column::Seq)
-            .limit(limit)
+        if let Some(since) = filter.since() {
+            q = q.filter(audit_log::Column::AtMs.gte(since.as_i64()));
+        }
+        if let Some(until) = filter.until() {
+            q = q.filter(audit_log::Column::AtMs.lt(until.as_i64()));
+        }
+        q = match seek {
+            Seek::After(seq) => q
+                .filter(audit_log::Column::Seq.gt(seq))
+                .order_by_asc(audit_log::Column::Seq),
+            Seek::Before(seq) => q
+                .filter(audit_log::Column::Seq.lt(seq))
+                .order_by_desc(audit_log::Column::Seq),
+            Seek::Newest => q.order_by_desc(audit_log::Column::Seq),
+        };
+        Ok(q
+            // The drivers bind LIMIT as a signed 64-bit integer.
+            .limit(limit.min(i64::MAX.unsigned_abs()))
             .all(self.connection())
             .await?
             .into_iter()
             .map(AuditRecord::from)
             .collect())
+    }
+
+    /// Appends one event to the chain on its own (after the locked head, like every writer).
+    pub async fn record_audit(&self, now: UnixMillis, event: AuditEvent) -> Result<(), DbErr> {
+        let txn = self.connection().begin().await?;
+        let head = lock_head(&txn).await?;
+        commit_step(txn, self.audit_redactor(), head, now, &[event], Vec::new()).await
     }
 
     /// Every paired sender, oldest first.

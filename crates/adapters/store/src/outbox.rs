@@ -99,8 +99,9 @@ impl SqlOutbox {
             .collect())
     }
 
-    /// Puts a failed message back in the queue with a fresh attempt budget, audited.
-    pub async fn requeue(&self, id: i64, now: UnixMillis) -> Result<Requeued, DbErr> {
+    /// Puts a failed message back in the queue with a fresh attempt budget, audited with
+    /// `actor` (`cli`, `operator:<id>`).
+    pub async fn requeue(&self, id: i64, now: UnixMillis, actor: &str) -> Result<Requeued, DbErr> {
         let txn = self.store.connection().begin().await?;
         let head = lock_head(&txn).await?;
         let Some(row) = outbox::Entity::find_by_id(id).one(&txn).await? else {
@@ -127,7 +128,7 @@ impl SqlOutbox {
         let event = event(
             EventKind::OutboxRequeued,
             &row,
-            Detail::new().with("id", id),
+            Detail::new().with("id", id).with("actor", actor),
         );
         append_audit(&txn, self.store.audit_redactor(), head, now, &[event]).await?;
         txn.commit().await?;

@@ -202,6 +202,21 @@ impl ChainError {
             ChainError::HeadMissing { last_seq } => last_seq,
         }
     }
+
+    /// What is wrong, as a fixed code (for an audit detail or a metric; never data).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChainError::SeqGap { .. } => "seq_gap",
+            ChainError::PrevHashMismatch { .. } => "prev_hash_mismatch",
+            ChainError::HashMismatch { .. } => "hash_mismatch",
+            ChainError::UnknownKind { .. } => "unknown_kind",
+            ChainError::MalformedSender { .. } => "malformed_sender",
+            ChainError::MalformedDetail { .. } => "malformed_detail",
+            ChainError::HeadMismatch { .. } => "head_mismatch",
+            ChainError::HeadHashMismatch { .. } => "head_hash_mismatch",
+            ChainError::HeadMissing { .. } => "head_missing",
+        }
+    }
 }
 
 /// A chain that verified: how many rows, and the head they lead to.

@@ -96,11 +96,14 @@ pub enum EventKind {
     SubjectErased,
     /// A retention pass deleted rows past their age; the detail has per-category counts.
     RetentionPruned,
+    /// Someone verified the whole chain: the detail says intact (with the head) or broken (with
+    /// the first bad row), and who asked (`cli`, `operator:<id>`).
+    AuditVerified,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 49] = [
+    pub const ALL: [EventKind; 50] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -150,6 +153,7 @@ impl EventKind {
         EventKind::AllowlistRemoved,
         EventKind::SubjectErased,
         EventKind::RetentionPruned,
+        EventKind::AuditVerified,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -204,6 +208,7 @@ impl EventKind {
             EventKind::AllowlistRemoved => "allowlist.removed",
             EventKind::SubjectErased => "subject.erased",
             EventKind::RetentionPruned => "retention.pruned",
+            EventKind::AuditVerified => "audit.verified",
         }
     }
 

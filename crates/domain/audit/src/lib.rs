@@ -5,7 +5,9 @@
 //!   part of an audit row.
 //! - [`append`], [`row_hash`], [`AuditRecord`], [`ChainHead`]: how a row joins the chain. The
 //!   row hash is a hand-written canonical encoding (no serde), defined once in [`row_hash`].
-//! - [`ChainVerifier`]: streaming verification that reports the first bad row.
+//! - [`ChainVerifier`]: streaming verification that reports the first bad row; [`Verdict`] and
+//!   [`Verification`]: its result recorded as an `audit.verified` row of its own.
+//! - [`AuditFilter`], [`Seek`]: which rows an operator searches for, page by page.
 //!
 //! Pure domain crate: no I/O, no clock (timestamps are passed in), no async. The store crate
 //! persists rows; the design is in `docs/design/audit-chain.md`.
@@ -14,6 +16,8 @@ mod chain;
 mod detail;
 mod kind;
 mod pseudonym;
+mod query;
+mod verification;
 
 pub use chain::{
     append, row_hash, verify_all, AuditEvent, AuditRecord, ChainError, ChainHead, ChainVerifier,
@@ -22,3 +26,5 @@ pub use chain::{
 pub use detail::{Detail, DetailError, MAX_KEY_LEN};
 pub use kind::EventKind;
 pub use pseudonym::{Pseudonymizer, WeakKey};
+pub use query::{AuditFilter, FilterError, Seek};
+pub use verification::{Verdict, Verification};

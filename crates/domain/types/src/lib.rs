@@ -10,7 +10,7 @@ mod time;
 
 pub use ids::{IdError, MessageBody, Provider, ProviderMessageId, SenderId};
 pub use phone::{PhoneNumber, PhoneNumberError};
-pub use time::{Clock, UnixMillis, UtcTime};
+pub use time::{Clock, DateError, UnixMillis, UtcDate, UtcTime};
 
 /// One inbound WhatsApp message after the provider adapter authenticated and normalised it.
 #[derive(Debug, Clone, PartialEq, Eq)]

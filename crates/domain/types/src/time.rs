@@ -58,6 +58,78 @@ pub struct UtcTime {
     pub millis: i64,
 }
 
+/// A UTC calendar date as an operator types it (`YYYY-MM-DD`, what an HTML date input sends),
+/// e.g. to bound a search by day. Years 1970 to 9999: nothing Warden stores is older.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UtcDate {
+    year: i64,
+    month: i64,
+    day: i64,
+}
+
+/// Why a date was refused. Never carries the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("must be a date written YYYY-MM-DD")]
+    Format,
+    #[error("is not a day of the calendar between 1970 and 9999")]
+    NoSuchDay,
+}
+
+impl UtcDate {
+    /// Exactly `YYYY-MM-DD` (four, two and two ASCII digits): no time, no zone, no spaces.
+    pub fn parse(raw: &str) -> Result<Self, DateError> {
+        let b = raw.as_bytes();
+        let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+            b.get(r)?.iter().try_fold(0i64, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+            })
+        };
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(DateError::Format);
+        }
+        let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10))
+        else {
+            return Err(DateError::Format);
+        };
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return Err(DateError::NoSuchDay),
+        };
+        if year < 1970 || !(1..=days_in_month).contains(&day) {
+            return Err(DateError::NoSuchDay);
+        }
+        Ok(Self { year, month, day })
+    }
+
+    /// The first millisecond of the day, UTC (Howard Hinnant's days-from-civil, the inverse of
+    /// [`UnixMillis::utc`]).
+    pub fn start(self) -> UnixMillis {
+        let y = self.year - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (self.month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + self.day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        UnixMillis((era * 146_097 + doe - 719_468) * 86_400_000)
+    }
+
+    /// The first millisecond of the next day: the exclusive end of this one.
+    pub fn end(self) -> UnixMillis {
+        self.start().plus_ms(86_400_000)
+    }
+}
+
+impl std::fmt::Display for UtcDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +150,62 @@ mod tests {
         // 1969-12-31T23:59:59.999Z
         let t = UnixMillis(-1).utc();
         assert_eq!((t.year, t.month, t.day, t.hour), (1969, 12, 31, 23));
+    }
+
+    #[test]
+    fn a_date_starts_at_its_first_millisecond_and_ends_at_the_next_days() {
+        let d = UtcDate::parse("2024-02-29").unwrap();
+        assert_eq!(d.start(), UnixMillis(1_709_164_800_000));
+        assert_eq!(d.end(), UnixMillis(1_709_251_200_000));
+        assert_eq!(UtcDate::parse("1970-01-01").unwrap().start(), UnixMillis(0));
+        assert_eq!(d.to_string(), "2024-02-29");
+    }
+
+    #[test]
+    fn a_date_is_refused_unless_it_is_exactly_a_calendar_day() {
+        for bad in [
+            "",
+            "2024-2-29",
+            "2024-02-29T00:00",
+            " 2024-02-29",
+            "2024/02/29",
+            "+024-02-29",
+            "2024-0a-01",
+            "20240229",
+            "2024-02-29 ",
+        ] {
+            assert_eq!(UtcDate::parse(bad), Err(DateError::Format), "{bad:?}");
+        }
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "1969-12-31",
+            "2100-02-29",
+        ] {
+            assert_eq!(UtcDate::parse(bad), Err(DateError::NoSuchDay), "{bad:?}");
+        }
+        assert!(UtcDate::parse("2000-02-29").is_ok());
+    }
+
+    proptest::proptest! {
+        /// Every day from 1970 to 9999 round-trips: its start's calendar fields are the date,
+        /// at midnight, and the date's text parses back to it.
+        #[test]
+        fn every_day_round_trips_through_its_text_and_its_start(days in 0i64..2_932_897) {
+            let start = UnixMillis(days * 86_400_000);
+            let t = start.utc();
+            let text = format!("{:04}-{:02}-{:02}", t.year, t.month, t.day);
+            let d = UtcDate::parse(&text).unwrap();
+            proptest::prop_assert_eq!(d.start(), start);
+            proptest::prop_assert_eq!(d.to_string(), text);
+        }
+
+        /// Any string: a date or a refusal, never a panic.
+        #[test]
+        fn parsing_any_text_never_panics(s in "\\PC{0,12}") {
+            let _ = UtcDate::parse(&s);
+        }
     }
 }

@@ -250,11 +250,17 @@ async fn a_failed_message_is_listed_and_can_be_requeued(backend: Backend) -> any
     assert_eq!(outbox.list(false, 100).await?.len(), 2);
 
     assert_eq!(
-        outbox.requeue(claimed[1].id, now(&f)).await?,
+        outbox.requeue(claimed[1].id, now(&f), "cli").await?,
         Requeued::NotFailed
     );
-    assert_eq!(outbox.requeue(9_999, now(&f)).await?, Requeued::NotFound);
-    assert_eq!(outbox.requeue(failed, now(&f)).await?, Requeued::Requeued);
+    assert_eq!(
+        outbox.requeue(9_999, now(&f), "cli").await?,
+        Requeued::NotFound
+    );
+    assert_eq!(
+        outbox.requeue(failed, now(&f), "cli").await?,
+        Requeued::Requeued
+    );
     f.clock.advance_ms(LEASE.as_millis() as i64);
     let again: Vec<i64> = outbox
         .claim_due(now(&f), LEASE, 10)
