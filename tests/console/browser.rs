@@ -298,4 +298,3 @@ pub fn assert_console_headers(path: &str, headers: &HeaderMap) -> Result<()> {
     ensure!(h("x-frame-options") == "DENY", "{path}");
     Ok(())
 }
-

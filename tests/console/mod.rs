@@ -6,6 +6,7 @@
 //! `target/console-screenshots/`.
 
 mod browser;
+mod market;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;

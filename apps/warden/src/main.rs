@@ -421,7 +421,7 @@ async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
     match command {
         VendorCmd::Add { name, phone, tags } => {
             let id = operator
-                .register_vendor(&name, &phone, &tags)
+                .register_vendor(&name, &phone, &tags, CLI_ACTOR)
                 .await
                 .context("registering the vendor")?;
             println!("vendor {} registered", id.0);
@@ -449,14 +449,14 @@ async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
         }
         VendorCmd::Disable { id } => {
             operator
-                .set_vendor_active(id, false)
+                .set_vendor_active(id, false, CLI_ACTOR)
                 .await
                 .context("disabling the vendor")?;
             println!("vendor {id} disabled");
         }
         VendorCmd::Enable { id } => {
             operator
-                .set_vendor_active(id, true)
+                .set_vendor_active(id, true, CLI_ACTOR)
                 .await
                 .context("enabling the vendor")?;
             println!("vendor {id} enabled");
@@ -500,14 +500,14 @@ async fn offers(command: OffersCmd) -> anyhow::Result<()> {
         }
         OffersCmd::Release { id } => {
             operator
-                .release_offer(id)
+                .release_offer(id, CLI_ACTOR)
                 .await
                 .context("releasing the offer")?;
             println!("offer {id} relayed to the client; a running gateway will send it");
         }
         OffersCmd::Discard { id } => {
             operator
-                .discard_offer(id)
+                .discard_offer(id, CLI_ACTOR)
                 .await
                 .context("discarding the offer")?;
             println!("offer {id} discarded; its text is deleted");

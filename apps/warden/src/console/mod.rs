@@ -14,6 +14,7 @@
 //! synchronizer token (an HMAC of the session id) and must come from the console's own origin.
 
 mod chart;
+mod market;
 mod pages;
 pub mod routes;
 

@@ -96,11 +96,14 @@ pub enum EventKind {
     SubjectErased,
     /// A retention pass deleted rows past their age; the detail has per-category counts.
     RetentionPruned,
+    /// An operator read a held reply's text; the detail names the offer and the actor, never
+    /// the text.
+    OfferRevealed,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 49] = [
+    pub const ALL: [EventKind; 50] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -150,6 +153,7 @@ impl EventKind {
         EventKind::AllowlistRemoved,
         EventKind::SubjectErased,
         EventKind::RetentionPruned,
+        EventKind::OfferRevealed,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -204,6 +208,7 @@ impl EventKind {
             EventKind::AllowlistRemoved => "allowlist.removed",
             EventKind::SubjectErased => "subject.erased",
             EventKind::RetentionPruned => "retention.pruned",
+            EventKind::OfferRevealed => "offer.revealed",
         }
     }
 
