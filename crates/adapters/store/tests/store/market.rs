@@ -420,7 +420,7 @@ async fn a_held_offer_is_revealed_only_after_the_audit_names_the_actor_and_never
     let m = market(&f);
     iban_offer_held(&f, &m).await?;
     let id = m.held_offers().await?[0].offer.id;
-    let reveals = |f: &Fixture| {
+    let reveals = || {
         scalar(
             &f.store,
             "SELECT COUNT(*) FROM audit_log WHERE kind = 'offer.revealed'",
@@ -436,12 +436,12 @@ async fn a_held_offer_is_revealed_only_after_the_audit_names_the_actor_and_never
         m.reveal_offer(999, "operator:7").await,
         Err(MarketError::OfferNotFound(999))
     ));
-    assert_eq!(reveals(&f).await?, 0, "no event without a reveal");
+    assert_eq!(reveals().await?, 0, "no event without a reveal");
 
     let revealed = m.reveal_offer(id, "operator:7").await?;
     let text = revealed.offer.text.map(|t| t.0).unwrap_or_default();
     assert!(text.contains("90 EUR, pay to IBAN"), "{text}");
-    assert_eq!(reveals(&f).await?, 1);
+    assert_eq!(reveals().await?, 1);
     let detail = scalar_text(
         &f,
         "SELECT detail FROM audit_log WHERE kind = 'offer.revealed'",
@@ -461,7 +461,7 @@ async fn a_held_offer_is_revealed_only_after_the_audit_names_the_actor_and_never
         m.reveal_offer(id, "operator:7").await,
         Err(MarketError::NotHeld(_))
     ));
-    assert_eq!(reveals(&f).await?, 1);
+    assert_eq!(reveals().await?, 1);
     assert!(
         scalar_text(
             &f,
