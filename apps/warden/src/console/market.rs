@@ -187,12 +187,15 @@ async fn marketplace(
     )
 }
 
-/// The vendor or offer id a form names: a positive integer, or a 400 page.
-fn id_field(form: &Form) -> Result<i64, Response> {
+/// The vendor or offer id a form names: a positive integer.
+fn id_field(form: &Form) -> Option<i64> {
     form.get("id")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|id| *id > 0)
-        .ok_or_else(|| refused(StatusCode::BAD_REQUEST, "The form names no valid id."))
+}
+
+fn no_id() -> Response {
+    refused(StatusCode::BAD_REQUEST, "The form names no valid id.")
 }
 
 async fn add_vendor(
@@ -230,9 +233,8 @@ async fn add_vendor(
 }
 
 async fn set_active(s: S, viewer: Viewer, form: Form, active: bool) -> Response {
-    let id = match id_field(&form) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = id_field(&form) else {
+        return no_id();
     };
     match s
         .operator
@@ -266,9 +268,8 @@ async fn reveal(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let id = match id_field(&form) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = id_field(&form) else {
+        return no_id();
     };
     match s.operator.reveal_offer(id, &viewer.who.label()).await {
         Ok(held) => revealed(&viewer, &held, may(&viewer, Action::OfferDecide)),
@@ -281,9 +282,8 @@ async fn release(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let id = match id_field(&form) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = id_field(&form) else {
+        return no_id();
     };
     match s.operator.release_offer(id, &viewer.who.label()).await {
         Ok(()) => Done::Released.redirect(),
@@ -296,9 +296,8 @@ async fn discard(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let id = match id_field(&form) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = id_field(&form) else {
+        return no_id();
     };
     match s.operator.discard_offer(id, &viewer.who.label()).await {
         Ok(()) => Done::Discarded.redirect(),
