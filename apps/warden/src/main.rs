@@ -200,7 +200,8 @@ enum VendorCmd {
 
 #[derive(Subcommand, Debug)]
 enum OffersCmd {
-    /// List held vendor replies, oldest first (text redacted unless --show-text).
+    /// List held vendor replies, oldest first (text redacted unless --show-text, which shows
+    /// each one as written and audits it `offer.revealed`, actor `cli`).
     Held {
         #[arg(long)]
         show_text: bool,
@@ -481,10 +482,15 @@ async fn offers(command: OffersCmd) -> anyhow::Result<()> {
                 println!("no held offers");
             }
             for h in held {
-                let text = h.offer.text.map(|t| t.0).unwrap_or_default();
                 let text = if show_text {
-                    text
+                    // Through the audited reveal, like the console and the API.
+                    let revealed = operator
+                        .reveal_offer(h.offer.id, CLI_ACTOR)
+                        .await
+                        .context("revealing a held offer")?;
+                    revealed.offer.text.map(|t| t.0).unwrap_or_default()
                 } else {
+                    let text = h.offer.text.map(|t| t.0).unwrap_or_default();
                     redactor.redact(&text).into_owned()
                 };
                 println!(
