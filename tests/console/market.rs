@@ -311,7 +311,7 @@ async fn a_vendor_with_an_invalid_number_gets_a_clear_refusal_and_vendor_changes
     let body = r.text().await?;
     ensure!(
         body.contains("role=\"alert\"")
-            && body.contains("The vendor was not added: the number is not a valid phone number."),
+            && body.contains("The vendor was not added. Number: is not a valid phone number."),
         "{body}"
     );
     ensure!(!body.contains("447700900123"), "the input is not echoed");

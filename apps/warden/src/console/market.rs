@@ -218,14 +218,14 @@ async fn add_vendor(
         // The CLI's flag names, as the form labels them.
         Err(OperatorError::Invalid { field, why }) => {
             let label = match field {
-                "--name" => "business name",
-                "--phone" => "number",
-                "--tags" => "tags",
+                "--name" => "Business name",
+                "--phone" => "Number",
+                "--tags" => "Tags",
                 other => other,
             };
             refused(
                 StatusCode::BAD_REQUEST,
-                &format!("The vendor was not added: the {label} {why}."),
+                &format!("The vendor was not added. {label}: {why}."),
             )
         }
         Err(e) => failed(e),
