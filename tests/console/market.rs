@@ -9,7 +9,7 @@ use warden_operators::Role;
 use warden_simulators::{MockTwilioApi, TWILIO_ACCOUNT_SID};
 
 use super::browser::{http, http_login, post, Browser};
-use crate::admin::account;
+use crate::admin::{account, code, PASSWORD};
 use crate::support::{AuditRow, Backend, Gateway, Person, Settings, ALICE, SETTLE};
 
 on_both_backends!(
@@ -17,6 +17,7 @@ on_both_backends!(
     an_auditor_sees_held_offers_without_text_or_controls_and_forged_posts_change_nothing,
     a_vendor_with_an_invalid_number_gets_a_clear_refusal_and_vendor_changes_name_the_operator,
     the_marketplace_page_says_when_the_marketplace_is_off,
+    the_api_reveals_a_held_offer_to_an_operator_and_audits_it_and_an_auditor_gets_403,
 );
 
 /// A vendor (a fictional number in a Portuguese mobile range).
@@ -378,5 +379,72 @@ async fn the_marketplace_page_says_when_the_marketplace_is_off(backend: Backend)
     )
     .await?;
     ensure!(r.status() == StatusCode::CONFLICT, "{}", r.status());
+    gw.finish().await
+}
+
+/// `POST /api/v1/offers/{id}/reveal`, the console's reveal for API clients: the same use case.
+async fn the_api_reveals_a_held_offer_to_an_operator_and_audits_it_and_an_auditor_gets_403(
+    backend: Backend,
+) -> Result<()> {
+    let api = MockTwilioApi::start(TWILIO_ACCOUNT_SID, None).await?;
+    let (gw, id, _) = held_offer(backend, &api).await?;
+    let reveal = |token: String| {
+        let gw = &gw;
+        async move {
+            let r = gw
+                .http()
+                .post(format!("{}/api/v1/offers/{id}/reveal", gw.admin_url()))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            Ok::<_, anyhow::Error>((r.status(), r.text().await?))
+        }
+    };
+    let token = |name: &'static str, role: Role| {
+        let gw = &gw;
+        async move {
+            let who = account(gw, name, role).await?;
+            gw.clock.advance_ms(30_000);
+            let r = gw
+                .http()
+                .post(format!("{}/api/v1/auth/login", gw.admin_url()))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(&serde_json::json!({
+                    "username": name, "password": PASSWORD, "totp": code(gw, &who)
+                }))?)
+                .send()
+                .await?;
+            let body: serde_json::Value = serde_json::from_slice(&r.bytes().await?)?;
+            let token = body["access_token"].as_str().context("a token")?.to_owned();
+            Ok::<_, anyhow::Error>((who, token))
+        }
+    };
+
+    let (_, auditor) = token("audrey", Role::Auditor).await?;
+    let (status, body) = reveal(auditor).await?;
+    ensure!(status == StatusCode::FORBIDDEN, "{status}");
+    the_text_is_absent("the auditor's answer", &body)?;
+    ensure!(gw.count_kind("offer.revealed").await? == 0);
+
+    let (op, operator) = token("opal", Role::Operator).await?;
+    let (status, body) = reveal(operator).await?;
+    ensure!(status == StatusCode::OK, "{status}");
+    let body: serde_json::Value = serde_json::from_str(&body)?;
+    ensure!(body["id"] == id, "{body}");
+    ensure!(
+        body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Our bank details changed")),
+        "{body}"
+    );
+    let revealed = only(&gw.audit().await?, "offer.revealed")?;
+    ensure!(
+        revealed
+            .detail
+            .contains(&format!("actor=operator:{}", op.id.0)),
+        "{}",
+        revealed.detail
+    );
+    the_text_is_absent("the audit row", &revealed.detail)?;
     gw.finish().await
 }
