@@ -7,6 +7,7 @@
 
 mod audit;
 mod browser;
+mod market;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;

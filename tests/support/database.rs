@@ -121,7 +121,11 @@ impl Gateway {
 
     /// Registers a vendor the way `warden vendor add` does.
     pub async fn add_vendor(&self, name: &str, phone: &str, tags: &str) -> Result<i64> {
-        Ok(self.operator().register_vendor(name, phone, tags).await?.0)
+        Ok(self
+            .operator()
+            .register_vendor(name, phone, tags, "cli")
+            .await?
+            .0)
     }
 
     /// The one outbox row there is, failing unless there is exactly one.

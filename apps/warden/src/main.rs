@@ -205,7 +205,8 @@ enum VendorCmd {
 
 #[derive(Subcommand, Debug)]
 enum OffersCmd {
-    /// List held vendor replies, oldest first (text redacted unless --show-text).
+    /// List held vendor replies, oldest first (text redacted unless --show-text, which shows
+    /// each one as written and audits it `offer.revealed`, actor `cli`).
     Held {
         #[arg(long)]
         show_text: bool,
@@ -427,7 +428,7 @@ async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
     match command {
         VendorCmd::Add { name, phone, tags } => {
             let id = operator
-                .register_vendor(&name, &phone, &tags)
+                .register_vendor(&name, &phone, &tags, CLI_ACTOR)
                 .await
                 .context("registering the vendor")?;
             println!("vendor {} registered", id.0);
@@ -455,14 +456,14 @@ async fn vendor(command: VendorCmd) -> anyhow::Result<()> {
         }
         VendorCmd::Disable { id } => {
             operator
-                .set_vendor_active(id, false)
+                .set_vendor_active(id, false, CLI_ACTOR)
                 .await
                 .context("disabling the vendor")?;
             println!("vendor {id} disabled");
         }
         VendorCmd::Enable { id } => {
             operator
-                .set_vendor_active(id, true)
+                .set_vendor_active(id, true, CLI_ACTOR)
                 .await
                 .context("enabling the vendor")?;
             println!("vendor {id} enabled");
@@ -487,10 +488,15 @@ async fn offers(command: OffersCmd) -> anyhow::Result<()> {
                 println!("no held offers");
             }
             for h in held {
-                let text = h.offer.text.map(|t| t.0).unwrap_or_default();
                 let text = if show_text {
-                    text
+                    // Through the audited reveal, like the console and the API.
+                    let revealed = operator
+                        .reveal_offer(h.offer.id, CLI_ACTOR)
+                        .await
+                        .context("revealing a held offer")?;
+                    revealed.offer.text.map(|t| t.0).unwrap_or_default()
                 } else {
+                    let text = h.offer.text.map(|t| t.0).unwrap_or_default();
                     redactor.redact(&text).into_owned()
                 };
                 println!(
@@ -506,14 +512,14 @@ async fn offers(command: OffersCmd) -> anyhow::Result<()> {
         }
         OffersCmd::Release { id } => {
             operator
-                .release_offer(id)
+                .release_offer(id, CLI_ACTOR)
                 .await
                 .context("releasing the offer")?;
             println!("offer {id} relayed to the client; a running gateway will send it");
         }
         OffersCmd::Discard { id } => {
             operator
-                .discard_offer(id)
+                .discard_offer(id, CLI_ACTOR)
                 .await
                 .context("discarding the offer")?;
             println!("offer {id} discarded; its text is deleted");

@@ -206,12 +206,13 @@ impl Operator {
 
     // ---- vendors ----
 
-    /// `warden vendor add`: registers a vendor (audited `vendor.changed`).
+    /// `warden vendor add`: registers a vendor (audited `vendor.changed` with `actor`).
     pub async fn register_vendor(
         &self,
         name: &str,
         phone: &str,
         tags: &str,
+        actor: &str,
     ) -> Result<VendorId, OperatorError> {
         let (market, pseudonyms) = self
             .market
@@ -221,7 +222,9 @@ impl Operator {
         let phone = crate::config::phone::parse_valid(phone).map_err(|e| invalid("--phone", e))?;
         let tags = TagSet::parse_vendor_tags(tags).map_err(|e| invalid("--tags", e))?;
         let sender = pseudonyms.sender_id(&phone);
-        Ok(market.register_vendor(name, phone, sender, tags).await?)
+        Ok(market
+            .register_vendor(name, phone, sender, tags, actor)
+            .await?)
     }
 
     /// `warden vendor list`: every vendor, by id (mask the phone when showing it).
@@ -229,11 +232,16 @@ impl Operator {
         Ok(self.market()?.vendors().await?)
     }
 
-    /// `warden vendor disable|enable`: audited `vendor.changed`.
-    pub async fn set_vendor_active(&self, id: i64, active: bool) -> Result<(), OperatorError> {
+    /// `warden vendor disable|enable`: audited `vendor.changed` with `actor`.
+    pub async fn set_vendor_active(
+        &self,
+        id: i64,
+        active: bool,
+        actor: &str,
+    ) -> Result<(), OperatorError> {
         Ok(self
             .market()?
-            .set_vendor_active(VendorId(id), active)
+            .set_vendor_active(VendorId(id), active, actor)
             .await?)
     }
 
@@ -244,15 +252,22 @@ impl Operator {
         Ok(self.market()?.held_offers().await?)
     }
 
-    /// `warden offers release`: relays a held reply, masked like any offer (audited).
-    pub async fn release_offer(&self, id: i64) -> Result<(), OperatorError> {
-        Ok(self.market()?.release_offer(id).await?)
+    /// A held reply with its text for an operator's review, once `offer.revealed` (with
+    /// `actor`, never the text) is committed.
+    pub async fn reveal_offer(&self, id: i64, actor: &str) -> Result<HeldOffer, OperatorError> {
+        Ok(self.market()?.reveal_offer(id, actor).await?)
     }
 
-    /// `warden offers discard`: drops a held reply after review (audited); the client never
-    /// sees it.
-    pub async fn discard_offer(&self, id: i64) -> Result<(), OperatorError> {
-        Ok(self.market()?.discard_offer(id).await?)
+    /// `warden offers release`: relays a held reply, masked like any offer (audited
+    /// `offer.relayed` with `actor`).
+    pub async fn release_offer(&self, id: i64, actor: &str) -> Result<(), OperatorError> {
+        Ok(self.market()?.release_offer(id, actor).await?)
+    }
+
+    /// `warden offers discard`: drops a held reply after review (audited `offer.discarded`
+    /// with `actor`); the client never sees it.
+    pub async fn discard_offer(&self, id: i64, actor: &str) -> Result<(), OperatorError> {
+        Ok(self.market()?.discard_offer(id, actor).await?)
     }
 
     /// `warden consent list`: every client's consent record (pseudonymous clients).

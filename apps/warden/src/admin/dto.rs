@@ -1,5 +1,6 @@
-//! The admin API's JSON bodies. Plain data: numbers are masked, texts are never included, and
-//! no secret is ever serialised except the tokens a login hands to its own caller.
+//! The admin API's JSON bodies. Plain data: numbers are masked, texts are never included (but
+//! for the one held offer an operator reveals, audited), and no secret is ever serialised
+//! except the tokens a login hands to its own caller.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -151,6 +152,23 @@ pub struct HeldOfferRow {
     /// Why it was held: reason codes.
     pub reasons: Vec<String>,
     pub created_at_ms: i64,
+}
+
+/// A held vendor reply's text, as an operator reviews it: unredacted, exactly as the vendor
+/// wrote it. Every answer of this shape is preceded by an `offer.revealed` audit event.
+#[derive(Serialize, ToSchema)]
+pub struct RevealedOffer {
+    pub id: i64,
+    pub text: String,
+}
+
+impl std::fmt::Debug for RevealedOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevealedOffer")
+            .field("id", &self.id)
+            .field("text_chars", &self.text.chars().count())
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -57,6 +57,7 @@ impl From<OperatorError> for Problem {
                 MarketError::VendorNotFound(_)
                 | MarketError::OfferNotFound(_)
                 | MarketError::UnknownReference => Problem::not_found(e.to_string()),
+                MarketError::InvalidActor => Problem::bad_request(e.to_string()),
                 MarketError::DuplicateVendor
                 | MarketError::NotHeld(_)
                 | MarketError::NotRelayable(_)

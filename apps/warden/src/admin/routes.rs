@@ -305,6 +305,16 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             Method::POST,
+            "/api/v1/offers/{id}/reveal",
+            Requires(OfferReveal),
+            "A held reply's text, for review (audited offer.revealed with the operator)",
+            ID,
+            None,
+            ok(schema::<RevealedOffer>),
+            post(reveal_offer),
+        ),
+        r(
+            Method::POST,
             "/api/v1/offers/{id}/release",
             Requires(OfferDecide),
             "Relay a held reply to its client",
@@ -749,22 +759,33 @@ async fn vendors(State(s): State<S>) -> Answer<Json<Vec<VendorRow>>> {
 
 async fn add_vendor(
     State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
     Body(body): Body<VendorBody>,
 ) -> Answer<(StatusCode, Json<Created>)> {
     let id = s
         .operator
-        .register_vendor(&body.name, &body.phone, &body.tags)
+        .register_vendor(&body.name, &body.phone, &body.tags, &who.label())
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
-async fn disable_vendor(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
-    s.operator.set_vendor_active(id, false).await?;
+async fn disable_vendor(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.operator
+        .set_vendor_active(id, false, &who.label())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn enable_vendor(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
-    s.operator.set_vendor_active(id, true).await?;
+async fn enable_vendor(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.operator.set_vendor_active(id, true, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -791,13 +812,33 @@ async fn held_offers(State(s): State<S>) -> Answer<Json<Vec<HeldOfferRow>>> {
     ))
 }
 
-async fn release_offer(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
-    s.operator.release_offer(id).await?;
+async fn reveal_offer(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<Json<RevealedOffer>> {
+    let held = s.operator.reveal_offer(id, &who.label()).await?;
+    Ok(Json(RevealedOffer {
+        id,
+        text: held.offer.text.map(|t| t.0).unwrap_or_default(),
+    }))
+}
+
+async fn release_offer(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.operator.release_offer(id, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn discard_offer(State(s): State<S>, Id(id): Id) -> Answer<StatusCode> {
-    s.operator.discard_offer(id).await?;
+async fn discard_offer(
+    State(s): State<S>,
+    Extension(who): Extension<SessionActor>,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.operator.discard_offer(id, &who.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

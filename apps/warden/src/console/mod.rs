@@ -16,6 +16,7 @@
 mod audit;
 mod chart;
 mod outbox;
+mod market;
 mod pages;
 pub mod routes;
 

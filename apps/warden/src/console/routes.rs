@@ -114,6 +114,7 @@ pub fn table() -> Vec<Page> {
     ];
     pages.extend(super::audit::table());
     pages.extend(super::outbox::table());
+    pages.extend(super::market::table());
     pages
 }
 

@@ -134,12 +134,12 @@ pub(super) async fn run_leg(leg: &Leg<'_>) -> anyhow::Result<()> {
     for v in &VENDORS {
         let id = leg
             .operator
-            .register_vendor(v.name, v.phone, v.tags)
+            .register_vendor(v.name, v.phone, v.tags, "cli")
             .await
             .context("registering a vendor")?;
         if !v.active {
             leg.operator
-                .set_vendor_active(id.0, false)
+                .set_vendor_active(id.0, false, "cli")
                 .await
                 .context("disabling a vendor")?;
         }

@@ -99,11 +99,14 @@ pub enum EventKind {
     /// Someone verified the whole chain: the detail says intact (with the head) or broken (with
     /// the first bad row), and who asked (`cli`, `operator:<id>`).
     AuditVerified,
+    /// An operator read a held reply's text; the detail names the offer and the actor, never
+    /// the text.
+    OfferRevealed,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 50] = [
+    pub const ALL: [EventKind; 51] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -154,6 +157,7 @@ impl EventKind {
         EventKind::SubjectErased,
         EventKind::RetentionPruned,
         EventKind::AuditVerified,
+        EventKind::OfferRevealed,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -209,6 +213,7 @@ impl EventKind {
             EventKind::SubjectErased => "subject.erased",
             EventKind::RetentionPruned => "retention.pruned",
             EventKind::AuditVerified => "audit.verified",
+            EventKind::OfferRevealed => "offer.revealed",
         }
     }
 

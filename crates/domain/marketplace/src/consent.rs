@@ -91,6 +91,17 @@ impl ConsentRecord {
             Self::Revoked { .. } => "revoked",
         }
     }
+
+    /// Where the consent stands at `now`, as operators are shown it: `active` (a call may be
+    /// placed), `expired`, `revoked` or `none`. The same expiry rule as [`decide_call`].
+    pub const fn status_at(&self, now: UnixMillis) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Granted { expires_at, .. } if now.0 >= expires_at.0 => "expired",
+            Self::Granted { .. } => "active",
+            Self::Revoked { .. } => "revoked",
+        }
+    }
 }
 
 /// Records a `consent call yes|no` command.

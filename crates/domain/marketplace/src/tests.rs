@@ -976,6 +976,22 @@ fn call_at_exactly_the_expiry_instant_is_expired() {
     assert_eq!(d.audit.kind, EventKind::CallingConsentExpired);
 }
 
+/// What operators are shown is what a call would meet: active until the expiry instant.
+#[test]
+fn a_consent_shows_active_exactly_while_a_call_would_be_placed() {
+    for at in [T0, T0 + DAY_MS - 1, T0 + DAY_MS, T0 + 2 * DAY_MS] {
+        let placed = call_with(enabled(), granted(), at).permit.is_some();
+        let shown = granted().status_at(UnixMillis(at));
+        assert_eq!(shown == "active", placed, "at {at}: {shown}");
+        assert!(matches!(shown, "active" | "expired"), "{shown}");
+    }
+    let revoked = ConsentRecord::Revoked {
+        revoked_at: UnixMillis(T0),
+    };
+    assert_eq!(revoked.status_at(UnixMillis(T0)), "revoked");
+    assert_eq!(ConsentRecord::None.status_at(UnixMillis(T0)), "none");
+}
+
 #[test]
 fn call_after_revocation_is_denied() {
     let d = call_with(

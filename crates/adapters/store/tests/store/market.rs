@@ -23,6 +23,7 @@ on_both_backends!(
     a_held_offer_is_released_once_through_the_masked_relay,
     the_in_memory_fake_commits_what_the_sql_store_commits,
     a_discarded_offer_reaches_no_one_and_its_text_is_deleted,
+    a_held_offer_is_revealed_only_after_the_audit_names_the_actor_and_never_the_text,
 );
 
 const VENDOR: &str = "+351912345001";
@@ -60,6 +61,7 @@ async fn add_vendor(m: &MarketService, name: &str, phone: &str) -> i64 {
         PhoneNumber::parse(phone).unwrap(),
         sender(phone),
         tags,
+        "cli",
     )
     .await
     .unwrap()
@@ -101,7 +103,7 @@ async fn a_registered_vendor_number_is_routed_to_the_marketplace_not_the_task_gr
     }
     assert_eq!(count(&f.store, "tasks").await?, 0);
     // A disabled vendor still reaches the marketplace (its replies are held, not relayed).
-    m.set_vendor_active(warden_marketplace::VendorId(id), false)
+    m.set_vendor_active(warden_marketplace::VendorId(id), false, "cli")
         .await?;
     assert!(matches!(
         f.handle(VENDOR, twilio(&sid(2), VENDOR, "R-AAAAAA 10 EUR"))
@@ -109,7 +111,7 @@ async fn a_registered_vendor_number_is_routed_to_the_marketplace_not_the_task_gr
         Outcome::Market(_)
     ));
     assert!(matches!(
-        m.set_vendor_active(warden_marketplace::VendorId(999), false)
+        m.set_vendor_active(warden_marketplace::VendorId(999), false, "cli")
             .await,
         Err(MarketError::VendorNotFound(999))
     ));
@@ -192,11 +194,11 @@ async fn a_held_offer_is_released_once_through_the_masked_relay(
     assert_eq!(held.len(), 1);
     assert!(held[0].offer.reasons.contains("iban"));
     let outbox_before = count(&f.store, "outbox").await?;
-    m.release_offer(held[0].offer.id).await?;
+    m.release_offer(held[0].offer.id, "cli").await?;
     assert_eq!(count(&f.store, "outbox").await?, outbox_before + 1);
     assert!(m.held_offers().await?.is_empty());
     assert!(matches!(
-        m.release_offer(held[0].offer.id).await,
+        m.release_offer(held[0].offer.id, "cli").await,
         Err(MarketError::NotHeld(_))
     ));
     assert_eq!(
@@ -234,7 +236,9 @@ async fn marketplace_story(m: &MarketService, clock: &ManualClock) -> Vec<String
     for i in 0..8 {
         add_vendor(m, &format!("Van Co {i}"), &format!("+3519123452{i:02}")).await;
     }
-    m.set_vendor_active(VendorId(8), false).await.unwrap();
+    m.set_vendor_active(VendorId(8), false, "cli")
+        .await
+        .unwrap();
     let ticket = |n: u64, from: &str, body: &str, route: MarketRoute| MarketTicket {
         sender: sender(from),
         msg: twilio(&sid(n), from, body),
@@ -275,7 +279,7 @@ async fn marketplace_story(m: &MarketService, clock: &ManualClock) -> Vec<String
             .map(|h| (h.offer.vendor, h.offer.reasons.clone()))
             .collect::<Vec<_>>()
     ));
-    m.release_offer(held[0].offer.id).await.unwrap();
+    m.release_offer(held[0].offer.id, "cli").await.unwrap();
     seen.push(format!(
         "held after release {}",
         m.held_offers().await.unwrap().len()
@@ -297,6 +301,7 @@ async fn marketplace_story(m: &MarketService, clock: &ManualClock) -> Vec<String
             PhoneNumber::parse("+351912345200").unwrap(),
             sender("+351912345200"),
             TagSet::parse_vendor_tags("van").unwrap(),
+            "cli",
         )
         .await
         .map_err(|e| e.to_string())
@@ -368,7 +373,7 @@ async fn a_discarded_offer_reaches_no_one_and_its_text_is_deleted(
     iban_offer_held(&f, &m).await?;
     let held = m.held_offers().await?;
     let outbox_before = count(&f.store, "outbox").await?;
-    m.discard_offer(held[0].offer.id).await?;
+    m.discard_offer(held[0].offer.id, "cli").await?;
     assert_eq!(
         count(&f.store, "outbox").await?,
         outbox_before,
@@ -385,15 +390,15 @@ async fn a_discarded_offer_reaches_no_one_and_its_text_is_deleted(
         "the discarded text is not kept"
     );
     assert!(matches!(
-        m.release_offer(held[0].offer.id).await,
+        m.release_offer(held[0].offer.id, "cli").await,
         Err(MarketError::NotHeld(_))
     ));
     assert!(matches!(
-        m.discard_offer(held[0].offer.id).await,
+        m.discard_offer(held[0].offer.id, "cli").await,
         Err(MarketError::NotHeld(_))
     ));
     assert!(matches!(
-        m.discard_offer(999).await,
+        m.discard_offer(999, "cli").await,
         Err(MarketError::OfferNotFound(999))
     ));
     assert_eq!(
@@ -403,6 +408,68 @@ async fn a_discarded_offer_reaches_no_one_and_its_text_is_deleted(
         )
         .await?,
         1
+    );
+    f.store.verify_audit().await?;
+    Ok(())
+}
+
+async fn a_held_offer_is_revealed_only_after_the_audit_names_the_actor_and_never_the_text(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let f = Fixture::marketplace(backend).await;
+    let m = market(&f);
+    iban_offer_held(&f, &m).await?;
+    let id = m.held_offers().await?[0].offer.id;
+    let reveals = || {
+        scalar(
+            &f.store,
+            "SELECT COUNT(*) FROM audit_log WHERE kind = 'offer.revealed'",
+        )
+    };
+
+    // An actor that is not a short printable label is refused before anything is read.
+    assert!(matches!(
+        m.reveal_offer(id, "operator:1&text=x y").await,
+        Err(MarketError::InvalidActor)
+    ));
+    assert!(matches!(
+        m.reveal_offer(999, "operator:7").await,
+        Err(MarketError::OfferNotFound(999))
+    ));
+    assert_eq!(reveals().await?, 0, "no event without a reveal");
+
+    let revealed = m.reveal_offer(id, "operator:7").await?;
+    let text = revealed.offer.text.map(|t| t.0).unwrap_or_default();
+    assert!(text.contains("90 EUR, pay to IBAN"), "{text}");
+    assert_eq!(reveals().await?, 1);
+    let detail = scalar_text(
+        &f,
+        "SELECT detail FROM audit_log WHERE kind = 'offer.revealed'",
+    )
+    .await;
+    assert!(detail.contains("actor=operator:7"), "{detail}");
+    assert!(detail.contains(&format!("offer_id={id}")), "{detail}");
+    assert!(detail.contains("reference=R-"), "{detail}");
+    assert!(
+        !detail.contains("EUR") && !detail.contains("IBAN") && !detail.contains("please"),
+        "the text is not in the audit: {detail}"
+    );
+    // Still held: a reveal decides nothing. Once discarded there is no text to reveal.
+    assert_eq!(m.held_offers().await?.len(), 1);
+    m.discard_offer(id, "operator:7").await?;
+    assert!(matches!(
+        m.reveal_offer(id, "operator:7").await,
+        Err(MarketError::NotHeld(_))
+    ));
+    assert_eq!(reveals().await?, 1);
+    assert!(
+        scalar_text(
+            &f,
+            "SELECT detail FROM audit_log WHERE kind = 'offer.discarded'"
+        )
+        .await
+        .contains("actor=operator:7"),
+        "the discard names its actor"
     );
     f.store.verify_audit().await?;
     Ok(())

@@ -51,6 +51,8 @@ pub enum MarketError {
     UnknownReference,
     #[error("more than one request has that reference")]
     AmbiguousReference,
+    #[error("the actor label must be 1–64 printable ASCII characters")]
+    InvalidActor,
 }
 
 impl From<MarketError> for LedgerError {
@@ -155,6 +157,19 @@ fn enqueue(
 }
 
 /// The single request `loaded` must hold, or `missing`.
+/// Who took an operator action, as the audit log names them (`cli`, `operator:<id>`): short
+/// and printable, so a label cannot forge another detail field or carry text.
+fn actor_label(actor: &str) -> Result<&str, MarketError> {
+    let ok = (1..=64).contains(&actor.len()) && actor.bytes().all(|b| b.is_ascii_graphic());
+    ok.then_some(actor).ok_or(MarketError::InvalidActor)
+}
+
+/// `event` with the operator who caused it.
+fn by(actor: &str, mut event: AuditEvent) -> AuditEvent {
+    event.detail = event.detail.with("actor", actor);
+    event
+}
+
 fn only_request(
     loaded: &LoadedRequests,
     missing: MarketError,
@@ -425,16 +440,18 @@ impl MarketService {
 
     // ---- operator actions ----
 
-    /// Registers a vendor (`vendor.changed`, action `registered`). `sender` is the pseudonym of
-    /// `phone`, which routes the vendor's messages to the vendor path. A number (or pseudonym)
-    /// registered already is refused.
+    /// Registers a vendor (`vendor.changed`, action `registered`, with `actor`). `sender` is
+    /// the pseudonym of `phone`, which routes the vendor's messages to the vendor path. A number
+    /// (or pseudonym) registered already is refused.
     pub async fn register_vendor(
         &self,
         name: BusinessName,
         phone: PhoneNumber,
         sender: SenderId,
         tags: TagSet,
+        actor: &str,
     ) -> Result<VendorId, MarketError> {
+        let actor = actor_label(actor)?;
         let (mut txn, now) = self.begin().await?;
         if txn.vendor_registered(&phone, &sender).await? {
             return Err(MarketError::DuplicateVendor);
@@ -449,15 +466,22 @@ impl MarketService {
             tags,
             active: true,
         };
-        txn.audit(warden_marketplace::vendor::vendor_changed_event(
-            None, &vendor,
+        txn.audit(by(
+            actor,
+            warden_marketplace::vendor::vendor_changed_event(None, &vendor),
         ));
         self.commit(txn, now).await?;
         Ok(id)
     }
 
-    /// Deactivates (or reactivates) a vendor, audited `vendor.changed`.
-    pub async fn set_vendor_active(&self, id: VendorId, active: bool) -> Result<(), MarketError> {
+    /// Deactivates (or reactivates) a vendor, audited `vendor.changed` with `actor`.
+    pub async fn set_vendor_active(
+        &self,
+        id: VendorId,
+        active: bool,
+        actor: &str,
+    ) -> Result<(), MarketError> {
+        let actor = actor_label(actor)?;
         let (mut txn, now) = self.begin().await?;
         let (before, _) = txn
             .vendor(id)
@@ -468,9 +492,9 @@ impl MarketService {
             ..before.clone()
         };
         txn.set_vendor_active(id, active, now).await?;
-        txn.audit(warden_marketplace::vendor::vendor_changed_event(
-            Some(&before),
-            &after,
+        txn.audit(by(
+            actor,
+            warden_marketplace::vendor::vendor_changed_event(Some(&before), &after),
         ));
         self.commit(txn, now).await?;
         Ok(())
@@ -491,10 +515,45 @@ impl MarketService {
         Ok(self.store.consents().await?)
     }
 
+    /// Shows an operator a held reply with its text (`offer.text` is `Some`), after committing
+    /// `offer.revealed` (the offer, vendor and request reference and `actor`; never the text):
+    /// no read goes unrecorded. Only a held offer has text to reveal.
+    pub async fn reveal_offer(&self, id: i64, actor: &str) -> Result<HeldOffer, MarketError> {
+        let actor = actor_label(actor)?;
+        let (mut txn, now) = self.begin().await?;
+        let offer = txn.offer(id).await?.ok_or(MarketError::OfferNotFound(id))?;
+        if offer.status != OfferStatus::Held {
+            return Err(MarketError::NotHeld(id));
+        }
+        if offer.text.is_none() {
+            return Err(MarketError::Store(MarketStoreError::Corrupt("held text")));
+        }
+        let request = match offer.request {
+            Some(r) => txn.request(r).await?.requests.into_iter().next(),
+            None => None,
+        };
+        let mut detail = Detail::new()
+            .with("offer_id", id)
+            .with("vendor_id", offer.vendor)
+            .with("actor", actor);
+        if let Some(r) = &request {
+            detail = detail.with("reference", r.reference.as_str());
+        }
+        let reference = request.as_ref().map(|r| r.reference.clone());
+        txn.audit(AuditEvent {
+            kind: EventKind::OfferRevealed,
+            sender: request.map(|r| r.client),
+            detail,
+        });
+        self.commit(txn, now).await?;
+        Ok(HeldOffer { offer, reference })
+    }
+
     /// Relays a held reply after review, through the same masking as any offer (audited
-    /// `offer.relayed` with `released=true`); the held text is then deleted. Only a held offer
-    /// whose request is still open can be released.
-    pub async fn release_offer(&self, id: i64) -> Result<(), MarketError> {
+    /// `offer.relayed` with `released=true` and `actor`); the held text is then deleted. Only a
+    /// held offer whose request is still open can be released.
+    pub async fn release_offer(&self, id: i64, actor: &str) -> Result<(), MarketError> {
+        let actor = actor_label(actor)?;
         let (mut txn, now) = self.begin().await?;
         let offer = txn.offer(id).await?.ok_or(MarketError::OfferNotFound(id))?;
         if offer.status != OfferStatus::Held {
@@ -530,7 +589,7 @@ impl MarketService {
             .copied()
             .unwrap_or(DEFAULT_CLIENT_PROVIDER);
         for event in decision.audit {
-            txn.audit(event);
+            txn.audit(by(actor, event));
         }
         Route {
             scope: format!("release\0{id}"),
@@ -543,9 +602,10 @@ impl MarketService {
         Ok(())
     }
 
-    /// Drops a held reply after review (audited `offer.discarded` with the offer and vendor ids
-    /// and the request reference); its text is deleted and nothing reaches the client.
-    pub async fn discard_offer(&self, id: i64) -> Result<(), MarketError> {
+    /// Drops a held reply after review (audited `offer.discarded` with the offer and vendor ids,
+    /// the request reference and `actor`); its text is deleted and nothing reaches the client.
+    pub async fn discard_offer(&self, id: i64, actor: &str) -> Result<(), MarketError> {
+        let actor = actor_label(actor)?;
         let (mut txn, now) = self.begin().await?;
         let offer = txn.offer(id).await?.ok_or(MarketError::OfferNotFound(id))?;
         if offer.status != OfferStatus::Held {
@@ -559,7 +619,8 @@ impl MarketService {
             .await?;
         let mut detail = Detail::new()
             .with("offer_id", id)
-            .with("vendor_id", offer.vendor);
+            .with("vendor_id", offer.vendor)
+            .with("actor", actor);
         if let Some(r) = &request {
             detail = detail.with("reference", r.reference.as_str());
         }
