@@ -15,6 +15,7 @@
 
 mod chart;
 mod pages;
+mod people;
 pub mod routes;
 
 use std::net::SocketAddr;

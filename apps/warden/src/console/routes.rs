@@ -64,7 +64,7 @@ pub fn table() -> Vec<Page> {
         guard,
         handler,
     };
-    vec![
+    let mut table = vec![
         p(Method::GET, "/console/login", Public, get(login_form)),
         p(Method::POST, "/console/login", Public, post(login)),
         p(
@@ -111,7 +111,9 @@ pub fn table() -> Vec<Page> {
             Requires(PairingDecide),
             post(reject),
         ),
-    ]
+    ];
+    table.extend(super::people::table());
+    table
 }
 
 pub(super) fn may(viewer: &Viewer, action: Action) -> bool {
