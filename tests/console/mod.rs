@@ -6,6 +6,7 @@
 //! `target/console-screenshots/`.
 
 mod browser;
+mod people;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;
