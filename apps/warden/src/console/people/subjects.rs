@@ -25,7 +25,7 @@ pub(super) async fn page(Extension(viewer): Extension<Viewer>) -> Response {
             "Data subjects",
             Some(&viewer),
             html! {
-                p { "Everything Warden holds about one WhatsApp number: its tasks, messages waiting in the outbox, marketplace requests and offers, and the audit events of its pseudonym." }
+                p { "Everything Warden holds about one WhatsApp number, in every table that can hold a person's data (allowlist and sender state, tasks, message ids, outbox, pairing requests, marketplace requests, offers, consents and vendors, an operator's alert number), and the audit events of its pseudonym." }
                 @if may(&viewer, Action::SubjectExport) {
                     section aria-labelledby="export" {
                         h2 id="export" { "Export" }
