@@ -8,6 +8,7 @@
 mod audit;
 mod browser;
 mod market;
+mod people;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;

@@ -18,6 +18,7 @@ mod chart;
 mod outbox;
 mod market;
 mod pages;
+mod people;
 pub mod routes;
 
 use std::net::SocketAddr;

@@ -115,6 +115,7 @@ pub fn table() -> Vec<Page> {
     pages.extend(super::audit::table());
     pages.extend(super::outbox::table());
     pages.extend(super::market::table());
+    pages.extend(super::people::table());
     pages
 }
 

@@ -42,6 +42,20 @@ pub struct Account {
     pub created_at: UnixMillis,
 }
 
+impl Account {
+    /// Whether the current authenticator has been used: a code from it was accepted at a
+    /// login (a reset of the second factor starts over).
+    pub fn authenticator_used(&self) -> bool {
+        self.totp_last_step.is_some()
+    }
+
+    /// When the account last logged in with a code from its current authenticator (the start
+    /// of that code's 30-second step); logins with a recovery code are not counted.
+    pub fn last_code_login(&self) -> Option<UnixMillis> {
+        self.totp_last_step.map(warden_operators::step_start)
+    }
+}
+
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Account")

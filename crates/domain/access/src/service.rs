@@ -156,6 +156,8 @@ pub struct Session {
 pub struct Enrolment {
     pub id: OperatorId,
     pub provisioning_uri: SecretString,
+    /// The TOTP key in base32, for typing into an app that cannot scan the URI.
+    pub secret: SecretString,
     pub recovery_codes: Vec<SecretString>,
 }
 
@@ -349,6 +351,7 @@ impl Access {
                 TOTP_ISSUER,
                 username.as_str(),
             ),
+            secret: totp.to_base32(),
             recovery_codes,
         })
     }
@@ -501,6 +504,7 @@ impl Access {
                 TOTP_ISSUER,
                 account.username.as_str(),
             ),
+            secret: totp.to_base32(),
             recovery_codes,
         })
     }

@@ -28,4 +28,4 @@ pub use recovery::RECOVERY_CODES;
 pub use refresh::{assess, RefreshDecision, RefreshToken, StoredRefresh, REFRESH_LIFETIME_MS};
 pub use role::{authorize, ensure_own_account, Action, Actor, Denied, OperatorId, Resource, Role};
 pub use token::{AccessClaims, AccessTokens, SigningKey, TokenError, ACCESS_TTL_MS};
-pub use totp::{code_at, provisioning_uri, step_at, TotpError, TotpSecret};
+pub use totp::{code_at, provisioning_uri, step_at, step_start, TotpError, TotpSecret};

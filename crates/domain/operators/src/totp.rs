@@ -144,6 +144,16 @@ pub fn step_at(now: UnixMillis) -> u64 {
     u64::try_from(now.0.max(0) / STEP_MS).unwrap_or(0)
 }
 
+/// When `step` begins: the inverse of [`step_at`] to the step's first millisecond (a step too
+/// large for the clock saturates).
+pub fn step_start(step: u64) -> UnixMillis {
+    UnixMillis(
+        i64::try_from(step)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(STEP_MS),
+    )
+}
+
 /// Accepts the code for step-1, step, step+1 at `now`, refusing any step <= `last_used_step`
 /// (replay). Returns the matched step, which the caller stores as the new `last_used_step`.
 ///
@@ -278,6 +288,16 @@ mod tests {
                 Err(TotpError::Wrong)
             );
         }
+    }
+
+    #[test]
+    fn a_step_starts_at_the_first_millisecond_step_at_maps_to_it() {
+        for ms in [0, 29_999, 30_000, 1_709_164_812_345] {
+            let step = step_at(UnixMillis(ms));
+            assert!(step_start(step).0 <= ms && ms < step_start(step).0 + STEP_MS);
+            assert_eq!(step_at(step_start(step)), step);
+        }
+        assert_eq!(step_start(u64::MAX), UnixMillis(i64::MAX));
     }
 
     #[test]
