@@ -186,6 +186,8 @@ async fn an_operator_approves_a_webhook_pairing_code_in_the_browser_and_the_send
         .await?
         .unwrap_or_default();
     ensure!(label.contains(&format!("{} in all", before + 1)), "{label}");
+    // The picture in the README (docs/console-dashboard.png) is this page.
+    b.check_page("dashboard-traffic").await?;
     gw.finish().await
 }
 

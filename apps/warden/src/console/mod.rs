@@ -15,8 +15,8 @@
 
 mod audit;
 mod chart;
-mod outbox;
 mod market;
+mod outbox;
 mod pages;
 mod people;
 pub mod routes;

@@ -255,6 +255,7 @@ pub fn dashboard(viewer: &Viewer, d: &Dashboard) -> Response {
                                     }
                                 }
                             }
+                            p { a href="/console/marketplace" { "Review them on Marketplace" } }
                         }
                     }
                 }
