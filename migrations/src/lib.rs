@@ -12,6 +12,7 @@ mod m20261127_000003_marketplace;
 mod m20261207_000004_pairing;
 mod m20261207_000005_operators;
 mod m20261207_000006_retention;
+mod m20261207_000007_audit_lookups;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_pairing::Migration),
             Box::new(m20261207_000005_operators::Migration),
             Box::new(m20261207_000006_retention::Migration),
+            Box::new(m20261207_000007_audit_lookups::Migration),
         ]
     }
 }

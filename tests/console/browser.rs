@@ -142,6 +142,51 @@ impl Browser {
         bail!("clicking {css} did not navigate")
     }
 
+    /// Reaches the control `css` with the Tab key alone, checks that it shows a visible focus
+    /// outline, presses Enter, and waits for the answer: the page works without a mouse.
+    pub async fn press_by_keyboard(&self, css: &str) -> Result<()> {
+        const TAB: &str = "\u{E004}";
+        const ENTER: &str = "\u{E007}";
+        let before = self.client.current_url().await?;
+        let mut reached = false;
+        for _ in 0..60 {
+            self.client.active_element().await?.send_keys(TAB).await?;
+            let hit = self
+                .client
+                .execute(
+                    "return document.activeElement.matches(arguments[0]);",
+                    vec![serde_json::json!(css)],
+                )
+                .await?;
+            if hit.as_bool() == Some(true) {
+                reached = true;
+                break;
+            }
+        }
+        ensure!(reached, "{css} cannot be reached with Tab");
+        let outline = self
+            .client
+            .execute(
+                "const s = getComputedStyle(document.activeElement); \
+                 return s.outlineStyle + ' ' + s.outlineWidth;",
+                vec![],
+            )
+            .await?;
+        let outline = outline.as_str().unwrap_or_default().to_owned();
+        ensure!(
+            !outline.starts_with("none") && !outline.ends_with(" 0px"),
+            "{css} has no visible focus: {outline}"
+        );
+        self.client.active_element().await?.send_keys(ENTER).await?;
+        for _ in 0..200 {
+            if self.client.current_url().await? != before {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("Enter on {css} did not navigate")
+    }
+
     /// Every page a test lands on: saves a screenshot and runs the accessibility check.
     pub async fn check_page(&self, name: &str) -> Result<()> {
         self.screenshot(name).await?;

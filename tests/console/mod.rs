@@ -133,7 +133,8 @@ async fn an_operator_approves_a_webhook_pairing_code_in_the_browser_and_the_send
         "the number is masked"
     );
     b.check_page("senders-pending").await?;
-    b.click(&format!("button[aria-label='Approve {}']", code_.display()))
+    // With the keyboard alone: Tab to the button (its focus visible), Enter.
+    b.press_by_keyboard(&format!("button[aria-label='Approve {}']", code_.display()))
         .await?;
     ensure!(
         b.path().await? == "/console/senders?done=approved",
