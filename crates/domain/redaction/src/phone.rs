@@ -238,12 +238,18 @@ fn after_chat_link(b: &[u8], at: usize) -> bool {
             && b.get(at - tail.len()..at)
                 .is_some_and(|w| w.eq_ignore_ascii_case(tail))
     };
-    // `phone=` only as a whole parameter name (not `microphone=` or `phone_number_id=`).
-    let param = ends_with(b"phone=")
-        && (at == 6
-            || b.get(at - 7)
-                .is_some_and(|c| matches!(c, b'?' | b'&' | b' ' | b'"')));
-    ends_with(b"wa.me/") || param
+    // The byte before decides which link it can be (this runs for every digit run).
+    match at.checked_sub(1).and_then(|i| b.get(i)) {
+        Some(b'/') => ends_with(b"wa.me/"),
+        // `phone=` only as a whole parameter name (not `microphone=` or `phone_number_id=`).
+        Some(b'=') => {
+            ends_with(b"phone=")
+                && (at == 6
+                    || b.get(at - 7)
+                        .is_some_and(|c| matches!(c, b'?' | b'&' | b' ' | b'"')))
+        }
+        _ => false,
+    }
 }
 
 /// Finds where a span starting at digit `first` really starts, and how it is introduced.
@@ -504,6 +510,9 @@ const PHONE_WORDS: &[&str] = &[
 /// A field name that says "identifier": `phone_number_id`, `waba_id`, `businessId`, `msg-id`
 /// (but `wa_id`, WhatsApp's name for the user's number, is a phone number).
 fn labelled_id(word: &[u8]) -> bool {
+    if !matches!(word.last(), Some(b'd' | b'D')) {
+        return false;
+    }
     let lower_id = word.len() > 3
         && word
             .get(word.len() - 3..)

@@ -288,14 +288,15 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
     if uuid_like || message_sid || wamid || !has_digit || all_hex {
         return false;
     }
-    // SRI and npm digests: the run starts with the algorithm (`sha512-…`).
+    if !(has_lower && has_upper && t.len() >= 24 && entropy(t) >= 3.5) {
+        return false;
+    }
+    // Random-looking, but public or a stand-in. SRI and npm digests start with their algorithm
+    // (`sha512-…`).
     let digest_led = ["sha1-", "sha256-", "sha384-", "sha512-"]
         .iter()
         .any(|p| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
-    if digest_led || public_before(text, range.start) || is_placeholder(t) {
-        return false;
-    }
-    has_lower && has_upper && t.len() >= 24 && entropy(t) >= 3.5
+    !(digest_led || public_before(text, range.start) || is_placeholder(t))
 }
 
 /// What comes just before a token that makes it public data: a digest's algorithm
@@ -470,7 +471,8 @@ fn high_entropy_parts(text: &str, range: Range<usize>, out: &mut Vec<Range<usize
 
 /// Appends every secret and e-mail address in `text` to `out` (may overlap; the caller resolves).
 pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>) {
-    if text.contains("-----BEGIN") {
+    let pem = text.contains("-----BEGIN");
+    if pem {
         if let Some((kind, re)) = c.tokens.first() {
             for m in re.find_iter(text) {
                 out.push(Hit {
@@ -492,7 +494,7 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
                 });
             }
         }
-        let public = if text.contains("-----BEGIN ") {
+        let public = if pem {
             public_pem_blocks(text)
         } else {
             Vec::new()
