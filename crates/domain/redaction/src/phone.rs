@@ -285,7 +285,10 @@ fn span_start(b: &[u8], first: usize) -> Option<(usize, Prefix)> {
         && b.get(start - 2..start).is_some_and(|h| {
             h.eq_ignore_ascii_case(b"3A") || h == b"20" || h.eq_ignore_ascii_case(b"2C")
         });
+    // After a `+`, only a letter or digit glues (`/call/+44…`, `=+44…` are numbers).
+    let plus_unglued = prefix == Prefix::Plus && !q1.is_some_and(is_word_byte);
     let glued = !encoded_sep
+        && !plus_unglued
         && match q1 {
             None => false,
             Some(c) if is_word_byte(c) => true,
@@ -505,6 +508,31 @@ const PHONE_WORDS: &[&str] = &[
     "movil",
     "waid",
     "wa_id",
+    "ph",
+    "phn",
+    "tlf",
+    "tfn",
+    "tele",
+    "cel",
+    "celu",
+    "gsm",
+    "mobil",
+    "mobiel",
+    "natel",
+    "whats",
+    "zap",
+    "wpp",
+    "telefone",
+    "telefonu",
+    "kontakt",
+    "contacto",
+    "contato",
+    "appelez",
+    "llama",
+    "llamar",
+    "ligue",
+    "anrufen",
+    "ruf",
 ];
 
 /// A field name that says "identifier": `phone_number_id`, `waba_id`, `businessId`, `msg-id`
@@ -520,6 +548,38 @@ fn labelled_id(word: &[u8]) -> bool {
     let camel_id = word.len() > 2 && word.get(word.len() - 2..) == Some(&b"Id"[..]);
     (lower_id || camel_id) && !word.eq_ignore_ascii_case(b"wa_id")
 }
+
+/// Phone words in non-Latin scripts, and the symbols people put before a number.
+const PHONE_WORDS_UTF8: &[&str] = &[
+    "☎",
+    "📞",
+    "📱",
+    "телефон",
+    "тел",
+    "моб",
+    "звоните",
+    "电话",
+    "電話",
+    "手机",
+    "手機",
+    "携帯",
+    "联系",
+    "هاتف",
+    "جوال",
+    "اتصل",
+    "واتس",
+    "टेलीफोन",
+    "फ़ोन",
+    "फोन",
+    "मोबाइल",
+    "τηλ",
+    "κινητό",
+    "טלפון",
+    "נייד",
+    "โทร",
+    "전화",
+    "휴대폰",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
@@ -549,6 +609,32 @@ fn context_before(b: &[u8], start: usize) -> Context {
         .rposition(|c| *c == b'\n')
         .map_or(0, |i| i + 1);
     let window = window.get(line_start..).unwrap_or_default();
+    // A signature's one-letter label right before the number: `T: 020…`, `M. 0412…`, `P:`.
+    let mut t = s;
+    if t > 0 && matches!(b.get(t - 1), Some(b':' | b'.')) {
+        t -= 1;
+        while t > 0 && b.get(t - 1) == Some(&b' ') {
+            t -= 1;
+        }
+        let label = t > 0
+            && matches!(
+                b.get(t - 1).map(u8::to_ascii_uppercase),
+                Some(b'T' | b'M' | b'P' | b'H' | b'C' | b'W' | b'O')
+            )
+            && (t == 1 || !b.get(t - 2).is_some_and(u8::is_ascii_alphanumeric));
+        if label {
+            return Context::Phone;
+        }
+    }
+    // Phone words in other scripts and phone symbols (the ASCII word split below cannot see
+    // them).
+    if window.iter().any(|c| *c >= 0x80)
+        && PHONE_WORDS_UTF8
+            .iter()
+            .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
+    {
+        return Context::Phone;
+    }
     let mut context = Context::Neutral;
     // Words are ASCII letters and `_`; the first may be cut by the window, which is harmless.
     for word in window.split(|c| !(c.is_ascii_alphabetic() || *c == b'_')) {
@@ -1014,6 +1100,27 @@ mod tests {
         );
         // A decimal part is still one: `1234567,89` is an amount, not `1234567`.
         assert!(found("paid 1234567,89 today", None).is_empty());
+    }
+
+    #[test]
+    fn a_label_or_a_phone_word_in_any_script_makes_a_national_number() {
+        for (text, number) in [
+            (
+                "Anna Berg | T: 08 123 456 78 | anna@firma.se",
+                "08 123 456 78",
+            ),
+            ("M. 0171 2345678", "0171 2345678"),
+            ("телефон 8 912 345 67 89", "8 912 345 67 89"),
+            ("电话 138 0013 8000", "138 0013 8000"),
+            ("📞 612 34 56 78", "612 34 56 78"),
+            ("mobil 0171 2345678", "0171 2345678"),
+            ("https://example.com/call/+447700900123", "+447700900123"),
+        ] {
+            assert_eq!(found(text, None), [number], "{text}");
+        }
+        // A number after a label word that is not a label stays a count.
+        assert!(found("ATM: 1234567", None).is_empty());
+        assert!(found("Total: 1234567", None).is_empty());
     }
 
     #[test]
