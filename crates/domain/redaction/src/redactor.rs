@@ -495,6 +495,11 @@ mod tests {
                 "mail jane.doe+x@example.co.uk ok",
                 "mail •••@example.co.uk ok",
             ),
+            ("SIGNING_KEY=q8Zr2mW9vLx4", "SIGNING_KEY=[REDACTED:value]"),
+            (
+                "STRIPE_KEY=sk_live_51HabcDEFghiJKLmnoPQRstu",
+                "STRIPE_KEY=[REDACTED:",
+            ),
         ];
         for (input, expected) in cases {
             let out = r.redact(input);
@@ -521,6 +526,14 @@ mod tests {
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
             "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYD\n-----END CERTIFICATE-----",
             "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk\">",
+            // A name that often holds a credential, with a value that is not one.
+            "sort_key=created_at primary_key: id",
+            // Provider object ids and other user@host shapes that name nobody.
+            "payment pi_3MtwBwLkdIwHu7ix28a3tqPa for cus_NffrFeUfNV2Hib",
+            "number PN0123456789abcdef0123456789abcdef",
+            "git clone git@github.com:acme/warden.git",
+            "DATABASE_URL=postgres://warden@db.internal:5432/warden",
+            "systemctl restart getty@tty1.service",
             // Placeholders.
             "DB_PASSWORD=${DB_PASSWORD}",
             "password: ********",

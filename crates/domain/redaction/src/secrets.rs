@@ -43,8 +43,10 @@ const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
     ),
     (
         SecretKind::ProviderToken,
-        // GitHub, Slack, Stripe, AWS access key ids: common enough in a configured app's logs.
-        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16})(?-u:\b)",
+        // GitHub, Slack, Stripe (secret, restricted, webhook), AWS access key ids, GitLab, npm,
+        // PyPI, Hugging Face, Shopify, DigitalOcean, Linear, SendGrid, Square, OpenAI,
+        // Anthropic, Groq, xAI: key shapes with a fixed prefix.
+        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{20,}|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{30,}|hf_[A-Za-z0-9]{30,}|shp(?:at|ss|ca|pa)_[A-Fa-f0-9]{32}|dop_v1_[a-f0-9]{64}|lin_api_[A-Za-z0-9]{30,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|sq0(?:atp|csp)-[A-Za-z0-9_-]{20,}|sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{30,}|xai-[A-Za-z0-9]{30,})",
     ),
 ];
 
@@ -58,6 +60,11 @@ const AUTH_SCHEME: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9.
 /// only the value is replaced. A name may carry any `_`/`.`/`-` prefix; a suffix after the
 /// secret word (`password_hash`, `token_type`) makes it another field.
 const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+
+/// Names that often but not always hold a credential (`SIGNING_KEY=`, `MYSQL_PASS=`): their
+/// value is masked only when it looks like one ([`credential_like`]), so `sort_key=name`
+/// stays. (Both words are pair stems of [`Prescan`], so the pre-scan still decides.)
+const WEAK_KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])+(?:key|pass)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
 
 /// Long runs of token characters, judged by [`is_high_entropy`].
 const TOKEN_RUN: &str = r"[A-Za-z0-9_+/=-]{24,}";
@@ -76,6 +83,7 @@ pub(crate) struct Compiled {
     url_password: Regex,
     auth_scheme: Regex,
     key_value: Regex,
+    weak_key_value: Regex,
     token_run: Regex,
     email: Regex,
 }
@@ -99,7 +107,7 @@ static COMPILED: LazyLock<Result<Compiled, regex::Error>> = LazyLock::new(|| {
             .join("|"),
     )?;
     let any_pair = build(&format!(
-        "(?:{AUTH_SCHEME})|(?:{URL_PASSWORD})|(?:{KEY_VALUE})"
+        "(?:{AUTH_SCHEME})|(?:{URL_PASSWORD})|(?:{KEY_VALUE})|(?:{WEAK_KEY_VALUE})"
     ))?;
     Ok(Compiled {
         any_token,
@@ -108,6 +116,7 @@ static COMPILED: LazyLock<Result<Compiled, regex::Error>> = LazyLock::new(|| {
         url_password: build(URL_PASSWORD)?,
         auth_scheme: build(AUTH_SCHEME)?,
         key_value: build(KEY_VALUE)?,
+        weak_key_value: build(WEAK_KEY_VALUE)?,
         token_run: build(TOKEN_RUN)?,
         email: build(EMAIL)?,
     })
@@ -273,11 +282,11 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
                 c.is_ascii_hexdigit()
             }
         });
-    let message_sid = t.len() == 34
-        && matches!(
-            t.get(..2),
-            Some("SM" | "MM" | "IM" | "MG" | "CA" | "RE" | "ME")
-        )
+    // Twilio's resource ids: two capitals and 32 hex digits (`SM…`, `MG…`, `PN…`, `AC…`). The
+    // credentials that go with them are separate (auth tokens, API key secrets).
+    let twilio_sid = t.len() == 34
+        && t.get(..2)
+            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_uppercase()))
         && t.get(2..)
             .is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit()));
     let wamid = text
@@ -285,7 +294,7 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
         .is_some_and(|p| p.ends_with("wamid."));
     // Hex runs are digests, commit ids, ETags and ids far more often than keys: a hex key is
     // found by its name (`auth_token=…`) or as a configured secret, never by shape alone.
-    if uuid_like || message_sid || wamid || !has_digit || all_hex {
+    if uuid_like || twilio_sid || wamid || !has_digit || all_hex || object_id(t) {
         return false;
     }
     if !(has_lower && has_upper && t.len() >= 24 && entropy(t) >= 3.5) {
@@ -297,6 +306,22 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
         .iter()
         .any(|p| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
     !(digest_led || public_before(text, range.start) || is_placeholder(t))
+}
+
+/// A Stripe object id: a type prefix and `_` (`pi_3Mtw…`, `cus_Nffr…`, `evt_1Q…`,
+/// `pk_live_…`), which names a payment, a customer or a publishable key, not a credential.
+/// Secret keys of the same provider (`sk_live_…`, `rk_…`, `whsec_…`) have their own patterns.
+fn object_id(t: &str) -> bool {
+    let Some((prefix, rest)) = t.split_once('_') else {
+        return false;
+    };
+    // Stripe's public object types (many secret formats also use `prefix_…`, so only these).
+    const PUBLIC: &[&str] = &[
+        "pi", "cus", "ch", "evt", "in", "sub", "prod", "price", "acct", "txn", "re", "po", "pm",
+        "seti", "src", "card", "ba", "py", "cs", "ii", "il", "si", "pk", "plink", "file", "tr",
+        "req", "cn", "dp", "du", "pyr", "ic", "iar", "ipi", "prv", "cbtxn", "bpc", "tmr",
+    ];
+    PUBLIC.contains(&prefix) && rest.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 /// What comes just before a token that makes it public data: a digest's algorithm
@@ -444,23 +469,52 @@ fn public_pem_blocks(text: &str) -> Vec<Range<usize>> {
     blocks
 }
 
-/// Token runs that contain `/` are URL paths or file paths: each `/`-separated component is
-/// judged on its own, so a URL is masked by whole components or not at all.
+/// Token runs that contain `/` are URL paths or file paths, and an `=` inside one joins a name
+/// to its value (`STRIPE_KEY=sk_…`, `?sig=…`): each component is judged on its own, so a URL is
+/// masked by whole components and a name is never masked with its value.
 fn high_entropy_parts(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     let Some(token) = text.get(range.clone()) else {
         return;
     };
     // A base64 blob has `/` in it too; one that is high-entropy throughout is one secret.
     let slashes = token.bytes().filter(|c| *c == b'/').count();
-    let base64_like = slashes * 12 < token.len() && token.ends_with('=');
-    if slashes == 0 || base64_like {
+    let body = token.trim_end_matches('=');
+    let inner_equals = body.contains('=');
+    // A path is a URL's (`://` earlier in the same word) or starts with `/`; any other run
+    // with `/` in it is a base64 blob, judged whole.
+    // At most 256 bytes back: a megabyte without a space must not be re-read per token.
+    let mut from = range.start.saturating_sub(256);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let word_start = text
+        .get(from..range.start)
+        .and_then(|p| p.rfind(|c: char| c.is_whitespace() || c == '"' || c == '\''))
+        .map_or(from, |i| from + i + 1);
+    let in_url = text
+        .get(word_start..range.start)
+        .is_some_and(|w| w.contains("://"))
+        || token.starts_with('/');
+    let base64_like = !in_url && !inner_equals;
+    if (slashes == 0 && !inner_equals) || base64_like {
         if is_high_entropy(text, &range) {
             out.push(range);
         }
         return;
     }
+    // `NAME=value`: the name is never masked; the value is judged as a token of its own.
+    if let Some(eq) = body.find('=') {
+        let name = token.get(..eq).unwrap_or_default();
+        if !name.contains('/') {
+            let value = range.start + eq + 1..range.end;
+            if value.len() >= 24 {
+                high_entropy_parts(text, value, out);
+            }
+            return;
+        }
+    }
     let mut at = range.start;
-    for part in token.split('/') {
+    for part in token.split(['/', '=']) {
         let part_range = at..at + part.len();
         if part.len() >= 24 && is_high_entropy(text, &part_range) {
             out.push(part_range);
@@ -523,6 +577,13 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
             value_hits(&c.url_password, text, SecretKind::UrlPassword, out);
         }
         value_hits(&c.key_value, text, SecretKind::KeyValue, out);
+        value_hits_if(
+            &c.weak_key_value,
+            text,
+            SecretKind::KeyValue,
+            out,
+            credential_like,
+        );
     }
     if scan.at_sign {
         for caps in c.email.captures_iter(text) {
@@ -530,6 +591,9 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
                 continue;
             };
             let domain = text.get(local.end()..whole.end()).unwrap_or_default();
+            if not_an_address(text, whole.start(), local.as_str(), domain) {
+                continue;
+            }
             out.push(Hit {
                 range: whole.range(),
                 kind: SecretKind::Email,
@@ -539,14 +603,55 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
     }
 }
 
+/// A value that could be a password or key: eight characters or more, mixing letters with
+/// digits or symbols, not a placeholder, not a plain word, number or hex digest.
+fn credential_like(v: &str) -> bool {
+    let letters = v.bytes().any(|c| c.is_ascii_alphabetic());
+    let digits = v.bytes().any(|c| c.is_ascii_digit());
+    // Identifier punctuation (`created_at`, `user-name`, `a.b`) does not count as a symbol.
+    let symbols = v
+        .bytes()
+        .any(|c| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.'));
+    let hex = v.bytes().all(|c| c.is_ascii_hexdigit());
+    v.len() >= 8 && letters && (digits || symbols) && !hex && !is_placeholder(v)
+}
+
+/// `user@host` shapes that name no person: a URL's user (`postgres://warden@db.internal`,
+/// `ssh://git@…`), a git remote (`git@github.com:`), a systemd unit instance
+/// (`getty@tty1.service`).
+fn not_an_address(text: &str, start: usize, local: &str, domain: &str) -> bool {
+    let url_user = text.get(..start).is_some_and(|p| p.ends_with("//"));
+    let vcs = matches!(local, "git" | "hg" | "svn");
+    const UNITS: &[&str] = &[
+        ".service", ".socket", ".timer", ".target", ".mount", ".path", ".slice", ".scope",
+        ".device", ".swap",
+    ];
+    let unit = UNITS.iter().any(|u| domain.ends_with(u));
+    url_user || vcs || unit
+}
+
 /// Replaces the first participating capture group of each match (the value), keeping the rest of
 /// the match (the key, scheme or user) as it was.
 fn value_hits(re: &Regex, text: &str, kind: SecretKind, out: &mut Vec<Hit>) {
+    value_hits_if(re, text, kind, out, |_| true);
+}
+
+/// [`value_hits`] for the values `accept` takes.
+fn value_hits_if(
+    re: &Regex,
+    text: &str,
+    kind: SecretKind,
+    out: &mut Vec<Hit>,
+    accept: impl Fn(&str) -> bool,
+) {
     for caps in re.captures_iter(text) {
         let (Some(whole), Some(value)) = (caps.get(0), caps.iter().skip(1).flatten().next()) else {
             continue;
         };
         let v = value.as_str();
+        if !accept(v) {
+            continue;
+        }
         // Already redacted, or empty: nothing to hide, and idempotence wants it untouched.
         if v.is_empty() || v.starts_with("[REDACTED") || v.starts_with("<redacted") {
             continue;
