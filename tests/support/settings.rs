@@ -26,6 +26,8 @@ pub struct Settings {
     outbox_lease_secs: Option<u64>,
     /// `WARDEN_AI_ENABLED=true` with this provider at this URL.
     ai: Option<(ModelApi, String)>,
+    /// `WARDEN_GUARD_MODEL`: a second opinion on Ollama at the same URL.
+    guard_model: Option<&'static str>,
     /// `WARDEN_MARKET_ENABLED=true` with a generated reference key.
     market: bool,
     /// More `WARDEN_MARKET_*` / calling variables.
@@ -105,6 +107,12 @@ impl Settings {
     /// timeout config allows (1 s).
     pub fn ai(mut self, model: ModelApi, url: &str) -> Self {
         self.ai = Some((model, url.to_owned()));
+        self
+    }
+
+    /// A guard model's second opinion (`WARDEN_GUARD_MODEL`) on the advisor's Ollama URL.
+    pub fn guard_model(mut self, model: &'static str) -> Self {
+        self.guard_model = Some(model);
         self
     }
 
@@ -211,6 +219,9 @@ pub(super) fn config(settings: &Settings, secrets: &Secrets, database_url: &str)
             ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID.to_owned()),
             ("TWILIO_WHATSAPP_FROM", TWILIO_WHATSAPP_NUMBER.to_owned()),
         ]);
+    }
+    if let Some(model) = settings.guard_model {
+        env.push(("WARDEN_GUARD_MODEL", model.to_owned()));
     }
     if settings.market {
         env.extend([

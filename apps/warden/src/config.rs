@@ -119,6 +119,19 @@ pub struct AiConfig {
     pub timeout: std::time::Duration,
     /// Input-guard score at or above which a message is an injection.
     pub guard_threshold: f32,
+    /// `WARDEN_GUARD_MODEL`: a guard model on Ollama (`OLLAMA_URL`) asked for a second opinion
+    /// on every message the input guard lets through; off when unset.
+    pub guard_model: Option<GuardModelSettings>,
+}
+
+/// The second opinion's model and its deadline.
+#[derive(Debug, Clone)]
+pub struct GuardModelSettings {
+    pub model: String,
+    pub base_url: Option<String>,
+    /// `WARDEN_GUARD_MODEL_TIMEOUT_SECS` (1–5, default 3): it runs before the advisor's own
+    /// call, inside the same answer time.
+    pub timeout: std::time::Duration,
 }
 
 /// The concierge marketplace; absent (its commands are unknown commands) unless
@@ -723,10 +736,23 @@ fn ai_config(env: &mut Env<'_>) -> Result<Option<AiConfig>, ConfigError> {
                 why: "expected a number in (0, 1], e.g. 0.5".into(),
             })?,
     };
+    let guard_model = match env.trimmed(vars::GUARD_MODEL) {
+        None => None,
+        Some(model) => Some(GuardModelSettings {
+            model,
+            base_url: env.trimmed(vars::OLLAMA_URL),
+            timeout: std::time::Duration::from_secs(env.number(
+                vars::GUARD_MODEL_TIMEOUT_SECS,
+                3u64,
+                1..=5,
+            )?),
+        }),
+    };
     Ok(Some(AiConfig {
         provider,
         timeout,
         guard_threshold,
+        guard_model,
     }))
 }
 
@@ -1158,6 +1184,26 @@ mod tests {
         let ai = load(&env).unwrap().ai.unwrap();
         assert!(matches!(ai.provider, AiProvider::Ollama { .. }));
         assert_eq!(ai.timeout, std::time::Duration::from_secs(8));
+    }
+
+    #[test]
+    fn the_guard_models_second_opinion_is_off_unless_a_model_is_named() {
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "true".into());
+        env.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        assert!(load(&env).unwrap().ai.unwrap().guard_model.is_none());
+        env.insert("WARDEN_GUARD_MODEL", "llama-guard3:1b".into());
+        let g = load(&env).unwrap().ai.unwrap().guard_model.unwrap();
+        assert_eq!(g.model, "llama-guard3:1b");
+        assert_eq!(g.timeout, std::time::Duration::from_secs(3));
+        for bad in ["0", "6", "soon"] {
+            env.insert("WARDEN_GUARD_MODEL_TIMEOUT_SECS", bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(
+                err.contains("WARDEN_GUARD_MODEL_TIMEOUT_SECS"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

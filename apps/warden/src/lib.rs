@@ -420,12 +420,30 @@ fn advisor(
             Arc::new(warden_ollama::OllamaAdvisor::new(c).context("configuring Ollama")?)
         }
     };
-    Ok(warden_advisor::Advisor::new(
+    let advisor = warden_advisor::Advisor::new(
         warden_advisor::AdvisorConfig::default(),
         guard,
         redactor,
         llm,
-    ))
+    );
+    Ok(match &ai.guard_model {
+        None => advisor,
+        Some(g) => {
+            let mut c = warden_ollama::OllamaConfig {
+                model: g.model.clone(),
+                timeout: g.timeout,
+                // One attempt: a second opinion that needs retries is too late to wait for.
+                max_attempts: 1,
+                ..warden_ollama::OllamaConfig::default()
+            };
+            if let Some(url) = &g.base_url {
+                c.base_url = url.clone();
+            }
+            let model =
+                warden_ollama::OllamaGuard::new(c).context("configuring the guard model")?;
+            advisor.with_second_opinion(Arc::new(model))
+        }
+    })
 }
 
 /// The outbound adapters the configuration enables, by provider.

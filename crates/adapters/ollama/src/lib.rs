@@ -11,6 +11,8 @@
 //!   one that would overrun the deadline) ends the call with the status at once.
 //! - Errors are [`LlmError`]s: kinds and status codes only. Ollama's error body
 //!   (`{"error": "..."}`) is never read: it can quote the prompt.
+//! - [`OllamaGuard`] is the same client asking a guard model (`llama-guard3`) for a second
+//!   opinion on a user's redacted message: `safe`, or `unsafe` and category codes.
 
 mod wire;
 
@@ -19,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Client;
-use warden_advisor::{LlmAdvisor, LlmError, Prompt};
+use warden_advisor::{GuardModel, LlmAdvisor, LlmError, Prompt, SafetyVerdict};
 use warden_provider_http::{is_allowed_base_url, send_with_retries, Failure, RetryPolicy};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
@@ -161,6 +163,41 @@ impl LlmAdvisor for OllamaAdvisor {
         let body = serde_json::to_vec(&request).map_err(|_| LlmError::Malformed("encode"))?;
         let response = self.post_with_retries(&body).await?;
         wire::answer_text(&response)
+    }
+}
+
+/// The guard model a second opinion comes from, unless configured otherwise.
+pub const DEFAULT_GUARD_MODEL: &str = "llama-guard3:1b";
+/// A second opinion is on the message path before the advisor's own call: short.
+pub const DEFAULT_GUARD_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// [`GuardModel`] backed by a Llama Guard–style model on Ollama's `/api/chat`.
+#[derive(Debug)]
+pub struct OllamaGuard {
+    inner: OllamaAdvisor,
+}
+
+impl OllamaGuard {
+    /// The same validation and client as [`OllamaAdvisor::new`]; `config.model` names the
+    /// guard model.
+    pub fn new(config: OllamaConfig) -> Result<Self, OllamaSetupError> {
+        Ok(Self {
+            inner: OllamaAdvisor::new(config)?,
+        })
+    }
+}
+
+#[async_trait]
+impl GuardModel for OllamaGuard {
+    fn provider(&self) -> &'static str {
+        "ollama"
+    }
+
+    async fn classify(&self, text: &str) -> Result<SafetyVerdict, LlmError> {
+        let request = wire::GuardRequest::new(&self.inner.model, text);
+        let body = serde_json::to_vec(&request).map_err(|_| LlmError::Malformed("encode"))?;
+        let response = self.inner.post_with_retries(&body).await?;
+        wire::safety_verdict(&response)
     }
 }
 

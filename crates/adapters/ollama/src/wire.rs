@@ -1,7 +1,7 @@
 //! The `/api/chat` request and response, and what a response means.
 
 use serde::{Deserialize, Serialize};
-use warden_advisor::{LlmError, Prompt};
+use warden_advisor::{LlmError, Prompt, SafetyVerdict};
 
 #[derive(Serialize)]
 pub(crate) struct ChatRequest<'a> {
@@ -86,4 +86,57 @@ pub(crate) fn answer_text(body: &[u8]) -> Result<String, LlmError> {
         return Err(LlmError::Malformed("empty"));
     }
     Ok(message.content)
+}
+
+/// A guard model's request: the user's message alone, as Llama Guard's chat template expects
+/// (the template wraps it in the model's own safety policy).
+#[derive(Serialize)]
+pub(crate) struct GuardRequest<'a> {
+    model: &'a str,
+    messages: [Message<'a>; 1],
+    stream: bool,
+    options: Options,
+}
+
+impl<'a> GuardRequest<'a> {
+    pub(crate) fn new(model: &'a str, text: &'a str) -> Self {
+        Self {
+            model,
+            messages: [Message {
+                role: "user",
+                content: text,
+            }],
+            stream: false,
+            // Deterministic, and the verdict is a few tokens (`unsafe\nS1,S14`).
+            options: Options {
+                temperature: 0.0,
+                num_predict: 24,
+            },
+        }
+    }
+}
+
+/// Llama Guard's answer: `safe`, or `unsafe` and a line of category codes. Anything else is
+/// malformed, which the advisor treats as a failure (it fails closed).
+pub(crate) fn safety_verdict(body: &[u8]) -> Result<SafetyVerdict, LlmError> {
+    let text = answer_text(body)?;
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    match lines.next().map(str::to_ascii_lowercase).as_deref() {
+        Some("safe") => Ok(SafetyVerdict::Safe),
+        Some("unsafe") => {
+            let categories = lines
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|c| {
+                    (1..=8).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric())
+                })
+                .take(14)
+                .map(str::to_owned)
+                .collect();
+            Ok(SafetyVerdict::Unsafe { categories })
+        }
+        _ => Err(LlmError::Malformed("verdict")),
+    }
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 pub use context::{estimate_tokens, ContextError, ContextPack};
 pub use output::{BlockReason, Intent, ValidatedAdvice};
-pub use ports::{LlmAdvisor, LlmError, Prompt};
+pub use ports::{GuardModel, LlmAdvisor, LlmError, Prompt, SafetyVerdict};
 use warden_audit::{AuditEvent, Detail, EventKind};
 use warden_guard::Guard;
 use warden_redaction::Redactor;
@@ -126,6 +126,7 @@ pub struct Advisor {
     guard: Guard,
     redactor: Arc<Redactor>,
     llm: Arc<dyn LlmAdvisor>,
+    second_opinion: Option<Arc<dyn GuardModel>>,
 }
 
 impl std::fmt::Debug for Advisor {
@@ -151,15 +152,67 @@ impl Advisor {
             guard,
             redactor,
             llm,
+            second_opinion: None,
+        }
+    }
+
+    /// Asks `model` too before the advisor model sees a message the input guard let through.
+    #[must_use]
+    pub fn with_second_opinion(mut self, model: Arc<dyn GuardModel>) -> Self {
+        self.second_opinion = Some(model);
+        self
+    }
+
+    /// The guard model's word on the redacted message: `None` to go on, or the fallback.
+    async fn second_opinion(&self, input: &AdviceInput<'_>) -> Option<Advice> {
+        let model = self.second_opinion.as_ref()?;
+        let provider = model.provider();
+        let text = self.redactor.redact_in(input.message, input.region);
+        match model.classify(&text).await {
+            Ok(SafetyVerdict::Safe) => None,
+            Ok(SafetyVerdict::Unsafe { categories }) => {
+                let mut reasons = vec!["guard_model".to_owned()];
+                // Short codes only: a model's free text never reaches the audit log.
+                reasons.extend(
+                    categories
+                        .into_iter()
+                        .filter(|c| {
+                            (1..=8).contains(&c.len())
+                                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                        })
+                        .take(14),
+                );
+                Some(fallback(
+                    input.sender,
+                    AdviceOutcome::InjectionDetected,
+                    EventKind::AiInjectionDetected,
+                    Detail::new()
+                        .with("reasons", reasons.join(","))
+                        .with("provider", provider),
+                ))
+            }
+            // Fails closed: no answer from the guard model is not a yes.
+            Err(e) => Some(fallback(
+                input.sender,
+                AdviceOutcome::Unavailable,
+                EventKind::AiUnavailable,
+                Detail::new()
+                    .with("provider", provider)
+                    .with("stage", "guard_model")
+                    .with("error", e.code()),
+            )),
         }
     }
 
     /// Screens, asks the model, checks its answer. Never fails: every failure is an outcome
     /// with [`FALLBACK_REPLY`]. The model is called at most once, and only when the input guard
-    /// found no injection.
+    /// found no injection and the guard model, if one is configured, said the redacted message
+    /// is safe (an error or timeout of the guard model is `ai.unavailable` with
+    /// `stage=guard_model`: it fails closed).
     ///
     /// Audit (always exactly one event, `sender` set, never any text):
     /// - `ai.injection_detected`: `reasons` (comma-joined guard codes), `score` (two decimals);
+    ///   or, from the guard model, `reasons` (`guard_model` and its category codes), `provider`;
     /// - `ai.unavailable`: `provider`, `error` ([`LlmError::code`] or [`ContextError::code`]);
     /// - `ai.output_blocked`: `provider`, `reason` ([`BlockReason::as_str`]);
     /// - `ai.suggested`: `provider`, `intent`, `proposed` (command name or `none`).
@@ -176,6 +229,10 @@ impl Advisor {
                 EventKind::AiInjectionDetected,
                 detail,
             );
+        }
+
+        if let Some(refused) = self.second_opinion(&input).await {
+            return refused;
         }
 
         let provider = self.llm.provider();

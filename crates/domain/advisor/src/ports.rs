@@ -73,3 +73,28 @@ pub trait LlmAdvisor: Send + Sync {
     /// provider's error text into an error or a log.
     async fn complete(&self, prompt: &Prompt) -> Result<String, LlmError>;
 }
+
+/// What a guard model (Llama Guard and its kind) says about a user's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SafetyVerdict {
+    Safe,
+    /// With the model's category codes (`S1`, `S14`…), checked to be short codes: a model's
+    /// free text never reaches the audit log.
+    Unsafe {
+        categories: Vec<String>,
+    },
+}
+
+/// A second opinion on a message the input guard let through: a local guard model. Off unless
+/// configured. The advisor fails closed: a guard model that errs or times out means the
+/// message is not advised (the coded workflow answers), never that it is allowed.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait GuardModel: Send + Sync {
+    /// The provider's name for logs and audit (`"ollama"`).
+    fn provider(&self) -> &'static str;
+
+    /// MUST classify `text` (the user's redacted message) and answer within the adapter's
+    /// deadline; the same rules as [`LlmAdvisor::complete`] for retries, sizes and errors.
+    async fn classify(&self, text: &str) -> Result<SafetyVerdict, LlmError>;
+}
