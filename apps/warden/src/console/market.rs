@@ -17,7 +17,7 @@ use warden_operators::Action;
 use warden_types::{SenderId, UnixMillis};
 
 use super::pages::{csrf, html_response, layout, refused, when};
-use super::routes::{failed, may, Page, S};
+use super::routes::{failed, may, readable, Page, S};
 use super::{see_other, Form, Viewer};
 use crate::admin::routes::Guard;
 use crate::operator::OperatorError;
@@ -156,21 +156,13 @@ async fn marketplace(
         Err(OperatorError::MarketplaceDisabled) => return disabled(&viewer),
         Err(e) => return failed(e),
     };
-    let held = if may(&viewer, Action::OfferRead) {
-        match s.operator.held_offers().await {
-            Ok(h) => Some(h),
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
+    let held = match readable(&viewer, Action::OfferRead, s.operator.held_offers()).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
-    let consents = if may(&viewer, Action::ConsentRead) {
-        match s.operator.consents().await {
-            Ok(c) => Some(c),
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
+    let consents = match readable(&viewer, Action::ConsentRead, s.operator.consents()).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
     page(
         &viewer,

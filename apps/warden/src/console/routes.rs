@@ -123,6 +123,20 @@ pub(super) fn may(viewer: &Viewer, action: Action) -> bool {
     authorize(&viewer.who.actor, action, &Resource::Any).is_ok()
 }
 
+/// A page section's data, read only when the viewer's role may read it (`None` otherwise: the
+/// section is not shown). The read is a lazy future, so nothing runs for a role that may not.
+pub(super) async fn readable<T>(
+    viewer: &Viewer,
+    action: Action,
+    read: impl std::future::Future<Output = Result<T, OperatorError>>,
+) -> Result<Option<T>, OperatorError> {
+    if may(viewer, action) {
+        read.await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// An operator error as the API would answer it, as a page (its message never echoes input).
 pub(super) fn failed(e: OperatorError) -> Response {
     let problem = Problem::from(e);
@@ -222,31 +236,19 @@ async fn dashboard(State(s): State<S>, Extension(viewer): Extension<Viewer>) -> 
         Ok(a) => a,
         Err(e) => return failed(e),
     };
-    let failures = if may(&viewer, Action::OutboxRead) {
-        match s.operator.outbox(true, 10).await {
-            Ok(rows) => Some(rows),
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
+    let failures = match readable(&viewer, Action::OutboxRead, s.operator.outbox(true, 10)).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
-    let pairings = if may(&viewer, Action::PairingRead) {
-        match s.operator.pairings().await {
-            Ok(p) => Some(p),
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
+    let pairings = match readable(&viewer, Action::PairingRead, s.operator.pairings()).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
     // Without the marketplace there is nothing to hold, and no section.
-    let held = if may(&viewer, Action::OfferRead) {
-        match s.operator.held_offers().await {
-            Ok(h) => Some(h),
-            Err(OperatorError::MarketplaceDisabled) => None,
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
+    let held = match readable(&viewer, Action::OfferRead, s.operator.held_offers()).await {
+        Ok(v) => v,
+        Err(OperatorError::MarketplaceDisabled) => None,
+        Err(e) => return failed(e),
     };
     pages::dashboard(
         &viewer,
@@ -280,13 +282,9 @@ async fn senders(
         Ok(a) => a,
         Err(e) => return failed(e),
     };
-    let pairings = if may(&viewer, Action::PairingRead) {
-        match s.operator.pairings().await {
-            Ok(p) => Some(p),
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
+    let pairings = match readable(&viewer, Action::PairingRead, s.operator.pairings()).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
     pages::senders(
         &viewer,
