@@ -64,7 +64,7 @@ const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|
 /// Names that often but not always hold a credential (`SIGNING_KEY=`, `MYSQL_PASS=`): their
 /// value is masked only when it looks like one ([`credential_like`]), so `sort_key=name`
 /// stays. (Both words are pair stems of [`Prescan`], so the pre-scan still decides.)
-const WEAK_KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])+(?:key|pass)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+const WEAK_KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:(?:[A-Za-z0-9]+[_.-])+(?:key|pass)|(?:[A-Za-z0-9]+[_.-])*sig(?:nature)?)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
 
 /// Long runs of token characters, judged by [`is_high_entropy`].
 const TOKEN_RUN: &str = r"[A-Za-z0-9_+/=-]{24,}";
@@ -142,7 +142,7 @@ pub(crate) struct Prescan {
 /// none occurs, those patterns cannot match. Kept in step with [`stem_at`].
 #[cfg(test)]
 const PAIR_STEMS: &[&[u8]] = &[
-    b"pass", b"pwd", b"secret", b"key", b"token", b"bearer", b"basic", b"://",
+    b"pass", b"pwd", b"secret", b"key", b"token", b"bearer", b"basic", b"://", b"sig",
 ];
 
 /// Whether one of the pair stems starts at `i` (whose byte is a [`STEM_START`] byte). The second
@@ -158,6 +158,7 @@ fn stem_at(b: &[u8], i: usize) -> bool {
         (Some(b'p'), Some(b'a')) => is(b"pass"),
         (Some(b'p'), Some(b'w')) => is(b"pwd"),
         (Some(b's' | b'k'), Some(b'e')) => is(b"secret") || is(b"key"),
+        (Some(b's'), Some(b'i')) => is(b"sig"),
         (Some(b't'), Some(b'o')) => is(b"token"),
         (Some(b'b'), Some(b'e' | b'a')) => is(b"bearer") || is(b"basic"),
         (Some(b':'), Some(b'/')) => is(b"://"),
@@ -613,7 +614,10 @@ fn credential_like(v: &str) -> bool {
         .bytes()
         .any(|c| c.is_ascii_punctuation() && !matches!(c, b'_' | b'-' | b'.'));
     let hex = v.bytes().all(|c| c.is_ascii_hexdigit());
-    v.len() >= 8 && letters && (digits || symbols) && !hex && !is_placeholder(v)
+    // A signature is often hex: long enough, it is a credential (an HMAC), not a digest
+    // someone needs to read.
+    let long_hex = hex && v.len() >= 32;
+    v.len() >= 8 && letters && (digits || symbols) && (!hex || long_hex) && !is_placeholder(v)
 }
 
 /// `user@host` shapes that name no person: a URL's user (`postgres://warden@db.internal`,
