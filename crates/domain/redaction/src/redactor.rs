@@ -497,6 +497,10 @@ mod tests {
             ),
             ("SIGNING_KEY=q8Zr2mW9vLx4", "SIGNING_KEY=[REDACTED:value]"),
             (
+                "?X-Amz-Signature=2d3f8a9b6c4e1f0a7b5c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b",
+                "X-Amz-Signature=[REDACTED:value]",
+            ),
+            (
                 "STRIPE_KEY=sk_live_51HabcDEFghiJKLmnoPQRstu",
                 "STRIPE_KEY=[REDACTED:",
             ),
