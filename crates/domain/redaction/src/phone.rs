@@ -966,6 +966,75 @@ fn judge(
     None
 }
 
+/// `text` with the decimal digits of other scripts (Arabic-Indic, Persian, Devanagari,
+/// Bengali, Thai, full-width) and full-width `+ - ( )` and spaces written as ASCII, and where
+/// each byte of the copy came from.
+pub(crate) struct FoldedDigits<'a> {
+    original: &'a str,
+    text: String,
+    /// For each byte of `text`, the start of the character of the original it came from.
+    origin: Vec<usize>,
+}
+
+impl<'a> FoldedDigits<'a> {
+    /// `None` when `text` has no such character (nothing to fold).
+    pub(crate) fn of(original: &'a str) -> Option<Self> {
+        if !original.chars().any(|c| fold(c).is_some()) {
+            return None;
+        }
+        let mut text = String::with_capacity(original.len());
+        let mut origin = Vec::with_capacity(original.len());
+        for (at, c) in original.char_indices() {
+            let before = text.len();
+            text.push(fold(c).unwrap_or(c));
+            origin.resize(origin.len() + (text.len() - before), at);
+        }
+        Some(Self {
+            original,
+            text,
+            origin,
+        })
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The bytes of the original that `range` of the copy came from.
+    pub(crate) fn original(&self, range: &Range<usize>) -> Range<usize> {
+        let start = self.origin.get(range.start).copied().unwrap_or(0);
+        let end = range
+            .end
+            .checked_sub(1)
+            .and_then(|last| self.origin.get(last).copied())
+            .and_then(|at| {
+                let c = self.original.get(at..)?.chars().next()?;
+                Some(at + c.len_utf8())
+            })
+            .unwrap_or(start);
+        start..end
+    }
+}
+
+/// The ASCII character a non-ASCII digit or phone punctuation stands for.
+fn fold(c: char) -> Option<char> {
+    let digit = |zero: u32| char::from_digit(u32::from(c) - zero, 10);
+    match c {
+        '\u{0660}'..='\u{0669}' => digit(0x0660),
+        '\u{06F0}'..='\u{06F9}' => digit(0x06F0),
+        '\u{0966}'..='\u{096F}' => digit(0x0966),
+        '\u{09E6}'..='\u{09EF}' => digit(0x09E6),
+        '\u{0E50}'..='\u{0E59}' => digit(0x0E50),
+        '\u{FF10}'..='\u{FF19}' => digit(0xFF10),
+        '\u{FF0B}' => Some('+'),
+        '\u{FF0D}' | '\u{2212}' => Some('-'),
+        '\u{FF08}' => Some('('),
+        '\u{FF09}' => Some(')'),
+        '\u{3000}' => Some(' '),
+        _ => None,
+    }
+}
+
 /// Every phone number in `text`, in order, not overlapping.
 pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
     let b = text.as_bytes();
@@ -1121,6 +1190,28 @@ mod tests {
         // A number after a label word that is not a label stays a count.
         assert!(found("ATM: 1234567", None).is_empty());
         assert!(found("Total: 1234567", None).is_empty());
+    }
+
+    #[test]
+    fn numbers_in_other_scripts_digits_are_found_where_they_stand() {
+        for (text, number) in [
+            ("رقمي ‎+٩٧١ ٥٠ ١٢٣ ٤٥٦٧ شكرا", "+٩٧١ ٥٠ ١٢٣ ٤٥٦٧"),
+            (
+                "电话：０９０－１２３４－５６７８",
+                "０９０－１２３４－５６７８",
+            ),
+            ("फ़ोन +९१ ९८७६५ ४३२१०", "+९१ ९८७६५ ४३२१०"),
+        ] {
+            let folded = FoldedDigits::of(text).unwrap();
+            let mut hits = Vec::new();
+            find(folded.text(), None, &mut hits);
+            let found: Vec<&str> = hits
+                .iter()
+                .map(|h| &text[folded.original(&h.range)])
+                .collect();
+            assert_eq!(found, [number], "{text}");
+        }
+        assert!(FoldedDigits::of("plain ascii 123").is_none());
     }
 
     #[test]

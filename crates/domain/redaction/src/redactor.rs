@@ -293,6 +293,20 @@ impl Redactor {
                 replacement: self.mask_phone(&p),
             }));
         }
+        // Numbers written in other scripts' digits (`٠٥٠ ١٢٣ ٤٥٦٧`, full-width `０９０`): read on
+        // an ASCII copy, masked in the original.
+        if !text.is_ascii() {
+            if let Some(folded) = phone::FoldedDigits::of(text) {
+                let mut phones = Vec::new();
+                phone::find(folded.text(), region, &mut phones);
+                edits.extend(phones.into_iter().map(|p| Edit {
+                    range: folded.original(&p.range),
+                    rank: 7,
+                    kind: FindingKind::Phone,
+                    replacement: self.mask_phone(&p),
+                }));
+            }
+        }
         if edits.len() > 1 {
             resolve_overlaps(&mut edits);
         }
