@@ -1449,6 +1449,7 @@ mod tests {
         }
         let mut ollama = full.clone();
         ollama.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        ollama.insert("WARDEN_GUARD_MODEL", "llama-guard3:1b".into());
         vec![full, ollama]
     }
 
