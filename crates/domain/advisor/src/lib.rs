@@ -14,6 +14,7 @@
 //! forbidden intents and the known weaknesses.
 
 pub mod context;
+mod meaning;
 mod numbers;
 pub mod output;
 pub mod ports;
@@ -54,7 +55,7 @@ pub const SUGGESTION_LABEL: &str = "\u{1F4A1} Suggestion (AI, may be wrong):";
 pub const SUGGESTION_COMMAND_PREFIX: &str = "To do it, send: ";
 
 /// Limits of the advisor. Defaults are the documented ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdvisorConfig {
     /// Cap on the prompt (system + context + message), in tokens as [`estimate_tokens`] counts
     /// them (an approximation; see its error bound).
@@ -63,6 +64,9 @@ pub struct AdvisorConfig {
     pub max_output_tokens: u32,
     /// Longest suggestion shown to the user, in characters (label included).
     pub max_reply_chars: usize,
+    /// Domains (lowercase, e.g. `example.org`) a suggestion may mention, with their subdomains,
+    /// in plain spelling. Empty by default: every link or domain blocks the answer.
+    pub allowed_domains: Vec<String>,
 }
 
 impl Default for AdvisorConfig {
@@ -71,6 +75,7 @@ impl Default for AdvisorConfig {
             max_prompt_tokens: 1500,
             max_output_tokens: 400,
             max_reply_chars: 1000,
+            allowed_domains: Vec::new(),
         }
     }
 }
@@ -195,7 +200,12 @@ impl Advisor {
             Ok(answer) => answer,
             Err(e) => return unavailable(e.code()),
         };
-        match output::check(&answer, &self.guard, &self.redactor) {
+        match output::check_with(
+            &answer,
+            &self.guard,
+            &self.redactor,
+            &self.config.allowed_domains,
+        ) {
             Err(reason) => fallback(
                 input.sender,
                 AdviceOutcome::OutputBlocked,

@@ -15,9 +15,13 @@
 //! 7. no prompt delimiter or chat-template marker → `delimiter`;
 //! 8. nothing the redactor finds (phone numbers, e-mail addresses, configured secrets, secret
 //!    shapes) and no phone-length digit run → `leak`;
-//! 9. no text posing as Warden's own output or claiming an action was done → `impersonation`;
-//! 10. no links → `link`;
-//! 11. the input guard finds no injected instructions → `injection`.
+//! 9. the meaning classes of [`crate::meaning`], on the reply and on the proposed command (so a
+//!    suggested task title is screened like the reply): text posing as Warden's own output or a
+//!    system notice → `impersonation`; a claim that something was done → `claimed_action`; a
+//!    request for a code, password, card or token → `credential_request`; a payment instruction,
+//!    payment rail or wallet → `payment_instruction`; a link or domain in any spelling, unless
+//!    allowlisted → `link`;
+//! 10. the input guard finds no injected instructions → `injection`.
 //!
 //! [`check`] is total: it never panics, whatever the text (property-tested).
 
@@ -28,6 +32,7 @@ use warden_commands::Command;
 use warden_guard::Guard;
 use warden_redaction::Redactor;
 
+use crate::meaning::{self, Meaning};
 use crate::numbers::long_number_spans;
 
 /// Larger answers are refused before parsing: the reply is short by contract.
@@ -153,12 +158,21 @@ pub enum BlockReason {
     /// Instructions the input guard flags.
     #[error("the answer held injected instructions")]
     Injection,
-    /// Text posing as Warden's own output, or claiming an action was carried out.
+    /// Text posing as Warden's own output or as a system or platform notice.
     #[error("the answer posed as system output")]
     Impersonation,
-    /// A URL or web address.
+    /// A URL, web address or domain, in any spelling, not on the allowlist.
     #[error("the answer held a link")]
     Link,
+    /// A claim that something was carried out ("Done! I deleted…", "已发送", "تم").
+    #[error("the answer claimed an action was done")]
+    ClaimedAction,
+    /// A request for a code, password, card number, CVV or token.
+    #[error("the answer asked for a credential")]
+    CredentialRequest,
+    /// An instruction to pay or transfer money, a payment rail or a wallet.
+    #[error("the answer held a payment instruction")]
+    PaymentInstruction,
 }
 
 impl BlockReason {
@@ -180,6 +194,9 @@ impl BlockReason {
             BlockReason::Injection => "injection",
             BlockReason::Impersonation => "impersonation",
             BlockReason::Link => "link",
+            BlockReason::ClaimedAction => "claimed_action",
+            BlockReason::CredentialRequest => "credential_request",
+            BlockReason::PaymentInstruction => "payment_instruction",
         }
     }
 }
@@ -237,7 +254,8 @@ struct RawAdvice {
     proposed_command: Option<String>,
 }
 
-/// Checks the model's raw text. See the module docs for the order of the checks.
+/// Checks the model's raw text with no domain allowlisted. See the module docs for the order of
+/// the checks.
 ///
 /// `redactor` MUST know every configured secret; `guard` is the input guard.
 ///
@@ -247,6 +265,20 @@ pub fn check(
     text: &str,
     guard: &Guard,
     redactor: &Redactor,
+) -> Result<ValidatedAdvice, BlockReason> {
+    check_with(text, guard, redactor, &[])
+}
+
+/// [`check`] with `allowed_domains` (lowercase, e.g. `example.org`) that the reply may mention,
+/// with their subdomains, in plain spelling.
+///
+/// # Errors
+/// The first [`BlockReason`] that applies.
+pub fn check_with(
+    text: &str,
+    guard: &Guard,
+    redactor: &Redactor,
+    allowed_domains: &[String],
 ) -> Result<ValidatedAdvice, BlockReason> {
     if text.len() > MAX_OUTPUT_BYTES {
         return Err(BlockReason::TooLarge);
@@ -287,7 +319,7 @@ pub fn check(
 
     let shown = [Some(reply), command_raw];
     for part in shown.into_iter().flatten() {
-        scan(part, guard, redactor)?;
+        scan(part, guard, redactor, allowed_domains)?;
     }
     Ok(ValidatedAdvice {
         intent,
@@ -329,7 +361,12 @@ fn classify_intent(code: &str) -> Result<Intent, BlockReason> {
 
 /// The checks on text the user will read (steps 5–11 of the module docs; the `/pair` mention
 /// first).
-fn scan(text: &str, guard: &Guard, redactor: &Redactor) -> Result<(), BlockReason> {
+fn scan(
+    text: &str,
+    guard: &Guard,
+    redactor: &Redactor,
+    allowed_domains: &[String],
+) -> Result<(), BlockReason> {
     let lower = text.to_lowercase();
     if lower.contains("/pair") {
         return Err(BlockReason::ForbiddenCommand);
@@ -343,11 +380,14 @@ fn scan(text: &str, guard: &Guard, redactor: &Redactor) -> Result<(), BlockReaso
     if !redactor.find(text).is_empty() || !long_number_spans(text).is_empty() {
         return Err(BlockReason::Leak);
     }
-    if impersonates(&lower) {
-        return Err(BlockReason::Impersonation);
-    }
-    if LINKS.iter().any(|l| lower.contains(l)) {
-        return Err(BlockReason::Link);
+    if let Some(meaning) = meaning::classify(text, allowed_domains) {
+        return Err(match meaning {
+            Meaning::Impersonation => BlockReason::Impersonation,
+            Meaning::ClaimedAction => BlockReason::ClaimedAction,
+            Meaning::CredentialRequest => BlockReason::CredentialRequest,
+            Meaning::PaymentInstruction => BlockReason::PaymentInstruction,
+            Meaning::Link => BlockReason::Link,
+        });
     }
     if guard.check(text).is_injection() {
         return Err(BlockReason::Injection);
@@ -384,62 +424,6 @@ const DELIMITERS: [&str; 10] = [
     "[inst]",
     "<<sys>>",
 ];
-
-/// Web addresses, lowercase.
-const LINKS: [&str; 4] = ["://", "www.", "wa.me/", "bit.ly/"];
-
-/// Line openings that pose as Warden's own replies or as a system/role line, lowercase.
-const SYSTEM_LINE_PREFIXES: [&str; 18] = [
-    "system:",
-    "system message",
-    "system notice",
-    "[system",
-    "<system",
-    "assistant:",
-    "warden:",
-    "warden says",
-    "added task",
-    "done:",
-    "open tasks:",
-    "paired",
-    "commands:",
-    "no open tasks",
-    "that pairing token",
-    "💡",
-    "suggestion (ai",
-    "to do it, send",
-];
-
-/// Claims that something was carried out, anywhere in the reply, lowercase. The advisor cannot
-/// act; a reply saying it did would mislead.
-const ACTION_CLAIMS: [&str; 16] = [
-    "i have added",
-    "i've added",
-    "i added",
-    "has been added",
-    "have been added",
-    "i have marked",
-    "i've marked",
-    "marked as done",
-    "i have completed",
-    "i've completed",
-    "has been completed",
-    "i have sent",
-    "i've sent",
-    "has been sent",
-    "i have deleted",
-    "i've deleted",
-];
-
-fn impersonates(lower: &str) -> bool {
-    let line_poses = lower.lines().any(|line| {
-        let line = line.trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, '*' | '_' | '>' | '-' | '#' | '`' | '"' | '\'')
-        });
-        SYSTEM_LINE_PREFIXES.iter().any(|p| line.starts_with(p))
-    });
-    line_poses || ACTION_CLAIMS.iter().any(|claim| lower.contains(claim))
-}
 
 #[cfg(test)]
 mod tests {
@@ -591,6 +575,9 @@ mod tests {
             BlockReason::Injection,
             BlockReason::Impersonation,
             BlockReason::Link,
+            BlockReason::ClaimedAction,
+            BlockReason::CredentialRequest,
+            BlockReason::PaymentInstruction,
         ];
         let codes: std::collections::HashSet<_> = all.iter().map(|r| r.as_str()).collect();
         assert_eq!(codes.len(), all.len());
