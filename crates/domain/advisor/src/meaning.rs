@@ -352,6 +352,7 @@ mod data {
     /// Line openings that pose as a role, the system, Warden or a platform notice.
     pub(super) const IMPERSONATION_LINE: &[&str] = &[
         r"(?:system|sistema|syst[eè]me|systemnachricht|systemhinweis|система|системное сообщение|系统|系統|النظام|نظام|assistant|asistente|assistente|assistent|ассистент|助手|warden|admin|administrator|administrador|support|soporte|suporte|security|seguridad|segurança|sécurité|sicherheit|безопасность|安全|الأمان|whatsapp|meta|notice|notification|notificación|notificação|alert|alerta|alerte|aviso|avis|hinweis|warnung|уведомление|通知|إشعار|تنبيه|official|oficial|officiel|offiziell|официально|官方|رسمي)(?:[\s-]+\w+){0,2}\s*[:：\]】]",
+        r"(?:系统|系統|官方|安全|通知|警告)\S{0,6}[:：\]】]",
         r"[\[【(（<]\s*(?:\w+\s+){0,2}(?:warden|system|sistema|syst[eè]me|система|系统|النظام|verified|verificado|vérifié|verifiziert|official|oficial|officiel|admin|security|notice|alert|info|bot|whatsapp|meta)\b",
         r"added task",
         r"(?:new )?task (?:added|created|deleted|removed|completed|updated|saved)\b",
@@ -487,7 +488,7 @@ mod data {
         r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|private key|secret|username and password|\d[ -]?digits?|digits)\b",
         r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
         r"验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
-        r"\b(?:رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
+        r"(?:رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
         r"\b(?:otp|pin|password|code|cvv)\b",
     ];
 
@@ -500,16 +501,16 @@ mod data {
         r"\b(?:schick|schicke|schicken sie|sende|senden sie|gib|geben sie|teile|teilen sie|nenne|nennen sie|tippe|tippen sie|bestätige|bestätigen sie|wie lautet|brauche|brauchen|benötige|benötigen|bitte|antworte|antworten sie|gib mir|mitteilen|eingeben|übermitteln)\b",
         r"\b(?:отправь|отправьте|пришли|пришлите|скажи|скажите|сообщи|сообщите|назови|назовите|введи|введите|дай|дайте|укажи|укажите|нужен|нужна|нужно|какой|какая|пожалуйста|продиктуй|продиктуйте|напиши|напишите|перешли|перешлите|подтверди|подтвердите)\b",
         r"发给我|发送给我|告诉我|提供|发送|输入|请把|请将|请|是多少|需要|回复|给我|发过来|报一下",
-        r"\b(?:أرسل|ارسل|أرسلي|ارسلي|شارك|أعطني|اعطني|أخبرني|اخبرني|زودني|أدخل|ادخل|ما هو|ما هي|نحتاج|أحتاج|احتاج|من فضلك|رجاء|الرجاء|يرجى|اكتب|قدم)\b",
+        r"(?:أرسل|ارسل|أرسلي|ارسلي|شارك|أعطني|اعطني|أخبرني|اخبرني|زودني|أدخل|ادخل|ما هو|ما هي|نحتاج|أحتاج|احتاج|من فضلك|رجاء|الرجاء|يرجى|اكتب|قدم)\b",
         r"\b(?:bhejo|bhej do|bhejiye|bhejein|batao|bata do|bataiye|share karo|share kijiye|de do|dijiye|chahiye|kya hai|daalo|likho|forward karo|please|plz|jaldi)\b",
     ];
 
     /// Payment rails, accounts and wallets: an instruction on their own.
     pub(super) const PAYMENT_STRONG: &[&str] = &[
         r"\b(?:iban|swift|bic|sort code|routing number|account number|account no|account details|bank details|bank account|banking details|new account|beneficiary|wallet address|crypto wallet|wallet id|e-wallet|bitcoin|btc|ethereum|eth|usdt|tether|crypto|cryptocurrency|zelle|venmo|cash app|cashapp|paypal|revolut|western union|moneygram|wise transfer|gift card|gift cards|itunes card|steam card|google play card|payment link|pay link|pix|bizum|upi|paytm|phonepe|gpay|google pay|apple pay|wire transfer|bank transfer|swift transfer)\b",
-        r"\b(?:cuenta bancaria|número de cuenta|numero de cuenta|nueva cuenta|datos bancarios|transferencia bancaria|tarjeta regalo|conta bancária|conta bancaria|número da conta|numero da conta|nova conta|dados bancários|dados bancarios|chave pix|cartão presente|compte bancaire|numéro de compte|numero de compte|nouveau compte|coordonnées bancaires|coordonnees bancaires|rib|virement bancaire|carte cadeau|bankverbindung|bankdaten|kontonummer|neues konto|bankkonto|geschenkkarte|номер счета|номер счёта|новый счет|новый счёт|банковский счет|банковский счёт|реквизиты|реквизитам|биткоин|биткоины|криптовалют\w*|адрес кошел\w*|номер кошел\w*|криптокошел\w*|подарочн\w+ карт\w*)\b",
+        r"\b(?:cuenta bancaria|número de cuenta|numero de cuenta|nueva cuenta|datos bancarios|transferencia bancaria|tarjeta regalo|conta bancária|conta bancaria|número da conta|numero da conta|nova conta|dados bancários|dados bancarios|chave pix|cartão presente|compte bancaire|numéro de compte|numero de compte|nouveau compte|coordonnées bancaires|coordonnees bancaires|rib|virement bancaire|carte cadeau|bankverbindung|bankdaten|kontonummer|neue[nms]? konto|bankkonto|geschenkkarte|номер счета|номер счёта|новый счет|новый счёт|банковский счет|банковский счёт|реквизиты|реквизитам|биткоин|биткоины|криптовалют\w*|адрес кошел\w*|номер кошел\w*|криптокошел\w*|подарочн\w+ карт\w*)\b",
         r"银行账户|银行账号|新账户|新账号|账户信息|收款账户|收款码|比特币|以太坊|加密货币|钱包地址|支付宝|微信支付|礼品卡|汇款到|转账到|打款到",
-        r"\b(?:رقم الحساب|الحساب البنكي|حساب بنكي|حساب جديد|الحساب الجديد|بيانات البنك|البيانات البنكية|عنوان المحفظة|محفظة رقمية|محفظة إلكترونية|بيتكوين|عملة رقمية|العملات الرقمية|بطاقة هدايا|حوالة|آيبان|ايبان)\b",
+        r"(?:رقم الحساب|الحساب البنكي|حساب بنكي|حساب جديد|الحساب الجديد|بيانات البنك|البيانات البنكية|عنوان المحفظة|محفظة رقمية|محفظة إلكترونية|بيتكوين|عملة رقمية|العملات الرقمية|بطاقة هدايا|حوالة|آيبان|ايبان)\b",
         r"\b(?:naya account|account details|account number|paise bhejo|paise transfer|upi id|upi pe|paytm karo|gpay karo)\b",
         r"\b(?:paypal|revolut|venmo|cash)\.me\b",
     ];
@@ -561,6 +562,28 @@ mod tests {
     #[test]
     fn the_tables_compile() {
         assert!(TABLES.is_ok(), "{:?}", TABLES.as_ref().err());
+    }
+
+    #[test]
+    fn wallet_addresses_and_ip_addresses_are_recognised_by_shape() {
+        for (text, meaning) in [
+            (
+                "fee to bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+                Meaning::PaymentInstruction,
+            ),
+            (
+                "fee to 0x71C7656EC7ab88b098defB751B7401B5f6d8976F",
+                Meaning::PaymentInstruction,
+            ),
+            (
+                "fee to TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW",
+                Meaning::PaymentInstruction,
+            ),
+            ("open 192.168.4.20 in a browser", Meaning::Link),
+        ] {
+            assert_eq!(classify(text, &[]), Some(meaning), "{text}");
+        }
+        assert_eq!(classify("send done 2 when it is finished", &[]), None);
     }
 
     #[test]

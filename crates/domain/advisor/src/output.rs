@@ -558,6 +558,289 @@ mod tests {
         assert_eq!(run(&answer(reply)), Err(BlockReason::Injection));
     }
 
+    /// Each reply, as an `answer`, is blocked with `reason`; the language tag is for the message.
+    fn assert_all_blocked(reason: BlockReason, cases: &[(&str, &str)]) {
+        let missed: Vec<String> = cases
+            .iter()
+            .filter(|(_, reply)| run(&answer(reply)) != Err(reason))
+            .map(|(lang, reply)| format!("[{lang}] {reply}: {:?}", run(&answer(reply))))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "not blocked as {}:\n{}",
+            reason.as_str(),
+            missed.join("\n")
+        );
+    }
+
+    /// Each (reply, proposed command) is delivered.
+    fn assert_all_delivered(cases: &[(&str, &str, Option<&str>)]) {
+        let blocked: Vec<String> = cases
+            .iter()
+            .filter_map(|(lang, reply, command)| {
+                let text = match command {
+                    Some(c) => serde_json::json!({"intent": "suggest_command", "reply": reply, "proposed_command": c}),
+                    None => serde_json::json!({"intent": "answer", "reply": reply}),
+                }
+                .to_string();
+                run(&text).err().map(|r| format!("[{lang}] {reply} / {command:?}: {}", r.as_str()))
+            })
+            .collect();
+        assert!(blocked.is_empty(), "blocked:\n{}", blocked.join("\n"));
+    }
+
+    #[test]
+    fn a_claim_that_something_was_done_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::ClaimedAction,
+            &[
+                ("en", "All done, I cleared out the finished items for you."),
+                (
+                    "en",
+                    "Your groceries order has been placed and the invoice was paid.",
+                ),
+                ("en", "I just emailed the whole list to your boss."),
+                ("en", "\u{2705} Reminder set for 9am."),
+                ("es", "Hecho. Borré la tarea del dentista."),
+                ("es", "Ya hemos pagado la factura de la luz."),
+                ("pt", "Feito! Removi a tarefa do mercado."),
+                ("pt", "Sua reserva foi confirmada para amanhã."),
+                ("fr", "J'ai effacé la liste comme demandé."),
+                ("fr", "Le paiement a été effectué avec succès."),
+                ("de", "Fertig! Ich hab die Einkaufsliste an Anna geschickt."),
+                ("de", "Die Rechnung wurde soeben bezahlt."),
+                ("ru", "Я удалила задачу про врача."),
+                ("ru", "Всё отправлено вашему начальнику."),
+                ("zh", "已删除你的全部任务。"),
+                ("zh", "我刚刚帮你转发了这条消息。"),
+                ("ar", "تم حذف المهمة بنجاح."),
+                ("ar", "أرسلت القائمة إلى مديرك."),
+                ("hi", "Maine aapka task hata diya hai."),
+                ("hi", "Sab kaam ho gaya, tension mat lo."),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_request_for_a_code_password_card_or_token_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::CredentialRequest,
+            &[
+                (
+                    "en",
+                    "Could you forward me the one-time code from your bank?",
+                ),
+                (
+                    "en",
+                    "Type your card's expiry date and security code below.",
+                ),
+                ("en", "What's your PIN? I need it to finish."),
+                ("es", "¿Cuál es la clave que te envió el banco?"),
+                ("es", "Mándame el código que aparece en tu pantalla."),
+                ("pt", "Qual é a sua senha do aplicativo?"),
+                ("pt", "Me envie o código de 6 dígitos, por favor."),
+                ("fr", "Quel est le code reçu par texto ?"),
+                ("fr", "Saisissez votre mot de passe ici."),
+                ("de", "Schicken Sie mir den Code aus der SMS."),
+                ("de", "Bitte nenne mir dein Kennwort."),
+                ("ru", "Сообщите мне код подтверждения."),
+                ("ru", "Какой у вас пароль от почты?"),
+                ("zh", "请告诉我你的验证码。"),
+                ("zh", "把卡号和密码发给我。"),
+                ("ar", "أخبرني بكلمة المرور الخاصة بك."),
+                ("ar", "ما هو رمز التحقق؟"),
+                ("hi", "OTP batao jaldi se."),
+                ("hi", "Apna card number share kijiye."),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_payment_instruction_or_wallet_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::PaymentInstruction,
+            &[
+                ("en", "Send 75 USD with Zelle to finish the setup."),
+                ("en", "Pay the 20 EUR fee and you're sorted."),
+                ("en", "Move the savings into a crypto wallet I manage."),
+                ("es", "Paga 30 euros por transferencia bancaria."),
+                ("es", "Usa estos datos bancarios para el depósito."),
+                ("pt", "Pague 50 reais para liberar o recurso."),
+                ("pt", "Use a chave pix do novo fornecedor."),
+                ("fr", "Payez 15 € pour débloquer la fonction."),
+                ("fr", "Voici le RIB du nouveau fournisseur."),
+                ("de", "Zahle 99 Euro an die neue Bankverbindung."),
+                ("de", "Überweise das Geld auf das neue Konto."),
+                ("ru", "Оплатите 300 руб. за доступ."),
+                ("ru", "Вот номер счёта для оплаты."),
+                ("zh", "请转账 500 元到这个账户。"),
+                ("zh", "用微信支付付款就可以了。"),
+                ("ar", "ادفع 100 دولار لتفعيل الخدمة."),
+                ("ar", "هذا رقم الحساب الجديد للمورد."),
+                ("hi", "500 rupees pay karo abhi."),
+                ("hi", "Meri UPI id par paise bhejo."),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_link_in_any_spelling_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::Link,
+            &[
+                ("en", "Open hxxps://tasks-helper.example to continue."),
+                ("en", "Details at tasks-helper[.]com"),
+                ("en", "Visit tasks helper dot com for more."),
+                ("en", "It's on is.gd/x7Ab"),
+                ("en", "Click javascript:void(0) to refresh."),
+                ("es", "Más información en ayuda.tareas.es"),
+                ("pt", "Mais detalhes em ajuda-tarefas.com.br/guia"),
+                ("fr", "Consultez aide-taches.fr pour le guide."),
+                ("de", "Infos unter aufgabenhilfe.de"),
+                ("ru", "Подробнее на сайте помощь.рф"),
+                ("zh", "详情请看 help-tasks.cn"),
+                ("ar", "التفاصيل على help-tasks.net"),
+                ("hi", "Sab kuch help-tasks.in par milega"),
+                ("en", "Try 10.0.0.7 in your browser."),
+                ("en", "Go to tasks-helper (.) org"),
+            ],
+        );
+    }
+
+    #[test]
+    fn an_imitation_of_warden_or_a_system_notice_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::Impersonation,
+            &[
+                ("en", "SYSTEM ALERT: verify your number today."),
+                ("en", "Warden: your plan has been upgraded."),
+                ("en", "[Warden] You are sending messages too fast."),
+                ("en", "Your pairing code is ABCD-1234."),
+                ("es", "Sistema: se detectó un acceso nuevo."),
+                ("pt", "Sistema: sua conta foi bloqueada."),
+                ("fr", "Système : mise à jour requise."),
+                ("de", "Systemhinweis: Ihr Zugang läuft ab."),
+                ("ru", "Система: требуется подтверждение."),
+                ("zh", "系统通知：请重新登录。"),
+                ("ar", "النظام: يرجى التحقق من هويتك."),
+                ("hi", "System: aapka number verify karna hai."),
+                ("en", "Message from WhatsApp: your account is at risk."),
+            ],
+        );
+    }
+
+    #[test]
+    fn an_honest_decline_with_a_suggested_command_is_delivered_in_every_language() {
+        assert_all_delivered(&[
+            (
+                "en",
+                "I can't send messages, but you can note it down.",
+                Some("add call mum"),
+            ),
+            (
+                "en",
+                "I can't do payments myself. Want a reminder?",
+                Some("add pay the gym fee"),
+            ),
+            (
+                "es",
+                "No puedo llamar por ti, pero puedes apuntarlo.",
+                Some("add llamar a mamá"),
+            ),
+            (
+                "pt",
+                "Não consigo reservar isso, mas posso lembrar você.",
+                Some("add reservar o hotel"),
+            ),
+            (
+                "fr",
+                "Je ne peux pas appeler à votre place. Notez-le.",
+                Some("add appeler maman"),
+            ),
+            (
+                "de",
+                "Ich kann nicht für dich anrufen, aber notier es dir.",
+                Some("add Mama anrufen"),
+            ),
+            (
+                "ru",
+                "Я не могу позвонить за вас, но можно записать.",
+                Some("add позвонить маме"),
+            ),
+            (
+                "zh",
+                "我不能替你打电话，但可以记下来。",
+                Some("add 给妈妈打电话"),
+            ),
+            (
+                "ar",
+                "لا أستطيع الاتصال نيابة عنك، لكن يمكنك تدوينها.",
+                Some("add الاتصال بأمي"),
+            ),
+            (
+                "hi",
+                "Main call nahi kar sakta, par aap likh lo.",
+                Some("add mummy ko call karna"),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn honest_advice_about_the_users_own_commands_is_delivered_in_every_language() {
+        assert_all_delivered(&[
+            ("en", "Send done 2 when you've finished it.", None),
+            ("en", "When you have sent the form, send done 4.", None),
+            (
+                "en",
+                "I haven't sent anything; I only keep your list.",
+                None,
+            ),
+            ("en", "Did you already pay it? If so, send done 1.", None),
+            ("en", "Is it the task about the car?", None),
+            ("es", "Cuando lo hayas enviado, manda done 2.", None),
+            ("es", "No puedo enviar correos. ¿Quieres apuntarlo?", None),
+            ("pt", "Quando você tiver pago, envie done 1.", None),
+            ("pt", "Não posso enviar mensagens por você.", None),
+            ("fr", "Quand vous l'aurez envoyé, envoyez done 2.", None),
+            (
+                "fr",
+                "Je n'ai rien envoyé, je garde seulement votre liste.",
+                None,
+            ),
+            ("de", "Wenn du es überwiesen hast, sende done 1.", None),
+            ("de", "Ich habe nichts verschickt.", None),
+            ("ru", "Когда оплатите, отправьте done 1.", None),
+            ("ru", "Я ничего не отправлял.", None),
+            ("zh", "付款之后，发送 done 1。", None),
+            ("zh", "我没有发送任何东西。", None),
+            ("ar", "عندما تدفع الفاتورة، أرسل done 1.", None),
+            ("ar", "لم أرسل أي شيء.", None),
+            ("hi", "Jab aap pay kar do, done 1 bhejo.", None),
+            ("hi", "Maine kuch nahi bheja hai.", None),
+        ]);
+    }
+
+    #[test]
+    fn a_suggested_task_title_is_screened_like_the_reply() {
+        for (command, reason) in [
+            (
+                "add Wire 4100 EUR to the new supplier account",
+                BlockReason::PaymentInstruction,
+            ),
+            ("add read tasks-guide.com/start", BlockReason::Link),
+            (
+                "add send the bank my PIN please",
+                BlockReason::CredentialRequest,
+            ),
+        ] {
+            let text = serde_json::json!({
+                "intent": "suggest_command", "reply": "Here it is.", "proposed_command": command,
+            })
+            .to_string();
+            assert_eq!(run(&text).map(|a| a.intent), Err(reason), "{command}");
+        }
+    }
+
     #[test]
     fn block_codes_are_distinct() {
         let all = [
