@@ -232,8 +232,9 @@ impl Tables {
 
     fn impersonates(&self, folded: &str) -> bool {
         let line_poses = folded.lines().any(|line| {
+            // Decoration before the words (markdown, quotes, emoji) does not hide a line's role.
             let line = line.trim_start_matches(|c: char| {
-                c.is_whitespace() || matches!(c, '*' | '_' | '>' | '-' | '#' | '\'' | '"' | '«')
+                !c.is_alphanumeric() && !matches!(c, '[' | '【' | '(' | '（' | '<')
             });
             self.impersonation_line.is_match(line)
         });
@@ -267,7 +268,11 @@ impl Tables {
             if credential {
                 found = Some(Meaning::CredentialRequest);
             }
-            if found.is_none() && self.payment_strong.is_match(sentence) {
+            let rail = self
+                .payment_strong
+                .find_iter(sentence)
+                .any(|m| !self.negated(sentence, m.start(), m.end()));
+            if found.is_none() && rail {
                 found = Some(Meaning::PaymentInstruction);
             }
             let paying = (seen.payment_verb || previous.payment_verb) && seen.amount
@@ -302,6 +307,7 @@ impl Tables {
     }
 
     fn claims(&self, sentence: &str) -> bool {
+        let sentence = sentence.trim_start();
         let bare = sentence.trim_matches(|c: char| !c.is_alphanumeric());
         if self.claim_whole.is_match(bare) {
             return true;
@@ -359,7 +365,7 @@ mod data {
         r"(?:tarea|tarefa) (?:agregada|añadida|creada|eliminada|completada|adicionada|criada|excluída|concluída)\b",
         r"tâche (?:ajoutée|créée|supprimée|terminée)\b|aufgabe (?:hinzugefügt|erstellt|gelöscht|erledigt)\b",
         r"задача (?:добавлена|создана|удалена|выполнена)\b|任务已",
-        r"done:",
+        r"(?:done|added|deleted|removed|saved|sent|completed|reminder set|booked|paid)\s*:",
         r"open tasks:",
         r"paired\b",
         r"commands:",
@@ -394,10 +400,14 @@ mod data {
         r"(?:whatsapp|warden)\s*(?:团队|官方|安全)",
         r"فريق (?:واتساب|whatsapp|warden)",
         r"\bverified (?:by warden|✔|✓)",
+        r"💡",
+        r"\b(?:this is|here is|it's|sent by|signed|regards|from) (?:the )?(?:warden|whatsapp|meta)(?: team| support| security| bot)?\b",
+        r"^(?:warden|whatsapp|meta) here\b",
+        r"[-—–]\s*(?:the )?(?:warden|whatsapp|meta)(?: team| support| security| bot)?\s*$",
     ];
 
     /// Past completion verbs in English.
-    pub(super) const EN_PAST: &str = r"added|sent|deleted|removed|erased|wiped|cleared|forwarded|shared|paid|transferred|wired|booked|scheduled|rescheduled|completed|confirmed|cancell?ed|marked|updated|saved|created|archived|processed|submitted|emailed|e-mailed|messaged|texted|notified|contacted|called|phoned|ordered|purchased|bought|renewed|reset|verified|activated|deactivated|unlocked|synced|moved|uploaded|exported|backed up|posted|published|replied|invited|blocked|unsubscribed|refunded|charged|approved|signed|enabled|disabled|changed|edited|renamed|closed|finished|handled|reminded|informed|alerted|logged|recorded|stored|copied|ticked off|crossed off|taken care of|took care of|dealt with|settled|sorted out|fixed|registered|reserved|arranged|dispatched|delivered";
+    pub(super) const EN_PAST: &str = r"added|sent|deleted|removed|erased|wiped|cleared|forwarded|shared|paid|transferred|wired|booked|scheduled|rescheduled|completed|confirmed|cancell?ed|marked|updated|saved|created|archived|processed|submitted|emailed|e-mailed|messaged|texted|notified|contacted|called|phoned|ordered|purchased|bought|renewed|reset|verified|activated|deactivated|unlocked|synced|moved|uploaded|exported|backed up|posted|published|replied|invited|blocked|unsubscribed|refunded|charged|approved|signed|enabled|disabled|changed|edited|renamed|closed|finished|handled|reminded|informed|alerted|logged|recorded|stored|copied|ticked off|crossed off|taken care of|took care of|dealt with|settled|sorted out|fixed|registered|reserved|arranged|dispatched|delivered|reached out to|followed up|took the liberty|cleaned up|got rid of|wrapped up";
 
     /// Claims of an action that was carried out.
     pub(super) const CLAIMS: &[&str] = &[
@@ -408,6 +418,10 @@ mod data {
         r"\b(?:EN_PAST) (?:successfully|for you|on your behalf)\b",
         r"\b(?:payment|transfer|transaction|booking|order|reservation|appointment|purchase|subscription|refund|deletion|invoice|wire)(?: \w+)? (?:is |are |was |has been )?(?:confirmed|complete|completed|processed|successful|approved|sent|received|deleted|cleared|booked|scheduled)\b",
         r"\b(?:it's|it is|that's|all|everything is|everything's) (?:done|sorted|taken care of)\b",
+        r"\b(?:consider it|considered) done\b|\b(?:went|gone|go) (?:out|through)\b|\b(?:is|are) (?:now )?gone\b",
+        r"^(?:sent|forwarded|deleted|removed|added|shared|transferred|paid|booked|scheduled|cancell?ed|emailed|messaged|texted|moved|saved|delivered|wiped|cleared) (?:to|from|for|on|in|at|with|it|them|all|your|the|everything|successfully)\b",
+        r"^(?:enviad[oa]s?|borrad[oa]s?|eliminad[oa]s?|agregad[oa]s?|añadid[oa]s?|reenviad[oa]s?|apagad[oa]s?|excluíd[oa]s?|adicionad[oa]s?|encaminhad[oa]s?|envoyée?s?|supprimée?s?|ajoutée?s?|transférée?s?|gesendet|gelöscht|hinzugefügt|weitergeleitet|verschickt)\b",
+        r"^(?:new |your )?(?:reminder|reminders|task|tasks|message|messages|list|note|event|alarm|appointment|meeting|contact|contacts)(?: \w+)? (?:created|set|added|scheduled|sent|deleted|removed|saved|updated|cleared|forwarded|shared|booked|delivered)\b",
         // Spanish.
         r"\b(?:he|hemos|ya|yo) (?:\w+ )?(?:enviado|mandado|eliminado|borrado|agregado|añadido|anadido|reenviado|pagado|transferido|reservado|programado|completado|cancelado|confirmado|compartido|guardado|marcado|creado|hecho|realizado|procesado|actualizado|archivado|agendado|llamado|notificado|contactado|comprado)\b",
         r"\b(?:envié|mandé|eliminé|borré|agregué|añadí|reenvié|pagué|transferí|reservé|programé|completé|cancelé|confirmé|compartí|guardé|marqué|creé|realicé|procesé|actualicé|archivé|agendé|llamé|notifiqué|contacté|compré|hice)\b",
@@ -423,7 +437,7 @@ mod data {
         r"\bc'est (?:fait|bon|réglé|noté|fini|envoyé|supprimé|ajouté|payé)\b",
         r"\b(?:paiement|virement|réservation|commande|transfert|facture)(?: \w+)? (?:confirmé|effectué|validé|envoyé|traité|ajouté|créé|supprimé|réglé|programmé)e?s?\b",
         // German.
-        r"\b(?:ich|wir) (?:habe|hab|haben|hatte|hatten)(?: \w+){0,5} (?:gesendet|geschickt|verschickt|gelöscht|entfernt|hinzugefügt|weitergeleitet|bezahlt|überwiesen|gebucht|geplant|eingeplant|erledigt|abgeschlossen|storniert|bestätigt|geteilt|gespeichert|markiert|erstellt|angelegt|gemacht|aktualisiert|archiviert|angerufen|bestellt|gekauft|eingetragen|reserviert|benachrichtigt)\b",
+        r"\b(?:ich|wir) (?:habe|hab|hab's|habs|haben|hatte|hatten)(?: \w+){0,5} (?:gesendet|geschickt|verschickt|gelöscht|entfernt|hinzugefügt|weitergeleitet|bezahlt|überwiesen|gebucht|geplant|eingeplant|erledigt|abgeschlossen|storniert|bestätigt|geteilt|gespeichert|markiert|erstellt|angelegt|gemacht|aktualisiert|archiviert|angerufen|bestellt|gekauft|eingetragen|reserviert|benachrichtigt)\b",
         r"\b(?:wurde|wurden|ist|sind|wurde bereits|ist bereits|ist jetzt)(?: \w+){0,3} (?:gesendet|geschickt|verschickt|gelöscht|entfernt|hinzugefügt|weitergeleitet|bezahlt|überwiesen|gebucht|geplant|eingeplant|erledigt|abgeschlossen|storniert|bestätigt|geteilt|gespeichert|markiert|erstellt|angelegt|aktualisiert|archiviert|bestellt|eingetragen|reserviert)\b",
         r"\b(?:zahlung|überweisung|buchung|bestellung|termin|rechnung)(?: \w+)? (?:bestätigt|erfolgt|eingegangen|erledigt|hinzugefügt|gelöscht|gesendet|gebucht|abgeschlossen|ausgeführt)\b",
         // Russian (gendered and plural past forms; the present/future user forms do not match).
@@ -435,6 +449,7 @@ mod data {
         r"我(?:已经?|刚刚?|刚才)?(?:帮你|为你|给你)?(?:把\S{0,12})?(?:发送了|发了|删了|删掉了|删除了|加了|添加了|转发了|付了|支付了|转了|转账了|汇了|订了|预订了|完成了|取消了|确认了|分享了|处理了|搞定了|清空了|清除了|通知了|联系了)",
         r"已经?(?:将|把)\S{0,16}?(?:发送|发出|删除|删掉|添加|转发|支付|转账|汇款|取消|确认|分享|保存|提交|清空)",
         r"帮你(?:\S{0,6})?(?:删|发|加|转|付|订|取消|清空|处理)",
+        r"(?:删掉了|删除了|发送了|发出去了|转发了|付款了|转账了|汇款了|取消了|清空了|预订了)",
         r"(?:搞定|办好了|弄好了|做好了|处理好了|已完成|已处理|已办妥|办妥了)",
         r"(?:支付|付款|转账|汇款|预订|订单)(?:已经?)?(?:成功|确认|完成)",
         // Arabic ("تم" / "تمت" mark a completed passive; "لقد" a perfect).
@@ -449,6 +464,7 @@ mod data {
     /// A sentence (stripped of punctuation and emoji) that is only a completion word.
     pub(super) const CLAIM_WHOLE: &[&str] = &[
         r"done|all done|done and done|all set|finished|completed|confirmed|sorted|success|successful|it's done|that's done|task done|task added",
+        r"(?:all |everything )?(?:cleared|deleted|sent|removed|saved|added|booked|paid|scheduled|forwarded|shared|wiped|cancell?ed|transferred|updated)",
         r"listo|lista|hecho|ya está|ya esta|completado|confirmado|todo listo",
         r"pronto|feito|concluído|concluido|confirmado|tudo certo|tudo pronto",
         r"c'est fait|fait|terminé|termine|confirmé|voilà|voila",
@@ -507,6 +523,7 @@ mod data {
 
     /// Payment rails, accounts and wallets: an instruction on their own.
     pub(super) const PAYMENT_STRONG: &[&str] = &[
+        r"\b(?:send|wire|transfer|move|deposit) (?:the |your |some |all |my )?(?:money|funds|savings|balance|deposit)\b",
         r"\b(?:iban|swift|bic|sort code|routing number|account number|account no|account details|bank details|bank account|banking details|new account|beneficiary|wallet address|crypto wallet|wallet id|e-wallet|bitcoin|btc|ethereum|eth|usdt|tether|crypto|cryptocurrency|zelle|venmo|cash app|cashapp|paypal|revolut|western union|moneygram|wise transfer|gift card|gift cards|itunes card|steam card|google play card|payment link|pay link|pix|bizum|upi|paytm|phonepe|gpay|google pay|apple pay|wire transfer|bank transfer|swift transfer)\b",
         r"\b(?:cuenta bancaria|número de cuenta|numero de cuenta|nueva cuenta|datos bancarios|transferencia bancaria|tarjeta regalo|conta bancária|conta bancaria|número da conta|numero da conta|nova conta|dados bancários|dados bancarios|chave pix|cartão presente|compte bancaire|numéro de compte|numero de compte|nouveau compte|coordonnées bancaires|coordonnees bancaires|rib|virement bancaire|carte cadeau|bankverbindung|bankdaten|kontonummer|neue[nms]? konto|bankkonto|geschenkkarte|номер счета|номер счёта|новый счет|новый счёт|банковский счет|банковский счёт|реквизиты|реквизитам|биткоин|биткоины|криптовалют\w*|адрес кошел\w*|номер кошел\w*|криптокошел\w*|подарочн\w+ карт\w*)\b",
         r"银行账户|银行账号|新账户|新账号|账户信息|收款账户|收款码|比特币|以太坊|加密货币|钱包地址|支付宝|微信支付|礼品卡|汇款到|转账到|打款到",
