@@ -5,7 +5,12 @@
 //! `cargo test -p warden-advisor --test answers_corpus -- --nocapture` prints the rates and every
 //! answer on the wrong side.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "a measuring test: it prints the rates"
+)]
 
 use warden_advisor::output::check;
 use warden_guard::{Guard, GuardConfig};
