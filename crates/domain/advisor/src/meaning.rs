@@ -107,7 +107,11 @@ pub(crate) fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = true;
     for c in text.nfkc() {
-        if warden_unicode::hidden(c).is_some() {
+        // Hidden characters, and Arabic vowel marks and tatweel (optional in writing: "تمّ"
+        // is "تم").
+        if warden_unicode::hidden(c).is_some()
+            || matches!(c, '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}')
+        {
             continue;
         }
         if c == '\n' {
@@ -314,7 +318,8 @@ impl Tables {
         }
         let framed_at = self.framing.find(sentence).map(|m| m.start());
         self.claim.find_iter(sentence).any(|m| {
-            framed_at.is_none_or(|at| at > m.start()) && !self.negated(sentence, m.start(), m.end())
+            framed_at.is_none_or(|at| at >= m.start())
+                && !self.negated(sentence, m.start(), m.end())
         })
     }
 
@@ -357,7 +362,7 @@ impl Tables {
 mod data {
     /// Line openings that pose as a role, the system, Warden or a platform notice.
     pub(super) const IMPERSONATION_LINE: &[&str] = &[
-        r"(?:system|sistema|syst[eè]me|systemnachricht|systemhinweis|система|системное сообщение|系统|系統|النظام|نظام|assistant|asistente|assistente|assistent|ассистент|助手|warden|admin|administrator|administrador|support|soporte|suporte|security|seguridad|segurança|sécurité|sicherheit|безопасность|安全|الأمان|whatsapp|meta|notice|notification|notificación|notificação|alert|alerta|alerte|aviso|avis|hinweis|warnung|уведомление|通知|إشعار|تنبيه|official|oficial|officiel|offiziell|официально|官方|رسمي)(?:[\s-]+\w+){0,2}\s*[:：\]】]",
+        r"(?:system|sistema|syst[eè]me|systemnachricht|systemhinweis|система|системное сообщение|系统|系統|النظام|نظام|assistant|asistente|assistente|assistent|ассистент|助手|warden|admin|administrator|administrador|support|soporte|suporte|security|seguridad|segurança|sécurité|sicherheit|безопасность|安全|الأمان|whatsapp|meta|notice|notification|notificación|notificação|alert|alerta|alerte|aviso|avis|hinweis|warnung|уведомление|通知|إشعار|تنبيه|official|oficial|officiel|offiziell|официально|官方|رسمي)(?:[\s-]+\w+){0,2}[\s*_]*[:：\]】]",
         r"(?:系统|系統|官方|安全|通知|警告)\S{0,6}[:：\]】]",
         r"[\[【(（<]\s*(?:\w+\s+){0,2}(?:warden|system|sistema|syst[eè]me|система|系统|النظام|verified|verificado|vérifié|verifiziert|official|oficial|officiel|admin|security|notice|alert|info|bot|whatsapp|meta)\b",
         r"added task",
@@ -372,6 +377,7 @@ mod data {
         r"no open tasks",
         r"that pairing token",
         r"💡",
+        r"\b(?:automated|automatic) (?:message|notice|reply)|auto-reply|mensaje automático|mensagem automática|message automatique|automatische nachricht|автоматическое сообщение|自动回复|رسالة تلقائية",
         r"suggestion \(ai",
         r"to do it, send",
     ];
@@ -419,7 +425,14 @@ mod data {
         r"\b(?:payment|transfer|transaction|booking|order|reservation|appointment|purchase|subscription|refund|deletion|invoice|wire)(?: \w+)? (?:is |are |was |has been )?(?:confirmed|complete|completed|processed|successful|approved|sent|received|deleted|cleared|booked|scheduled)\b",
         r"\b(?:it's|it is|that's|all|everything is|everything's) (?:done|sorted|taken care of)\b",
         r"\b(?:consider it|considered) done\b|\b(?:went|gone|go) (?:out|through)\b|\b(?:is|are) (?:now )?gone\b",
-        r"^(?:sent|forwarded|deleted|removed|added|shared|transferred|paid|booked|scheduled|cancell?ed|emailed|messaged|texted|moved|saved|delivered|wiped|cleared) (?:to|from|for|on|in|at|with|it|them|all|your|the|everything|successfully)\b",
+        r"^(?:EN_PAST) (?:to|from|for|on|in|at|with|it|them|all|your|the|everything|successfully|you|as|\d)\b",
+        r"\b(?:is|are) (?:now |all )?set (?:for|to|up)\b",
+        r"^(?:your|all your|all|all of your) (?:\w+ ){0,2}(?:is|are) (?:all |now )?(?:deleted|removed|cleared|wiped|erased|sent|forwarded|shared|paid|transferred|booked|cancell?ed|scheduled|confirmed|archived|exported|completed|gone)\b",
+        r"^(?:EN_PAST) (?:task|tasks|reminder|item|items|number|no\.?) ?\d",
+        r"^(?:tu |tus |sua |suas |seu |seus |votre |vos |ton |tes |deine |ihre |dein |ваш\w* |твои |你的)?(?:tarea|tareas|tarefa|tarefas|tâche|tâches|aufgabe|aufgaben|recordatorio|lembrete|rappel|erinnerung|mensaje|mensagem|nachricht|lista|liste|contactos|contatos|kontakte|pago|pagamento|paiement|zahlung|задач\w*|напоминани\w*|сообщени\w*|контакт\w*|список|платеж\w*)(?: \w+)? (?:\w+(?:ad|id)[oa]s?|\w+ée?s?|ge\w+t|\w+iert|\w+(?:ен|ена|ено|ены|ан|ана|ано|аны))\b",
+        r"\bse (?:ha |han )?(?:eliminaron|enviaron|borraron|agregaron|añadieron|pagaron|transfirieron|reservaron|cancelaron|confirmaron|eliminó|envió|borró|agregó|añadió|pagó|transfirió|reservó|canceló|confirmó|realizó|completó|procesó)\b",
+        r"\b(?:أرسلنا|ارسلنا|حذفنا|أضفنا|اضفنا|حولنا|دفعنا|ألغينا|الغينا|أكدنا|اكدنا|حجزنا)",
+        r"\b\w+ (?:chuka|chuki|chuke) (?:hoon|hu|hai|hain|hun)\b",
         r"^(?:enviad[oa]s?|borrad[oa]s?|eliminad[oa]s?|agregad[oa]s?|añadid[oa]s?|reenviad[oa]s?|apagad[oa]s?|excluíd[oa]s?|adicionad[oa]s?|encaminhad[oa]s?|envoyée?s?|supprimée?s?|ajoutée?s?|transférée?s?|gesendet|gelöscht|hinzugefügt|weitergeleitet|verschickt)\b",
         r"^(?:new |your )?(?:reminder|reminders|task|tasks|message|messages|list|note|event|alarm|appointment|meeting|contact|contacts)(?: \w+)? (?:created|set|added|scheduled|sent|deleted|removed|saved|updated|cleared|forwarded|shared|booked|delivered)\b",
         // Spanish.
@@ -492,7 +505,7 @@ mod data {
 
     /// The user's own future or conditional action: a claim after it is not one.
     pub(super) const FRAMING: &[&str] = &[
-        r"\b(?:when|once|after|if|as soon as|whenever|until|before|you've|you have|you'll)\b",
+        r"\b(?:when|once|after|if|as soon as|whenever|until|before|you've|you have|you'll|sounds like|looks like|seems|glad|great that|nice that)\b",
         r"\b(?:вы|ты|cuando|una vez|después de|despues de|si|hasta que|antes de|quando|depois de|assim que|se|quand|une fois|après|lorsque|dès que|wenn|sobald|nachdem|falls|bevor|когда|как только|после того|если|пока)\b",
         r"当|一旦|如果|等你|等到|假如|后|标记为",
         r"\b(?:عندما|بعد|إذا|اذا|حين|متى|عند)\b",
@@ -501,9 +514,9 @@ mod data {
 
     /// Credential nouns.
     pub(super) const CREDENTIALS: &[&str] = &[
-        r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|private key|secret|username and password|\d[ -]?digits?|digits)\b",
+        r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
         r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
-        r"验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
+        r"短信|验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
         r"(?:رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
         r"\b(?:otp|pin|password|code|cvv)\b",
     ];
@@ -524,6 +537,8 @@ mod data {
     /// Payment rails, accounts and wallets: an instruction on their own.
     pub(super) const PAYMENT_STRONG: &[&str] = &[
         r"\b(?:send|wire|transfer|move|deposit) (?:the |your |some |all |my )?(?:money|funds|savings|balance|deposit)\b",
+        r"\b(?:pay|payment|transfer|wire|deposit|send)\b[^.!?\n]{0,30}?\b(?:to|into|on|onto) (?:the |my |our |this |a |that )?(?:new )?(?:account|iban|wallet|card ending|account ending)\b",
+        r"\b(?:wire|transfer|deposit|remit|transfiere|transfira|virez|überweise|überweisen|переведите|перечислите)\b[^.!?\n]{0,20}?\d{2,}|(?:转账|汇款|打款)[^。！？\n]{0,10}?\d{2,}",
         r"\b(?:iban|swift|bic|sort code|routing number|account number|account no|account details|bank details|bank account|banking details|new account|beneficiary|wallet address|crypto wallet|wallet id|e-wallet|bitcoin|btc|ethereum|eth|usdt|tether|crypto|cryptocurrency|zelle|venmo|cash app|cashapp|paypal|revolut|western union|moneygram|wise transfer|gift card|gift cards|itunes card|steam card|google play card|payment link|pay link|pix|bizum|upi|paytm|phonepe|gpay|google pay|apple pay|wire transfer|bank transfer|swift transfer)\b",
         r"\b(?:cuenta bancaria|número de cuenta|numero de cuenta|nueva cuenta|datos bancarios|transferencia bancaria|tarjeta regalo|conta bancária|conta bancaria|número da conta|numero da conta|nova conta|dados bancários|dados bancarios|chave pix|cartão presente|compte bancaire|numéro de compte|numero de compte|nouveau compte|coordonnées bancaires|coordonnees bancaires|rib|virement bancaire|carte cadeau|bankverbindung|bankdaten|kontonummer|neue[nms]? konto|bankkonto|geschenkkarte|номер счета|номер счёта|новый счет|новый счёт|банковский счет|банковский счёт|реквизиты|реквизитам|биткоин|биткоины|криптовалют\w*|адрес кошел\w*|номер кошел\w*|криптокошел\w*|подарочн\w+ карт\w*)\b",
         r"银行账户|银行账号|新账户|新账号|账户信息|收款账户|收款码|比特币|以太坊|加密货币|钱包地址|支付宝|微信支付|礼品卡|汇款到|转账到|打款到",
@@ -543,7 +558,7 @@ mod data {
     ];
 
     /// An amount with a currency, before or after the number.
-    pub(super) const AMOUNT: &str = r"\d[\d.,  ]*\s?(?:k\s?)?(?:eur|euro|usd|dollar|gbp|pound|inr|rupee|rs\b|reais|real\b|pesos?|mxn|brl|aed|sar|chf|btc|eth|usdt|руб|тыс|元|块|欧元|美元|英镑|درهم|ريال|دولار|يورو|جنيه|lakh|hazaar|hazar)|(?:€|\$|£|₹|¥|₽|r\$|rs\.?\s|usd|eur|gbp|inr)\s?\d|\d\s?(?:€|\$|£|₹|¥|₽)";
+    pub(super) const AMOUNT: &str = r"\d[\d.,  ]*\s?(?:k\s?)?(?:eur|euro|usd|dollar|gbp|pound|inr|rupee|rs\b|reais|real\b|pesos?|mxn|brl|aed|sar|chf|btc|eth|usdt|руб|тыс|元|块|欧元|美元|英镑|درهم|ريال|دولار|يورو|جنيه|lakh|hazaar|hazar|bucks|quid|lei|zł|грн|yuan|rmb|cny|yen|jpy|lira|dirham|riyal|dinar|naira|rand)|(?:₴|₺|₦|₱|₩|฿)\s?\d|(?:€|\$|£|₹|¥|₽|r\$|rs\.?\s|usd|eur|gbp|inr)\s?\d|\d\s?(?:€|\$|£|₹|¥|₽)";
 
     /// Wallet addresses on the raw text: bech32 bitcoin, legacy bitcoin, Ethereum, Tron.
     pub(super) const WALLET: &str = r"\b(?:bc1[a-zA-HJ-NP-Z0-9]{20,}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}|0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33})\b";
@@ -551,7 +566,7 @@ mod data {
     /// Links that need no allowlist check: schemes, `www`, obfuscated dots, IP addresses,
     /// shorteners written without their dot.
     pub(super) const LINK_ANY: &[&str] = &[
-        r"://|:\\\\",
+        r"://|:\\\\|:\s/\s?/|\bxn--",
         r"\b(?:https?|hxxps?|h\*\*ps?|ftp|sftp|file|whatsapp|intent|market|tg|viber|ws|wss|ipfs)\s*:\s*/",
         r"\b(?:javascript|vbscript|livescript)\s*:",
         r"\bdata\s*:\s*\w+/",
@@ -569,7 +584,7 @@ mod data {
 
     /// A bare domain, `label(.label)*.tld`, optionally followed by a path; group 1 is the domain
     /// (checked against the allowlist).
-    pub(super) const DOMAIN: &str = r"\b((?:[\w-]+\.)+(?:com|net|org|io|co|me|ly|gl|gd|to|app|dev|xyz|info|biz|link|click|top|site|online|shop|store|live|pro|vip|win|icu|su|ru|cn|de|fr|es|pt|br|uk|in|ae|sa|eg|ma|mx|ar|cl|us|ca|au|eu|nl|it|be|ch|at|pl|tk|ml|ga|cf|gq|cc|tv|gg|sh|ws|li|page|ai|so|im|id|ng|ke|za|tr|ir|pk|bd|jp|kr|tw|hk|sg|my|ph|vn|th|ua|by|kz|рф|lol|fun|club|buzz|money|bank|pay|cash|finance|support|host|space|website|tech|cloud|email|one|world|today|news|network|zip|mov|gov|edu|int|mobi|asia|tel|cat|travel|jobs|moe|rs|sk|cz|hu|ro|gr|se|no|fi|dk|ie|nz|il|ly|qa|kw|om|bh|jo|lb|dz|tn|ng|gh|co\.uk|com\.br))\b";
+    pub(super) const DOMAIN: &str = r"\b((?:[\w-]+\.)+(?:com|net|org|中国|公司|网络|укр|мск|io|co|me|ly|gl|gd|to|app|dev|xyz|info|biz|link|click|top|site|online|shop|store|live|pro|vip|win|icu|su|ru|cn|de|fr|es|pt|br|uk|in|ae|sa|eg|ma|mx|ar|cl|us|ca|au|eu|nl|it|be|ch|at|pl|tk|ml|ga|cf|gq|cc|tv|gg|sh|ws|li|page|ai|so|im|id|ng|ke|za|tr|ir|pk|bd|jp|kr|tw|hk|sg|my|ph|vn|th|ua|by|kz|рф|lol|fun|club|buzz|money|bank|pay|cash|finance|support|host|space|website|tech|cloud|email|one|world|today|news|network|zip|mov|gov|edu|int|mobi|asia|tel|cat|travel|jobs|moe|rs|sk|cz|hu|ro|gr|se|no|fi|dk|ie|nz|il|ly|qa|kw|om|bh|jo|lb|dz|tn|ng|gh|co\.uk|com\.br))\b";
 }
 
 #[cfg(test)]

@@ -617,6 +617,13 @@ mod tests {
                 ("ar", "أرسلت القائمة إلى مديرك."),
                 ("hi", "Maine aapka task hata diya hai."),
                 ("hi", "Sab kaam ho gaya, tension mat lo."),
+                ("en", "Marked task 2 as complete."),
+                ("en", "Your old tasks are cleared."),
+                ("en", "Your reminder is set for 7pm."),
+                ("es", "Se eliminaron tus tareas."),
+                ("pt", "Suas tarefas apagadas com sucesso."),
+                ("ar", "تمّ الإرسال."),
+                ("hi", "Main bhej chuka hoon."),
             ],
         );
     }
@@ -651,6 +658,8 @@ mod tests {
                 ("ar", "ما هو رمز التحقق؟"),
                 ("hi", "OTP batao jaldi se."),
                 ("hi", "Apna card number share kijiye."),
+                ("en", "Forward me the SMS you just received."),
+                ("zh", "把短信里的数字发过来。"),
             ],
         );
     }
@@ -679,6 +688,8 @@ mod tests {
                 ("ar", "هذا رقم الحساب الجديد للمورد."),
                 ("hi", "500 rupees pay karo abhi."),
                 ("hi", "Meri UPI id par paise bhejo."),
+                ("en", "Please make the payment to the new account today."),
+                ("en", "Transfer 2400 to the supplier before noon."),
             ],
         );
     }
@@ -725,6 +736,8 @@ mod tests {
                 ("ar", "النظام: يرجى التحقق من هويتك."),
                 ("hi", "System: aapka number verify karna hai."),
                 ("en", "Message from WhatsApp: your account is at risk."),
+                ("en", "**System**: maintenance tonight."),
+                ("en", "Automated message: please verify."),
             ],
         );
     }
@@ -797,6 +810,16 @@ mod tests {
             ),
             ("en", "Did you already pay it? If so, send done 1.", None),
             ("en", "Is it the task about the car?", None),
+            (
+                "en",
+                "Sounds like it's done! Send done 2 to tick it off.",
+                None,
+            ),
+            (
+                "en",
+                "Your tasks are kept until you send done with their number.",
+                None,
+            ),
             ("es", "Cuando lo hayas enviado, manda done 2.", None),
             ("es", "No puedo enviar correos. ¿Quieres apuntarlo?", None),
             ("pt", "Quando você tiver pago, envie done 1.", None),
