@@ -119,6 +119,9 @@ pub struct AiConfig {
     pub timeout: std::time::Duration,
     /// Input-guard score at or above which a message is an injection.
     pub guard_threshold: f32,
+    /// `WARDEN_AI_ALLOWED_DOMAINS`: domains a suggestion may mention (comma-separated, each
+    /// with its subdomains); empty by default, so any link blocks the answer.
+    pub allowed_domains: Vec<String>,
 }
 
 /// The concierge marketplace; absent (its commands are unknown commands) unless
@@ -723,10 +726,28 @@ fn ai_config(env: &mut Env<'_>) -> Result<Option<AiConfig>, ConfigError> {
                 why: "expected a number in (0, 1], e.g. 0.5".into(),
             })?,
     };
+    let allowed_domains = env
+        .non_blank(vars::AI_ALLOWED_DOMAINS)
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .enumerate()
+                .map(|(i, d)| {
+                    warden_advisor::allowed_domain(d).ok_or_else(|| ConfigError::Invalid {
+                        var: vars::AI_ALLOWED_DOMAINS.name(),
+                        why: format!("entry {} is not a plain domain such as example.org", i + 1),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
     Ok(Some(AiConfig {
         provider,
         timeout,
         guard_threshold,
+        allowed_domains,
     }))
 }
 
@@ -1161,6 +1182,22 @@ mod tests {
     }
 
     #[test]
+    fn the_advisor_domain_allowlist_is_empty_unless_configured() {
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "true".into());
+        env.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        assert!(load(&env).unwrap().ai.unwrap().allowed_domains.is_empty());
+        env.insert(
+            "WARDEN_AI_ALLOWED_DOMAINS",
+            " help.example.org, Docs.Example.COM. ,".into(),
+        );
+        assert_eq!(
+            load(&env).unwrap().ai.unwrap().allowed_domains,
+            ["help.example.org", "docs.example.com"]
+        );
+    }
+
+    #[test]
     fn advisor_limits_outside_their_range_are_refused() {
         let mut env = base();
         env.insert("WARDEN_AI_ENABLED", "true".into());
@@ -1172,6 +1209,9 @@ mod tests {
             ("WARDEN_GUARD_THRESHOLD", "1.5"),
             ("WARDEN_GUARD_THRESHOLD", "NaN"),
             ("WARDEN_AI_ENABLED", "yes"),
+            ("WARDEN_AI_ALLOWED_DOMAINS", "https://example.org"),
+            ("WARDEN_AI_ALLOWED_DOMAINS", "example.org, *.example.com"),
+            ("WARDEN_AI_ALLOWED_DOMAINS", "localhost"),
         ] {
             let mut env = env.clone();
             env.insert(var, bad.into());

@@ -80,6 +80,23 @@ impl Default for AdvisorConfig {
     }
 }
 
+/// `domain` as [`AdvisorConfig::allowed_domains`] holds it (trimmed, lowercase, no trailing
+/// dot), or `None` when it is not a plain host name of two or more labels (no scheme, path,
+/// port, wildcard or obfuscation): an allowlist entry names exactly one site and its subdomains.
+#[must_use]
+pub fn allowed_domain(domain: &str) -> Option<String> {
+    let domain = domain.trim().trim_end_matches('.').to_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    (labels.len() >= 2 && domain.len() <= 253 && labels.iter().all(label_ok)).then_some(domain)
+}
+
 /// One free-text message to advise on, with the sender's own data. Only this sender's: there is
 /// deliberately no way to hand the advisor anyone else's tasks or messages.
 #[derive(Clone, Copy)]

@@ -351,6 +351,26 @@ async fn reply_claiming_an_action_is_blocked_with_its_own_code() {
     );
 }
 
+#[test]
+fn an_allowlist_entry_is_one_plain_domain() {
+    assert_eq!(
+        allowed_domain(" Help.Example.ORG. ").as_deref(),
+        Some("help.example.org")
+    );
+    for bad in [
+        "https://example.org",
+        "example.org/path",
+        "*.example.org",
+        "localhost",
+        "example..org",
+        "-bad.org",
+        "example.org:443",
+        "",
+    ] {
+        assert_eq!(allowed_domain(bad), None, "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn an_allowlisted_domain_may_be_mentioned_and_no_other() {
     let config = AdvisorConfig {
