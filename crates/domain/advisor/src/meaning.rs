@@ -427,6 +427,8 @@ mod data {
         r"\b(?:consider it|considered) done\b|\b(?:went|gone|go) (?:out|through)\b|\b(?:is|are) (?:now )?gone\b",
         r"^(?:EN_PAST) (?:to|from|for|on|in|at|with|it|them|all|your|the|everything|successfully|you|as|\d)\b",
         r"\b(?:is|are) (?:now |all )?set (?:for|to|up)\b",
+        r"\b(?:i|we) (?:just |already |also |actually )?did(?: it| that| this| so)?\b|\b(?:is|are) now (?:on|in|off) (?:your|the) (?:list|calendar|schedule)\b",
+        r"^(?:EN_PAST) [\x22'«“„]",
         r"^(?:your|all your|all|all of your) (?:\w+ ){0,2}(?:is|are) (?:all |now )?(?:deleted|removed|cleared|wiped|erased|sent|forwarded|shared|paid|transferred|booked|cancell?ed|scheduled|confirmed|archived|exported|completed|gone)\b",
         r"^(?:EN_PAST) (?:task|tasks|reminder|item|items|number|no\.?) ?\d",
         r"^(?:tu |tus |sua |suas |seu |seus |votre |vos |ton |tes |deine |ihre |dein |ваш\w* |твои |你的)?(?:tarea|tareas|tarefa|tarefas|tâche|tâches|aufgabe|aufgaben|recordatorio|lembrete|rappel|erinnerung|mensaje|mensagem|nachricht|lista|liste|contactos|contatos|kontakte|pago|pagamento|paiement|zahlung|задач\w*|напоминани\w*|сообщени\w*|контакт\w*|список|платеж\w*)(?: \w+)? (?:\w+(?:ad|id)[oa]s?|\w+ée?s?|ge\w+t|\w+iert|\w+(?:ен|ена|ено|ены|ан|ана|ано|аны))\b",
@@ -514,7 +516,7 @@ mod data {
 
     /// Credential nouns.
     pub(super) const CREDENTIALS: &[&str] = &[
-        r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
+        r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|date of birth|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
         r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
         r"短信|验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
         r"(?:رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
@@ -523,10 +525,10 @@ mod data {
 
     /// Requests to give, send, share or type something; "please"; "what is".
     pub(super) const REQUESTS: &[&str] = &[
-        r"\b(?:send|share|give|tell|provide|enter|type|reply with|respond with|forward|paste|confirm|verify|read out|read me|what is|what's|need|needs|needed|required|require|submit|text me|dm|please|pls|plz|let me know|write|input|drop|post|upload)\b",
-        r"\b(?:envía|envia|envíe|envíame|enviame|mándame|mandame|manda|mande|comparte|compartir|dime|dígame|digame|dame|deme|proporciona|proporcione|escribe|escriba|introduce|introduzca|ingresa|ingrese|confirma|confirme|necesito|necesitamos|cuál es|cual es|por favor|responde|responda|indica|indique|facilita|facilite)\b",
+        r"\b(?:send|share|give|tell|provide|enter|type|reply with|respond with|reply|respond|text|text back|send back|write back|forward|paste|confirm|verify|read out|read me|what is|what's|need|needs|needed|required|require|submit|text me|dm|please|pls|plz|let me know|write|input|drop|post|upload)\b",
+        r"\b(?:envía|envia|envíe|envíame|enviame|mándame|mandame|manda|mande|comparte|compartir|dime|dígame|digame|dame|deme|proporciona|proporcione|escribe|escriba|introduce|introduzca|ingresa|ingrese|confirma|confirme|necesito|necesitamos|cuál es|cual es|por favor|responde|responda|respóndeme|respondeme|contéstame|contestame|contesta|conteste|pásame|pasame|dímelo|envíamelo|mándamelo|indica|indique|facilita|facilite)\b",
         r"\b(?:envie|me envia|me envie|mande|me manda|compartilhe|compartilha|diga|me diga|informe|digite|passe|me passa|preciso|precisamos|qual é|qual e|por favor|responda|confirme|forneça|forneca)\b",
-        r"\b(?:envoyez|envoie|envoyer|donne|donnez|donner|indique|indiquez|communique|communiquez|partage|partagez|tape|tapez|saisis|saisissez|confirme|confirmez|quel est|quelle est|j'ai besoin|nous avons besoin|s'il vous plaît|s'il te plaît|svp|répondez|repondez|réponds|transmettez|fournissez|écrivez|ecrivez)\b",
+        r"\b(?:envoyez|envoie|envoyer|donne|donnez|donner|indique|indiquez|communique|communiquez|partage|partagez|tape|tapez|saisis|saisissez|confirme|confirmez|quel est|quelle est|j'ai besoin|nous avons besoin|s'il vous plaît|s'il te plaît|svp|répondez|repondez|réponds|transmettez|fournissez|écrivez|ecrivez|communiquer|transmettre|indiquer|donner|envoyer|fournir|partager|merci de|veuillez)\b",
         r"\b(?:schick|schicke|schicken sie|sende|senden sie|gib|geben sie|teile|teilen sie|nenne|nennen sie|tippe|tippen sie|bestätige|bestätigen sie|wie lautet|brauche|brauchen|benötige|benötigen|bitte|antworte|antworten sie|gib mir|mitteilen|eingeben|übermitteln)\b",
         r"\b(?:отправь|отправьте|пришли|пришлите|скажи|скажите|сообщи|сообщите|назови|назовите|введи|введите|дай|дайте|укажи|укажите|нужен|нужна|нужно|какой|какая|пожалуйста|продиктуй|продиктуйте|напиши|напишите|перешли|перешлите|подтверди|подтвердите)\b",
         r"发给我|发送给我|告诉我|提供|发送|输入|请把|请将|请|是多少|需要|回复|给我|发过来|报一下",
@@ -577,6 +579,7 @@ mod data {
         r"\b[\w-]{2,} (?:\.|。) ?(?:com|net|org|io|ly|xyz|ru|info|biz|app|link)\b",
         r"\b[\w-]{2,}\.\s(?:net|org|io|ly|xyz|ru|info|biz)(?:/|\b)",
         r"\b[\w-]{2,}\.\s?com/",
+        r"\b[\w-]{2,},(?:com|net|org|io|ru|xyz)\b|\b[\w-]{2,}\s?,\s?(?:com|net|org|io|ru|xyz)/",
         r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b",
         r"\b(?:tinyurl|bitly|bit\.ly|t\.ly|goo\.gl|ow\.ly|is\.gd|cutt\.ly|rb\.gy|shorturl|tiny\.cc|t\.co|s\.id|wa\.me|t\.me)\b",
         r"[\w-]。(?:com|net|org|cn|io|ru)\b",

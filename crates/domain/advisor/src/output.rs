@@ -820,6 +820,8 @@ mod tests {
                 "Your tasks are kept until you send done with their number.",
                 None,
             ),
+            ("pt", "Claro, com prazer! Envie list para ver tudo.", None),
+            ("en", "Try again later, or send help.", None),
             ("es", "Cuando lo hayas enviado, manda done 2.", None),
             ("es", "No puedo enviar correos. ¿Quieres apuntarlo?", None),
             ("pt", "Quando você tiver pago, envie done 1.", None),
