@@ -187,6 +187,7 @@ struct Tables {
     interrogative: Regex,
     marker: Regex,
     negation: Regex,
+    negation_after: Regex,
     never: Regex,
     framing: Regex,
     credential: Regex,
@@ -222,6 +223,7 @@ impl Tables {
             marker: Regex::new(r"[✅✔☑✓🗸]")?,
             negation: Regex::new(&alt(data::NEGATIONS))?,
             never: Regex::new(data::NEVER)?,
+            negation_after: Regex::new(data::NEGATION_AFTER)?,
             framing: Regex::new(&alt(data::FRAMING))?,
             credential: Regex::new(&alt(data::CREDENTIALS))?,
             request: Regex::new(&alt(data::REQUESTS))?,
@@ -263,7 +265,9 @@ impl Tables {
             let sentence = folded.get(start..end).unwrap_or_default();
             let question = matches!(terminator, Some('?' | '？' | '؟'));
             let seen = self.read(sentence, question);
-            let asks = question && self.interrogative.is_match(sentence.trim_start());
+            let asks = question
+                && (self.interrogative.is_match(sentence.trim_start())
+                    || sentence.trim_end().ends_with(['吗', '呢', '么']));
             if !asks && self.claims(sentence) {
                 return Some(Meaning::ClaimedAction);
             }
@@ -338,7 +342,17 @@ impl Tables {
             Some(cut) => window.get(cut + 1..).unwrap_or_default(),
             None => window,
         };
-        self.negation.is_match(window)
+        if self.negation.is_match(window) {
+            return true;
+        }
+        // Hindi and German put the negation after the verb ("transfer nahi kar sakta").
+        let mut to = (end + NEGATION_WINDOW).min(sentence.len());
+        while !sentence.is_char_boundary(to) {
+            to -= 1;
+        }
+        let after = sentence.get(end..to).unwrap_or_default();
+        let after = after.split([',', ';', '،']).next().unwrap_or_default();
+        self.negation_after.is_match(after)
     }
 
     fn links(&self, folded: &str, allowed: &[String]) -> bool {
@@ -502,6 +516,9 @@ mod data {
         r"\b(?:nahi|nahin|nai|mat|kabhi nahi)\b",
     ];
 
+    /// Negations that follow the verb they negate (Hinglish, German).
+    pub(super) const NEGATION_AFTER: &str = r"\b(?:nahi|nahin|nai|mat|nicht|niemals)\b";
+
     /// "Never" and "do not ever": a sentence holding one warns rather than asks.
     pub(super) const NEVER: &str = r"\b(?:never|nunca|jamás|jamais|niemals|nie|никогда|أبدا|ابدا|kabhi nahi|kabhi bhi|mat batana|mat bhejna)\b|千万不要|绝不|从不|不要把|切勿";
 
@@ -509,7 +526,7 @@ mod data {
     pub(super) const FRAMING: &[&str] = &[
         r"\b(?:when|once|after|if|as soon as|whenever|until|before|you've|you have|you'll|sounds like|looks like|seems|glad|great that|nice that)\b",
         r"\b(?:вы|ты|cuando|una vez|después de|despues de|si|hasta que|antes de|quando|depois de|assim que|se|quand|une fois|après|lorsque|dès que|wenn|sobald|nachdem|falls|bevor|когда|как только|после того|если|пока)\b",
-        r"当|一旦|如果|等你|等到|假如|后|标记为",
+        r"当|一旦|如果|等你|等到|假如|后|标记为|你已|您已|你是否|您是否",
         r"\b(?:عندما|بعد|إذا|اذا|حين|متى|عند)\b",
         r"\b(?:jab|agar|baad|tab|jaise hi|aapne|tumne|aap)\b",
     ];
@@ -538,7 +555,7 @@ mod data {
 
     /// Payment rails, accounts and wallets: an instruction on their own.
     pub(super) const PAYMENT_STRONG: &[&str] = &[
-        r"\b(?:send|wire|transfer|move|deposit) (?:the |your |some |all |my )?(?:money|funds|savings|balance|deposit)\b",
+        r"\b(?:send|wire|transfer|move|deposit) (?:the |your |some |all |my )?(?:money|funds|savings|balance) (?:to|into) (?:me|us|this|the following|the new|a new|the account below|my account|our account)\b",
         r"\b(?:pay|payment|transfer|wire|deposit|send)\b[^.!?\n]{0,30}?\b(?:to|into|on|onto) (?:the |my |our |this |a |that )?(?:new )?(?:account|iban|wallet|card ending|account ending)\b",
         r"\b(?:wire|transfer|deposit|remit|transfiere|transfira|virez|überweise|überweisen|переведите|перечислите)\b[^.!?\n]{0,20}?\d{2,}|(?:转账|汇款|打款)[^。！？\n]{0,10}?\d{2,}",
         r"\b(?:iban|swift|bic|sort code|routing number|account number|account no|account details|bank details|bank account|banking details|new account|beneficiary|wallet address|crypto wallet|wallet id|e-wallet|bitcoin|btc|ethereum|eth|usdt|tether|crypto|cryptocurrency|zelle|venmo|cash app|cashapp|paypal|revolut|western union|moneygram|wise transfer|gift card|gift cards|itunes card|steam card|google play card|payment link|pay link|pix|bizum|upi|paytm|phonepe|gpay|google pay|apple pay|wire transfer|bank transfer|swift transfer)\b",

@@ -821,6 +821,13 @@ mod tests {
                 None,
             ),
             ("pt", "Claro, com prazer! Envie list para ver tudo.", None),
+            ("zh", "你已经付款了吗？如果是，发送 done 2。", None),
+            ("hi", "Main paise transfer nahi kar sakta.", None),
+            (
+                "en",
+                "I can't make transfers. Try: add transfer savings on Friday.",
+                None,
+            ),
             ("en", "Try again later, or send help.", None),
             ("es", "Cuando lo hayas enviado, manda done 2.", None),
             ("es", "No puedo enviar correos. ¿Quieres apuntarlo?", None),
