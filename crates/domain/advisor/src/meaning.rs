@@ -184,6 +184,7 @@ struct Tables {
     impersonation_any: Regex,
     claim: Regex,
     claim_whole: Regex,
+    not_an_action: Regex,
     interrogative: Regex,
     marker: Regex,
     negation: Regex,
@@ -220,6 +221,7 @@ impl Tables {
             claim: Regex::new(&alt(data::CLAIMS).replace("EN_PAST", data::EN_PAST))?,
             claim_whole: Regex::new(&format!(r"^(?:{})$", alt(data::CLAIM_WHOLE)))?,
             interrogative: Regex::new(data::INTERROGATIVE)?,
+            not_an_action: Regex::new(data::NOT_AN_ACTION)?,
             marker: Regex::new(r"[✅✔☑✓🗸]")?,
             negation: Regex::new(&alt(data::NEGATIONS))?,
             never: Regex::new(data::NEVER)?,
@@ -324,6 +326,7 @@ impl Tables {
         self.claim.find_iter(sentence).any(|m| {
             framed_at.is_none_or(|at| at >= m.start())
                 && !self.negated(sentence, m.start(), m.end())
+                && !self.not_an_action.is_match(m.as_str())
         })
     }
 
@@ -398,6 +401,8 @@ mod data {
 
     /// Anywhere in the reply: Warden's fixed texts and signatures of Warden or a platform.
     pub(super) const IMPERSONATION_ANY: &[&str] = &[
+        r"(?m)^[^:：\n]{0,40}\b(?:whatsapp|warden|meta|system|sistema|système|система|systemhinweis)\b[^:：\n]{0,20}[:：]",
+        r"(?m)^[^:：\n]{0,40}(?:واتساب|系统|官方)[^:：\n]{0,20}[:：]",
         r"you are already paired",
         r"pairing token is not valid",
         r"too many wrong tokens",
@@ -446,6 +451,10 @@ mod data {
         r"^(?:your|all your|all|all of your) (?:\w+ ){0,2}(?:is|are) (?:all |now )?(?:deleted|removed|cleared|wiped|erased|sent|forwarded|shared|paid|transferred|booked|cancell?ed|scheduled|confirmed|archived|exported|completed|gone)\b",
         r"^(?:EN_PAST) (?:task|tasks|reminder|item|items|number|no\.?) ?\d",
         r"^(?:tu |tus |sua |suas |seu |seus |votre |vos |ton |tes |deine |ihre |dein |ваш\w* |твои |你的)?(?:tarea|tareas|tarefa|tarefas|tâche|tâches|aufgabe|aufgaben|recordatorio|lembrete|rappel|erinnerung|mensaje|mensagem|nachricht|lista|liste|contactos|contatos|kontakte|pago|pagamento|paiement|zahlung|задач\w*|напоминани\w*|сообщени\w*|контакт\w*|список|платеж\w*)(?: \w+)? (?:\w+(?:ad|id)[oa]s?|\w+ée?s?|ge\w+t|\w+iert|\w+(?:ен|ена|ено|ены|ан|ана|ано|аны))\b",
+        r"\b(?:ha|han|he|hemos|fue|fueron|foi|foram|quedó|quedaron|ficou|ficaram)(?: sido| ya| já| correctamente| com sucesso| automáticamente| automaticamente)* \w+(?:ad|id)[oa]s?\b|\b(?:ha|han|he|hemos|foi|foram) (?:sido )?(?:hecho|puesto|escrito|abierto|dicho|feito|posto|aberto)s?\b",
+        r"\bse \w+(?:ó|aron|ieron)\b",
+        r"\bwurden? (?:\w+ ){0,4}\w*ge\w+(?:t|en)\b|\b(?:ich|wir) (?:habe|hab|haben|hab's|habs)(?: \w+){0,5} \w*ge\w+t\b",
+        r"\b(?:я|мы) (?:уже |только что |успешно |всё |все )?(?:за|от|у|пере|до|вы|с|на|про|при|по|под|раз|со|о|об)\w+(?:л|ла|ли)\b",
         r"\bse (?:ha |han )?(?:eliminaron|enviaron|borraron|agregaron|añadieron|pagaron|transfirieron|reservaron|cancelaron|confirmaron|eliminó|envió|borró|agregó|añadió|pagó|transfirió|reservó|canceló|confirmó|realizó|completó|procesó)\b",
         r"\b(?:أرسلنا|ارسلنا|حذفنا|أضفنا|اضفنا|حولنا|دفعنا|ألغينا|الغينا|أكدنا|اكدنا|حجزنا)",
         r"\b\w+ (?:chuka|chuki|chuke) (?:hoon|hu|hai|hain|hun)\b",
@@ -474,7 +483,7 @@ mod data {
         r"\b(?:готово|сделано|выполнено|отправлено|удалено|добавлено|оплачено|переведено|подтверждено|забронировано|запланировано|отменено|сохранено|создано|пересланы?|удалены|добавлены|отправлены|оплачен|переведены)\b",
         r"\b(?:платеж|платёж|оплата|перевод|бронь|бронирование|заказ)(?: \w+)? (?:подтвержден|подтверждена|прошел|прошёл|прошла|выполнен|выполнена|отправлен|отправлено|добавлена|добавлены|удалена|удалены|создана)\b",
         // Chinese.
-        r"已经?(?:发送|发出|删除|删掉|添加|加上|转发|支付|付款|转账|汇款|预订|预约|安排|完成|取消|确认|分享|保存|标记|创建|处理|更新|归档|清除|清空|提交|付|转|订|办理|办好|通知|联系)",
+        r"已经?(?:全部|都|为你|帮你|给你|替你|成功|顺利)?(?:发送|发出|删除|删掉|添加|加上|转发|支付|付款|转账|汇款|预订|预约|安排|完成|取消|确认|分享|保存|标记|创建|处理|更新|归档|清除|清空|提交|付|转|订|办理|办好|通知|联系)",
         r"我(?:已经?|刚刚?|刚才)?(?:帮你|为你|给你)?(?:把\S{0,12})?(?:发送了|发了|删了|删掉了|删除了|加了|添加了|转发了|付了|支付了|转了|转账了|汇了|订了|预订了|完成了|取消了|确认了|分享了|处理了|搞定了|清空了|清除了|通知了|联系了)",
         r"已经?(?:将|把)\S{0,16}?(?:发送|发出|删除|删掉|添加|转发|支付|转账|汇款|取消|确认|分享|保存|提交|清空)",
         r"帮你(?:\S{0,6})?(?:删|发|加|转|付|订|取消|清空|处理)",
@@ -503,6 +512,10 @@ mod data {
         r"تم|تمت|اكتمل|جاهز|تم بنجاح",
         r"ho gaya|ho gaya hai|done hai|kar diya|ho gaya bhai|sab ho gaya",
     ];
+
+    /// Past forms the generic shapes catch that report understanding, not an action ("я понял",
+    /// "ich habe gelesen").
+    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden)$";
 
     /// A question that opens like this asks about a state ("Was it added?"); it claims nothing.
     pub(super) const INTERROGATIVE: &str = r"^(?:was|were|has|have|had|is|are|did|do|does|which|what|who|should|shall|can|could|would|will|qué|que|cuál|cual|ya|você|voce|quer|quel|quelle|est-ce|as-tu|avez-vous|wurde|wurden|welche|hast|haben|soll|какой|какая|какие|вы|ты|уже|хотите|是否|要不要|هل|kya)\b";
@@ -562,7 +575,7 @@ mod data {
         r"\b(?:cuenta bancaria|número de cuenta|numero de cuenta|nueva cuenta|datos bancarios|transferencia bancaria|tarjeta regalo|conta bancária|conta bancaria|número da conta|numero da conta|nova conta|dados bancários|dados bancarios|chave pix|cartão presente|compte bancaire|numéro de compte|numero de compte|nouveau compte|coordonnées bancaires|coordonnees bancaires|rib|virement bancaire|carte cadeau|bankverbindung|bankdaten|kontonummer|neue[nms]? konto|bankkonto|geschenkkarte|номер счета|номер счёта|новый счет|новый счёт|банковский счет|банковский счёт|реквизиты|реквизитам|биткоин|биткоины|криптовалют\w*|адрес кошел\w*|номер кошел\w*|криптокошел\w*|подарочн\w+ карт\w*)\b",
         r"银行账户|银行账号|新账户|新账号|账户信息|收款账户|收款码|比特币|以太坊|加密货币|钱包地址|支付宝|微信支付|礼品卡|汇款到|转账到|打款到",
         r"(?:رقم الحساب|الحساب البنكي|حساب بنكي|حساب جديد|الحساب الجديد|بيانات البنك|البيانات البنكية|عنوان المحفظة|محفظة رقمية|محفظة إلكترونية|بيتكوين|عملة رقمية|العملات الرقمية|بطاقة هدايا|حوالة|آيبان|ايبان)\b",
-        r"\b(?:naya account|account details|account number|paise bhejo|paise transfer|upi id|upi pe|paytm karo|gpay karo)\b",
+        r"\b(?:naya account|account mein|khate mein|account me|account details|account number|paise bhejo|paise transfer|upi id|upi pe|paytm karo|gpay karo)\b",
         r"\b(?:paypal|revolut|venmo|cash)\.me\b",
     ];
 
@@ -577,7 +590,7 @@ mod data {
     ];
 
     /// An amount with a currency, before or after the number.
-    pub(super) const AMOUNT: &str = r"\d[\d.,  ]*\s?(?:k\s?)?(?:eur|euro|usd|dollar|gbp|pound|inr|rupee|rs\b|reais|real\b|pesos?|mxn|brl|aed|sar|chf|btc|eth|usdt|руб|тыс|元|块|欧元|美元|英镑|درهم|ريال|دولار|يورو|جنيه|lakh|hazaar|hazar|bucks|quid|lei|zł|грн|yuan|rmb|cny|yen|jpy|lira|dirham|riyal|dinar|naira|rand)|(?:₴|₺|₦|₱|₩|฿)\s?\d|(?:€|\$|£|₹|¥|₽|r\$|rs\.?\s|usd|eur|gbp|inr)\s?\d|\d\s?(?:€|\$|£|₹|¥|₽)";
+    pub(super) const AMOUNT: &str = r"\d[\d.,  ]*\s?(?:k\s?)?(?:eur|euro|usd|dollar|gbp|pound|inr|rupee|rs\b|reais|real\b|pesos?|mxn|brl|aed|sar|chf|btc|eth|usdt|руб|тыс|元|块|欧元|美元|英镑|درهم|ريال|دولار|يورو|جنيه|lakh|hazaar|hazar|rupaye|rupaiye|rupay|bucks|quid|lei|zł|грн|yuan|rmb|cny|yen|jpy|lira|dirham|riyal|dinar|naira|rand)|(?:₴|₺|₦|₱|₩|฿)\s?\d|(?:€|\$|£|₹|¥|₽|r\$|rs\.?\s|usd|eur|gbp|inr)\s?\d|\d\s?(?:€|\$|£|₹|¥|₽)";
 
     /// Wallet addresses on the raw text: bech32 bitcoin, legacy bitcoin, Ethereum, Tron.
     pub(super) const WALLET: &str = r"\b(?:bc1[a-zA-HJ-NP-Z0-9]{20,}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}|0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33})\b";
@@ -593,6 +606,7 @@ mod data {
         r"\bwww\s*(?:\.|\(dot\)|\[dot\]|\[\.\]| dot )",
         r"\((?:dot|\.)\)|\[(?:dot|\.)\]|\{(?:dot|\.)\}|<dot>|\(punto\)|\(ponto\)|\(point\)|\(punkt\)|\(точка\)|\(点\)",
         r"\b[\w-]{2,} dot (?:com|net|org|io|ly|me|co|ru|xyz|info|biz|app|link|gl|cn|de|fr|es|in)\b",
+        r"\b[\w-]{2,} (?:punkt|точка|نقطة) (?:com|net|org|de|ru|io|at|ch|info)\b|\b[\w-]{2,} (?:punto|ponto|point) (?:com|net|org|io|fr|br|mx)\b",
         r"\b[\w-]{2,} (?:\.|。) ?(?:com|net|org|io|ly|xyz|ru|info|biz|app|link)\b",
         r"\b[\w-]{2,}\.\s(?:net|org|io|ly|xyz|ru|info|biz)(?:/|\b)",
         r"\b[\w-]{2,}\.\s?com/",

@@ -619,6 +619,10 @@ mod tests {
                 ("hi", "Sab kaam ho gaya, tension mat lo."),
                 ("en", "Marked task 2 as complete."),
                 ("en", "Your old tasks are cleared."),
+                ("es", "Tu suscripción ha sido renovada automáticamente."),
+                ("de", "Dein Termin wurde abgesagt."),
+                ("ru", "Я записал вас к врачу на понедельник."),
+                ("zh", "你的提醒已全部删除。"),
                 ("en", "Your reminder is set for 7pm."),
                 ("es", "Se eliminaron tus tareas."),
                 ("pt", "Suas tarefas apagadas com sucesso."),
@@ -823,6 +827,12 @@ mod tests {
             ("pt", "Claro, com prazer! Envie list para ver tudo.", None),
             ("zh", "你已经付款了吗？如果是，发送 done 2。", None),
             ("hi", "Main paise transfer nahi kar sakta.", None),
+            (
+                "ru",
+                "Я поняла, вы хотите добавить задачу. Отправьте add и название.",
+                None,
+            ),
+            ("de", "Ich habe verstanden: sende add und den Titel.", None),
             (
                 "en",
                 "I can't make transfers. Try: add transfer savings on Friday.",
