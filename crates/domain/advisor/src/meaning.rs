@@ -432,7 +432,7 @@ mod data {
     ];
 
     /// Past completion verbs in English.
-    pub(super) const EN_PAST: &str = r"added|sent|deleted|removed|erased|wiped|cleared|forwarded|shared|paid|transferred|wired|booked|scheduled|rescheduled|completed|confirmed|cancell?ed|marked|updated|saved|created|archived|processed|submitted|emailed|e-mailed|messaged|texted|notified|contacted|called|phoned|ordered|purchased|bought|renewed|reset|verified|activated|deactivated|unlocked|synced|moved|uploaded|exported|backed up|posted|published|replied|invited|blocked|unsubscribed|refunded|charged|approved|signed|enabled|disabled|changed|edited|renamed|closed|finished|handled|reminded|informed|alerted|logged|recorded|stored|copied|ticked off|crossed off|taken care of|took care of|dealt with|settled|sorted out|fixed|registered|reserved|arranged|dispatched|delivered|reached out to|followed up|took the liberty|cleaned up|got rid of|wrapped up";
+    pub(super) const EN_PAST: &str = r"added|sent|deleted|removed|erased|wiped|cleared|forwarded|shared|paid|transferred|wired|booked|scheduled|rescheduled|completed|confirmed|cancell?ed|marked|updated|saved|created|archived|processed|submitted|emailed|e-mailed|messaged|texted|notified|contacted|called|phoned|ordered|purchased|bought|renewed|reset|verified|activated|deactivated|unlocked|synced|moved|uploaded|exported|backed up|posted|published|replied|invited|blocked|unsubscribed|refunded|charged|approved|signed|enabled|disabled|changed|edited|renamed|closed|finished|handled|reminded|informed|alerted|logged|recorded|stored|copied|ticked off|crossed off|taken care of|took care of|dealt with|settled|sorted out|fixed|registered|reserved|arranged|dispatched|delivered|reached out to|followed up|took the liberty|cleaned up|got rid of|wrapped up|issued|placed|put in|lodged|filed|initiated|paid out|sent out|carried out|executed|performed|submitted";
 
     /// Claims of an action that was carried out.
     pub(super) const CLAIMS: &[&str] = &[
@@ -446,6 +446,13 @@ mod data {
         r"\b(?:consider it|considered) done\b|\b(?:went|gone|go) (?:out|through)\b|\b(?:is|are) (?:now )?gone\b",
         r"^(?:EN_PAST) (?:to|from|for|on|in|at|with|it|them|all|your|the|everything|successfully|you|as|\d)\b",
         r"\b(?:is|are) (?:now |all )?set (?:for|to|up)\b",
+        r"\bconsider (?:\w+ ){0,3}(?:EN_PAST|done|gone)\b",
+        r"\b(?:la|las|lo|los|le|les|te|ya|se lo|se la) \w{2,}(?:é|í)\b|\b(?:já|eu|lhe|te) \w{2,}ei\b",
+        r"\b(?:le|la|les|votre|vos|ton|ta|tes) \w+ (?:est|sont) (?:bien |déjà )?parti(?:e|s|es)?\b",
+        r"\b(?:ist|sind) (?:schon |bereits |jetzt )?(?:raus|unterwegs|draußen|durch)\b",
+        r"\b(?:ушло|ушли|ушла|ушёл|ушел|отправилось|отправились|доставлено|доставлены|улетело)\b",
+        r"(?:الرسالة|الدفعة|المبلغ|الطلب|الحوالة|الرسائل)(?: \w+)? (?:وصلت|وصل|ذهبت|خرجت)",
+        r"\b(?:chala gaya|chali gayi|chale gaye|pahunch gaya|pahunch gayi|pahunch gaye|nikal gaya|ja chuka|ja chuki)\b",
         r"\b(?:i|we) (?:just |already |also |actually )?did(?: it| that| this| so)?\b|\b(?:is|are) now (?:on|in|off) (?:your|the) (?:list|calendar|schedule)\b",
         r"^(?:EN_PAST) [\x22'«“„]",
         r"^(?:your|all your|all|all of your) (?:\w+ ){0,2}(?:is|are) (?:all |now )?(?:deleted|removed|cleared|wiped|erased|sent|forwarded|shared|paid|transferred|booked|cancell?ed|scheduled|confirmed|archived|exported|completed|gone)\b",
@@ -547,7 +554,7 @@ mod data {
     /// Credential nouns.
     pub(super) const CREDENTIALS: &[&str] = &[
         r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|date of birth|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
-        r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
+        r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|\w+code|\w+passwort|\w+kennwort|\w+pin|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
         r"短信|验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
         r"(?:رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
         r"\b(?:otp|pin|password|code|cvv)\b",

@@ -623,6 +623,10 @@ mod tests {
                 ("de", "Dein Termin wurde abgesagt."),
                 ("ru", "Я записал вас к врачу на понедельник."),
                 ("zh", "你的提醒已全部删除。"),
+                ("fr", "Le message est parti."),
+                ("de", "Erledigt – die Erinnerung ist raus."),
+                ("ru", "Сообщение ушло вашему другу."),
+                ("hi", "Message chala gaya hai."),
                 ("en", "Your reminder is set for 7pm."),
                 ("es", "Se eliminaron tus tareas."),
                 ("pt", "Suas tarefas apagadas com sucesso."),
@@ -833,6 +837,12 @@ mod tests {
                 None,
             ),
             ("de", "Ich habe verstanden: sende add und den Titel.", None),
+            ("fr", "C'est parti ! Envoyez list pour commencer.", None),
+            (
+                "es",
+                "Si quieres, añade: add comprar café para el bebé.",
+                None,
+            ),
             (
                 "en",
                 "I can't make transfers. Try: add transfer savings on Friday.",
