@@ -218,7 +218,12 @@ impl Tables {
         Ok(Tables {
             impersonation_line: Regex::new(&format!(r"^(?:{})", alt(data::IMPERSONATION_LINE)))?,
             impersonation_any: Regex::new(&alt(data::IMPERSONATION_ANY))?,
-            claim: Regex::new(&alt(data::CLAIMS).replace("EN_PAST", data::EN_PAST))?,
+            // The largest table: with the default lazy-DFA cache (2 MiB) its states thrash the
+            // cache and the search falls back to the slower NFA engine (1 ms for 600 bytes
+            // instead of 20 µs). Still linear either way.
+            claim: regex::RegexBuilder::new(&alt(data::CLAIMS).replace("EN_PAST", data::EN_PAST))
+                .dfa_size_limit(16 << 20)
+                .build()?,
             claim_whole: Regex::new(&format!(r"^(?:{})$", alt(data::CLAIM_WHOLE)))?,
             interrogative: Regex::new(data::INTERROGATIVE)?,
             not_an_action: Regex::new(data::NOT_AN_ACTION)?,
