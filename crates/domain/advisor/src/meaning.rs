@@ -263,7 +263,13 @@ impl Tables {
         let mut previous = Seen::default();
         let mut found: Option<Meaning> = None;
         let mut start = 0;
-        let mut pieces = folded.char_indices().filter(|(_, c)| ends_sentence(*c));
+        // A full stop ends a sentence only before a space or the end, so "12.99" and "v1.2" stay
+        // whole.
+        let bytes = folded.as_bytes();
+        let mut pieces = folded.char_indices().filter(|&(at, c)| {
+            ends_sentence(c)
+                && (c != '.' || bytes.get(at + 1).is_none_or(|b| b.is_ascii_whitespace()))
+        });
         loop {
             let (end, terminator) = match pieces.next() {
                 Some((at, c)) => (at, Some(c)),
@@ -495,7 +501,7 @@ mod data {
         r"\b(?:готово|сделано|выполнено|отправлено|удалено|добавлено|оплачено|переведено|подтверждено|забронировано|запланировано|отменено|сохранено|создано|пересланы?|удалены|добавлены|отправлены|оплачен|переведены)\b",
         r"\b(?:платеж|платёж|оплата|перевод|бронь|бронирование|заказ)(?: \w+)? (?:подтвержден|подтверждена|прошел|прошёл|прошла|выполнен|выполнена|отправлен|отправлено|добавлена|добавлены|удалена|удалены|создана)\b",
         // Chinese.
-        r"已经?(?:全部|都|为你|帮你|给你|替你|成功|顺利)?(?:发送|发出|删除|删掉|添加|加上|转发|支付|付款|转账|汇款|预订|预约|安排|完成|取消|确认|分享|保存|标记|创建|处理|更新|归档|清除|清空|提交|付|转|订|办理|办好|通知|联系)",
+        r"已经?(?:全部|都|为你|帮你|给你|替你|成功|顺利)?(?:同步|上传|备份|导出|共享|发布|注册|登记|修改|更改|设置|重置|激活|开通|充值|扣款|续费|发送|发出|删除|删掉|添加|加上|转发|支付|付款|转账|汇款|预订|预约|安排|完成|取消|确认|分享|保存|标记|创建|处理|更新|归档|清除|清空|提交|付|转|订|办理|办好|通知|联系)",
         r"我(?:已经?|刚刚?|刚才)?(?:帮你|为你|给你)?(?:把\S{0,12})?(?:发送了|发了|删了|删掉了|删除了|加了|添加了|转发了|付了|支付了|转了|转账了|汇了|订了|预订了|完成了|取消了|确认了|分享了|处理了|搞定了|清空了|清除了|通知了|联系了)",
         r"已经?(?:将|把)\S{0,16}?(?:发送|发出|删除|删掉|添加|转发|支付|转账|汇款|取消|确认|分享|保存|提交|清空)",
         r"帮你(?:\S{0,6})?(?:删|发|加|转|付|订|取消|清空|处理)",
@@ -561,7 +567,7 @@ mod data {
         r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|date of birth|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
         r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|\w+code|\w+passwort|\w+kennwort|\w+pin|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
         r"短信|验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
-        r"(?:رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
+        r"(?:رقم التعريف الشخصي|الرقم السري|رقم سري|رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
         r"\b(?:otp|pin|password|code|cvv)\b",
     ];
 
@@ -583,6 +589,7 @@ mod data {
         r"\b(?:send|wire|transfer|move|deposit) (?:the |your |some |all |my )?(?:money|funds|savings|balance) (?:to|into) (?:me|us|this|the following|the new|a new|the account below|my account|our account)\b",
         r"\b(?:pay|payment|transfer|wire|deposit|send)\b[^.!?\n]{0,30}?\b(?:to|into|on|onto) (?:the |my |our |this |a |that )?(?:new )?(?:account|iban|wallet|card ending|account ending)\b",
         r"\b(?:wire|transfer|deposit|remit|transfiere|transfira|virez|überweise|überweisen|переведите|перечислите)\b[^.!?\n]{0,20}?\d{2,}|(?:转账|汇款|打款)[^。！？\n]{0,10}?\d{2,}",
+        r"\b(?:pay|pague|paga|pagar|payez|payer|zahle|zahlen|bezahle|оплатите|оплати|ادفع)\b[^!?\n]{0,12}?\d+[.,]\d{2}\b",
         r"\b(?:iban|swift|bic|sort code|routing number|account number|account no|account details|bank details|bank account|banking details|new account|beneficiary|wallet address|crypto wallet|wallet id|e-wallet|bitcoin|btc|ethereum|eth|usdt|tether|crypto|cryptocurrency|zelle|venmo|cash app|cashapp|paypal|revolut|western union|moneygram|wise transfer|gift card|gift cards|itunes card|steam card|google play card|payment link|pay link|pix|bizum|upi|paytm|phonepe|gpay|google pay|apple pay|wire transfer|bank transfer|swift transfer)\b",
         r"\b(?:cuenta bancaria|número de cuenta|numero de cuenta|nueva cuenta|datos bancarios|transferencia bancaria|tarjeta regalo|conta bancária|conta bancaria|número da conta|numero da conta|nova conta|dados bancários|dados bancarios|chave pix|cartão presente|compte bancaire|numéro de compte|numero de compte|nouveau compte|coordonnées bancaires|coordonnees bancaires|rib|virement bancaire|carte cadeau|bankverbindung|bankdaten|kontonummer|neue[nms]? konto|bankkonto|geschenkkarte|номер счета|номер счёта|новый счет|новый счёт|банковский счет|банковский счёт|реквизиты|реквизитам|биткоин|биткоины|криптовалют\w*|адрес кошел\w*|номер кошел\w*|криптокошел\w*|подарочн\w+ карт\w*)\b",
         r"银行账户|银行账号|新账户|新账号|账户信息|收款账户|收款码|比特币|以太坊|加密货币|钱包地址|支付宝|微信支付|礼品卡|汇款到|转账到|打款到",

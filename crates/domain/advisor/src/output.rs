@@ -698,6 +698,7 @@ mod tests {
                 ("hi", "Meri UPI id par paise bhejo."),
                 ("en", "Please make the payment to the new account today."),
                 ("en", "Transfer 2400 to the supplier before noon."),
+                ("en", "Please pay 12.99 to activate reminders."),
             ],
         );
     }
@@ -849,6 +850,7 @@ mod tests {
                 None,
             ),
             ("en", "Try again later, or send help.", None),
+            ("en", "Send done 2 at 10.30 when the call is over.", None),
             ("es", "Cuando lo hayas enviado, manda done 2.", None),
             ("es", "No puedo enviar correos. ¿Quieres apuntarlo?", None),
             ("pt", "Quando você tiver pago, envie done 1.", None),
