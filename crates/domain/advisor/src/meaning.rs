@@ -671,6 +671,18 @@ mod tests {
         assert_eq!(classify("send done 2 when it is finished", &[]), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn classify_is_total_on_any_text(
+            text in "(?s).{0,300}",
+            allowed in proptest::collection::vec("[a-z]{1,8}\\.[a-z]{2,3}", 0..3),
+        ) {
+            let _ = classify(&text, &allowed);
+        }
+    }
+
     #[test]
     fn folding_undoes_width_case_hidden_characters_and_spacing() {
         assert_eq!(fold("Ｐａｙ\u{200B}Pal  .  ME"), "paypal . me");
