@@ -405,6 +405,7 @@ mod data {
         r"no open tasks",
         r"that pairing token",
         r"💡",
+        r"(?:your |my |the )?(?:task list|tasks|open tasks|to-?do list|list)\s*:\s*1[.)]\s",
         r"\b(?:automated|automatic) (?:message|notice|reply)|auto-reply|mensaje automático|mensagem automática|message automatique|automatische nachricht|автоматическое сообщение|自动回复|رسالة تلقائية",
         r"suggestion \(ai",
         r"to do it, send",
@@ -520,6 +521,7 @@ mod data {
     /// A sentence (stripped of punctuation and emoji) that is only a completion word.
     pub(super) const CLAIM_WHOLE: &[&str] = &[
         r"done|all done|done and done|all set|finished|completed|confirmed|sorted|success|successful|it's done|that's done|task done|task added",
+        r"(?:your |the )?(?:task|tasks|reminder|reminders|item|items|list)(?: \d+)? (?:(?:has been|have been|was|were|is|are) )?(?:marked (?:as )?(?:complete|completed|done|finished)|completed|deleted|removed|cancell?ed|archived|cleared|updated|saved|added|created|sent|shared)",
         r"(?:all |everything )?(?:cleared|deleted|sent|removed|saved|added|booked|paid|scheduled|forwarded|shared|wiped|cancell?ed|transferred|updated)",
         r"listo|lista|hecho|ya está|ya esta|completado|confirmado|todo listo",
         r"pronto|feito|concluído|concluido|confirmado|tudo certo|tudo pronto",
@@ -624,7 +626,7 @@ mod data {
         r"\b(?:tel|sms|mailto|callto|skype)\s*:\s*[+\w]",
         r"\bwww\s*(?:\.|\(dot\)|\[dot\]|\[\.\]| dot )",
         r"\((?:dot|\.)\)|\[(?:dot|\.)\]|\{(?:dot|\.)\}|<dot>|\(punto\)|\(ponto\)|\(point\)|\(punkt\)|\(точка\)|\(点\)",
-        r"\b[\w-]{2,} dot (?:com|net|org|io|ly|me|co|ru|xyz|info|biz|app|link|gl|cn|de|fr|es|in)\b",
+        r"\b[\w-]{2,}['\x22]? dot (?:com|net|org|io|ly|me|co|ru|xyz|info|biz|app|link|gl|cn|de|fr|es|in)\b",
         r"\b[\w-]{2,} (?:punkt|точка|نقطة) (?:com|net|org|de|ru|io|at|ch|info)\b|\b[\w-]{2,} (?:punto|ponto|point) (?:com|net|org|io|fr|br|mx)\b",
         r"\b[\w-]{2,} (?:\.|。) ?(?:com|net|org|io|ly|xyz|ru|info|biz|app|link)\b",
         r"\b[\w-]{2,}\.\s(?:net|org|io|ly|xyz|ru|info|biz)(?:/|\b)",
