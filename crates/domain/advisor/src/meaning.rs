@@ -414,7 +414,7 @@ mod data {
     /// Anywhere in the reply: Warden's fixed texts and signatures of Warden or a platform.
     pub(super) const IMPERSONATION_ANY: &[&str] = &[
         r"(?m)^[^:：\n]{0,40}\b(?:whatsapp|warden|meta|system|sistema|système|система|systemhinweis)\b[^:：\n]{0,20}[:：]",
-        r"(?m)^[^:：\n]{0,40}(?:واتساب|系统|官方)[^:：\n]{0,20}[:：]",
+        r"(?m)^[^:：\n]{0,40}(?:واتساب|النظام|系统|官方)[^:：\n]{0,20}[:：]",
         r"you are already paired",
         r"pairing token is not valid",
         r"too many wrong tokens",
@@ -472,6 +472,9 @@ mod data {
         r"^(?:tu |tus |sua |suas |seu |seus |votre |vos |ton |tes |deine |ihre |dein |ваш\w* |твои |你的)?(?:tarea|tareas|tarefa|tarefas|tâche|tâches|aufgabe|aufgaben|recordatorio|lembrete|rappel|erinnerung|mensaje|mensagem|nachricht|lista|liste|contactos|contatos|kontakte|pago|pagamento|paiement|zahlung|задач\w*|напоминани\w*|сообщени\w*|контакт\w*|список|платеж\w*)(?: \w+)? (?:\w+(?:ad|id)[oa]s?|\w+ée?s?|ge\w+t|\w+iert|\w+(?:ен|ена|ено|ены|ан|ана|ано|аны))\b",
         r"\b(?:ha|han|he|hemos|fue|fueron|foi|foram|quedó|quedaron|ficou|ficaram)(?: sido| ya| já| correctamente| com sucesso| automáticamente| automaticamente)* \w+(?:ad|id)[oa]s?\b|\b(?:ha|han|he|hemos|foi|foram) (?:sido )?(?:hecho|puesto|escrito|abierto|dicho|feito|posto|aberto)s?\b",
         r"\bse \w+(?:ó|aron|ieron)\b",
+        r"\b(?:votre|vos|ton|ta|tes|le|la|les) \w+ (?:est|sont|a été|ont été) (?:bien |déjà |maintenant )?\w+(?:é|ée|és|ées)\b|\bje (?:vous |te |t'|l'|les |lui |leur )?(?:ai|avons) (?:bien |déjà )?\w+(?:é|ée|és|ées|is|it)\b|\bj'ai (?:bien |déjà )?\w+é(?:e|s|es)?\b",
+        r"\b(?:dein|deine|ihr|ihre|der|die|das|euer|eure) \w+ (?:ist|sind|wurde|wurden) (?:jetzt |bereits |schon )?\w*ge\w+t\b",
+        r"\b(?:ваш|ваша|ваше|ваши|твой|твоя|твое|твоё|твои) \w+ (?:уже )?\w+(?:ен|ена|ено|ены|ан|ана|ано|аны|ят|ята|ято|яты)\b",
         r"\bwurden? (?:\w+ ){0,4}\w*ge\w+(?:t|en)\b|\b(?:ich|wir) (?:habe|hab|haben|hab's|habs)(?: \w+){0,5} \w*ge\w+t\b",
         r"\b(?:я|мы) (?:уже |только что |успешно |всё |все )?(?:за|от|у|пере|до|вы|с|на|про|при|по|под|раз|со|о|об)\w+(?:л|ла|ли)\b",
         r"\bse (?:ha |han )?(?:eliminaron|enviaron|borraron|agregaron|añadieron|pagaron|transfirieron|reservaron|cancelaron|confirmaron|eliminó|envió|borró|agregó|añadió|pagó|transfirió|reservó|canceló|confirmó|realizó|completó|procesó)\b",
@@ -535,7 +538,7 @@ mod data {
 
     /// Past forms the generic shapes catch that report understanding, not an action ("я понял",
     /// "ich habe gelesen").
-    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden)$";
+    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden|pensé|remarqué|constaté|aimé|adoré)$";
 
     /// A question that opens like this asks about a state ("Was it added?"); it claims nothing.
     pub(super) const INTERROGATIVE: &str = r"^(?:was|were|has|have|had|is|are|did|do|does|which|what|who|should|shall|can|could|would|will|qué|que|cuál|cual|ya|você|voce|quer|quel|quelle|est-ce|as-tu|avez-vous|wurde|wurden|welche|hast|haben|soll|какой|какая|какие|вы|ты|уже|хотите|是否|要不要|هل|kya)\b";
@@ -566,7 +569,7 @@ mod data {
 
     /// Credential nouns.
     pub(super) const CREDENTIALS: &[&str] = &[
-        r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|date of birth|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
+        r"\b(?:code|codes|otp|pin|pins|password|passwords|passcode|passphrase|pwd|cvv|cvc|cvv2|csc|card number|card details|card no|expiry date|security code|verification|2fa|mfa|one-time|token|tokens|credentials|login details|login|seed phrase|recovery phrase|date of birth|private key|secret|sms|security question|maiden name|card(?:'s)? (?:number|details|digits|code|expiry)|(?:back|front) of (?:your|the) card|card ke (?:peeche|piche|number)|peeche wale|piche wale|(?:numbers?|digits) (?:you|we) (?:just )?(?:got|received)|username and password|\d[ -]?digits?|digits)\b",
         r"\b(?:código|codigo|códigos|contraseña|contrasena|clave|número de tarjeta|numero de tarjeta|datos de (?:la )?tarjeta|cvv|fecha de vencimiento|senha|número do cartão|numero do cartao|dados do cartão|mot de passe|numéro de carte|numero de carte|cryptogramme|identifiants|passwort|kennwort|kartennummer|prüfziffer|pin-code|zugangsdaten|tan|\w+code|\w+passwort|\w+kennwort|\w+pin|код|кода|коды|пароль|пин|пин-код|номер карты|данные карты|cvv|токен|смс|логин)\b",
         r"短信|验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
         r"(?:رقم التعريف الشخصي|الرقم السري|رقم سري|رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
