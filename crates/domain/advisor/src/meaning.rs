@@ -473,9 +473,10 @@ mod data {
         r"\b(?:ha|han|he|hemos|fue|fueron|foi|foram|quedó|quedaron|ficou|ficaram)(?: sido| ya| já| correctamente| com sucesso| automáticamente| automaticamente)* \w+(?:ad|id)[oa]s?\b|\b(?:ha|han|he|hemos|foi|foram) (?:sido )?(?:hecho|puesto|escrito|abierto|dicho|feito|posto|aberto)s?\b",
         r"\bse \w+(?:ó|aron|ieron)\b",
         r"\b(?:votre|vos|ton|ta|tes|le|la|les) \w+ (?:est|sont|a été|ont été) (?:bien |déjà |maintenant )?\w+(?:é|ée|és|ées)\b|\bje (?:vous |te |t'|l'|les |lui |leur )?(?:ai|avons) (?:bien |déjà )?\w+(?:é|ée|és|ées|is|it)\b|\bj'ai (?:bien |déjà )?\w+é(?:e|s|es)?\b",
-        r"\b(?:dein|deine|ihr|ihre|der|die|das|euer|eure) \w+ (?:ist|sind|wurde|wurden) (?:jetzt |bereits |schon )?\w*ge\w+t\b",
+        r"\b(?:habe|hab|haben|hatte) (?:ich|wir)(?: \w+){0,5} (?:\w*ge\w+t|(?:be|ver|er|ent|zer|über)\w+t|\w+iert)\b",
+        r"\b(?:dein|deine|ihr|ihre|der|die|das|euer|eure) \w+ (?:ist|sind|wurde|wurden) (?:jetzt |bereits |schon )?(?:\w*ge\w+t|(?:be|ver|er|ent|zer|über)\w+t|\w+iert)\b",
         r"\b(?:ваш|ваша|ваше|ваши|твой|твоя|твое|твоё|твои) \w+ (?:уже )?\w+(?:ен|ена|ено|ены|ан|ана|ано|аны|ят|ята|ято|яты)\b",
-        r"\bwurden? (?:\w+ ){0,4}\w*ge\w+(?:t|en)\b|\b(?:ich|wir) (?:habe|hab|haben|hab's|habs)(?: \w+){0,5} \w*ge\w+t\b",
+        r"\bwurden? (?:\w+ ){0,4}(?:\w*ge\w+(?:t|en)|(?:be|ver|er|ent|zer|über)\w+t|\w+iert)\b|\b(?:ich|wir) (?:habe|hab|haben|hab's|habs)(?: \w+){0,5} (?:\w*ge\w+t|(?:be|ver|er|ent|zer|über)\w+t|\w+iert)\b",
         r"\b(?:я|мы) (?:уже |только что |успешно |всё |все )?(?:за|от|у|пере|до|вы|с|на|про|при|по|под|раз|со|о|об)\w+(?:л|ла|ли)\b",
         r"\bse (?:ha |han )?(?:eliminaron|enviaron|borraron|agregaron|añadieron|pagaron|transfirieron|reservaron|cancelaron|confirmaron|eliminó|envió|borró|agregó|añadió|pagó|transfirió|reservó|canceló|confirmó|realizó|completó|procesó)\b",
         r"\b(?:أرسلنا|ارسلنا|حذفنا|أضفنا|اضفنا|حولنا|دفعنا|ألغينا|الغينا|أكدنا|اكدنا|حجزنا)",
@@ -605,7 +606,7 @@ mod data {
 
     /// Payment verbs and nouns: an instruction together with an amount.
     pub(super) const PAYMENT_VERBS: &[&str] = &[
-        r"\b(?:pay|paying|payment|wire|transfer|send money|send the money|deposit|remit|top up|settle|reimburse|send)\b",
+        r"\b(?:pay|paying|payment|wire|transfer|send money|send the money|deposit|remit|top up|settle|reimburse|send|charge|charged|fee|fees|fine)\b",
         r"\b(?:paga|pague|pagar|pago|pagues|transfiere|transfiera|transferir|transferencia|deposita|deposite|ingresa|ingrese|envía|envia|envíe|manda|mande|pagamento|transfira|transferência|faça um pix|faz um pix|payez|payer|paie|paiement|virez|virer|virement|versez|verser|transférez|envoyez|zahl|zahle|zahlen|bezahl\w*|überweis\w*|ueberweis\w*|zahlung|einzahlen|sende|schick\w*)\b",
         r"\b(?:оплат\w*|заплат\w*|плати\w*|переведи\w*|перевод\w*|перечисл\w*|скинь\w*|отправ\w*|внеси\w*)",
         r"付|支付|付款|转账|汇款|打款|转给|打给|汇给",
