@@ -122,6 +122,9 @@ pub struct AiConfig {
     /// `WARDEN_GUARD_MODEL`: a guard model on Ollama (`OLLAMA_URL`) asked for a second opinion
     /// on every message the input guard lets through; off when unset.
     pub guard_model: Option<GuardModelSettings>,
+    /// `WARDEN_AI_ALLOWED_DOMAINS`: domains a suggestion may mention (comma-separated, each
+    /// with its subdomains); empty by default, so any link blocks the answer.
+    pub allowed_domains: Vec<String>,
 }
 
 /// The second opinion's model and its deadline.
@@ -748,11 +751,29 @@ fn ai_config(env: &mut Env<'_>) -> Result<Option<AiConfig>, ConfigError> {
             )?),
         }),
     };
+    let allowed_domains = env
+        .non_blank(vars::AI_ALLOWED_DOMAINS)
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .enumerate()
+                .map(|(i, d)| {
+                    warden_advisor::allowed_domain(d).ok_or_else(|| ConfigError::Invalid {
+                        var: vars::AI_ALLOWED_DOMAINS.name(),
+                        why: format!("entry {} is not a plain domain such as example.org", i + 1),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
     Ok(Some(AiConfig {
         provider,
         timeout,
         guard_threshold,
         guard_model,
+        allowed_domains,
     }))
 }
 
@@ -1207,6 +1228,22 @@ mod tests {
     }
 
     #[test]
+    fn the_advisor_domain_allowlist_is_empty_unless_configured() {
+        let mut env = base();
+        env.insert("WARDEN_AI_ENABLED", "true".into());
+        env.insert("WARDEN_AI_PROVIDER", "ollama".into());
+        assert!(load(&env).unwrap().ai.unwrap().allowed_domains.is_empty());
+        env.insert(
+            "WARDEN_AI_ALLOWED_DOMAINS",
+            " help.example.org, Docs.Example.COM. ,".into(),
+        );
+        assert_eq!(
+            load(&env).unwrap().ai.unwrap().allowed_domains,
+            ["help.example.org", "docs.example.com"]
+        );
+    }
+
+    #[test]
     fn advisor_limits_outside_their_range_are_refused() {
         let mut env = base();
         env.insert("WARDEN_AI_ENABLED", "true".into());
@@ -1218,6 +1255,9 @@ mod tests {
             ("WARDEN_GUARD_THRESHOLD", "1.5"),
             ("WARDEN_GUARD_THRESHOLD", "NaN"),
             ("WARDEN_AI_ENABLED", "yes"),
+            ("WARDEN_AI_ALLOWED_DOMAINS", "https://example.org"),
+            ("WARDEN_AI_ALLOWED_DOMAINS", "example.org, *.example.com"),
+            ("WARDEN_AI_ALLOWED_DOMAINS", "localhost"),
         ] {
             let mut env = env.clone();
             env.insert(var, bad.into());

@@ -421,7 +421,10 @@ fn advisor(
         }
     };
     let advisor = warden_advisor::Advisor::new(
-        warden_advisor::AdvisorConfig::default(),
+        warden_advisor::AdvisorConfig {
+            allowed_domains: ai.allowed_domains.clone(),
+            ..warden_advisor::AdvisorConfig::default()
+        },
         guard,
         redactor,
         llm,

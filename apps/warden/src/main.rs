@@ -747,13 +747,22 @@ fn guard(threshold: f32, answers: bool) -> anyhow::Result<()> {
         true => Some(offline_redactor()?),
         false => None,
     };
+    // The deployment's allowlist, when a full configuration is present; none otherwise.
+    let allowed_domains: Vec<String> = match answers {
+        true => Config::from_env()
+            .ok()
+            .and_then(|c| c.ai)
+            .map(|ai| ai.allowed_domains)
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in std::io::stdin().lock().split(b'\n') {
         let line = line.context("reading stdin")?;
         let text = String::from_utf8_lossy(&line);
         let text = text.strip_suffix('\r').unwrap_or(&text);
         let verdict = match &redactor {
-            Some(redactor) => answer_verdict(text, &guard, redactor),
+            Some(redactor) => answer_verdict(text, &guard, redactor, &allowed_domains),
             None => guard.check(text).to_json_line(),
         };
         out.write_all(verdict.as_bytes())?;
@@ -769,8 +778,9 @@ fn answer_verdict(
     text: &str,
     guard: &warden_guard::Guard,
     redactor: &warden_redaction::Redactor,
+    allowed_domains: &[String],
 ) -> String {
-    let verdict = match warden_advisor::output::check(text, guard, redactor) {
+    let verdict = match warden_advisor::output::check_with(text, guard, redactor, allowed_domains) {
         Ok(advice) => serde_json::json!({"delivered": true, "intent": advice.intent.as_str()}),
         Err(reason) => serde_json::json!({"delivered": false, "reason": reason.as_str()}),
     };

@@ -14,6 +14,7 @@
 //! forbidden intents and the known weaknesses.
 
 pub mod context;
+mod meaning;
 mod numbers;
 pub mod output;
 pub mod ports;
@@ -54,7 +55,7 @@ pub const SUGGESTION_LABEL: &str = "\u{1F4A1} Suggestion (AI, may be wrong):";
 pub const SUGGESTION_COMMAND_PREFIX: &str = "To do it, send: ";
 
 /// Limits of the advisor. Defaults are the documented ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdvisorConfig {
     /// Cap on the prompt (system + context + message), in tokens as [`estimate_tokens`] counts
     /// them (an approximation; see its error bound).
@@ -63,6 +64,9 @@ pub struct AdvisorConfig {
     pub max_output_tokens: u32,
     /// Longest suggestion shown to the user, in characters (label included).
     pub max_reply_chars: usize,
+    /// Domains (lowercase, e.g. `example.org`) a suggestion may mention, with their subdomains,
+    /// in plain spelling. Empty by default: every link or domain blocks the answer.
+    pub allowed_domains: Vec<String>,
 }
 
 impl Default for AdvisorConfig {
@@ -71,8 +75,26 @@ impl Default for AdvisorConfig {
             max_prompt_tokens: 1500,
             max_output_tokens: 400,
             max_reply_chars: 1000,
+            allowed_domains: Vec::new(),
         }
     }
+}
+
+/// `domain` as [`AdvisorConfig::allowed_domains`] holds it (trimmed, lowercase, no trailing
+/// dot), or `None` when it is not a plain host name of two or more labels (no scheme, path,
+/// port, wildcard or obfuscation): an allowlist entry names exactly one site and its subdomains.
+#[must_use]
+pub fn allowed_domain(domain: &str) -> Option<String> {
+    let domain = domain.trim().trim_end_matches('.').to_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    (labels.len() >= 2 && domain.len() <= 253 && labels.iter().all(label_ok)).then_some(domain)
 }
 
 /// One free-text message to advise on, with the sender's own data. Only this sender's: there is
@@ -252,7 +274,12 @@ impl Advisor {
             Ok(answer) => answer,
             Err(e) => return unavailable(e.code()),
         };
-        match output::check(&answer, &self.guard, &self.redactor) {
+        match output::check_with(
+            &answer,
+            &self.guard,
+            &self.redactor,
+            &self.config.allowed_domains,
+        ) {
             Err(reason) => fallback(
                 input.sender,
                 AdviceOutcome::OutputBlocked,

@@ -15,9 +15,13 @@
 //! 7. no prompt delimiter or chat-template marker → `delimiter`;
 //! 8. nothing the redactor finds (phone numbers, e-mail addresses, configured secrets, secret
 //!    shapes) and no phone-length digit run → `leak`;
-//! 9. no text posing as Warden's own output or claiming an action was done → `impersonation`;
-//! 10. no links → `link`;
-//! 11. the input guard finds no injected instructions → `injection`.
+//! 9. the meaning classes of [`crate::meaning`], on the reply and on the proposed command (so a
+//!    suggested task title is screened like the reply): text posing as Warden's own output or a
+//!    system notice → `impersonation`; a claim that something was done → `claimed_action`; a
+//!    request for a code, password, card or token → `credential_request`; a payment instruction,
+//!    payment rail or wallet → `payment_instruction`; a link or domain in any spelling, unless
+//!    allowlisted → `link`;
+//! 10. the input guard finds no injected instructions → `injection`.
 //!
 //! [`check`] is total: it never panics, whatever the text (property-tested).
 
@@ -28,6 +32,7 @@ use warden_commands::Command;
 use warden_guard::Guard;
 use warden_redaction::Redactor;
 
+use crate::meaning::{self, Meaning};
 use crate::numbers::long_number_spans;
 
 /// Larger answers are refused before parsing: the reply is short by contract.
@@ -153,12 +158,21 @@ pub enum BlockReason {
     /// Instructions the input guard flags.
     #[error("the answer held injected instructions")]
     Injection,
-    /// Text posing as Warden's own output, or claiming an action was carried out.
+    /// Text posing as Warden's own output or as a system or platform notice.
     #[error("the answer posed as system output")]
     Impersonation,
-    /// A URL or web address.
+    /// A URL, web address or domain, in any spelling, not on the allowlist.
     #[error("the answer held a link")]
     Link,
+    /// A claim that something was carried out ("Done! I deleted…", "已发送", "تم").
+    #[error("the answer claimed an action was done")]
+    ClaimedAction,
+    /// A request for a code, password, card number, CVV or token.
+    #[error("the answer asked for a credential")]
+    CredentialRequest,
+    /// An instruction to pay or transfer money, a payment rail or a wallet.
+    #[error("the answer held a payment instruction")]
+    PaymentInstruction,
 }
 
 impl BlockReason {
@@ -180,6 +194,9 @@ impl BlockReason {
             BlockReason::Injection => "injection",
             BlockReason::Impersonation => "impersonation",
             BlockReason::Link => "link",
+            BlockReason::ClaimedAction => "claimed_action",
+            BlockReason::CredentialRequest => "credential_request",
+            BlockReason::PaymentInstruction => "payment_instruction",
         }
     }
 }
@@ -237,7 +254,8 @@ struct RawAdvice {
     proposed_command: Option<String>,
 }
 
-/// Checks the model's raw text. See the module docs for the order of the checks.
+/// Checks the model's raw text with no domain allowlisted. See the module docs for the order of
+/// the checks.
 ///
 /// `redactor` MUST know every configured secret; `guard` is the input guard.
 ///
@@ -247,6 +265,20 @@ pub fn check(
     text: &str,
     guard: &Guard,
     redactor: &Redactor,
+) -> Result<ValidatedAdvice, BlockReason> {
+    check_with(text, guard, redactor, &[])
+}
+
+/// [`check`] with `allowed_domains` (lowercase, e.g. `example.org`) that the reply may mention,
+/// with their subdomains, in plain spelling.
+///
+/// # Errors
+/// The first [`BlockReason`] that applies.
+pub fn check_with(
+    text: &str,
+    guard: &Guard,
+    redactor: &Redactor,
+    allowed_domains: &[String],
 ) -> Result<ValidatedAdvice, BlockReason> {
     if text.len() > MAX_OUTPUT_BYTES {
         return Err(BlockReason::TooLarge);
@@ -287,7 +319,7 @@ pub fn check(
 
     let shown = [Some(reply), command_raw];
     for part in shown.into_iter().flatten() {
-        scan(part, guard, redactor)?;
+        scan(part, guard, redactor, allowed_domains)?;
     }
     Ok(ValidatedAdvice {
         intent,
@@ -329,7 +361,12 @@ fn classify_intent(code: &str) -> Result<Intent, BlockReason> {
 
 /// The checks on text the user will read (steps 5–11 of the module docs; the `/pair` mention
 /// first).
-fn scan(text: &str, guard: &Guard, redactor: &Redactor) -> Result<(), BlockReason> {
+fn scan(
+    text: &str,
+    guard: &Guard,
+    redactor: &Redactor,
+    allowed_domains: &[String],
+) -> Result<(), BlockReason> {
     let lower = text.to_lowercase();
     if lower.contains("/pair") {
         return Err(BlockReason::ForbiddenCommand);
@@ -343,11 +380,14 @@ fn scan(text: &str, guard: &Guard, redactor: &Redactor) -> Result<(), BlockReaso
     if !redactor.find(text).is_empty() || !long_number_spans(text).is_empty() {
         return Err(BlockReason::Leak);
     }
-    if impersonates(&lower) {
-        return Err(BlockReason::Impersonation);
-    }
-    if LINKS.iter().any(|l| lower.contains(l)) {
-        return Err(BlockReason::Link);
+    if let Some(meaning) = meaning::classify(text, allowed_domains) {
+        return Err(match meaning {
+            Meaning::Impersonation => BlockReason::Impersonation,
+            Meaning::ClaimedAction => BlockReason::ClaimedAction,
+            Meaning::CredentialRequest => BlockReason::CredentialRequest,
+            Meaning::PaymentInstruction => BlockReason::PaymentInstruction,
+            Meaning::Link => BlockReason::Link,
+        });
     }
     if guard.check(text).is_injection() {
         return Err(BlockReason::Injection);
@@ -384,62 +424,6 @@ const DELIMITERS: [&str; 10] = [
     "[inst]",
     "<<sys>>",
 ];
-
-/// Web addresses, lowercase.
-const LINKS: [&str; 4] = ["://", "www.", "wa.me/", "bit.ly/"];
-
-/// Line openings that pose as Warden's own replies or as a system/role line, lowercase.
-const SYSTEM_LINE_PREFIXES: [&str; 18] = [
-    "system:",
-    "system message",
-    "system notice",
-    "[system",
-    "<system",
-    "assistant:",
-    "warden:",
-    "warden says",
-    "added task",
-    "done:",
-    "open tasks:",
-    "paired",
-    "commands:",
-    "no open tasks",
-    "that pairing token",
-    "💡",
-    "suggestion (ai",
-    "to do it, send",
-];
-
-/// Claims that something was carried out, anywhere in the reply, lowercase. The advisor cannot
-/// act; a reply saying it did would mislead.
-const ACTION_CLAIMS: [&str; 16] = [
-    "i have added",
-    "i've added",
-    "i added",
-    "has been added",
-    "have been added",
-    "i have marked",
-    "i've marked",
-    "marked as done",
-    "i have completed",
-    "i've completed",
-    "has been completed",
-    "i have sent",
-    "i've sent",
-    "has been sent",
-    "i have deleted",
-    "i've deleted",
-];
-
-fn impersonates(lower: &str) -> bool {
-    let line_poses = lower.lines().any(|line| {
-        let line = line.trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, '*' | '_' | '>' | '-' | '#' | '`' | '"' | '\'')
-        });
-        SYSTEM_LINE_PREFIXES.iter().any(|p| line.starts_with(p))
-    });
-    line_poses || ACTION_CLAIMS.iter().any(|claim| lower.contains(claim))
-}
 
 #[cfg(test)]
 mod tests {
@@ -574,6 +558,355 @@ mod tests {
         assert_eq!(run(&answer(reply)), Err(BlockReason::Injection));
     }
 
+    /// Each reply, as an `answer`, is blocked with `reason`; the language tag is for the message.
+    fn assert_all_blocked(reason: BlockReason, cases: &[(&str, &str)]) {
+        let missed: Vec<String> = cases
+            .iter()
+            .filter(|(_, reply)| run(&answer(reply)) != Err(reason))
+            .map(|(lang, reply)| format!("[{lang}] {reply}: {:?}", run(&answer(reply))))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "not blocked as {}:\n{}",
+            reason.as_str(),
+            missed.join("\n")
+        );
+    }
+
+    /// Each (reply, proposed command) is delivered.
+    fn assert_all_delivered(cases: &[(&str, &str, Option<&str>)]) {
+        let blocked: Vec<String> = cases
+            .iter()
+            .filter_map(|(lang, reply, command)| {
+                let text = match command {
+                    Some(c) => serde_json::json!({"intent": "suggest_command", "reply": reply, "proposed_command": c}),
+                    None => serde_json::json!({"intent": "answer", "reply": reply}),
+                }
+                .to_string();
+                run(&text).err().map(|r| format!("[{lang}] {reply} / {command:?}: {}", r.as_str()))
+            })
+            .collect();
+        assert!(blocked.is_empty(), "blocked:\n{}", blocked.join("\n"));
+    }
+
+    #[test]
+    fn a_claim_that_something_was_done_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::ClaimedAction,
+            &[
+                ("en", "All done, I cleared out the finished items for you."),
+                (
+                    "en",
+                    "Your groceries order has been placed and the invoice was paid.",
+                ),
+                ("en", "I just emailed the whole list to your boss."),
+                ("en", "\u{2705} Reminder set for 9am."),
+                ("es", "Hecho. Borré la tarea del dentista."),
+                ("es", "Ya hemos pagado la factura de la luz."),
+                ("pt", "Feito! Removi a tarefa do mercado."),
+                ("pt", "Sua reserva foi confirmada para amanhã."),
+                ("fr", "J'ai effacé la liste comme demandé."),
+                ("fr", "Le paiement a été effectué avec succès."),
+                ("de", "Fertig! Ich hab die Einkaufsliste an Anna geschickt."),
+                ("de", "Die Rechnung wurde soeben bezahlt."),
+                ("ru", "Я удалила задачу про врача."),
+                ("ru", "Всё отправлено вашему начальнику."),
+                ("zh", "已删除你的全部任务。"),
+                ("zh", "我刚刚帮你转发了这条消息。"),
+                ("ar", "تم حذف المهمة بنجاح."),
+                ("ar", "أرسلت القائمة إلى مديرك."),
+                ("hi", "Maine aapka task hata diya hai."),
+                ("hi", "Sab kaam ho gaya, tension mat lo."),
+                ("en", "Marked task 2 as complete."),
+                ("en", "Your old tasks are cleared."),
+                ("en", "Task marked complete."),
+                ("fr", "Votre abonnement est résilié."),
+                ("de", "Dein Abo ist gekündigt."),
+                ("ru", "Ваша подписка отменена."),
+                ("es", "Tu suscripción ha sido renovada automáticamente."),
+                ("de", "Dein Termin wurde abgesagt."),
+                ("ru", "Я записал вас к врачу на понедельник."),
+                ("zh", "你的提醒已全部删除。"),
+                ("fr", "Le message est parti."),
+                ("de", "Erledigt – die Erinnerung ist raus."),
+                ("ru", "Сообщение ушло вашему другу."),
+                ("hi", "Message chala gaya hai."),
+                ("en", "Your reminder is set for 7pm."),
+                ("es", "Se eliminaron tus tareas."),
+                ("pt", "Suas tarefas apagadas com sucesso."),
+                ("ar", "تمّ الإرسال."),
+                ("hi", "Main bhej chuka hoon."),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_request_for_a_code_password_card_or_token_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::CredentialRequest,
+            &[
+                (
+                    "en",
+                    "Could you forward me the one-time code from your bank?",
+                ),
+                (
+                    "en",
+                    "Type your card's expiry date and security code below.",
+                ),
+                ("en", "What's your PIN? I need it to finish."),
+                ("es", "¿Cuál es la clave que te envió el banco?"),
+                ("es", "Mándame el código que aparece en tu pantalla."),
+                ("pt", "Qual é a sua senha do aplicativo?"),
+                ("pt", "Me envie o código de 6 dígitos, por favor."),
+                ("fr", "Quel est le code reçu par texto ?"),
+                ("fr", "Saisissez votre mot de passe ici."),
+                ("de", "Schicken Sie mir den Code aus der SMS."),
+                ("de", "Bitte nenne mir dein Kennwort."),
+                ("ru", "Сообщите мне код подтверждения."),
+                ("ru", "Какой у вас пароль от почты?"),
+                ("zh", "请告诉我你的验证码。"),
+                ("zh", "把卡号和密码发给我。"),
+                ("ar", "أخبرني بكلمة المرور الخاصة بك."),
+                ("ar", "ما هو رمز التحقق؟"),
+                ("hi", "OTP batao jaldi se."),
+                ("hi", "Apna card number share kijiye."),
+                ("en", "Forward me the SMS you just received."),
+                ("zh", "把短信里的数字发过来。"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_payment_instruction_or_wallet_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::PaymentInstruction,
+            &[
+                ("en", "Send 75 USD with Zelle to finish the setup."),
+                ("en", "Pay the 20 EUR fee and you're sorted."),
+                ("en", "Move the savings into a crypto wallet I manage."),
+                ("es", "Paga 30 euros por transferencia bancaria."),
+                ("es", "Usa estos datos bancarios para el depósito."),
+                ("pt", "Pague 50 reais para liberar o recurso."),
+                ("pt", "Use a chave pix do novo fornecedor."),
+                ("fr", "Payez 15 € pour débloquer la fonction."),
+                ("fr", "Voici le RIB du nouveau fournisseur."),
+                ("de", "Zahle 99 Euro an die neue Bankverbindung."),
+                ("de", "Überweise das Geld auf das neue Konto."),
+                ("ru", "Оплатите 300 руб. за доступ."),
+                ("ru", "Вот номер счёта для оплаты."),
+                ("zh", "请转账 500 元到这个账户。"),
+                ("zh", "用微信支付付款就可以了。"),
+                ("ar", "ادفع 100 دولار لتفعيل الخدمة."),
+                ("ar", "هذا رقم الحساب الجديد للمورد."),
+                ("hi", "500 rupees pay karo abhi."),
+                ("hi", "Meri UPI id par paise bhejo."),
+                ("en", "Please make the payment to the new account today."),
+                ("en", "Transfer 2400 to the supplier before noon."),
+                ("en", "Please pay 12.99 to activate reminders."),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_link_in_any_spelling_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::Link,
+            &[
+                ("en", "Open hxxps://tasks-helper.example to continue."),
+                ("en", "Details at tasks-helper[.]com"),
+                ("en", "Visit tasks helper dot com for more."),
+                ("en", "It's on is.gd/x7Ab"),
+                ("en", "Click javascript:void(0) to refresh."),
+                ("es", "Más información en ayuda.tareas.es"),
+                ("pt", "Mais detalhes em ajuda-tarefas.com.br/guia"),
+                ("fr", "Consultez aide-taches.fr pour le guide."),
+                ("de", "Infos unter aufgabenhilfe.de"),
+                ("ru", "Подробнее на сайте помощь.рф"),
+                ("zh", "详情请看 help-tasks.cn"),
+                ("ar", "التفاصيل على help-tasks.net"),
+                ("hi", "Sab kuch help-tasks.in par milega"),
+                ("en", "Try 10.0.0.7 in your browser."),
+                ("en", "Go to tasks-helper (.) org"),
+            ],
+        );
+    }
+
+    #[test]
+    fn an_imitation_of_warden_or_a_system_notice_is_blocked_in_every_language() {
+        assert_all_blocked(
+            BlockReason::Impersonation,
+            &[
+                ("en", "SYSTEM ALERT: verify your number today."),
+                ("en", "Warden: your plan has been upgraded."),
+                ("en", "[Warden] You are sending messages too fast."),
+                ("en", "Your pairing code is ABCD-1234."),
+                ("es", "Sistema: se detectó un acceso nuevo."),
+                ("pt", "Sistema: sua conta foi bloqueada."),
+                ("fr", "Système : mise à jour requise."),
+                ("de", "Systemhinweis: Ihr Zugang läuft ab."),
+                ("ru", "Система: требуется подтверждение."),
+                ("zh", "系统通知：请重新登录。"),
+                ("ar", "النظام: يرجى التحقق من هويتك."),
+                ("hi", "System: aapka number verify karna hai."),
+                ("en", "Message from WhatsApp: your account is at risk."),
+                ("en", "**System**: maintenance tonight."),
+                ("en", "Automated message: please verify."),
+            ],
+        );
+    }
+
+    #[test]
+    fn an_honest_decline_with_a_suggested_command_is_delivered_in_every_language() {
+        assert_all_delivered(&[
+            (
+                "en",
+                "I can't send messages, but you can note it down.",
+                Some("add call mum"),
+            ),
+            (
+                "en",
+                "I can't do payments myself. Want a reminder?",
+                Some("add pay the gym fee"),
+            ),
+            (
+                "es",
+                "No puedo llamar por ti, pero puedes apuntarlo.",
+                Some("add llamar a mamá"),
+            ),
+            (
+                "pt",
+                "Não consigo reservar isso, mas posso lembrar você.",
+                Some("add reservar o hotel"),
+            ),
+            (
+                "fr",
+                "Je ne peux pas appeler à votre place. Notez-le.",
+                Some("add appeler maman"),
+            ),
+            (
+                "de",
+                "Ich kann nicht für dich anrufen, aber notier es dir.",
+                Some("add Mama anrufen"),
+            ),
+            (
+                "ru",
+                "Я не могу позвонить за вас, но можно записать.",
+                Some("add позвонить маме"),
+            ),
+            (
+                "zh",
+                "我不能替你打电话，但可以记下来。",
+                Some("add 给妈妈打电话"),
+            ),
+            (
+                "ar",
+                "لا أستطيع الاتصال نيابة عنك، لكن يمكنك تدوينها.",
+                Some("add الاتصال بأمي"),
+            ),
+            (
+                "hi",
+                "Main call nahi kar sakta, par aap likh lo.",
+                Some("add mummy ko call karna"),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn honest_advice_about_the_users_own_commands_is_delivered_in_every_language() {
+        assert_all_delivered(&[
+            ("en", "Send done 2 when you've finished it.", None),
+            ("en", "When you have sent the form, send done 4.", None),
+            (
+                "en",
+                "I haven't sent anything; I only keep your list.",
+                None,
+            ),
+            ("en", "Did you already pay it? If so, send done 1.", None),
+            ("en", "Is it the task about the car?", None),
+            (
+                "en",
+                "Sounds like it's done! Send done 2 to tick it off.",
+                None,
+            ),
+            (
+                "en",
+                "Your tasks are kept until you send done with their number.",
+                None,
+            ),
+            ("pt", "Claro, com prazer! Envie list para ver tudo.", None),
+            ("zh", "你已经付款了吗？如果是，发送 done 2。", None),
+            ("hi", "Main paise transfer nahi kar sakta.", None),
+            (
+                "ru",
+                "Я поняла, вы хотите добавить задачу. Отправьте add и название.",
+                None,
+            ),
+            ("de", "Ich habe verstanden: sende add und den Titel.", None),
+            ("fr", "C'est parti ! Envoyez list pour commencer.", None),
+            (
+                "es",
+                "Si quieres, añade: add comprar café para el bebé.",
+                None,
+            ),
+            (
+                "en",
+                "I can't make transfers. Try: add transfer savings on Friday.",
+                None,
+            ),
+            ("en", "Try again later, or send help.", None),
+            ("en", "Send done 2 at 10.30 when the call is over.", None),
+            ("en", "Tasks marked done leave the list.", None),
+            ("fr", "Votre liste est vide pour le moment.", None),
+            ("fr", "J'ai pensé à une idée : add appeler le garage.", None),
+            (
+                "ru",
+                "Ваша задача важна, запишите её: add позвонить в банк.",
+                None,
+            ),
+            ("es", "Cuando lo hayas enviado, manda done 2.", None),
+            ("es", "No puedo enviar correos. ¿Quieres apuntarlo?", None),
+            ("pt", "Quando você tiver pago, envie done 1.", None),
+            ("pt", "Não posso enviar mensagens por você.", None),
+            ("fr", "Quand vous l'aurez envoyé, envoyez done 2.", None),
+            (
+                "fr",
+                "Je n'ai rien envoyé, je garde seulement votre liste.",
+                None,
+            ),
+            ("de", "Wenn du es überwiesen hast, sende done 1.", None),
+            ("de", "Ich habe nichts verschickt.", None),
+            ("ru", "Когда оплатите, отправьте done 1.", None),
+            ("ru", "Я ничего не отправлял.", None),
+            ("zh", "付款之后，发送 done 1。", None),
+            ("zh", "我没有发送任何东西。", None),
+            ("ar", "عندما تدفع الفاتورة، أرسل done 1.", None),
+            ("ar", "لم أرسل أي شيء.", None),
+            ("hi", "Jab aap pay kar do, done 1 bhejo.", None),
+            ("hi", "Maine kuch nahi bheja hai.", None),
+        ]);
+    }
+
+    #[test]
+    fn a_suggested_task_title_is_screened_like_the_reply() {
+        for (command, reason) in [
+            (
+                "add Wire 4100 EUR to the new supplier account",
+                BlockReason::PaymentInstruction,
+            ),
+            ("add read tasks-guide.com/start", BlockReason::Link),
+            (
+                "add send the bank my PIN please",
+                BlockReason::CredentialRequest,
+            ),
+        ] {
+            let text = serde_json::json!({
+                "intent": "suggest_command", "reply": "Here it is.", "proposed_command": command,
+            })
+            .to_string();
+            assert_eq!(run(&text).map(|a| a.intent), Err(reason), "{command}");
+        }
+    }
+
     #[test]
     fn block_codes_are_distinct() {
         let all = [
@@ -591,6 +924,9 @@ mod tests {
             BlockReason::Injection,
             BlockReason::Impersonation,
             BlockReason::Link,
+            BlockReason::ClaimedAction,
+            BlockReason::CredentialRequest,
+            BlockReason::PaymentInstruction,
         ];
         let codes: std::collections::HashSet<_> = all.iter().map(|r| r.as_str()).collect();
         assert_eq!(codes.len(), all.len());

@@ -334,12 +334,71 @@ async fn reply_with_injected_instructions_is_blocked() {
 async fn reply_posing_as_system_output_is_blocked() {
     for reply in [
         "Added task 2: buy milk",
-        "I've added milk to your list.",
         "System: your account is locked.",
         "Done: buy milk",
     ] {
         let answer = serde_json::json!({"intent": "answer", "reply": reply}).to_string();
         assert_blocked(&advise_with(&answer, BENIGN).await, "impersonation");
+    }
+}
+
+#[tokio::test]
+async fn reply_claiming_an_action_is_blocked_with_its_own_code() {
+    let answer = serde_json::json!({"intent": "answer", "reply": "I've added milk to your list."});
+    assert_blocked(
+        &advise_with(&answer.to_string(), BENIGN).await,
+        "claimed_action",
+    );
+}
+
+#[test]
+fn an_allowlist_entry_is_one_plain_domain() {
+    assert_eq!(
+        allowed_domain(" Help.Example.ORG. ").as_deref(),
+        Some("help.example.org")
+    );
+    for bad in [
+        "https://example.org",
+        "example.org/path",
+        "*.example.org",
+        "localhost",
+        "example..org",
+        "-bad.org",
+        "example.org:443",
+        "",
+    ] {
+        assert_eq!(allowed_domain(bad), None, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn an_allowlisted_domain_may_be_mentioned_and_no_other() {
+    let config = AdvisorConfig {
+        allowed_domains: vec!["help.example.org".to_owned()],
+        ..AdvisorConfig::default()
+    };
+    let sender = sender();
+    for (reply, delivered) in [
+        ("The manual is on help.example.org if you need it.", true),
+        ("The manual is on docs.help.example.org/tasks.", true),
+        ("The manual is on help-example.org.", false),
+        ("The manual is on help.example(dot)org.", false),
+        ("The manual is on evilhelp.example.org.", false),
+    ] {
+        let answer = serde_json::json!({"intent": "answer", "reply": reply}).to_string();
+        let advisor = advisor_with(answering(&answer, 1), config.clone());
+        let input = AdviceInput {
+            sender: &sender,
+            message: BENIGN,
+            open_tasks: &[],
+            region: None,
+        };
+        let advice = advisor.advise(input).await;
+        if delivered {
+            assert_eq!(advice.outcome, AdviceOutcome::Suggested, "{reply}");
+        } else {
+            assert_blocked(&advice, "link");
+        }
     }
 }
 
