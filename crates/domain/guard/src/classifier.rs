@@ -1,5 +1,5 @@
-//! The n-gram classifier (issue 16): a logistic regression over hashed character 2–5-grams and
-//! word uni/bi-grams, trained offline by `train/train.py` and shipped as `model/ngram.bin`.
+//! The n-gram classifier (issue 16): a logistic regression over the mean of hashed character
+//! 2–5-grams and word uni/bi-grams, trained offline by `train/train.py` and shipped as `model/ngram.bin`.
 //!
 //! The patterns catch what their author imagined; this catches the paraphrases, role-play
 //! set-ups, instructions inside forwarded documents and the other scripts they miss. It reads its
@@ -147,7 +147,7 @@ impl Model {
         if raw.count > 0 {
             #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
             let (acc, count) = (raw.acc as f64, f64::from(raw.count));
-            raw.z = self.bias + acc * self.scale / count.sqrt();
+            raw.z = self.bias + acc * self.scale / count;
         }
         raw
     }
