@@ -177,6 +177,11 @@ impl Fnv {
     }
 
     fn char(&mut self, c: char) {
+        if c.is_ascii() {
+            #[allow(clippy::cast_possible_truncation, reason = "ASCII")]
+            self.byte(c as u8);
+            return;
+        }
         let mut buf = [0u8; 4];
         for &b in c.encode_utf8(&mut buf).as_bytes() {
             self.byte(b);
@@ -205,6 +210,15 @@ pub(crate) fn normalise(text: &str) -> Vec<char> {
     let mut out = Vec::with_capacity(text.len().min(CAP) + 2);
     out.push(' ');
     let mut feed = |c: char| {
+        // ASCII is its own NFKD; the common case skips the decomposition tables.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if out.last() != Some(&' ') {
+                out.push(' ');
+            }
+            return;
+        }
         decompose_compatible(c, |d| {
             for low in d.to_lowercase() {
                 let u = u32::from(low);
