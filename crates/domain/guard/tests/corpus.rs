@@ -26,8 +26,8 @@ struct Labelled {
 }
 
 fn load(name: &str) -> Vec<Labelled> {
-    let path = if name.starts_with("../") {
-        format!("{}/{}", env!("CARGO_MANIFEST_DIR"), &name[3..])
+    let path = if let Some(inside_crate) = name.strip_prefix("../") {
+        format!("{}/{inside_crate}", env!("CARGO_MANIFEST_DIR"))
     } else {
         format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"))
     };
