@@ -117,3 +117,58 @@ def rows(per_language=48, seed=16):
             sep = "" if lang in ("zh", "ja") else " "
             out.extend((h + sep + t, label) for h, t in pairs[:per_language])
     return out
+
+
+def contact_notes(count=240, seed=16):
+    """Benign notes full of numbers, e-mail addresses, codes and amounts (label 0): a task
+    assistant receives them all day, and attacks that name numbers must not make digits
+    themselves a signal."""
+    rng = random.Random(seed)
+    names = ["Ana", "Bob", "Li Wei", "Priya", "Omar", "Sofia", "Jonas", "Mehmet", "Yuki", "Olga"]
+    words = ["key", "code", "door code", "wifi", "locker", "order", "ticket", "invoice", "booking", "parcel"]
+    frames = [
+        "my {w} is {code}, mail {email}, numbers {p1} and {p2}",
+        "Note: {n} {p1}, email {email}",
+        "call {n} on {p1} about the {w}",
+        "save this: {n}, {p1}, {email}, {w} {code}",
+        "{n}'s new number is {p1}, the old one {p2} is gone",
+        "add: email {email} and call {p1} about {w} {code}",
+        "remind me to send the {w} number {code} to {n} ({p1})",
+        "the {w} is {code}, pay {amount} by Friday, questions to {email}",
+        "mi {w} es {code}, correo {email}, teléfonos {p1} y {p2}",
+        "{n}: {p1} / {p2} — {email}",
+        "номер {n}: {p1}, почта {email}",
+        "{n}的电话是{p1}，邮箱{email}",
+    ]
+
+    def phone():
+        style = rng.randrange(5)
+        d = [str(rng.randrange(10)) for _ in range(10)]
+        if style == 0:
+            return "+44 7700 " + "".join(d[:6])
+        if style == 1:
+            return "0" + "".join(d[:4]) + " " + "".join(d[4:10])
+        if style == 2:
+            return "+1 (" + "".join(d[:3]) + ") " + "".join(d[3:6]) + "-" + "".join(d[6:10])
+        if style == 3:
+            return "whatsapp:+49" + "".join(d)
+        return "+" + str(rng.randint(30, 99)) + " " + " ".join("".join(d[i : i + 3]) for i in (0, 3, 6))
+
+    out = []
+    for _ in range(count):
+        n = rng.choice(names)
+        out.append(
+            (
+                rng.choice(frames).format(
+                    n=n,
+                    w=rng.choice(words),
+                    code="-".join(rng.choice(["plum", "orbit", "river", "stone", "7731", "A9", "42"]) for _ in range(3)),
+                    email=n.lower().replace(" ", ".") + "@example." + rng.choice(["com", "org", "net"]),
+                    p1=phone(),
+                    p2=phone(),
+                    amount=f"{rng.randint(5, 900)} EUR",
+                ),
+                0,
+            )
+        )
+    return out

@@ -407,7 +407,7 @@ def main():
     own_train = [(t, y) for t, y, _ in own if not is_test(t)]
     own_test = [(t, y) for t, y, _ in own if is_test(t)]
 
-    composed = templates.rows()
+    composed = templates.rows() + templates.contact_notes()
     shift = calibrate(repo, own_train, composed)
     w, bias = train(repo + own_train + composed)
     q, scale = quantise(w)
