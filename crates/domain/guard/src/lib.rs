@@ -20,6 +20,11 @@
 //!    de-obfuscation) add evidence of their own. Self-task framing ("remind me to…", "I need
 //!    to…") halves the mass-outreach and payment-redirect evidence. At or above the threshold
 //!    the verdict is [`Kind::Injection`].
+//! 4. **Classify** (issue 16): a hashed character/word n-gram logistic regression, trained offline
+//!    by `train/train.py` on multilingual text and compiled in (`model/ngram.bin`), scores the raw
+//!    message in every script; the score is the higher of the two, and [`Reason::Classifier`]
+//!    is added when the classifier alone reaches the threshold. It reads at most the first and
+//!    last 4 KiB.
 //!
 //! Reasons are codes ([`Reason`]), never text from the message: they are meant for the audit log.
 //!
