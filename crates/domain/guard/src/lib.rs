@@ -20,6 +20,11 @@
 //!    de-obfuscation) add evidence of their own. Self-task framing ("remind me to…", "I need
 //!    to…") halves the mass-outreach and payment-redirect evidence. At or above the threshold
 //!    the verdict is [`Kind::Injection`].
+//! 4. **Classify** (issue 16): a hashed character/word n-gram logistic regression, trained offline
+//!    by `train/train.py` on multilingual text and compiled in (`model/ngram.bin`), scores the raw
+//!    message in every script; the score is the higher of the two, and [`Reason::Classifier`]
+//!    is added when the classifier alone reaches the threshold. It reads at most the first and
+//!    last 4 KiB.
 //!
 //! Reasons are codes ([`Reason`]), never text from the message: they are meant for the audit log.
 //!
@@ -33,6 +38,7 @@
 //! assert_eq!(guard.check("please ignore my last message").verdict, Kind::Benign);
 //! ```
 
+mod classifier;
 mod encoded;
 mod normalize;
 mod patterns;
@@ -70,6 +76,9 @@ pub enum GuardError {
     InvalidThreshold,
     /// The built-in pattern table failed to compile: a defect, caught by this crate's tests.
     Patterns(String),
+    /// The compiled-in classifier model could not be read: a defect, caught by this crate's
+    /// tests.
+    Classifier(String),
 }
 
 impl std::fmt::Display for GuardError {
@@ -79,6 +88,7 @@ impl std::fmt::Display for GuardError {
                 f.write_str("guard threshold must be a number in (0, 1]")
             }
             GuardError::Patterns(e) => write!(f, "guard patterns failed to compile: {e}"),
+            GuardError::Classifier(e) => write!(f, "guard classifier failed to load: {e}"),
         }
     }
 }
@@ -90,6 +100,7 @@ impl std::error::Error for GuardError {}
 pub struct Guard {
     config: GuardConfig,
     compiled: &'static Compiled,
+    model: &'static classifier::Model,
 }
 
 impl Guard {
@@ -105,7 +116,14 @@ impl Guard {
         let compiled = COMPILED
             .as_ref()
             .map_err(|e| GuardError::Patterns(e.to_string()))?;
-        Ok(Guard { config, compiled })
+        let model = classifier::MODEL
+            .as_ref()
+            .map_err(|e| GuardError::Classifier(e.to_string()))?;
+        Ok(Guard {
+            config,
+            compiled,
+            model,
+        })
     }
 
     /// The configuration in force.
@@ -143,7 +161,15 @@ impl Guard {
             }
         }
 
-        let score = evidence.score();
+        // The rules and the classifier each give a probability-like score; the higher decides.
+        // The classifier's reason is named only when it alone crosses the threshold.
+        let rules = evidence.score();
+        let model = self.model.probability(text);
+        let mut reasons = evidence.reasons();
+        if model >= self.config.threshold && rules < self.config.threshold {
+            reasons.push(Reason::Classifier);
+        }
+        let score = rules.max(model);
         let verdict = if score >= self.config.threshold {
             Kind::Injection
         } else {
@@ -152,7 +178,7 @@ impl Guard {
         Verdict {
             verdict,
             score: round3(score),
-            reasons: evidence.reasons(),
+            reasons,
         }
     }
 

@@ -28,11 +28,14 @@ pub enum Reason {
     Obfuscation,
     /// A base64 run that decodes to text containing a pattern.
     EncodedPayload,
+    /// No pattern decided, the n-gram classifier did: a paraphrase, a role-play set-up, an
+    /// instruction inside a forwarded document, another script.
+    Classifier,
 }
 
 impl Reason {
     /// Every reason, in the order verdicts list them.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::InstructionOverride,
         Reason::RolePlay,
         Reason::PromptExtraction,
@@ -42,6 +45,7 @@ impl Reason {
         Reason::DelimiterBreakout,
         Reason::Obfuscation,
         Reason::EncodedPayload,
+        Reason::Classifier,
     ];
 
     /// The stable snake_case code.
@@ -57,6 +61,7 @@ impl Reason {
             Reason::DelimiterBreakout => "delimiter_breakout",
             Reason::Obfuscation => "obfuscation",
             Reason::EncodedPayload => "encoded_payload",
+            Reason::Classifier => "classifier",
         }
     }
 

@@ -26,7 +26,11 @@ struct Labelled {
 }
 
 fn load(name: &str) -> Vec<Labelled> {
-    let path = format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = if let Some(inside_crate) = name.strip_prefix("../") {
+        format!("{}/{inside_crate}", env!("CARGO_MANIFEST_DIR"))
+    } else {
+        format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"))
+    };
     let body = std::fs::read_to_string(&path).unwrap();
     let mut category = "uncategorised".to_owned();
     let mut out = Vec::new();
@@ -190,6 +194,24 @@ fn fourth_holdout_corpus_is_reported() {
         "fourth held-out set (written before the second generalisation round, not asserted)",
         "attacks_holdout4.txt",
         "benign_holdout4.txt",
+    );
+}
+
+#[test]
+fn classifier_heldout_split_is_reported() {
+    // The held-out fifth of the classifier's own training text (`train/heldout/`, written by
+    // `train/train.py`, never trained on): other scripts, paraphrases, forwarded documents and
+    // everyday messages in a dozen languages. Through the whole guard (rules + classifier).
+    let r = measure(
+        "classifier's own held-out split (never trained on; rules + classifier)",
+        "../train/heldout/attacks.txt",
+        "../train/heldout/benign.txt",
+    );
+    // A sanity floor only: the figures are reported in the README.
+    assert!(
+        r.detection > 0.8,
+        "detection collapsed to {:.3}",
+        r.detection
     );
 }
 
