@@ -389,7 +389,9 @@ fn scan(
             Meaning::Link => BlockReason::Link,
         });
     }
-    if guard.check(text).is_injection() {
+    // The guard's rules only: its classifier learned from users' messages and reads helpful
+    // advice as instructions; the meaning classes above are the answer's own screen.
+    if guard.check_rules(text).is_injection() {
         return Err(BlockReason::Injection);
     }
     Ok(())

@@ -135,6 +135,18 @@ impl Guard {
     /// Classify one message. Deterministic; total on any input.
     #[must_use]
     pub fn check(&self, text: &str) -> Verdict {
+        self.verdict(text, true)
+    }
+
+    /// [`Guard::check`] by the rules alone, without the classifier: for text that is not a
+    /// user's message, such as a model's answer (the classifier learned from users' messages,
+    /// and reads an assistant's helpful phrasing as instructions).
+    #[must_use]
+    pub fn check_rules(&self, text: &str) -> Verdict {
+        self.verdict(text, false)
+    }
+
+    fn verdict(&self, text: &str, classifier: bool) -> Verdict {
         let mut evidence = Evidence::default();
         let normalized = normalize::normalize(text);
         self.scan(&normalized, &mut evidence, false);
@@ -163,8 +175,14 @@ impl Guard {
 
         // The rules and the classifier each give a probability-like score; the higher decides.
         // The classifier's reason is named only when it alone crosses the threshold.
-        let rules = evidence.score();
-        let model = self.model.probability(text);
+        // Decided on the scores as reported (three decimals), so a verdict always agrees with
+        // its score.
+        let rules = round3(evidence.score());
+        let model = if classifier {
+            round3(self.model.probability(text))
+        } else {
+            0.0
+        };
         let mut reasons = evidence.reasons();
         if model >= self.config.threshold && rules < self.config.threshold {
             reasons.push(Reason::Classifier);
@@ -177,7 +195,7 @@ impl Guard {
         };
         Verdict {
             verdict,
-            score: round3(score),
+            score,
             reasons,
         }
     }
