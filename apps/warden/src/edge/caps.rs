@@ -7,8 +7,14 @@
 //! request in flight are never closed for another. When every held connection is busy, a new
 //! one is closed at once, unless the health budget has room: there it may ask `/healthz` or
 //! `/readyz` (anything else is 503), so probes still answer while the caps shed load.
+//!
+//! A connection chosen to make room keeps its descriptor until its task runs and drops it, which
+//! on a busy machine can be after the accept loop has taken many more: such connections are
+//! counted as closing until their ticket drops, and the accept loop waits while
+//! [`CLOSING_SLACK`] are pending ([`Registry::wait_for_closes`]), so the descriptors in use
+//! stay under the cap plus that slack (inside the reserve).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -61,15 +67,29 @@ struct Entry {
     close: CancellationToken,
 }
 
+/// Connections chosen to make room whose descriptors may still be open; at this many the
+/// accept loop waits for some to close before it takes another. Part of
+/// [`super::rlimit::RESERVED_DESCRIPTORS`].
+pub const CLOSING_SLACK: usize = 48;
+
 #[derive(Debug, Default)]
 struct Held {
     next_id: u64,
     conns: HashMap<u64, Entry>,
     per_client: HashMap<ClientKey, usize>,
     health: usize,
+    /// Chosen to make room, their tickets not dropped yet.
+    closing: HashSet<u64>,
 }
 
 impl Held {
+    /// Frees a place for good: its ticket dropped, so its descriptor is closed. True when it
+    /// was one of the closing.
+    fn release(&mut self, id: u64) -> bool {
+        self.remove(id);
+        self.closing.remove(&id)
+    }
+
     fn remove(&mut self, id: u64) -> Option<Entry> {
         let entry = self.conns.remove(&id)?;
         if let Some(n) = self.per_client.get_mut(&entry.client) {
@@ -89,9 +109,10 @@ impl Held {
             .filter(|(_, e)| client.is_none_or(|c| e.client == c))
             .filter_map(|(id, e)| e.state.waiting_since().map(|since| (since, *id)))
             .min();
-        match victim.and_then(|(_, id)| self.remove(id)) {
-            Some(entry) => {
+        match victim.and_then(|(_, id)| self.remove(id).map(|e| (id, e))) {
+            Some((id, entry)) => {
                 entry.close.cancel();
+                self.closing.insert(id);
                 true
             }
             None => false,
@@ -103,6 +124,8 @@ impl Held {
 #[derive(Debug)]
 pub struct Registry {
     held: Mutex<Held>,
+    /// Signalled when a closing connection's ticket drops.
+    closed: tokio::sync::Notify,
     max_total: usize,
     max_per_client: usize,
     health_budget: usize,
@@ -113,6 +136,7 @@ impl Registry {
     pub fn new(max_total: usize, max_per_client: usize, health_budget: usize) -> Arc<Self> {
         Arc::new(Self {
             held: Mutex::new(Held::default()),
+            closed: tokio::sync::Notify::new(),
             max_total,
             max_per_client,
             health_budget,
@@ -123,6 +147,22 @@ impl Registry {
     /// Connections held now (not counting the health budget).
     pub fn held(&self) -> usize {
         self.lock().conns.len()
+    }
+
+    /// Connections made to close whose tickets have not dropped yet.
+    pub fn closing(&self) -> usize {
+        self.lock().closing.len()
+    }
+
+    /// Returns once fewer than [`CLOSING_SLACK`] connections are closing: the tasks of those
+    /// chosen to make room have run and let go of their descriptors.
+    pub async fn wait_for_closes(&self) {
+        while self.closing() >= CLOSING_SLACK {
+            tokio::select! {
+                () = self.closed.notified() => {}
+                () = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
@@ -193,7 +233,9 @@ impl Drop for Ticket {
         let mut held = self.registry.lock();
         match self.kind {
             TicketKind::Full(id) => {
-                held.remove(id);
+                if held.release(id) {
+                    self.registry.closed.notify_one();
+                }
             }
             TicketKind::Health => held.health = held.health.saturating_sub(1),
         }
@@ -258,6 +300,32 @@ mod tests {
         assert!(matches!(reg.admit(ip(5)), Admission::Health(_)));
         drop((a, b, c));
         assert_eq!(reg.held(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connections_made_to_close_count_until_they_have_closed() {
+        let reg = Registry::new(2, 1_000, 0);
+        let mut tickets = vec![full(reg.admit(ip(1))), full(reg.admit(ip(2)))];
+        // Each arrival at the cap makes the oldest waiter close; none has closed yet.
+        for n in 0..CLOSING_SLACK {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            let last = u8::try_from(3 + n % 200).unwrap();
+            tickets.push(full(reg.admit(ip(last))));
+        }
+        assert_eq!(
+            tickets.iter().filter(|t| t.close.is_cancelled()).count(),
+            CLOSING_SLACK
+        );
+        // With that many descriptors still open, the accept loop waits…
+        assert_eq!(reg.closing(), CLOSING_SLACK);
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(50), reg.wait_for_closes()).await;
+        assert!(waited.is_err(), "nothing has closed yet");
+        // …until the chosen ones have dropped their tickets.
+        tickets.retain(|t| !t.close.is_cancelled());
+        assert_eq!(reg.closing(), 0);
+        reg.wait_for_closes().await;
+        assert_eq!(reg.held(), 2);
     }
 
     #[test]

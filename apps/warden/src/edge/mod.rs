@@ -143,6 +143,9 @@ pub async fn serve(
                 }
             },
         };
+        // Connections made to close still hold their descriptors until their tasks run: let
+        // them, before taking more (new ones wait in the listen backlog meanwhile).
+        registry.wait_for_closes().await;
         let (kind, ticket) = match registry.admit(peer.ip()) {
             Admission::Full(ticket) => (&full, ticket),
             Admission::Health(ticket) => (&health, ticket),

@@ -8,8 +8,9 @@ use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 
 /// Descriptors kept for everything that is not a client connection: the database pool (SQLite
 /// opens the file, its WAL and shared memory per connection), the outbox's and the advisor's
-/// HTTP clients, stdio, the runtime's epoll and signal descriptors, the listener, and the health
-/// budget (`super::HEALTH_BUDGET`).
+/// HTTP clients, stdio, the runtime's epoll and signal descriptors, the listener, the health
+/// budget (`super::HEALTH_BUDGET`) and connections made to close that have not closed yet
+/// (`super::caps::CLOSING_SLACK`).
 pub const RESERVED_DESCRIPTORS: u64 = 128;
 
 /// Beyond this the cap is a memory question, not a descriptor one: each connection may hold
