@@ -179,13 +179,6 @@ async fn marketplace(
     )
 }
 
-/// The vendor or offer id a form names: a positive integer.
-fn id_field(form: &Form) -> Option<i64> {
-    form.get("id")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|id| *id > 0)
-}
-
 fn no_id() -> Response {
     refused(StatusCode::BAD_REQUEST, "The form names no valid id.")
 }
@@ -225,7 +218,7 @@ async fn add_vendor(
 }
 
 async fn set_active(s: S, viewer: Viewer, form: Form, active: bool) -> Response {
-    let Some(id) = id_field(&form) else {
+    let Some(id) = form.id() else {
         return no_id();
     };
     match s
@@ -260,7 +253,7 @@ async fn reveal(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let Some(id) = id_field(&form) else {
+    let Some(id) = form.id() else {
         return no_id();
     };
     match s.operator.reveal_offer(id, &viewer.who.label()).await {
@@ -274,7 +267,7 @@ async fn release(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let Some(id) = id_field(&form) else {
+    let Some(id) = form.id() else {
         return no_id();
     };
     match s.operator.release_offer(id, &viewer.who.label()).await {
@@ -288,7 +281,7 @@ async fn discard(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let Some(id) = id_field(&form) else {
+    let Some(id) = form.id() else {
         return no_id();
     };
     match s.operator.discard_offer(id, &viewer.who.label()).await {

@@ -120,6 +120,14 @@ impl Form {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The row id a form names in its `id` field (a vendor, an offer, a message, an operator):
+    /// a positive integer, or `None`.
+    pub fn id(&self) -> Option<i64> {
+        self.get("id")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|id| *id > 0)
+    }
 }
 
 /// The signed-in operator and the CSRF token their forms carry.

@@ -134,11 +134,7 @@ async fn retry(
     Extension(viewer): Extension<Viewer>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let Some(id) = form
-        .get("id")
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|id| *id > 0)
-    else {
+    let Some(id) = form.id() else {
         return refused(
             StatusCode::BAD_REQUEST,
             "The message id must be a positive number.",

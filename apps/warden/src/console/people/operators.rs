@@ -241,9 +241,7 @@ fn refused(viewer: &Viewer, e: AccessError) -> Response {
 
 /// The operator id a row's form carries.
 fn id(form: &Form) -> Option<OperatorId> {
-    form.get("id")
-        .and_then(|v| v.trim().parse().ok())
-        .map(OperatorId)
+    form.id().map(OperatorId)
 }
 
 fn bad_id(viewer: &Viewer) -> Response {
