@@ -750,6 +750,9 @@ def gen_secrets():
 
     def add(cat, secret, line):
         assert secret in line, (cat, line)
+        if cat == "slack_webhook":
+            # The team and channel ids of a webhook URL are not secret; its last part is.
+            secret = secret.rsplit("/", 1)[1]
         assert "\t" not in line and "\n" not in line
         out.append((cat, secret, line))
 
@@ -1014,7 +1017,14 @@ def gen_hardneg():
     for _ in range(15):
         add("uuid", R.choice(["request_id=%s", "\"id\": \"%s\"", "Correlation-ID: %s", "tenant %s", "/api/v1/orders/%s", "uuid: %s"]) % uuid.UUID(int=R.getrandbits(128), version=4))
     for _ in range(10):
-        add("request_id", R.choice(["X-Request-Id: req_%s", "x-amzn-RequestId: %s", "cf-ray: %s-FRA", "X-GitHub-Request-Id: %s", "request-id: req_%s"]) % R.choice([rs(24), h(16), "%s:%s:%s" % (h(4).upper(), h(6).upper(), h(8).upper())]))
+        # Each header with the shape its service sends.
+        add("request_id", R.choice([
+            "X-Request-Id: req_%s" % rs(14),
+            "x-amzn-RequestId: %s" % uuid.UUID(int=R.getrandbits(128), version=4),
+            "cf-ray: %s-FRA" % h(16),
+            "X-GitHub-Request-Id: %s:%s:%s:%s" % (h(4).upper(), h(6).upper(), h(7).upper(), h(8).upper()),
+            "request-id: req_%s" % rs(24),
+        ]))
     for _ in range(12):
         add("trace_id", R.choice(["traceparent: 00-%s-%s-01" % (h(32), h(16)), "trace_id=%s span_id=%s" % (h(32), h(16)), "X-Cloud-Trace-Context: %s/%d;o=1" % (h(32), R.randint(10**15, 10**18)), "X-Amzn-Trace-Id: Root=1-%s-%s" % (h(8), h(24)), "uber-trace-id: %s:%s:0:1" % (h(16), h(16))]))
     for _ in range(10):
