@@ -256,6 +256,62 @@ impl Config {
     }
 }
 
+/// `WARDEN_LOG_PHONES`: how a phone number found in text is rewritten.
+fn read_log_phones(env: &Env<'_>) -> Result<LogPhones, ConfigError> {
+    match env.get(vars::LOG_PHONES).as_deref().map(str::trim) {
+        None | Some("") | Some("mask") => Ok(LogPhones::Mask),
+        Some("pseudonym") => Ok(LogPhones::Pseudonym),
+        Some(_) => Err(ConfigError::Invalid {
+            var: vars::LOG_PHONES.name(),
+            why: "expected mask or pseudonym".into(),
+        }),
+    }
+}
+
+/// `WARDEN_PHONE_REGION`: the country whose national formats the redactor validates.
+fn read_phone_region(env: &Env<'_>) -> Result<Option<warden_redaction::Region>, ConfigError> {
+    env.non_blank(vars::PHONE_REGION)
+        .map(|raw| {
+            warden_redaction::Region::parse(&raw).map_err(|_| ConfigError::Invalid {
+                var: vars::PHONE_REGION.name(),
+                why: "expected an ISO 3166 country code such as GB or DE".into(),
+            })
+        })
+        .transpose()
+}
+
+/// The redaction settings of the offline filters (`warden redact`, `warden guard --answers`) on a
+/// machine without a gateway configuration: only the redaction variables are read, so
+/// `WARDEN_PHONE_REGION=GB warden redact` reads national numbers as British, and a wrong value
+/// is an error rather than silently ignored.
+pub fn offline_redaction_from_lookup(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<warden_redaction::RedactionConfig, ConfigError> {
+    let mut env = Env::new(&get);
+    let phone_region = read_phone_region(&env)?;
+    let phone_mask = match read_log_phones(&env)? {
+        LogPhones::Mask => warden_redaction::PhoneMask::KeepCountryAndLast2,
+        LogPhones::Pseudonym => {
+            let key = env.secret(vars::PSEUDONYM_KEY)?;
+            if key.expose_secret().len() < warden_audit::Pseudonymizer::MIN_KEY_BYTES {
+                return Err(ConfigError::Invalid {
+                    var: vars::PSEUDONYM_KEY.name(),
+                    why: format!(
+                        "must be at least {} bytes for WARDEN_LOG_PHONES=pseudonym",
+                        warden_audit::Pseudonymizer::MIN_KEY_BYTES
+                    ),
+                });
+            }
+            warden_redaction::PhoneMask::Pseudonym { key }
+        }
+    };
+    Ok(warden_redaction::RedactionConfig {
+        phone_mask,
+        known_secrets: Vec::new(),
+        default_region: phone_region,
+    })
+}
+
 pub fn db_kind(url: &str) -> &'static str {
     if url.starts_with("postgres") {
         "postgres"
@@ -315,25 +371,8 @@ impl Config {
         if twilio.is_none() && meta.is_none() {
             return Err(ConfigError::NoChannel);
         }
-        let log_phones = match env.get(vars::LOG_PHONES).as_deref().map(str::trim) {
-            None | Some("") | Some("mask") => LogPhones::Mask,
-            Some("pseudonym") => LogPhones::Pseudonym,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    var: vars::LOG_PHONES.name(),
-                    why: "expected mask or pseudonym".into(),
-                })
-            }
-        };
-        let phone_region = env
-            .non_blank(vars::PHONE_REGION)
-            .map(|raw| {
-                warden_redaction::Region::parse(&raw).map_err(|_| ConfigError::Invalid {
-                    var: vars::PHONE_REGION.name(),
-                    why: "expected an ISO 3166 country code such as GB or DE".into(),
-                })
-            })
-            .transpose()?;
+        let log_phones = read_log_phones(&env)?;
+        let phone_region = read_phone_region(&env)?;
         // A lease shorter than a send (the adapters' 10 s timeout, plus margin) would let a
         // second worker send a message whose first send is still in flight.
         let outbox_lease = std::time::Duration::from_secs(env.number(

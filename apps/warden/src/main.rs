@@ -790,10 +790,13 @@ fn answer_verdict(
 /// The redactor of the offline filters: a full configuration adds its secrets (exact match);
 /// without one the built-in patterns still apply, so the filters work on any machine.
 fn offline_redactor() -> anyhow::Result<warden_redaction::Redactor> {
-    use warden_redaction::{RedactionConfig, Redactor};
+    use warden_redaction::Redactor;
     match Config::from_env() {
         Ok(config) => config.redactor(),
-        Err(_) => Redactor::new(RedactionConfig::default()),
+        // No gateway here: the redaction variables alone still count.
+        Err(_) => Redactor::new(warden::config::offline_redaction_from_lookup(
+            warden::config::process_env()?,
+        )?),
     }
     .context("building the redactor")
 }

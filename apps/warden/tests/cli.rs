@@ -371,6 +371,23 @@ fn redact_filter_masks_numbers_and_secrets_line_by_line() {
 }
 
 #[test]
+fn redact_filter_reads_national_numbers_in_the_region_it_is_given_without_a_gateway_config() {
+    // Unbroken national numbers validate only against a region's numbering plan.
+    let input = "Ana,0612345678,Paris\nBob;07700900123;Leeds\n";
+    let fr = stdout(&redact(&[], &[("WARDEN_PHONE_REGION", "FR")], input));
+    assert!(!fr.contains("12345678"), "{fr}");
+    let gb = stdout(&redact(&[], &[("WARDEN_PHONE_REGION", "gb")], input));
+    assert!(!gb.contains("900123"), "{gb}");
+    assert!(gb.starts_with("Ana,") && gb.contains(";Leeds"), "{gb}");
+
+    let wrong = redact(&[], &[("WARDEN_PHONE_REGION", "XX")], input);
+    assert!(!wrong.status.success(), "an unknown region is an error");
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("WARDEN_PHONE_REGION"), "{err}");
+    assert!(wrong.stdout.is_empty(), "nothing unredacted is written");
+}
+
+#[test]
 fn redact_filter_removes_the_configured_secrets_verbatim() {
     let env = [
         ("WARDEN_PUBLIC_URL", PUBLIC_URL),
