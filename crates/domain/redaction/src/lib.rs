@@ -36,6 +36,7 @@ mod phone;
 mod redactor;
 mod secrets;
 mod sensitive;
+mod spoken;
 
 pub use config::{PhoneMask, RedactionConfig, Region, UnknownRegion};
 pub use payload::{redact_raw_payload, PayloadKind, RawPayloadError};

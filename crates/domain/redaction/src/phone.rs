@@ -291,16 +291,53 @@ fn span_start(b: &[u8], first: usize) -> Option<(usize, Prefix)> {
         && !plus_unglued
         && match q1 {
             None => false,
-            Some(c) if is_word_byte(c) => true,
+            // `WhatsApp+977…`, `cel+48…`, `Call(0311…)`: a phone word glued to its number.
+            Some(c) if is_word_byte(c) => !phone_word_before(b, start),
             // `ORD-2024…`, UUID groups, `v-1…`: a dash glued to a word before it.
             Some(b'-') => q2.is_some_and(is_word_byte),
             // `1,234567890`, `3.14159265`: the digits continue a number.
             Some(b'.' | b',') => q2.is_some_and(|c| c.is_ascii_digit()),
+            // An Asterisk dial string: `PJSIP/0021620199624@trunk`, `SIP/…`, `Local/…`.
+            Some(b'/') if dial_channel_before(b, start - 1) => false,
             // `#4839201745`, `/orders/5829104736`, `$1234567`, `x@1234567`.
             Some(b'#' | b'/' | b'\\' | b'$' | b'@' | b'%' | b'~' | b'^') => true,
             _ => bullet_before(b, start),
         };
     (!glued).then_some((start, prefix))
+}
+
+/// The ASCII letters that end at `end` (a word glued to what follows).
+fn word_ending_at(b: &[u8], end: usize) -> &[u8] {
+    let mut w = end;
+    while w > 0 && b.get(w - 1).is_some_and(u8::is_ascii_alphabetic) && end - w < 32 {
+        w -= 1;
+    }
+    b.get(w..end).unwrap_or_default()
+}
+
+/// Whether the letters right before `at` are a phone word (`WhatsApp+…`, `tel(…`).
+fn phone_word_before(b: &[u8], at: usize) -> bool {
+    let word = word_ending_at(b, at);
+    !word.is_empty()
+        && PHONE_WORDS
+            .iter()
+            .any(|w| w.as_bytes().eq_ignore_ascii_case(word))
+}
+
+/// Whether an Asterisk channel technology ends at `slash` (`PJSIP/`, `SIP/`, `IAX2/`).
+fn dial_channel_before(b: &[u8], slash: usize) -> bool {
+    const TECH: &[&[u8]] = &[
+        b"PJSIP", b"SIP", b"IAX2", b"DAHDI", b"Local", b"Dial", b"TEL",
+    ];
+    TECH.iter().any(|t| {
+        slash >= t.len()
+            && b.get(slash - t.len()..slash)
+                .is_some_and(|w| w.eq_ignore_ascii_case(t))
+            && (slash == t.len()
+                || !b
+                    .get(slash - t.len() - 1)
+                    .is_some_and(u8::is_ascii_alphanumeric))
+    })
 }
 
 /// Whether the bytes after the span's last digit glue it to something else. `plus`: the span
@@ -581,6 +618,36 @@ const PHONE_WORDS_UTF8: &[&str] = &[
     "휴대폰",
 ];
 
+/// Words in other scripts that make a number something other than a phone number (order,
+/// waybill, invoice, account numbers).
+const NOT_PHONE_WORDS_UTF8: &[&str] = &[
+    "订单",
+    "訂單",
+    "单号",
+    "單號",
+    "编号",
+    "編號",
+    "快递",
+    "运单",
+    "發票",
+    "发票",
+    "注文",
+    "伝票",
+    "請求書",
+    "주문",
+    "송장",
+    "заказ",
+    "счёт",
+    "счет",
+    "накладн",
+    "طلب",
+    "فاتورة",
+    "הזמנה",
+    "חשבונית",
+    "ऑर्डर",
+    "चालान",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
     Neutral,
@@ -628,12 +695,14 @@ fn context_before(b: &[u8], start: usize) -> Context {
     }
     // Phone words in other scripts and phone symbols (the ASCII word split below cannot see
     // them).
-    if window.iter().any(|c| *c >= 0x80)
-        && PHONE_WORDS_UTF8
-            .iter()
-            .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
-    {
-        return Context::Phone;
+    if window.iter().any(|c| *c >= 0x80) {
+        let has = |w: &&str| window.windows(w.len()).any(|x| x == w.as_bytes());
+        if PHONE_WORDS_UTF8.iter().any(has) {
+            return Context::Phone;
+        }
+        if NOT_PHONE_WORDS_UTF8.iter().any(has) {
+            return Context::NotPhone;
+        }
     }
     let mut context = Context::Neutral;
     // Words are ASCII letters and `_`; the first may be cut by the window, which is harmless.
@@ -723,7 +792,13 @@ fn blocked_groups(b: &[u8], span: &Span) -> [bool; MAX_GROUPS] {
             && lens.len() == 2
             && !plus_led
             && !chain.first().is_some_and(leading_zero);
-        if is_date || is_ip || is_version_or_isbn || is_decimal {
+        // `5347/23514 items`, `06/10–20/03`: a fraction or half a date. An area code before
+        // a slash is short (`11/96146-5466`) or starts with the trunk zero (`0151/…`).
+        let is_fraction = sep == Some(Sep::Slash)
+            && !plus_led
+            && (lens.first().is_some_and(|l| *l >= 4) && !chain.first().is_some_and(leading_zero)
+                || lens.iter().all(|l| *l <= 2));
+        if is_date || is_ip || is_version_or_isbn || is_decimal || is_fraction {
             for flag in blocked.get_mut(i..=j).into_iter().flatten() {
                 *flag = true;
             }
@@ -747,6 +822,28 @@ fn blocked_groups(b: &[u8], span: &Span) -> [bool; MAX_GROUPS] {
         blocked.iter_mut().for_each(|f| *f = true);
     }
     blocked
+}
+
+/// `"from":"`, `to=`, `msisdn=`: a provider's field for a number in international form.
+fn provider_key_before(b: &[u8], start: usize) -> bool {
+    let mut s = start;
+    if s > 0 && b.get(s - 1) == Some(&b'"') {
+        s -= 1;
+    }
+    while s > 0 && b.get(s - 1) == Some(&b' ') {
+        s -= 1;
+    }
+    if s == 0 || !matches!(b.get(s - 1), Some(b':' | b'=')) {
+        return false;
+    }
+    s -= 1;
+    if s > 0 && b.get(s - 1) == Some(&b'"') {
+        s -= 1;
+    }
+    let word = word_ending_at(b, s);
+    [&b"from"[..], b"to", b"msisdn", b"recipient", b"sender"]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// The Luhn check digit test of card numbers.
@@ -903,6 +1000,20 @@ fn judge(
             }
         }
     }
+    // `011 44 7700 900123`: North America's international prefix, where `011` is not an area
+    // code (no region, or a +1 one).
+    if let Some(rest) = digits.strip_prefix("011") {
+        let nanp = region.is_none_or(|r| {
+            phonenumber::metadata::DATABASE
+                .by_id(r.as_ref())
+                .is_some_and(|m| m.country_code() == 1)
+        });
+        if nanp && (MIN_INTERNATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&rest.len()) {
+            if let Some(number) = valid_international(rest) {
+                return Some(hit_from_number(range, &number, &digits));
+            }
+        }
+    }
     if !(MIN_NATIONAL_DIGITS..=MAX_E164_DIGITS).contains(&n) {
         return None;
     }
@@ -938,8 +1049,9 @@ fn judge(
             return Some(hit_from_number(range, &number, &digits));
         }
     }
-    // E.164 without its `+`, as providers write it (`wa_id`, `from`), in one unbroken group.
-    if sub.len() == 1 && n >= 11 {
+    // E.164 without its `+`, as providers write it (`wa_id`, `from`), in one unbroken group;
+    // after a provider's `from`/`to` key even a short one (`"from":"5111255832"`, Peru).
+    if sub.len() == 1 && (n >= 11 || n >= 8 && provider_key_before(b, start)) {
         if let Some(number) = valid_international(&digits) {
             return Some(hit_from_number(range, &number, &digits));
         }
@@ -1040,6 +1152,9 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
     let b = text.as_bytes();
     let mut at = 0;
     let mut groups = Groups::default();
+    // The end of a list of small numbers cut at `MAX_GROUPS` groups: its continuation is the
+    // same list (`Fibonacci 1 1 2 3 5 8 13 21 34 55 89 144 233 377 610 987`).
+    let mut list_until: Option<usize> = None;
     while at < b.len() {
         let Some(offset) = b
             .get(at..)
@@ -1050,6 +1165,17 @@ pub(crate) fn find(text: &str, region: Option<Id>, out: &mut Vec<PhoneHit>) {
         let first = at + offset;
         let end = read_span(b, first, &mut groups);
         at = end.max(first + 1);
+        let continues_list = list_until.is_some_and(|e| {
+            first > e
+                && first - e <= 3
+                && b.get(e..first)
+                    .is_some_and(|gap| gap.iter().all(|c| matches!(c, b' ' | b'-' | b'.' | b'/')))
+        });
+        let ones = groups.iter().filter(|g| g.len() == 1).count();
+        list_until = (groups.len() >= MAX_GROUPS && (ones >= 2 || continues_list)).then_some(end);
+        if continues_list {
+            continue;
+        }
         let Some((start, prefix)) = span_start(b, first) else {
             continue;
         };
@@ -1212,6 +1338,50 @@ mod tests {
             assert_eq!(found, [number], "{text}");
         }
         assert!(FoldedDigits::of("plain ascii 123").is_none());
+    }
+
+    #[test]
+    fn numbers_in_dial_strings_glued_to_phone_words_and_in_provider_fields_are_found() {
+        assert_eq!(
+            found("-- Called PJSIP/0021620199624@trunk", None),
+            vec!["0021620199624"]
+        );
+        assert_eq!(
+            found("WhatsApp+9779841284649", None),
+            vec!["+9779841284649"]
+        );
+        assert_eq!(found("Call(03112 20302)", Some("UA")), vec!["(03112 20302"]);
+        assert_eq!(
+            found(
+                r#"{"messages":[{"from":"5111255832","id":"wamid.X"}]}"#,
+                None
+            ),
+            vec!["5111255832"]
+        );
+        assert_eq!(
+            found("international: 011 44 20 7946 0958", Some("US")),
+            vec!["011 44 20 7946 0958"]
+        );
+        assert_eq!(
+            found("Call 11/96146-5466", Some("BR")),
+            vec!["11/96146-5466"]
+        );
+    }
+
+    #[test]
+    fn fractions_half_dates_long_lists_and_orders_in_other_scripts_are_not_numbers() {
+        for (text, region) in [
+            ("Progress: 5347/23514 items, ETA 4h 0m", "DE"),
+            ("Offer valid 06/10–20/03, code SAVE14", "DE"),
+            (
+                "Fibonacci 1 1 2 3 5 8 13 21 34 55 89 144 233 377 610 987",
+                "FR",
+            ),
+            ("订单号 563436379 已发货", "DE"),
+            ("заказ 563436379 отправлен", "DE"),
+        ] {
+            assert!(found(text, Some(region)).is_empty(), "{text}");
+        }
     }
 
     #[test]

@@ -154,6 +154,7 @@ impl Redactor {
     /// [`RedactorError`] when a pattern cannot be compiled or the pseudonym key is unusable.
     pub fn new(config: RedactionConfig) -> Result<Self, RedactorError> {
         let patterns = secrets::compiled().map_err(RedactorError::Pattern)?;
+        crate::spoken::compile().map_err(RedactorError::Pattern)?;
         let values: Vec<&str> = config
             .known_secrets
             .iter()
@@ -447,6 +448,75 @@ mod tests {
         );
         assert_eq!(r.redact("k s3cr3t-webhook-key"), "k [REDACTED:secret]");
         assert_eq!(r.redact("a short text"), "a short text");
+    }
+
+    #[test]
+    fn credentials_on_command_lines_in_configs_and_from_more_providers_are_masked() {
+        let r = redactor();
+        for (text, secret) in [
+            ("curl -u svc-x:Cobalt9556! https://registry.example.com", "Cobalt9556!"),
+            (
+                "curl https://api.twilio.com/x -u ACfd82d5f5c2cdab7ccb390a80522b70bc:43cf3cc30b7a0c555a4c7ea973d5eccf",
+                "43cf3cc30b7a0c555a4c7ea973d5eccf",
+            ),
+            ("docker login -u deploybot -p Maple964$ registry.example.com", "Maple964$"),
+            ("mysql -u root -pHunter2024 -h db.local", "Hunter2024"),
+            ("vault login --password Wint3r!sComing", "Wint3r!sComing"),
+            ("PGPASSWORD=ch4ngeM3 psql -h db", "ch4ngeM3"),
+            ("- sshpass=vdpl7W4wGRUYBm86rKzVWe", "vdpl7W4wGRUYBm86rKzVWe"),
+            ("_auth=Y2k6TmltYnVzNDI5OD8=", "Y2k6TmltYnVzNDI5OD8="),
+            ("'password' => 'Sup3rSecret',", "Sup3rSecret"),
+            ("define('DB_PASSWORD', 'Sup3rSecret');", "Sup3rSecret"),
+            ("<password>Sup3rSecret</password>", "Sup3rSecret"),
+            (r#"<add key="DbPassword" value="Sup3rSecret" />"#, "Sup3rSecret"),
+            (
+                "https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/abcdefghijklmnopqrstuvwx",
+                "abcdefghijklmnopqrstuvwx",
+            ),
+            ("key-11db9ada6ef1366ff5999c7c5c716953", "11db9ada6ef1366ff5999c7c5c716953"),
+            ("MC_KEY 0123456789abcdef0123456789abcdef-us12", "0123456789abcdef0123456789abcdef"),
+            (
+                "AGE-SECRET-KEY-18A0ZCCQ7PM85JXAKZAEWUYVMSCAYNJ5XLLUFHJKHS3W52P96UEV3F2NXRG",
+                "18A0ZCCQ7PM85JXAKZAEWUYVMSCAYNJ5XLLUFHJKHS3W52P96UEV3F2NXRG",
+            ),
+            ("the wifi password is Quartz362*", "Quartz362*"),
+            ("mongodb+srv://app:Pa55w0rdX@cluster0.ab1cd.mongodb.net/prod", "Pa55w0rdX"),
+        ] {
+            let out = r.redact(text);
+            assert!(!out.contains(secret), "{text} -> {out}");
+        }
+        // The host of a URL with a password stays (the password is not an address's name).
+        let out = r.redact("mongodb+srv://app:Pa55w0rdX@cluster0.ab1cd.mongodb.net/prod");
+        assert!(out.contains("@cluster0.ab1cd.mongodb.net/prod"), "{out}");
+        // Ids on a command line are not credentials.
+        let kept = "docker run -u 1000:1000 -p 8080:80 nginx";
+        assert_eq!(r.redact(kept), kept);
+    }
+
+    #[test]
+    fn ids_nonces_wallets_tags_and_elided_keys_are_kept() {
+        let r = redactor();
+        for text in [
+            "Idempotency-Key: 7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            "x-amz-version-id: jyIaChw1XGHwW8RgN6TOYFqLeyOjkIRp",
+            "ksuid Q1TC0rL2i3BQ0XnMVtaMfM7xd4B",
+            "Content-Security-Policy: script-src 'nonce-QbCWHXbtkfB2IRHxaHi86b'",
+            "wallet 0x71C7656EC7ab88b098defB751B7401B5f6d8976F",
+            "Stripe publishable key: pk_live_51HqLyjWDarjtT1zdp7dcXx2bQmPpm3xU9Kt4bWqQ",
+            r#""x5c": ["MIIC+DCCAeCgAwIBAgIJzQnYD+f8Dx137nBrAMFKyNwyOLq24XtYHOhwnqm4a4j9uaRiOFhp0szDXhyPEdFSkDA5"]"#,
+            "\"avatar\": \"data:image/jpeg;base64,/9j/4AAQSkZJRgABAQt+TwyGJTqUcy17rEjSuAB+vv7ezHMMD9wIIaye2Mb+MzECkv8xAX84OyoW0hw6OjQy4EgY2u8lH3HGWEPOMYJG3ySdOLj3InVl39UczMXIuwlQ9jsed7y5OrkXukpUrX/enKRlD7NmJu0qSOjp2wzbC/GupOWo15NK9Dmx+EUjI1WUBeo/v8\"",
+            "STRIPE_SECRET_KEY=sk_live_...",
+            "password: !vault |",
+            "token: !!binary",
+            "TOKEN=$(vault kv get -field=token secret/ci)",
+            "-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----",
+        ] {
+            assert_eq!(r.redact(text), text);
+        }
+        // A session cookie is a credential, though its name ends in `_id`.
+        let out =
+            r.redact("Cookie: _session_id=x7C9t4Wd-ic7m2temrFrtq8ka-3U6uWf6asTRnD08; theme=dark");
+        assert!(!out.contains("x7C9t4Wd"), "{out}");
     }
 
     #[test]

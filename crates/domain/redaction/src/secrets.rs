@@ -45,8 +45,9 @@ const TOKEN_PATTERNS: &[(SecretKind, &str)] = &[
         SecretKind::ProviderToken,
         // GitHub, Slack, Stripe (secret, restricted, webhook), AWS access key ids, GitLab, npm,
         // PyPI, Hugging Face, Shopify, DigitalOcean, Linear, SendGrid, Square, OpenAI,
-        // Anthropic, Groq, xAI: key shapes with a fixed prefix.
-        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{20,}|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{30,}|hf_[A-Za-z0-9]{30,}|shp(?:at|ss|ca|pa)_[A-Fa-f0-9]{32}|dop_v1_[a-f0-9]{64}|lin_api_[A-Za-z0-9]{30,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|sq0(?:atp|csp)-[A-Za-z0-9_-]{20,}|sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{30,}|xai-[A-Za-z0-9]{30,})",
+        // Anthropic, Groq, xAI, age, Mailgun, Mailchimp, Atlassian, Telegram bots: key shapes with
+        // a fixed prefix or suffix; Slack and Discord webhook URLs' secret path.
+        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{20,}|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{30,}|hf_[A-Za-z0-9]{30,}|shp(?:at|ss|ca|pa)_[A-Fa-f0-9]{32}|dop_v1_[a-f0-9]{64}|lin_api_[A-Za-z0-9]{30,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|sq0(?:atp|csp)-[A-Za-z0-9_-]{20,}|sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{30,}|xai-[A-Za-z0-9]{30,}|xoxe[.-][A-Za-z0-9.-]{10,}|AGE-SECRET-KEY-1[0-9A-Z]{50,}|key-[0-9a-f]{32}|[0-9a-f]{32}-us[0-9]{1,2}|ATATT3[A-Za-z0-9_=-]{50,}|T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32}|[0-9]{17,20}/[A-Za-z0-9_-]{60,68}|[0-9]{8,10}:AA[A-Za-z0-9_-]{33})",
     ),
 ];
 
@@ -56,15 +57,24 @@ const URL_PASSWORD: &str = r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@]*:([
 /// `Bearer <token>`, `Basic <base64>`: only the credential is replaced.
 const AUTH_SCHEME: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})";
 
-/// `password=…`, `"client_secret": "…"`, `api-key: …`, `DB_PASSWORD=…`, `STRIPE_SECRET_KEY=…`:
+/// `password=…`, `"client_secret": "…"`, `api-key: …`, `DB_PASSWORD=…`, `PGPASSWORD=…`,
+/// `STRIPE_SECRET_KEY=…`, `'password' => '…'`, `define('DB_PASSWORD', '…')`:
 /// only the value is replaced. A name may carry any `_`/`.`/`-` prefix; a suffix after the
 /// secret word (`password_hash`, `token_type`) makes it another field.
-const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+const KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:[A-Za-z0-9]+[_.-])*(?:[A-Za-z0-9]*password|[A-Za-z0-9]*passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|app[_-]?secret|token|x-api-key)(?:["']?[ \t]*(?::=|=>|[:=])|["'][ \t]*,)[ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
 
-/// Names that often but not always hold a credential (`SIGNING_KEY=`, `MYSQL_PASS=`): their
+/// Names that often but not always hold a credential (`SIGNING_KEY=`, `MYSQL_PASS=`,
+/// `sshpass=`, npm's `_auth=`): their
 /// value is masked only when it looks like one ([`credential_like`]), so `sort_key=name`
 /// stays. (Both words are pair stems of [`Prescan`], so the pre-scan still decides.)
-const WEAK_KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:(?:[A-Za-z0-9]+[_.-])+(?:key|pass)|(?:[A-Za-z0-9]+[_.-])*sig(?:nature)?)["']?[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+const WEAK_KEY_VALUE: &str = r#"(?i)(?-u:\b)(?:(?:[A-Za-z0-9]+[_.-])+key|(?:[A-Za-z0-9]+[_.-])*[A-Za-z0-9]*pass|(?:[A-Za-z0-9]+[_.-])*_?auth|(?:[A-Za-z0-9]+[_.-])*sig(?:nature)?)(?:["']?[ \t]*(?::=|=>|[:=])|["'][ \t]*,)[ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"'&,;}\]]+))"#;
+
+/// `<password>…</password>`, `<add key="DbPassword" value="…"/>`: only the value is replaced.
+const XML_VALUE: &str = r#"(?i)<(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|auth[_-]?token|access[_-]?token|token)>([^<\r\n]+)</|(?i)(?:key|name)="(?:[A-Za-z0-9]+[_.-]?)*(?:password|passwd|pwd|secret|apikey|api[_-]key|token|connectionstring)"[ \t]+value="([^"\r\n]+)""#;
+
+/// Credentials on a command line: `curl -u user:pw`, `--password pw`, `docker login -p pw`,
+/// `mysql -ppw`. Only the credential is replaced.
+const CLI_CREDENTIAL: &str = r#"(?:^|[\s'"])(?:-u|--user)[ \t=]+['"]?[^\s:'"@/]+:([^\s'"]+)|(?:^|\s)--(?:password|passwd|pass|token|api-key|secret|client-secret|auth-token)[ \t]+['"]?([^\s'"-][^\s'"]*)|(?-u:\b)(?:login|sshpass)(?-u:\b)[^\n|;&]*?\s-p[ \t]+['"]?([^\s'"]+)|(?-u:\b)(?:mysql|mysqldump|mysqladmin|mariadb)(?-u:\b)[^\n|;&]*?\s-p([^\s'"]+)"#;
 
 /// Long runs of token characters, judged by [`is_high_entropy`].
 const TOKEN_RUN: &str = r"[A-Za-z0-9_+/=-]{24,}";
@@ -84,6 +94,8 @@ pub(crate) struct Compiled {
     auth_scheme: Regex,
     key_value: Regex,
     weak_key_value: Regex,
+    xml_value: Regex,
+    cli_credential: Regex,
     token_run: Regex,
     email: Regex,
 }
@@ -117,6 +129,8 @@ static COMPILED: LazyLock<Result<Compiled, regex::Error>> = LazyLock::new(|| {
         auth_scheme: build(AUTH_SCHEME)?,
         key_value: build(KEY_VALUE)?,
         weak_key_value: build(WEAK_KEY_VALUE)?,
+        xml_value: build(XML_VALUE)?,
+        cli_credential: build(CLI_CREDENTIAL)?,
         token_run: build(TOKEN_RUN)?,
         email: build(EMAIL)?,
     })
@@ -142,7 +156,7 @@ pub(crate) struct Prescan {
 /// none occurs, those patterns cannot match. Kept in step with [`stem_at`].
 #[cfg(test)]
 const PAIR_STEMS: &[&[u8]] = &[
-    b"pass", b"pwd", b"secret", b"key", b"token", b"bearer", b"basic", b"://", b"sig",
+    b"pass", b"pwd", b"secret", b"key", b"token", b"bearer", b"basic", b"://", b"sig", b"_auth",
 ];
 
 /// Whether one of the pair stems starts at `i` (whose byte is a [`STEM_START`] byte). The second
@@ -162,6 +176,7 @@ fn stem_at(b: &[u8], i: usize) -> bool {
         (Some(b't'), Some(b'o')) => is(b"token"),
         (Some(b'b'), Some(b'e' | b'a')) => is(b"bearer") || is(b"basic"),
         (Some(b':'), Some(b'/')) => is(b"://"),
+        (Some(b'_'), Some(b'a')) => is(b"_auth"),
         _ => false,
     }
 }
@@ -197,7 +212,7 @@ const CLASSES: [u8; 256] = {
         }
         if matches!(
             b.to_ascii_lowercase(),
-            b'p' | b's' | b'k' | b't' | b'b' | b':'
+            b'p' | b's' | b'k' | b't' | b'b' | b':' | b'_'
         ) {
             class |= STEM_START;
         }
@@ -274,15 +289,13 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
     let has_digit = bytes.iter().any(u8::is_ascii_digit);
     let has_lower = bytes.iter().any(u8::is_ascii_lowercase);
     let has_upper = bytes.iter().any(u8::is_ascii_uppercase);
-    let all_hex = bytes.iter().all(u8::is_ascii_hexdigit);
-    let uuid_like = t.len() == 36
-        && t.bytes().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == b'-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        });
+    // `0x71C7…`: an address or a hash on a blockchain, public by design.
+    let all_hex = t
+        .strip_prefix("0x")
+        .unwrap_or(t)
+        .bytes()
+        .all(|c| c.is_ascii_hexdigit());
+    let uuid_like = uuid_shaped(t);
     // Twilio's resource ids: two capitals and 32 hex digits (`SM…`, `MG…`, `PN…`, `AC…`). The
     // credentials that go with them are separate (auth tokens, API key secrets).
     let twilio_sid = t.len() == 34
@@ -302,8 +315,8 @@ fn is_high_entropy(text: &str, range: &Range<usize>) -> bool {
         return false;
     }
     // Random-looking, but public or a stand-in. SRI and npm digests start with their algorithm
-    // (`sha512-…`).
-    let digest_led = ["sha1-", "sha256-", "sha384-", "sha512-"]
+    // (`sha512-…`); a CSP nonce is sent to every browser (`'nonce-…'`).
+    let digest_led = ["sha1-", "sha256-", "sha384-", "sha512-", "nonce-"]
         .iter()
         .any(|p| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
     !(digest_led || public_before(text, range.start) || is_placeholder(t))
@@ -351,6 +364,12 @@ fn public_before(text: &str, start: usize) -> bool {
         "ecdsa-sha2-nistp384 ",
         "ecdsa-sha2-nistp521 ",
         "sk-ssh-ed25519@openssh.com ",
+        "\"x5c\": [\"",
+        "\"x5c\":[\"",
+        "'nonce-",
+        "'sha256-",
+        "'sha384-",
+        "'sha512-",
     ];
     let from = start.saturating_sub(28);
     let Some(before) = text.as_bytes().get(from..start) else {
@@ -361,7 +380,74 @@ fn public_before(text: &str, start: usize) -> bool {
             && before
                 .get(before.len() - l.len()..)
                 .is_some_and(|tail| tail.eq_ignore_ascii_case(l.as_bytes()))
-    })
+    }) || labelled_public_id(before)
+}
+
+/// `x-amz-version-id: …`, `ksuid …`, `"trace_id": "…"`: a value whose name says it is an
+/// identifier or a digest (unless the name also says secret, token, password or key).
+fn labelled_public_id(before: &[u8]) -> bool {
+    let mut end = before.len();
+    while end > 0
+        && matches!(
+            before.get(end - 1),
+            Some(b' ' | b'\t' | b'"' | b'\'' | b':' | b'=' | b'[')
+        )
+    {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0
+        && before
+            .get(start - 1)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+    {
+        start -= 1;
+    }
+    // A name, then at least one separator: a token glued to a word is not labelled.
+    if start == end || end == before.len() {
+        return false;
+    }
+    let Some(name) = before.get(start..end) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let has = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
+    if has(b"secret")
+        || has(b"token")
+        || has(b"pass")
+        || has(b"key")
+        || has(b"auth")
+        || has(b"session")
+        || has(b"sid")
+        || has(b"csrf")
+        || has(b"cookie")
+    {
+        return false;
+    }
+    const NAMES: &[&[u8]] = &[
+        b"id",
+        b"uuid",
+        b"guid",
+        b"ulid",
+        b"ksuid",
+        b"etag",
+        b"nonce",
+        b"hash",
+        b"digest",
+        b"checksum",
+        b"integrity",
+        b"fingerprint",
+        b"thumbprint",
+        b"x5t",
+        b"kid",
+        b"commit",
+        b"revision",
+        b"sha",
+    ];
+    let id_suffix = lower.len() > 3
+        && (lower.ends_with(b"_id") || lower.ends_with(b"-id") || lower.ends_with(b".id"))
+        || name.len() > 2 && name.ends_with(b"Id");
+    id_suffix || NAMES.contains(&lower.as_slice())
 }
 
 /// A value that stands for a secret in documentation or a template: `${DB_PASSWORD}`,
@@ -385,6 +471,11 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         || v.starts_with("process.env")
         || v.starts_with("os.environ")
         || v.starts_with("env(")
+        // A YAML tag (`!vault |`, `!!binary`, `!Ref`) stands before the value, not for it.
+        || v.starts_with('!') && v.trim_start_matches('!').bytes().all(|c| c.is_ascii_alphabetic())
+        // `sk_live_...`: a prefix, then "and so on".
+        || v.ends_with("...")
+        || v.ends_with('…')
     {
         return true;
     }
@@ -477,6 +568,10 @@ fn high_entropy_parts(text: &str, range: Range<usize>, out: &mut Vec<Range<usize
     let Some(token) = text.get(range.clone()) else {
         return;
     };
+    // `data:image/jpeg;base64,/9j/…`: an inline image, public however it starts.
+    if public_before(text, range.start) {
+        return;
+    }
     // A base64 blob has `/` in it too; one that is high-entropy throughout is one secret.
     let slashes = token.bytes().filter(|c| *c == b'/').count();
     let body = token.trim_end_matches('=');
@@ -529,7 +624,16 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
     let pem = text.contains("-----BEGIN");
     if pem {
         if let Some((kind, re)) = c.tokens.first() {
-            for m in re.find_iter(text) {
+            // `-----BEGIN PRIVATE KEY----- ... -----END…` in documentation: no key material.
+            let material = |m: &str| {
+                let body = m.splitn(3, "-----").nth(2).unwrap_or_default();
+                let body = body.split("-----END").next().unwrap_or_default();
+                body.bytes()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+                    .count()
+                    >= 4
+            };
+            for m in re.find_iter(text).filter(|m| material(m.as_str())) {
                 out.push(Hit {
                     range: m.range(),
                     kind: *kind,
@@ -573,7 +677,8 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
     if pair && scan.longest_token >= 8 {
         value_hits(&c.auth_scheme, text, SecretKind::AuthorizationHeader, out);
     }
-    if pair && scan.colon_or_equals {
+    // `define('DB_PASSWORD', '…')` joins its name and value with a comma.
+    if pair && (scan.colon_or_equals || text.contains(",")) {
         if text.contains("://") {
             value_hits(&c.url_password, text, SecretKind::UrlPassword, out);
         }
@@ -586,6 +691,22 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
             credential_like,
         );
     }
+    if scan.pair_hint && text.contains('<') {
+        value_hits(&c.xml_value, text, SecretKind::KeyValue, out);
+    }
+    if text.contains(" -") {
+        value_hits_if(&c.cli_credential, text, SecretKind::UrlPassword, out, |v| {
+            // `docker run -u 1000:1000`: ids, not a password.
+            !v.bytes().all(|c| c.is_ascii_digit())
+        });
+    }
+    let mut spoken = Vec::new();
+    crate::spoken::find(text, &mut spoken);
+    out.extend(spoken.into_iter().map(|range| Hit {
+        range,
+        kind: SecretKind::KeyValue,
+        replacement: placeholder(SecretKind::KeyValue),
+    }));
     if scan.at_sign {
         for caps in c.email.captures_iter(text) {
             let (Some(whole), Some(local)) = (caps.get(0), caps.get(1)) else {
@@ -606,7 +727,7 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
 
 /// A value that could be a password or key: eight characters or more, mixing letters with
 /// digits or symbols, not a placeholder, not a plain word, number or hex digest.
-fn credential_like(v: &str) -> bool {
+pub(crate) fn credential_like(v: &str) -> bool {
     let letters = v.bytes().any(|c| c.is_ascii_alphabetic());
     let digits = v.bytes().any(|c| c.is_ascii_digit());
     // Identifier punctuation (`created_at`, `user-name`, `a.b`) does not count as a symbol.
@@ -617,14 +738,41 @@ fn credential_like(v: &str) -> bool {
     // A signature is often hex: long enough, it is a credential (an HMAC), not a digest
     // someone needs to read.
     let long_hex = hex && v.len() >= 32;
-    v.len() >= 8 && letters && (digits || symbols) && (!hex || long_hex) && !is_placeholder(v)
+    v.len() >= 8
+        && letters
+        && (digits || symbols)
+        && (!hex || long_hex)
+        && !is_placeholder(v)
+        // An idempotency or installation key is a UUID; a publishable key names itself.
+        && !uuid_shaped(v)
+        && !object_id(v)
+}
+
+/// `7c9e6679-7425-40de-944b-e07fc1f90ae7`, any case.
+fn uuid_shaped(t: &str) -> bool {
+    t.len() == 36
+        && t.bytes().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// `user@host` shapes that name no person: a URL's user (`postgres://warden@db.internal`,
 /// `ssh://git@…`), a git remote (`git@github.com:`), a systemd unit instance
 /// (`getty@tty1.service`).
 fn not_an_address(text: &str, start: usize, local: &str, domain: &str) -> bool {
-    let url_user = text.get(..start).is_some_and(|p| p.ends_with("//"));
+    // A URL's user (`postgres://warden@db`), or its password (`redis://:pw@host`,
+    // `mongodb+srv://app:pw@cluster0…`), which the URL pattern masks.
+    let word_start = text
+        .get(..start)
+        .and_then(|p| p.rfind(|c: char| c.is_whitespace() || c == '"' || c == '\''))
+        .map_or(0, |i| i + 1);
+    let url_user = text
+        .get(word_start..start)
+        .is_some_and(|w| w.contains("://"));
     let vcs = matches!(local, "git" | "hg" | "svn");
     const UNITS: &[&str] = &[
         ".service", ".socket", ".timer", ".target", ".mount", ".path", ".slice", ".scope",
@@ -665,9 +813,10 @@ fn value_hits_if(
             continue;
         }
         // `Basic idea`, `token expired`: a credential has a digit or a symbol in it.
+        // `token secret/ci`: a short credential has a digit in it.
         if kind == SecretKind::AuthorizationHeader
-            && v.bytes().all(|c| c.is_ascii_alphabetic())
             && v.len() < 20
+            && !v.bytes().any(|c| c.is_ascii_digit())
         {
             continue;
         }

@@ -215,8 +215,8 @@ fn fresh_phone_numbers_are_masked_at_least_as_often_as_measured() {
     }
     assert!(all.total >= 500, "corpus too small: {}", all.total);
     assert!(
-        all.hits >= 848,
-        "fewer phone numbers masked than when the corpus was added: {}",
+        all.hits >= 866,
+        "fewer phone numbers masked than last measured: {}",
         all.hits
     );
 }
@@ -250,7 +250,7 @@ fn fresh_clean_lines_are_altered_at_most_as_often_as_measured() {
     }
     assert!(lines.len() >= 300, "corpus too small: {}", lines.len());
     assert!(
-        altered.len() <= 25,
+        altered.len() <= 6,
         "more clean lines altered than when the corpus was added: {}",
         altered.len()
     );
@@ -293,7 +293,7 @@ fn fresh_secrets_are_removed_at_least_as_often_as_measured() {
     }
     assert!(all.total >= 300, "corpus too small: {}", all.total);
     assert!(
-        all.hits >= 385,
+        all.hits >= 449,
         "fewer secrets removed than when the corpus was added: {}",
         all.hits
     );
@@ -330,7 +330,7 @@ fn fresh_hard_negatives_are_altered_at_most_as_often_as_measured() {
     }
     assert!(all.total >= 300, "corpus too small: {}", all.total);
     assert!(
-        all.hits <= 25,
+        all.hits <= 6,
         "more hard negatives altered than when the corpus was added: {}",
         all.hits
     );

@@ -1,0 +1,409 @@
+//! Secrets told in prose: "the wifi password is Quartz362*", "mi contraseña es perro2024azul",
+//! "密码是 KEBEsG3Qc", "prod key → RtiUt5D_QAfc". No `:` or `=` joins the name to the value, so
+//! the key/value patterns cannot see them: a word that names a credential, in any of the
+//! languages people write to the assistant, is followed by a few short words and then a value
+//! that looks like one.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::secrets::{credential_like, is_placeholder};
+
+/// Words that name a password, in the languages and scripts the guard claims (and a few more).
+/// A word may go on with letters (`sandinya`, `lösenordet`, `passwords`).
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwort",
+    "passwd",
+    "passcode",
+    "passphrase",
+    "kennwort",
+    "contraseña",
+    "contrasena",
+    "senha",
+    "mot de passe",
+    "mdp",
+    "wachtwoord",
+    "parola d'ordine",
+    "hasło",
+    "haslo",
+    "şifre",
+    "şifresi",
+    "sifre",
+    "lösenord",
+    "losenord",
+    "adgangskode",
+    "passord",
+    "salasana",
+    "jelszó",
+    "heslo",
+    "geslo",
+    "lozinka",
+    "parolă",
+    "mật khẩu",
+    "kata sandi",
+    "kata laluan",
+    "пароль",
+    "паролі",
+    "密码",
+    "密碼",
+    "口令",
+    "パスワード",
+    "暗証番号",
+    "비밀번호",
+    "암호",
+    "كلمة المرور",
+    "كلمة السر",
+    "رمز عبور",
+    "סיסמה",
+    "סיסמא",
+    "पासवर्ड",
+    "κωδικός",
+];
+
+/// Words that name some other credential: their value must look like one on its own
+/// ([`credential_like`]), as "key" and "token" also name harmless things.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "api key",
+    "apikey",
+    "credential",
+    "credentials",
+    "clave",
+    "chave",
+    "clé",
+    "schlüssel",
+    "ключ",
+    "токен",
+    "密钥",
+    "秘钥",
+    "令牌",
+    "キー",
+    "トークン",
+    "مفتاح",
+];
+
+/// How many short words may stand between the name and the value ("the password *for the wifi
+/// is* X", "пароль *от почты*: X").
+const MAX_GLUE_WORDS: usize = 4;
+/// Longest glue word, in characters.
+const MAX_GLUE_CHARS: usize = 12;
+
+struct Words {
+    any: Regex,
+}
+
+fn alternation(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| regex::escape(w))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+static WORDS: LazyLock<Result<Words, regex::Error>> = LazyLock::new(|| {
+    let pattern = format!(
+        "(?i)(?P<pw>{})|(?P<cred>{})",
+        alternation(PASSWORD_WORDS),
+        alternation(CREDENTIAL_WORDS)
+    );
+    Ok(Words {
+        any: RegexBuilder::new(&pattern).size_limit(1 << 22).build()?,
+    })
+});
+
+/// Whether the words compiled (checked by [`crate::Redactor::new`] through [`compile`]).
+pub(crate) fn compile() -> Result<(), &'static regex::Error> {
+    WORDS.as_ref().map(|_| ())
+}
+
+/// Separators between a name and its value that are not words.
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        ':' | '：'
+            | '='
+            | '-'
+            | '—'
+            | '–'
+            | '→'
+            | '>'
+            | '⇒'
+            | '➡'
+            | ','
+            | '،'
+            | '、'
+            | '('
+            | ')'
+    ) || c.is_whitespace()
+}
+
+fn is_open_quote(c: char) -> Option<char> {
+    match c {
+        '"' => Some('"'),
+        '\'' => Some('\''),
+        '`' => Some('`'),
+        '«' => Some('»'),
+        '“' => Some('”'),
+        '「' => Some('」'),
+        '„' => Some('“'),
+        _ => None,
+    }
+}
+
+/// The end of the token starting at `at`: at whitespace, or where a letter of another script
+/// meets an ASCII letter or digit (`是KEBE…`, `KEBE…です`).
+fn token_end(text: &str, at: usize) -> usize {
+    let mut prev: Option<char> = None;
+    for (i, c) in text.get(at..).unwrap_or_default().char_indices() {
+        if c.is_whitespace() {
+            return at + i;
+        }
+        if let Some(p) = prev {
+            let script_change = (!is_latin(p) && p.is_alphabetic() && c.is_ascii_alphanumeric())
+                || (p.is_ascii_alphanumeric() && !is_latin(c) && c.is_alphabetic());
+            if script_change {
+                return at + i;
+            }
+        }
+        prev = Some(c);
+    }
+    text.len()
+}
+
+/// A value that could be a password: six characters or more, not a placeholder, an address or
+/// a date; a PIN of six digits or more, or letters with a digit, a symbol, inner capitals or
+/// the hyphens of a passphrase (`horse-battery-staple`), but not a plain word or `don't`.
+fn password_like(v: &str) -> bool {
+    let chars = v.chars().count();
+    if chars < 6 || is_placeholder(v) || v.starts_with("[REDACTED") {
+        return false;
+    }
+    if v.contains("://") || v.starts_with("www.") || v.contains('@') && v.contains('.') {
+        return false;
+    }
+    let letters = v.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    if letters == 0 {
+        return digits == chars;
+    }
+    let symbols = v
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !matches!(c, '\'' | '’' | '-' | '.' | '_'));
+    let hyphens = v.matches('-').count() + v.matches('_').count();
+    let inner_capital = v
+        .chars()
+        .zip(v.chars().skip(1))
+        .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+    digits > 0 || symbols || hyphens >= 2 || inner_capital
+}
+
+/// Trailing punctuation that ends the sentence rather than the password.
+fn trim_sentence_end(v: &str) -> &str {
+    let trimmed = v.trim_end_matches(['.', ',', ';', ':', '：', ')', '。', '，', '؟', '?']);
+    if trimmed.is_empty() {
+        v
+    } else {
+        trimmed
+    }
+}
+
+/// Ranges of the values of credentials named in prose.
+pub(crate) fn find(text: &str, out: &mut Vec<Range<usize>>) {
+    let Ok(words) = WORDS.as_ref() else {
+        return;
+    };
+    let mut resume = 0;
+    for caps in words.any.captures_iter(text) {
+        let Some(m) = caps.get(0) else { continue };
+        if m.start() < resume {
+            continue;
+        }
+        let password = caps.name("pw").is_some();
+        // A Latin word starts a word (`1Password`, `monkey`, `turkey` are no names), and a
+        // name inside an identifier or a URL (`reset-password?token=`, `sort_key`) is code,
+        // which the key/value patterns read.
+        let before = text.get(..m.start()).and_then(|p| p.chars().next_back());
+        if before.is_some_and(|c| {
+            c.is_alphanumeric() && (c.is_ascii() || !password)
+                || matches!(
+                    c,
+                    '/' | '-' | '_' | '.' | '?' | '=' | '&' | '#' | '$' | '{' | ':' | '@'
+                )
+        }) {
+            continue;
+        }
+        let mut at = m.end();
+        let rest = text.get(at..).unwrap_or_default();
+        if rest.starts_with(['/', '?', '=', '&', '_', '.', '-', '"', '\'', '}', '@', '$']) {
+            continue;
+        }
+        if password {
+            // The word may go on (`sandinya`, `lösenordet`, `passwords`).
+            at += rest
+                .char_indices()
+                .find(|(_, c)| !c.is_alphabetic() || !c.is_ascii() && !is_latin(*c))
+                .map_or(rest.len(), |(i, _)| i);
+        } else if rest.chars().next().is_some_and(char::is_alphanumeric) {
+            // `keyboard`, `tokens`: another word.
+            continue;
+        }
+        if let Some(value) = value_after(text, at, password) {
+            resume = value.end;
+            out.push(value);
+        }
+    }
+}
+
+fn is_latin(c: char) -> bool {
+    c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c)
+}
+
+/// The value after a credential's name at `at`, if one follows within a few words.
+fn value_after(text: &str, mut at: usize, password: bool) -> Option<Range<usize>> {
+    let mut glue = 0;
+    loop {
+        // Separators and spaces.
+        let rest = text.get(at..)?;
+        let skip = rest
+            .char_indices()
+            .find(|(_, c)| !is_separator(*c))
+            .map_or(rest.len(), |(i, _)| i);
+        if rest.get(..skip).is_some_and(|s| s.contains('\n')) {
+            return None;
+        }
+        at += skip;
+        let rest = text.get(at..)?;
+        let first = rest.chars().next()?;
+        if let Some(close) = is_open_quote(first) {
+            let inner = rest.get(first.len_utf8()..)?;
+            let end = inner.find(close)?;
+            let value = inner.get(..end)?;
+            let shaped = if password {
+                value.chars().count() >= 4
+            } else {
+                credential_like(value) && !value.contains('/')
+            };
+            if !shaped
+                || value.contains('\n')
+                || value.chars().count() > 128
+                || is_placeholder(value)
+            {
+                return None;
+            }
+            let start = at + first.len_utf8();
+            return Some(start..start + end);
+        }
+        let end = token_end(text, at);
+        let token = trim_sentence_end(text.get(at..end)?);
+        let glue_word = token
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’'))
+            && token.chars().count() <= MAX_GLUE_CHARS
+            && !(token.chars().any(char::is_lowercase)
+                && token.chars().skip(1).any(char::is_uppercase));
+        if glue_word {
+            glue += 1;
+            if glue > MAX_GLUE_WORDS || !password && glue > 3 {
+                return None;
+            }
+            at = end;
+            continue;
+        }
+        let value = token;
+        let accept = if password {
+            password_like(value)
+        } else {
+            credential_like(value) && !public_type(value) && !value.contains('/')
+        };
+        return accept.then(|| at..at + value.len());
+    }
+}
+
+/// Key type names that come before public material (`SSH key: ssh-ed25519 AAAA…`).
+fn public_type(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    [
+        "ssh-", "ecdsa-", "sk-ssh-", "sha1", "sha256", "sha512", "md5", "pgp", "gpg",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        find(text, &mut out);
+        out.into_iter().filter_map(|r| text.get(r)).collect()
+    }
+
+    #[test]
+    fn passwords_told_in_prose_are_found_in_many_languages() {
+        for (text, secret) in [
+            ("the wifi password is Quartz362*", "Quartz362*"),
+            ("mi contraseña es perro2024azul", "perro2024azul"),
+            ("minha senha é Gato#7781", "Gato#7781"),
+            ("le mot de passe du wifi c'est Maple6124!", "Maple6124!"),
+            (
+                "das Passwort für den Admin lautet staple-correct-anchor-piano",
+                "staple-correct-anchor-piano",
+            ),
+            ("пароль от почты: Cobalt1567#", "Cobalt1567#"),
+            ("密码是 KEBEsG3QcbIgTI2YOv", "KEBEsG3QcbIgTI2YOv"),
+            ("我的密码是huanghe2024", "huanghe2024"),
+            ("パスワードは psD0BZ!-M!U9S です", "psD0BZ!-M!U9S"),
+            ("كلمة المرور هي w7Ed6vqKg0zH090", "w7Ed6vqKg0zH090"),
+            ("पासवर्ड FJn3U9JKMucHqKDU6FVXT है", "FJn3U9JKMucHqKDU6FVXT"),
+            (
+                "kata sandinya horse-piano-violet-piano",
+                "horse-piano-violet-piano",
+            ),
+            (
+                "lösenordet är +EojCO4OfvO2G625esTuugV",
+                "+EojCO4OfvO2G625esTuugV",
+            ),
+            ("my password is \"open sesame\"", "open sesame"),
+            (
+                "prod key → RtiUt5D_QAfcdMn+Gv3x3 (don't share)",
+                "RtiUt5D_QAfcdMn+Gv3x3",
+            ),
+            (
+                "here's the key you asked for: bdc127e20fdffaa513c26e9072a6fb00",
+                "bdc127e20fdffaa513c26e9072a6fb00",
+            ),
+        ] {
+            assert_eq!(values(text), vec![secret], "{text}");
+        }
+    }
+
+    #[test]
+    fn talk_about_passwords_keeps_its_words() {
+        for text in [
+            "the password is incorrect",
+            "password doesn't match, try again",
+            "Password must contain 8 characters",
+            "reset your password at https://example.com/reset?user=42",
+            "password changed on 2024-05-01 at 10:30",
+            "1Password is a password manager",
+            "the password is ********",
+            "password: ${DB_PASSWORD}",
+            "the keyboard shortcut is Ctrl+Shift+K",
+            "SSH key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq",
+            "the key is under the mat",
+            "token expired, please log in again",
+            "primary key: id",
+            "key=uploads/2024/img_001.png",
+            "reset-password?token=abc123def456",
+            "- key: \"team\"",
+        ] {
+            assert!(values(text).is_empty(), "{text}: {:?}", values(text));
+        }
+    }
+}
