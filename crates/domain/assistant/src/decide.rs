@@ -64,6 +64,8 @@ impl ReplyText {
     pub const NO_TASKS: &'static str = "No open tasks. Add one with: add <title>";
     pub const TOO_MANY_TASKS: &'static str =
         "You have too many open tasks. Complete some with: done <n>";
+    /// `remind`, `events` or `unremind` on a gateway without a calendar.
+    pub const NO_CALENDAR: &'static str = "The calendar is not set up on this gateway.";
     /// WhatsApp via Twilio carries at most 1600 characters.
     pub const MAX_REPLY_CHARS: usize = 1600;
 
@@ -461,6 +463,10 @@ impl Assistant {
                     Detail::new().with("task_no", task.no),
                 ));
                 clip(format!("Done: {}", task.title))
+            }
+            Command::Remind(_) | Command::Events | Command::Unremind(_) => {
+                reject(sender, "calendar_off", ReplyText::NO_CALENDAR.to_owned(), d);
+                return;
             }
         };
         d.audit.push(event(

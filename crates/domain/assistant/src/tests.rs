@@ -647,6 +647,16 @@ fn done_n_completes_the_nth_open_task() {
 }
 
 #[test]
+fn calendar_commands_without_a_calendar_change_nothing_and_say_so() {
+    for body in ["remind tomorrow 9:00 call mum", "events", "unremind 1"] {
+        let d = decide(&paired(), body);
+        assert_rejected(&d, "calendar_off");
+        assert_eq!(d.reply.as_deref(), Some(ReplyText::NO_CALENDAR), "{body}");
+        assert!(audit_texts(&d).iter().all(|t| !t.contains("mum")));
+    }
+}
+
+#[test]
 fn done_beyond_the_list_is_rejected_as_no_such_task() {
     let state = with_tasks(&["buy milk", "call mum"]);
     for body in ["done 3", "done 999"] {
