@@ -14,6 +14,7 @@
 //! - **Nothing leaks.** No redirect is followed (the bearer token would go along); bodies are
 //!   bounded; errors are codes, never Google's message text, a title or a token.
 
+pub mod auth;
 mod classify;
 pub mod token;
 mod wire;

@@ -765,3 +765,109 @@ async fn trace_logs_hold_no_title_and_no_token() {
         assert!(!logs.contains(secret), "{secret} in {logs}");
     }
 }
+
+// --- `warden calendar auth`: the code exchange ----------------------------------------------------
+
+mod consent {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    use warden_google_calendar::auth::{exchange_code, AuthError, Exchange, Pkce};
+
+    const REDIRECT: &str = "http://127.0.0.1:53682";
+
+    async fn exchange(server: &MockServer, pkce: &Pkce) -> Result<String, AuthError> {
+        let secret = SecretString::from(CLIENT_SECRET.to_owned());
+        let uri = server.uri();
+        let params = Exchange {
+            oauth_url: &uri,
+            client_id: CLIENT_ID,
+            client_secret: &secret,
+            redirect_uri: REDIRECT,
+            timeout: Duration::from_secs(3),
+        };
+        exchange_code(&params, &SecretString::from("4/0AbCdEf".to_owned()), pkce)
+            .await
+            .map(|t| t.expose_secret().to_owned())
+    }
+
+    fn granted(scope: &str, refresh: Option<&str>) -> ResponseTemplate {
+        let mut body = json!({
+            "access_token": ACCESS_TOKEN,
+            "expires_in": 3599,
+            "scope": scope,
+            "token_type": "Bearer"
+        });
+        if let Some(refresh) = refresh {
+            body["refresh_token"] = json!(refresh);
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+
+    #[tokio::test]
+    async fn the_code_is_exchanged_with_its_pkce_verifier_for_the_refresh_token() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(body_string_contains("grant_type=authorization_code"))
+            .respond_with(granted(SCOPE, Some(REFRESH_TOKEN)))
+            .mount(&server)
+            .await;
+        let pkce = Pkce::from_random([9; 32]);
+        assert_eq!(exchange(&server, &pkce).await.as_deref(), Ok(REFRESH_TOKEN));
+        let sent = &requests_to(&server, "/token").await[0];
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&sent.body).unwrap();
+        let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        assert_eq!(field("code").as_deref(), Some("4/0AbCdEf"));
+        assert_eq!(field("redirect_uri").as_deref(), Some(REDIRECT));
+        let verifier = field("code_verifier").unwrap();
+        // The verifier sent is the one whose S256 the consent URL carried.
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+            pkce.challenge()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_used_or_expired_code_is_refused_by_its_code_only() {
+        let server = MockServer::start().await;
+        mount_token(
+            &server,
+            ResponseTemplate::new(400).set_body_json(json!({
+                "error": "invalid_grant",
+                "error_description": format!("Bad Request {REFRESH_TOKEN}")
+            })),
+        )
+        .await;
+        let error = exchange(&server, &Pkce::from_random([3; 32]))
+            .await
+            .unwrap_err();
+        assert_eq!(error, AuthError::Exchange("invalid_grant".to_owned()));
+        assert!(!format!("{error} {error:?}").contains(REFRESH_TOKEN));
+    }
+
+    #[tokio::test]
+    async fn a_consent_wider_than_calendar_events_or_without_refresh_token_is_refused() {
+        let server = MockServer::start().await;
+        mount_token(
+            &server,
+            granted(
+                &format!("{SCOPE} https://www.googleapis.com/auth/gmail.readonly"),
+                Some(REFRESH_TOKEN),
+            ),
+        )
+        .await;
+        assert_eq!(
+            exchange(&server, &Pkce::from_random([4; 32])).await,
+            Err(AuthError::ScopeTooBroad)
+        );
+        let server = MockServer::start().await;
+        mount_token(&server, granted(SCOPE, None)).await;
+        assert_eq!(
+            exchange(&server, &Pkce::from_random([4; 32])).await,
+            Err(AuthError::NoRefreshToken)
+        );
+    }
+}
