@@ -243,8 +243,13 @@ impl Assistant {
             Ok(command) => self.execute(sender, command, state, now, &mut d),
             // Free text, not a malformed command: the advisor answers after this commit.
             // Its gates (input guard, output guard) run there; the rate gate above already
-            // counted this message.
-            Err(CommandError::UnknownCommand) if self.policy.ai_advice => d.advise = true,
+            // counted this message. "remind me to …" is prose too: the advisor may suggest the
+            // `remind` command for the user to send.
+            Err(CommandError::UnknownCommand | CommandError::ReminderProse)
+                if self.policy.ai_advice =>
+            {
+                d.advise = true
+            }
             Err(e) => reject(sender, e.code(), rejection_reply(&e), &mut d),
         }
         d

@@ -1085,9 +1085,26 @@ fn free_text_goes_to_the_advisor_only_when_enabled() {
 }
 
 #[test]
+fn reminder_prose_goes_to_the_advisor_which_may_suggest_the_command() {
+    let body = "remind me to call mum tomorrow at nine";
+    let off = decide(&paired(), body);
+    assert_rejected(&off, "reminder_prose");
+    let reply = off.reply.unwrap_or_default();
+    assert!(reply.contains("remind tomorrow 9:30"), "{reply}");
+    let on = advising().decide(&sender(), &text(body), &paired(), START);
+    assert!(on.advise, "reminder prose was not handed to the advisor");
+}
+
+#[test]
 fn malformed_commands_never_reach_the_advisor() {
     // A command word with a bad argument is the deterministic grammar's to answer.
-    for body in ["add", "done x", "list everything", "/pair"] {
+    for body in [
+        "add",
+        "done x",
+        "list everything",
+        "/pair",
+        "remind tomorrow 9pm x",
+    ] {
         let d = advising().decide(&sender(), &text(body), &paired(), START);
         assert!(!d.advise, "{body:?} went to the advisor");
         assert!(d.reply.is_some());

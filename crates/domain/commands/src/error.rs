@@ -75,6 +75,10 @@ pub enum CommandError {
     /// An `HH:MM` past 23:59.
     #[error("The time must be 24-hour, 00:00 to 23:59.")]
     InvalidTime,
+    /// `remind` followed by prose rather than a day (`remind me to call mum`): free text that
+    /// starts with the word, which the LLM advisor may answer when it is on.
+    #[error("Write the time like: remind tomorrow 9:30 <title>.")]
+    ReminderProse,
     /// `remind <when>` with nothing after the time.
     #[error("remind needs a title after the time.")]
     MissingTitle,
@@ -104,6 +108,7 @@ impl CommandError {
             Self::NoSuchDate => "no_such_date",
             Self::InvalidTime => "invalid_time",
             Self::MissingTitle => "missing_title",
+            Self::ReminderProse => "reminder_prose",
         }
     }
 }

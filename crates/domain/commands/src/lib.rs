@@ -91,9 +91,14 @@ impl std::fmt::Debug for Reminder {
 
 impl Reminder {
     /// `<day> <time> <title>`, each separated by ASCII spaces or tabs. The `<when>` is checked
-    /// first, so `remind me to call mum` is [`CommandError::InvalidWhen`].
+    /// first: a first word that is no day name and does not start with a digit is prose
+    /// (`remind me to call mum`, [`CommandError::ReminderProse`]); any other malformed `<when>`
+    /// is [`CommandError::InvalidWhen`].
     fn parse(argument: &str) -> Result<Self, CommandError> {
         let (day, rest) = next_word(argument);
+        if !When::is_day_word(day) && !day.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(CommandError::ReminderProse);
+        }
         let (time, title) = next_word(rest);
         if time.is_empty() {
             return Err(CommandError::InvalidWhen);

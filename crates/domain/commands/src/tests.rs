@@ -348,6 +348,7 @@ fn every_error_code_is_distinct_snake_case() {
         CommandError::NoSuchDate,
         CommandError::InvalidTime,
         CommandError::MissingTitle,
+        CommandError::ReminderProse,
     ];
     let mut codes: Vec<_> = all.iter().map(CommandError::code).collect();
     assert!(codes
@@ -446,14 +447,20 @@ fn remind_words_are_case_insensitive_and_the_title_keeps_its_spaces() {
 }
 
 #[test]
-fn free_text_starting_with_remind_is_a_malformed_when_not_a_reminder() {
-    assert_eq!(code("remind me to call mum tomorrow"), "invalid_when");
+fn free_text_starting_with_remind_is_prose_not_a_reminder() {
+    assert_eq!(code("remind me to call mum tomorrow"), "reminder_prose");
+    assert_eq!(code("Remind Mum about Sunday"), "reminder_prose");
+    assert_eq!(code("remind monday 9:00 x"), "reminder_prose");
+    // Only a space or tab ends the day word.
+    assert_eq!(code("remind tomorrow\n9:00 x"), "reminder_prose");
+}
+
+#[test]
+fn a_reminder_whose_when_is_malformed_is_answered_with_the_format() {
     assert_eq!(code("remind tomorrow at 9 to call mum"), "invalid_when");
     assert_eq!(code("remind tomorrow"), "invalid_when");
-    assert_eq!(code("remind monday 9:00 x"), "invalid_when");
     assert_eq!(code("remind 24.12.2026 9:00 x"), "invalid_when");
     assert_eq!(code("remind tomorrow 9pm x"), "invalid_when");
-    assert_eq!(code("remind tomorrow\n9:00 x"), "invalid_when");
 }
 
 #[test]

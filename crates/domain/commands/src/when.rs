@@ -230,6 +230,13 @@ pub struct When {
 }
 
 impl When {
+    /// `today`, `tomorrow` or a weekday name, in any ASCII case.
+    pub(crate) fn is_day_word(word: &str) -> bool {
+        word.eq_ignore_ascii_case("today")
+            || word.eq_ignore_ascii_case("tomorrow")
+            || Weekday::lookup(word).is_some()
+    }
+
     /// Parses the two words of a `<when>`. The day word is matched ASCII-case-insensitively.
     pub(crate) fn parse(day: &str, time: &str) -> Result<Self, CommandError> {
         let day = if day.eq_ignore_ascii_case("today") {
