@@ -6,12 +6,15 @@
 //!   decided as RFC 5545 does (see the [`resolve`](mod@resolve) module);
 //! - [`EventId`]: the event's id, derived from the inbound message, so that a retried write
 //!   or a replayed webhook can only ever name the same event;
-//! - [`Calendar`]: the port a calendar adapter (Google Calendar) implements.
+//! - [`Calendar`]: the port a calendar adapter (Google Calendar) implements;
+//! - [`reply`]: what the user is told (confirmation with DST notes, the numbered list,
+//!   deletions) and which event `unremind <n>` names.
 //!
 //! Pure domain code: no I/O, no clock (`now` is a parameter), no async runtime.
 
 mod event_id;
 mod ports;
+pub mod reply;
 pub mod resolve;
 mod zone;
 
