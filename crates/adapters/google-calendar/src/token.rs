@@ -164,9 +164,10 @@ impl TokenSource {
         let first = self.disabled.set(reason).is_ok();
         if first {
             tracing::warn!(
-                security = true,
+                alert = "calendar_grant_refused",
                 reason,
-                "Google refused the calendar grant: the calendar is disabled until an operator runs `warden calendar auth` and restarts"
+                "security alert: Google refused the calendar grant; the calendar is disabled \
+                 until an operator runs `warden calendar auth` and restarts Warden"
             );
         }
         CalendarError::Disabled {
