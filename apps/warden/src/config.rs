@@ -889,6 +889,41 @@ fn read_database_url(env: &mut Env<'_>) -> Result<SecretString, ConfigError> {
     Ok(url)
 }
 
+/// What `warden calendar auth` needs: the OAuth client, and where Google's token endpoint is.
+#[derive(Debug)]
+pub struct CalendarAuthConfig {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// `GOOGLE_OAUTH_URL`, default Google's; https, or http to a loopback host, no path.
+    pub oauth_url: String,
+}
+
+/// `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET` (or `_FILE`) and `GOOGLE_OAUTH_URL`.
+pub fn calendar_auth(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<CalendarAuthConfig, ConfigError> {
+    let mut env = Env::new(get);
+    let client_id = env.required(vars::GOOGLE_CLIENT_ID)?.trim().to_owned();
+    let client_secret = env.secret(vars::GOOGLE_CLIENT_SECRET)?;
+    let oauth_url = env
+        .trimmed(vars::GOOGLE_OAUTH_URL)
+        .unwrap_or_else(|| warden_google_calendar::DEFAULT_OAUTH_URL.to_owned())
+        .trim_end_matches('/')
+        .to_owned();
+    if !warden_provider_http::is_allowed_base_url(&oauth_url) {
+        return Err(ConfigError::Invalid {
+            var: vars::GOOGLE_OAUTH_URL.name(),
+            why: "must be https (http only for 127.0.0.1, localhost or [::1]), without a path"
+                .into(),
+        });
+    }
+    Ok(CalendarAuthConfig {
+        client_id,
+        client_secret,
+        oauth_url,
+    })
+}
+
 /// `WARDEN_*` variables that Warden does not read: a typo in security config fails open silently.
 pub fn unknown_vars(vars: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     vars.into_iter()
@@ -1170,6 +1205,46 @@ mod tests {
             cfg.database_url.expose_secret(),
             "postgres://u:pw@db/warden"
         );
+    }
+
+    #[test]
+    fn calendar_auth_needs_the_client_and_keeps_its_secret_out_of_debug() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let cfg = calendar_auth(&env(&[
+            ("GOOGLE_CLIENT_ID", " cid.apps.googleusercontent.com "),
+            ("GOOGLE_CLIENT_SECRET", "GOCSPX-secret"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.client_id, "cid.apps.googleusercontent.com");
+        assert_eq!(cfg.oauth_url, "https://oauth2.googleapis.com");
+        assert!(!format!("{cfg:?}").contains("GOCSPX"));
+        assert!(matches!(
+            calendar_auth(&env(&[("GOOGLE_CLIENT_SECRET", "GOCSPX-secret")])),
+            Err(ConfigError::Missing("GOOGLE_CLIENT_ID"))
+        ));
+        assert!(matches!(
+            calendar_auth(&env(&[("GOOGLE_CLIENT_ID", "cid")])),
+            Err(ConfigError::Missing("GOOGLE_CLIENT_SECRET"))
+        ));
+        let over_http = calendar_auth(&env(&[
+            ("GOOGLE_CLIENT_ID", "cid"),
+            ("GOOGLE_CLIENT_SECRET", "GOCSPX-secret"),
+            ("GOOGLE_OAUTH_URL", "http://oauth2.googleapis.com"),
+        ]));
+        assert!(matches!(
+            over_http,
+            Err(ConfigError::Invalid {
+                var: "GOOGLE_OAUTH_URL",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -1542,6 +1617,16 @@ mod tests {
             })
             .unwrap();
         }
+        // `warden calendar auth` reads its own few.
+        calendar_auth(&|k: &str| {
+            asked.borrow_mut().insert(k.to_owned());
+            match k {
+                "GOOGLE_CLIENT_ID" => Some("cid".to_owned()),
+                "GOOGLE_CLIENT_SECRET" => Some("secret".to_owned()),
+                _ => None,
+            }
+        })
+        .unwrap();
         let asked = asked.into_inner();
         let unknown: Vec<_> = asked
             .iter()

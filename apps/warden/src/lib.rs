@@ -4,6 +4,7 @@
 //! message service, hand the service to the HTTP edge.
 
 pub mod admin;
+pub mod calendar_auth;
 pub mod clock;
 pub mod config;
 pub mod console;

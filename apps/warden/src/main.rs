@@ -103,6 +103,20 @@ enum Cmd {
         #[command(subcommand)]
         command: RetentionCmd,
     },
+    /// Google Calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CalendarCmd {
+    /// Obtain a refresh token for the calendar (scope calendar.events only): prints Google's
+    /// consent URL, waits for the browser's redirect on a loopback port (PKCE, state), and
+    /// prints the token once. Needs GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (a Desktop app
+    /// OAuth client).
+    Auth,
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +294,9 @@ async fn main() -> ExitCode {
         Cmd::Retention {
             command: RetentionCmd::Run,
         } => retention_run().await,
+        Cmd::Calendar {
+            command: CalendarCmd::Auth,
+        } => calendar_auth().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -317,6 +334,20 @@ async fn serve() -> anyhow::Result<()> {
     // Export the spans still queued (bounded); a no-op when OTLP export is off.
     let _ = tokio::task::spawn_blocking(warden::telemetry::shutdown).await;
     stopped
+}
+
+async fn calendar_auth() -> anyhow::Result<()> {
+    let config = config::calendar_auth(&config::process_env()?)?;
+    let token =
+        warden::calendar_auth::run(&config, warden::calendar_auth::CONSENT_TIMEOUT, |url| {
+            eprintln!(
+                "Open this URL in a browser on this machine and allow Warden to manage your \
+                 calendar's events (waiting up to 5 minutes):\n\n{url}\n"
+            );
+        })
+        .await?;
+    println!("{}", warden::calendar_auth::instructions(&token));
+    Ok(())
 }
 
 fn database_url() -> Result<secrecy::SecretString, config::ConfigError> {

@@ -128,6 +128,11 @@ declare! {
         RETENTION_INTERVAL_SECS = "WARDEN_RETENTION_INTERVAL_SECS",
         ADMIN_REQUESTS_PER_MINUTE = "WARDEN_ADMIN_REQUESTS_PER_MINUTE",
         ADMIN_AUTH_REQUESTS_PER_MINUTE = "WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE",
+
+        /// The Google OAuth client (`warden calendar auth`).
+        GOOGLE_CLIENT_ID = "GOOGLE_CLIENT_ID",
+        /// Base URL of Google's token endpoint (`{base}/token`); `http` only for loopback.
+        GOOGLE_OAUTH_URL = "GOOGLE_OAUTH_URL",
     }
     secret {
         /// A secret because the URL may carry the database password.
@@ -146,6 +151,8 @@ declare! {
         JWT_PREVIOUS_KEY = "WARDEN_JWT_PREVIOUS_KEY",
         /// Mixed into every password hash; lost, every operator password must be reset.
         PASSWORD_PEPPER = "WARDEN_PASSWORD_PEPPER",
+        /// The Google OAuth client's secret (`warden calendar auth`).
+        GOOGLE_CLIENT_SECRET = "GOOGLE_CLIENT_SECRET",
         /// Proves a new secret needs this one line to be known and redacted.
         #[cfg(test)]
         TEST_EXTRA_SECRET = "WARDEN_TEST_EXTRA_SECRET",

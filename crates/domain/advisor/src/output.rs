@@ -240,6 +240,9 @@ pub fn command_text(command: &Command) -> Option<String> {
         Command::List => Some("list".to_owned()),
         Command::Add(title) => Some(format!("add {}", title.as_str())),
         Command::Done(n) => Some(format!("done {}", n.get())),
+        Command::Remind(r) => Some(format!("remind {} {}", r.when, r.title.as_str())),
+        Command::Events => Some("events".to_owned()),
+        Command::Unremind(n) => Some(format!("unremind {}", n.get())),
         Command::Pair(_) => None,
     }
 }
@@ -311,9 +314,15 @@ pub fn check_with(
         Some(raw_command) => match warden_commands::parse(raw_command) {
             Err(_) => return Err(BlockReason::InvalidCommand),
             Ok(Command::Pair(_)) => return Err(BlockReason::ForbiddenCommand),
-            Ok(command @ (Command::Help | Command::List | Command::Add(_) | Command::Done(_))) => {
-                Some(command)
-            }
+            Ok(
+                command @ (Command::Help
+                | Command::List
+                | Command::Add(_)
+                | Command::Done(_)
+                | Command::Remind(_)
+                | Command::Events
+                | Command::Unremind(_)),
+            ) => Some(command),
         },
     };
 
@@ -550,6 +559,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(advice.command_text().as_deref(), Some("done 2"));
+    }
+
+    #[test]
+    fn a_suggested_reminder_is_shown_in_its_canonical_spelling_for_the_user_to_send() {
+        let advice = run(
+            r#"{"intent":"suggest_command","reply":"I can note that.","proposed_command":"remind tomorrow 9:00 call mum"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            advice.command_text().as_deref(),
+            Some("remind tomorrow 09:00 call mum")
+        );
+        let malformed = run(
+            r#"{"intent":"suggest_command","reply":"I can note that.","proposed_command":"remind me tomorrow"}"#,
+        );
+        assert_eq!(malformed.map(|_| ()), Err(BlockReason::InvalidCommand));
     }
 
     #[test]

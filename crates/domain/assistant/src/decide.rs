@@ -64,6 +64,8 @@ impl ReplyText {
     pub const NO_TASKS: &'static str = "No open tasks. Add one with: add <title>";
     pub const TOO_MANY_TASKS: &'static str =
         "You have too many open tasks. Complete some with: done <n>";
+    /// `remind`, `events` or `unremind` on a gateway without a calendar.
+    pub const NO_CALENDAR: &'static str = "The calendar is not set up on this gateway.";
     /// WhatsApp via Twilio carries at most 1600 characters.
     pub const MAX_REPLY_CHARS: usize = 1600;
 
@@ -241,8 +243,13 @@ impl Assistant {
             Ok(command) => self.execute(sender, command, state, now, &mut d),
             // Free text, not a malformed command: the advisor answers after this commit.
             // Its gates (input guard, output guard) run there; the rate gate above already
-            // counted this message.
-            Err(CommandError::UnknownCommand) if self.policy.ai_advice => d.advise = true,
+            // counted this message. "remind me to …" is prose too: the advisor may suggest the
+            // `remind` command for the user to send.
+            Err(CommandError::UnknownCommand | CommandError::ReminderProse)
+                if self.policy.ai_advice =>
+            {
+                d.advise = true
+            }
             Err(e) => reject(sender, e.code(), rejection_reply(&e), &mut d),
         }
         d
@@ -461,6 +468,10 @@ impl Assistant {
                     Detail::new().with("task_no", task.no),
                 ));
                 clip(format!("Done: {}", task.title))
+            }
+            Command::Remind(_) | Command::Events | Command::Unremind(_) => {
+                reject(sender, "calendar_off", ReplyText::NO_CALENDAR.to_owned(), d);
+                return;
             }
         };
         d.audit.push(event(

@@ -647,6 +647,16 @@ fn done_n_completes_the_nth_open_task() {
 }
 
 #[test]
+fn calendar_commands_without_a_calendar_change_nothing_and_say_so() {
+    for body in ["remind tomorrow 9:00 call mum", "events", "unremind 1"] {
+        let d = decide(&paired(), body);
+        assert_rejected(&d, "calendar_off");
+        assert_eq!(d.reply.as_deref(), Some(ReplyText::NO_CALENDAR), "{body}");
+        assert!(audit_texts(&d).iter().all(|t| !t.contains("mum")));
+    }
+}
+
+#[test]
 fn done_beyond_the_list_is_rejected_as_no_such_task() {
     let state = with_tasks(&["buy milk", "call mum"]);
     for body in ["done 3", "done 999"] {
@@ -1075,9 +1085,26 @@ fn free_text_goes_to_the_advisor_only_when_enabled() {
 }
 
 #[test]
+fn reminder_prose_goes_to_the_advisor_which_may_suggest_the_command() {
+    let body = "remind me to call mum tomorrow at nine";
+    let off = decide(&paired(), body);
+    assert_rejected(&off, "reminder_prose");
+    let reply = off.reply.unwrap_or_default();
+    assert!(reply.contains("remind tomorrow 9:30"), "{reply}");
+    let on = advising().decide(&sender(), &text(body), &paired(), START);
+    assert!(on.advise, "reminder prose was not handed to the advisor");
+}
+
+#[test]
 fn malformed_commands_never_reach_the_advisor() {
     // A command word with a bad argument is the deterministic grammar's to answer.
-    for body in ["add", "done x", "list everything", "/pair"] {
+    for body in [
+        "add",
+        "done x",
+        "list everything",
+        "/pair",
+        "remind tomorrow 9pm x",
+    ] {
         let d = advising().decide(&sender(), &text(body), &paired(), START);
         assert!(!d.advise, "{body:?} went to the advisor");
         assert!(d.reply.is_some());

@@ -20,16 +20,18 @@ pub enum CommandError {
     /// The first word is not one of the allowlisted commands.
     #[error("Unknown command.")]
     UnknownCommand,
-    /// A command that needs an argument (`add`, `done`, `/pair`) was sent without one.
+    /// A command that needs an argument (`add`, `done`, `/pair`, `remind`, `unremind`) was sent
+    /// without one.
     #[error("{keyword} needs an argument.")]
     MissingArgument {
-        /// The canonical command word, as the user should type it (`"add"`, `"done"`, `"/pair"`).
+        /// The canonical command word, as the user should type it (`"add"`, `"done"`, `"/pair"`,
+        /// `"remind"`, `"unremind"`).
         keyword: &'static str,
     },
-    /// A command that takes no argument (`help`, `list`) was followed by something.
+    /// A command that takes no argument (`help`, `list`, `events`) was followed by something.
     #[error("{keyword} takes no argument.")]
     UnexpectedArgument {
-        /// The canonical command word (`"help"` or `"list"`).
+        /// The canonical command word (`"help"`, `"list"` or `"events"`).
         keyword: &'static str,
     },
     /// A task title was empty after trimming (only reachable through [`crate::TaskTitle::new`]).
@@ -63,6 +65,23 @@ pub enum CommandError {
     /// A pairing token was not 16..=128 characters of `A-Z a-z 0-9 _ -`.
     #[error("The pairing token is not valid.")]
     InvalidToken,
+    /// The `<when>` of `remind` was not a day (`YYYY-MM-DD`, `today`, `tomorrow`, `mon`…`sun`)
+    /// followed by a time (`HH:MM`).
+    #[error("Write the time like: remind tomorrow 9:30 <title>.")]
+    InvalidWhen,
+    /// A `YYYY-MM-DD` that is not a day of the calendar (30 February, month 13, before 2000).
+    #[error("That date does not exist.")]
+    NoSuchDate,
+    /// An `HH:MM` past 23:59.
+    #[error("The time must be 24-hour, 00:00 to 23:59.")]
+    InvalidTime,
+    /// `remind` followed by prose rather than a day (`remind me to call mum`): free text that
+    /// starts with the word, which the LLM advisor may answer when it is on.
+    #[error("Write the time like: remind tomorrow 9:30 <title>.")]
+    ReminderProse,
+    /// `remind <when>` with nothing after the time.
+    #[error("remind needs a title after the time.")]
+    MissingTitle,
 }
 
 impl CommandError {
@@ -85,6 +104,11 @@ impl CommandError {
             Self::InvalidNumber => "invalid_number",
             Self::NumberOutOfRange => "number_out_of_range",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidWhen => "invalid_when",
+            Self::NoSuchDate => "no_such_date",
+            Self::InvalidTime => "invalid_time",
+            Self::MissingTitle => "missing_title",
+            Self::ReminderProse => "reminder_prose",
         }
     }
 }

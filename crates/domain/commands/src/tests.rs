@@ -66,6 +66,9 @@ fn command_names_are_stable() {
         (parse("list"), "list"),
         (parse("done 1"), "done"),
         (parse(&format!("/pair {TOKEN}")), "pair"),
+        (parse("remind today 9:00 x"), "remind"),
+        (parse("events"), "events"),
+        (parse("unremind 1"), "unremind"),
     ];
     for (cmd, name) in cmds {
         assert_eq!(cmd.unwrap().name(), name);
@@ -341,6 +344,11 @@ fn every_error_code_is_distinct_snake_case() {
         CommandError::InvalidNumber,
         CommandError::NumberOutOfRange,
         CommandError::InvalidToken,
+        CommandError::InvalidWhen,
+        CommandError::NoSuchDate,
+        CommandError::InvalidTime,
+        CommandError::MissingTitle,
+        CommandError::ReminderProse,
     ];
     let mut codes: Vec<_> = all.iter().map(CommandError::code).collect();
     assert!(codes
@@ -389,6 +397,128 @@ fn help_text_is_short_plain_and_lists_every_everyday_command() {
 #[test]
 fn help_text_does_not_advertise_pairing() {
     assert!(!help_text().contains("pair"));
+}
+
+// --- calendar commands -------------------------------------------------------------------------
+
+fn reminder(input: &str) -> Reminder {
+    match parse(input) {
+        Ok(Command::Remind(r)) => r,
+        other => panic!("expected Remind for {input:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn accepts_every_when_form() {
+    let cases = [
+        (
+            "remind 2026-12-24 18:00 bake",
+            Day::Date(Date::new(2026, 12, 24).unwrap()),
+        ),
+        ("remind today 9:30 bake", Day::Today),
+        ("remind tomorrow 09:30 bake", Day::Tomorrow),
+        ("remind mon 7:00 bake", Day::Next(Weekday::Mon)),
+        ("remind tue 7:00 bake", Day::Next(Weekday::Tue)),
+        ("remind wed 7:00 bake", Day::Next(Weekday::Wed)),
+        ("remind thu 7:00 bake", Day::Next(Weekday::Thu)),
+        ("remind fri 7:00 bake", Day::Next(Weekday::Fri)),
+        ("remind sat 7:00 bake", Day::Next(Weekday::Sat)),
+        ("remind sun 7:00 bake", Day::Next(Weekday::Sun)),
+    ];
+    for (input, day) in cases {
+        let r = reminder(input);
+        assert_eq!(r.when.day, day, "{input}");
+        assert_eq!(r.title.as_str(), "bake", "{input}");
+    }
+    let r = reminder("remind today 9:30 bake");
+    assert_eq!((r.when.time.hour(), r.when.time.minute()), (9, 30));
+}
+
+#[test]
+fn remind_words_are_case_insensitive_and_the_title_keeps_its_spaces() {
+    let r = reminder("REMIND\tTOMORROW  23:59\t call   Mum ");
+    assert_eq!(r.when.day, Day::Tomorrow);
+    assert_eq!(r.when.to_string(), "tomorrow 23:59");
+    assert_eq!(r.title.as_str(), "call   Mum");
+    assert_eq!(
+        reminder("remind FrI 8:00 x").when.day,
+        Day::Next(Weekday::Fri)
+    );
+}
+
+#[test]
+fn free_text_starting_with_remind_is_prose_not_a_reminder() {
+    assert_eq!(code("remind me to call mum tomorrow"), "reminder_prose");
+    assert_eq!(code("Remind Mum about Sunday"), "reminder_prose");
+    assert_eq!(code("remind monday 9:00 x"), "reminder_prose");
+    // Only a space or tab ends the day word.
+    assert_eq!(code("remind tomorrow\n9:00 x"), "reminder_prose");
+}
+
+#[test]
+fn a_reminder_whose_when_is_malformed_is_answered_with_the_format() {
+    assert_eq!(code("remind tomorrow at 9 to call mum"), "invalid_when");
+    assert_eq!(code("remind tomorrow"), "invalid_when");
+    assert_eq!(code("remind 24.12.2026 9:00 x"), "invalid_when");
+    assert_eq!(code("remind tomorrow 9pm x"), "invalid_when");
+}
+
+#[test]
+fn impossible_dates_and_times_are_named() {
+    assert_eq!(code("remind 2027-02-29 9:00 x"), "no_such_date");
+    assert_eq!(code("remind 2026-04-31 9:00 x"), "no_such_date");
+    assert_eq!(code("remind today 24:00 x"), "invalid_time");
+    assert_eq!(code("remind today 12:60 x"), "invalid_time");
+}
+
+#[test]
+fn a_reminder_without_title_is_refused() {
+    assert_eq!(code("remind"), "missing_argument");
+    assert_eq!(code("remind today 9:00"), "missing_title");
+    assert_eq!(code("remind today 9:00   "), "missing_title");
+}
+
+#[test]
+fn reminder_titles_follow_the_task_title_rules() {
+    assert_eq!(code("remind today 9:00 a\u{202E}b"), "bidi_control");
+    assert_eq!(code("remind today 9:00 a\u{200B}b"), "invisible_character");
+    assert_eq!(code("remind today 9:00 a\u{0}b"), "control_character");
+    assert_eq!(code("remind today 9:00 a\nb"), "control_character");
+    assert_eq!(
+        code(&format!(
+            "remind today 9:00 {}",
+            "x".repeat(TaskTitle::MAX_CHARS + 1)
+        )),
+        "title_too_long"
+    );
+    let max = "x".repeat(TaskTitle::MAX_CHARS);
+    assert_eq!(
+        reminder(&format!("remind today 9:00 {max}")).title.as_str(),
+        max
+    );
+}
+
+#[test]
+fn events_takes_no_argument_and_unremind_takes_a_number() {
+    assert_eq!(parse("EVENTS"), Ok(Command::Events));
+    assert_eq!(code("events all"), "unexpected_argument");
+    assert_eq!(
+        parse("unremind 10"),
+        Ok(Command::Unremind(TaskNumber::new(10).unwrap()))
+    );
+    assert_eq!(code("unremind"), "missing_argument");
+    assert_eq!(code("unremind 0"), "number_out_of_range");
+    assert_eq!(code("unremind two"), "invalid_number");
+    assert_eq!(code("/events"), "unknown_command");
+    assert_eq!(code("event"), "unknown_command");
+}
+
+#[test]
+fn debug_of_a_reminder_hides_its_title() {
+    let r = parse("remind tomorrow 9:00 colonoscopy prep").unwrap();
+    let dbg = format!("{r:?}");
+    assert!(!dbg.contains("colonoscopy"), "{dbg}");
+    assert!(!dbg.contains("tomorrow") && !dbg.contains('9'), "{dbg}");
 }
 
 // --- properties -------------------------------------------------------------------------------
@@ -458,7 +588,14 @@ proptest! {
 
     #[test]
     fn parse_never_panics_on_command_prefixed_garbage(
-        word in prop_oneof![any_case("add"), any_case("done"), any_case("/pair"), any_case("list")],
+        word in prop_oneof![
+            any_case("add"),
+            any_case("done"),
+            any_case("/pair"),
+            any_case("list"),
+            any_case("remind"),
+            any_case("unremind"),
+        ],
         sep in separator(),
         rest in any::<String>(),
     ) {
@@ -500,9 +637,60 @@ proptest! {
     }
 
     #[test]
+    fn parse_never_panics_on_remind_with_when_shaped_garbage(
+        day in prop_oneof![
+            Just("today".to_owned()),
+            "[0-9]{0,5}-[0-9]{0,3}-[0-9]{0,3}",
+            "[a-zA-Z]{0,9}",
+            any::<String>(),
+        ],
+        time in prop_oneof!["[0-9]{0,3}:[0-9]{0,3}", any::<String>()],
+        rest in any::<String>(),
+    ) {
+        let _ = parse(&format!("remind {day} {time} {rest}"));
+    }
+
+    #[test]
+    fn any_valid_reminder_round_trips_through_its_canonical_spelling(
+        word in any_case("remind"),
+        sep in separator(),
+        day in prop_oneof![
+            Just(Day::Today),
+            Just(Day::Tomorrow),
+            prop::sample::select(Weekday::ALL.to_vec()).prop_map(Day::Next),
+            (2000u16..=9999, 1u8..=12, 1u8..=28)
+                .prop_map(|(y, m, d)| Day::Date(Date::new(y, m, d).unwrap())),
+        ],
+        hour in 0u8..24,
+        minute in 0u8..60,
+        t in valid_title(),
+    ) {
+        let when = When { day, time: TimeOfDay::new(hour, minute).unwrap() };
+        let input = format!("{word}{sep}{when}{sep}{t}");
+        let expected = Reminder { when, title: TaskTitle::new(&t).unwrap() };
+        prop_assert_eq!(parse(&input), Ok(Command::Remind(expected)));
+        // The one-digit hour is a second accepted spelling of the same time.
+        let short = format!("remind {day} {hour}:{minute:02} {t}");
+        prop_assert_eq!(parse(&short).map(|c| c.name()), Ok("remind"));
+    }
+
+    #[test]
+    fn only_real_dates_are_accepted(y in 1990u16..=10_100, m in 0u8..=13, d in 0u8..=32) {
+        let input = format!("remind {y:04}-{m:02}-{d:02} 9:00 x");
+        match Date::new(y, m, d) {
+            Some(date) => prop_assert_eq!(
+                parse(&input).map(|c| match c { Command::Remind(r) => r.when.day, _ => Day::Today }),
+                Ok(Day::Date(date))
+            ),
+            None if y > 9999 => prop_assert_eq!(parse(&input), Err(CommandError::InvalidWhen)),
+            None => prop_assert_eq!(parse(&input), Err(CommandError::NoSuchDate)),
+        }
+    }
+
+    #[test]
     fn error_text_never_echoes_the_input(
         marker in "[a-z]{16,32}",
-        shape in 0usize..9,
+        shape in 0usize..11,
     ) {
         let input = match shape {
             0 => marker.clone(),
@@ -513,6 +701,8 @@ proptest! {
             5 => format!("/pair {marker}!"),
             6 => format!("{marker} ").repeat(MAX_INPUT_BYTES / marker.len() + 1),
             7 => format!("add {}", marker.repeat(TaskTitle::MAX_CHARS / marker.len() + 1)),
+            8 => format!("remind {marker} 9:00 x"),
+            9 => format!("remind tomorrow 9:00 {marker}\u{202E}"),
             _ => format!("add {marker}\u{200B}"),
         };
         let err = parse(&input);

@@ -5,14 +5,15 @@
 //! `X-Hub-Signature-256` and performs the subscription handshake. Mocks stand where Warden
 //! calls out, each a local HTTP server that speaks the real API's wire format, checks what it
 //! receives and records it: [`MockGraph`] (Meta's Graph API), [`MockTwilioApi`] (Twilio's
-//! Messages and Calls APIs) and [`MockModel`] (Ollama's `/api/chat` or Gemini's
-//! `generateContent`).
+//! Messages and Calls APIs), [`MockModel`] (Ollama's `/api/chat` or Gemini's
+//! `generateContent`) and [`MockGoogle`] (Google's token endpoint and Calendar events).
 //!
 //! One copy of each, so the demo, the tests and the benchmark exercise the same wire formats.
 //! The mocks are axum servers rather than wiremock ones because the demo, a product command,
 //! runs them: the release binary keeps to the HTTP stack it already has. Tests script failures
 //! with [`CannedReply`] and read what arrived with [`ReceivedRequest`].
 
+mod google;
 mod graph;
 mod meta;
 mod model;
@@ -20,6 +21,7 @@ mod server;
 mod twilio;
 mod twilio_api;
 
+pub use google::{MockGoogle, StoredEvent, CALENDAR_EVENTS_SCOPE};
 pub use graph::{GraphOptions, GraphRefusal, MockGraph};
 pub use meta::{new_wamid, Handshake, MetaSimulator, META_PHONE_NUMBER_ID};
 pub use model::{advice, MockModel, ModelApi};
