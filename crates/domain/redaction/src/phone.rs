@@ -317,8 +317,16 @@ fn word_ending_at(b: &[u8], end: usize) -> &[u8] {
 
 /// Whether the letters right before `at` are a phone word (`WhatsApp+…`, `tel(…`).
 fn phone_word_before(b: &[u8], at: usize) -> bool {
+    // Most digits glued to a word are ids (`abc123`, `v2`): one byte decides for them.
+    if !at
+        .checked_sub(1)
+        .and_then(|i| b.get(i))
+        .is_some_and(u8::is_ascii_alphabetic)
+    {
+        return false;
+    }
     let word = word_ending_at(b, at);
-    !word.is_empty()
+    (2..=10).contains(&word.len())
         && PHONE_WORDS
             .iter()
             .any(|w| w.as_bytes().eq_ignore_ascii_case(word))

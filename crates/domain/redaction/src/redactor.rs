@@ -108,6 +108,10 @@ pub enum RedactorError {
     /// nothing is logged unredacted.
     #[error("a built-in redaction pattern failed to compile")]
     Pattern(#[source] &'static regex::Error),
+    /// The built-in words that name a credential in prose failed to compile: a defect of this
+    /// crate, reported at start-up like [`RedactorError::Pattern`].
+    #[error("the built-in credential words failed to compile")]
+    Words(#[source] &'static aho_corasick::BuildError),
     /// The configured secrets could not be compiled into one matcher (too many or too long).
     #[error("the known secrets could not be compiled into a matcher")]
     KnownSecrets(#[source] aho_corasick::BuildError),
@@ -154,7 +158,7 @@ impl Redactor {
     /// [`RedactorError`] when a pattern cannot be compiled or the pseudonym key is unusable.
     pub fn new(config: RedactionConfig) -> Result<Self, RedactorError> {
         let patterns = secrets::compiled().map_err(RedactorError::Pattern)?;
-        crate::spoken::compile().map_err(RedactorError::Pattern)?;
+        crate::spoken::compile().map_err(RedactorError::Words)?;
         let values: Vec<&str> = config
             .known_secrets
             .iter()

@@ -150,6 +150,9 @@ pub(crate) struct Prescan {
     pub(crate) longest_token: usize,
     /// A word that every `Bearer …`/`key=value`/`scheme://user:pw@` pattern contains.
     pub(crate) pair_hint: bool,
+    /// A word of [`PROSE_STEMS`]: with [`Prescan::pair_hint`] and non-ASCII text, whether a
+    /// credential can be named in prose.
+    pub(crate) prose_hint: bool,
 }
 
 /// Lower-case stems of the words in [`AUTH_SCHEME`], [`KEY_VALUE`] and [`URL_PASSWORD`]: when
@@ -189,6 +192,48 @@ const AT: u8 = 4;
 const COLON_OR_EQUALS: u8 = 8;
 /// The first byte of a pair stem, either case.
 const STEM_START: u8 = 16;
+/// The first byte of a prose stem, either case.
+const PROSE_START: u8 = 32;
+
+/// Lower-case stems of the ASCII words for a password in other languages (the English ones
+/// are pair stems), at the start of a word: when none occurs and the text is ASCII, no
+/// credential is named in prose.
+/// Kept in step with [`prose_stem_at`].
+#[cfg(test)]
+const PROSE_STEMS: &[&[u8]] = &[
+    b"senh", b"clav", b"chav", b"contras", b"creden", b"mdp", b"kennw", b"wacht", b"parol",
+    b"hasl", b"hesl", b"gesl", b"sifr", b"salas", b"sandi", b"losen", b"lozin", b"adgang",
+    b"lalua",
+];
+
+#[inline]
+fn prose_stem_at(b: &[u8], i: usize) -> bool {
+    let is = |stem: &[u8]| {
+        b.get(i..i + stem.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(stem))
+    };
+    let lower = |at: usize| b.get(at).map(u8::to_ascii_lowercase);
+    match (lower(i), lower(i + 1)) {
+        (Some(b's'), Some(b'e')) => is(b"senh"),
+        (Some(b's'), Some(b'i')) => is(b"sifr"),
+        (Some(b's'), Some(b'a')) => is(b"salas") || is(b"sandi"),
+        (Some(b'c'), Some(b'l')) => is(b"clav"),
+        (Some(b'c'), Some(b'h')) => is(b"chav"),
+        (Some(b'c'), Some(b'o')) => is(b"contras"),
+        (Some(b'c'), Some(b'r')) => is(b"creden"),
+        (Some(b'm'), Some(b'd')) => is(b"mdp"),
+        (Some(b'k'), Some(b'e')) => is(b"kennw"),
+        (Some(b'w'), Some(b'a')) => is(b"wacht"),
+        (Some(b'p'), Some(b'a')) => is(b"parol"),
+        (Some(b'h'), Some(b'a')) => is(b"hasl"),
+        (Some(b'h'), Some(b'e')) => is(b"hesl"),
+        (Some(b'g'), Some(b'e')) => is(b"gesl"),
+        (Some(b'l'), Some(b'o')) => is(b"losen") || is(b"lozin"),
+        (Some(b'l'), Some(b'a')) => is(b"lalua"),
+        (Some(b'a'), Some(b'd')) => is(b"adgang"),
+        _ => false,
+    }
+}
 
 const CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -216,6 +261,12 @@ const CLASSES: [u8; 256] = {
         ) {
             class |= STEM_START;
         }
+        if matches!(
+            b.to_ascii_lowercase(),
+            b's' | b'c' | b'm' | b'k' | b'w' | b'p' | b'h' | b'g' | b'l' | b'a'
+        ) {
+            class |= PROSE_START;
+        }
         t[c] = class;
         c += 1;
     }
@@ -231,8 +282,13 @@ impl Prescan {
         let mut longest = 0usize;
         let mut seen = 0u8;
         let mut pair_hint = false;
+        let mut prose_hint = false;
         for (i, &c) in b.iter().enumerate() {
             let class = CLASSES[usize::from(c)];
+            // Prose stems start words: only where the token run before has ended.
+            if class & PROSE_START != 0 && run == 0 && !prose_hint {
+                prose_hint = prose_stem_at(b, i);
+            }
             digits += usize::from(class & DIGIT);
             if class & TOKEN == 0 {
                 longest = longest.max(run);
@@ -251,6 +307,7 @@ impl Prescan {
             colon_or_equals: seen & COLON_OR_EQUALS != 0,
             longest_token: longest.max(run),
             pair_hint,
+            prose_hint,
         }
     }
 }
@@ -410,8 +467,7 @@ fn labelled_public_id(before: &[u8]) -> bool {
     let Some(name) = before.get(start..end) else {
         return false;
     };
-    let lower = name.to_ascii_lowercase();
-    let has = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
+    let has = |w: &[u8]| name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
     if has(b"secret")
         || has(b"token")
         || has(b"pass")
@@ -444,10 +500,13 @@ fn labelled_public_id(before: &[u8]) -> bool {
         b"revision",
         b"sha",
     ];
-    let id_suffix = lower.len() > 3
-        && (lower.ends_with(b"_id") || lower.ends_with(b"-id") || lower.ends_with(b".id"))
+    let tail = name.get(name.len().saturating_sub(3)..).unwrap_or_default();
+    let id_suffix = name.len() > 3
+        && [&b"_id"[..], b"-id", b".id"]
+            .iter()
+            .any(|s| tail.eq_ignore_ascii_case(s))
         || name.len() > 2 && name.ends_with(b"Id");
-    id_suffix || NAMES.contains(&lower.as_slice())
+    id_suffix || NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// A value that stands for a secret in documentation or a template: `${DB_PASSWORD}`,
@@ -568,12 +627,12 @@ fn high_entropy_parts(text: &str, range: Range<usize>, out: &mut Vec<Range<usize
     let Some(token) = text.get(range.clone()) else {
         return;
     };
-    // `data:image/jpeg;base64,/9j/…`: an inline image, public however it starts.
-    if public_before(text, range.start) {
-        return;
-    }
     // A base64 blob has `/` in it too; one that is high-entropy throughout is one secret.
     let slashes = token.bytes().filter(|c| *c == b'/').count();
+    // `data:image/jpeg;base64,/9j/…`: an inline image, public however it starts.
+    if slashes > 0 && public_before(text, range.start) {
+        return;
+    }
     let body = token.trim_end_matches('=');
     let inner_equals = body.contains('=');
     // A path is a URL's (`://` earlier in the same word) or starts with `/`; any other run
@@ -701,7 +760,9 @@ pub(crate) fn find(c: &Compiled, text: &str, scan: &Prescan, out: &mut Vec<Hit>)
         });
     }
     let mut spoken = Vec::new();
-    crate::spoken::find(text, &mut spoken);
+    if scan.pair_hint || scan.prose_hint || !text.is_ascii() {
+        crate::spoken::find(text, &mut spoken);
+    }
     out.extend(spoken.into_iter().map(|range| Hit {
         range,
         kind: SecretKind::KeyValue,
@@ -996,6 +1057,13 @@ mod tests {
             "tok tok tokeN",
             "EAAGm0PX4ZCpsBAKZAZBpZCxyz123456789 end",
             "élan ñ 👍 pwd:",
+            "a senha do wifi",
+            "het WACHTwoord is",
+            "heslo je",
+            "Credentials",
+            "mdp",
+            "wach wacht",
+            "xsenha",
         ] {
             let scan = Prescan::of(text);
             let b = text.as_bytes();
@@ -1010,6 +1078,17 @@ mod tests {
             };
             let longest = b.split(|c| !token(c)).map(<[u8]>::len).max().unwrap_or(0);
             assert_eq!(scan.pair_hint, stem, "{text}");
+            let token = |c: &u8| {
+                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'+' | b'/' | b'=' | b'-' | b'.')
+            };
+            let word_start = |i: usize| i == 0 || !b.get(i - 1).is_some_and(token);
+            let prose = (0..b.len()).filter(|i| word_start(*i)).any(|i| {
+                PROSE_STEMS.iter().any(|s| {
+                    b.get(i..i + s.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(s))
+                })
+            });
+            assert_eq!(scan.prose_hint, prose, "{text}");
             assert_eq!(scan.longest_token, longest, "{text}");
             assert_eq!(scan.digits, b.iter().filter(|c| c.is_ascii_digit()).count());
             assert_eq!(scan.at_sign, text.contains('@'), "{text}");

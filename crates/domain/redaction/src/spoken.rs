@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder};
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::secrets::{credential_like, is_placeholder};
 
@@ -92,32 +92,49 @@ const CREDENTIAL_WORDS: &[&str] = &[
 const MAX_GLUE_WORDS: usize = 4;
 /// Longest glue word, in characters.
 const MAX_GLUE_CHARS: usize = 12;
+/// Longest token or quoted value read after a name, in bytes: each name reads a bounded
+/// window, so the whole search stays linear in the text.
+const MAX_TOKEN_BYTES: usize = 256;
 
+/// Every spelling of the words, and whether each names a password: one Aho-Corasick automaton,
+/// ASCII case-insensitive, with the capitalised and upper-case forms of the other scripts'
+/// words added (`Пароль`, `ŞİFRE`), so one fast pass over the text finds them all.
 struct Words {
-    any: Regex,
+    automaton: AhoCorasick,
+    password: Vec<bool>,
 }
 
-fn alternation(words: &[&str]) -> String {
-    words
-        .iter()
-        .map(|w| regex::escape(w))
-        .collect::<Vec<_>>()
-        .join("|")
-}
-
-static WORDS: LazyLock<Result<Words, regex::Error>> = LazyLock::new(|| {
-    let pattern = format!(
-        "(?i)(?P<pw>{})|(?P<cred>{})",
-        alternation(PASSWORD_WORDS),
-        alternation(CREDENTIAL_WORDS)
-    );
+static WORDS: LazyLock<Result<Words, aho_corasick::BuildError>> = LazyLock::new(|| {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut password = Vec::new();
+    for (words, is_password) in [(PASSWORD_WORDS, true), (CREDENTIAL_WORDS, false)] {
+        for word in words {
+            let mut forms = vec![(*word).to_owned()];
+            if !word.is_ascii() {
+                let mut chars = word.chars();
+                if let Some(first) = chars.next() {
+                    forms.push(first.to_uppercase().chain(chars).collect());
+                }
+                forms.push(word.to_uppercase());
+            }
+            forms.dedup();
+            for form in forms {
+                patterns.push(form);
+                password.push(is_password);
+            }
+        }
+    }
     Ok(Words {
-        any: RegexBuilder::new(&pattern).size_limit(1 << 22).build()?,
+        automaton: AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)?,
+        password,
     })
 });
 
-/// Whether the words compiled (checked by [`crate::Redactor::new`] through [`compile`]).
-pub(crate) fn compile() -> Result<(), &'static regex::Error> {
+/// Whether the words compiled (checked by [`crate::Redactor::new`]).
+pub(crate) fn compile() -> Result<(), &'static aho_corasick::BuildError> {
     WORDS.as_ref().map(|_| ())
 }
 
@@ -160,6 +177,10 @@ fn is_open_quote(c: char) -> Option<char> {
 fn token_end(text: &str, at: usize) -> usize {
     let mut prev: Option<char> = None;
     for (i, c) in text.get(at..).unwrap_or_default().char_indices() {
+        // Nobody tells a 256-byte password in prose; the bound keeps every name's read short.
+        if i >= MAX_TOKEN_BYTES {
+            return at + i;
+        }
         if c.is_whitespace() {
             return at + i;
         }
@@ -218,16 +239,20 @@ pub(crate) fn find(text: &str, out: &mut Vec<Range<usize>>) {
         return;
     };
     let mut resume = 0;
-    for caps in words.any.captures_iter(text) {
-        let Some(m) = caps.get(0) else { continue };
-        if m.start() < resume {
+    for found in words.automaton.find_iter(text) {
+        let m = found.range();
+        let password = words
+            .password
+            .get(found.pattern().as_usize())
+            .copied()
+            .unwrap_or(false);
+        if m.start < resume {
             continue;
         }
-        let password = caps.name("pw").is_some();
         // A Latin word starts a word (`1Password`, `monkey`, `turkey` are no names), and a
         // name inside an identifier or a URL (`reset-password?token=`, `sort_key`) is code,
         // which the key/value patterns read.
-        let before = text.get(..m.start()).and_then(|p| p.chars().next_back());
+        let before = text.get(..m.start).and_then(|p| p.chars().next_back());
         if before.is_some_and(|c| {
             c.is_alphanumeric() && (c.is_ascii() || !password)
                 || matches!(
@@ -237,17 +262,21 @@ pub(crate) fn find(text: &str, out: &mut Vec<Range<usize>>) {
         }) {
             continue;
         }
-        let mut at = m.end();
+        let mut at = m.end;
         let rest = text.get(at..).unwrap_or_default();
         if rest.starts_with(['/', '?', '=', '&', '_', '.', '-', '"', '\'', '}', '@', '$']) {
             continue;
         }
         if password {
             // The word may go on (`sandinya`, `lösenordet`, `passwords`).
-            at += rest
+            let word_end = rest
                 .char_indices()
-                .find(|(_, c)| !c.is_alphabetic() || !c.is_ascii() && !is_latin(*c))
-                .map_or(rest.len(), |(i, _)| i);
+                .take(MAX_GLUE_CHARS + 1)
+                .find(|(_, c)| !c.is_alphabetic() || !c.is_ascii() && !is_latin(*c));
+            // The text ends inside the word (nothing follows it), or the word goes on for
+            // longer than a suffix (`passwordpasswordpassword…` names nothing).
+            let Some((i, _)) = word_end else { continue };
+            at += i;
         } else if rest.chars().next().is_some_and(char::is_alphanumeric) {
             // `keyboard`, `tokens`: another word.
             continue;
@@ -271,8 +300,9 @@ fn value_after(text: &str, mut at: usize, password: bool) -> Option<Range<usize>
         let rest = text.get(at..)?;
         let skip = rest
             .char_indices()
+            .take_while(|(i, _)| *i < MAX_TOKEN_BYTES)
             .find(|(_, c)| !is_separator(*c))
-            .map_or(rest.len(), |(i, _)| i);
+            .map(|(i, _)| i)?;
         if rest.get(..skip).is_some_and(|s| s.contains('\n')) {
             return None;
         }
@@ -281,7 +311,12 @@ fn value_after(text: &str, mut at: usize, password: bool) -> Option<Range<usize>
         let first = rest.chars().next()?;
         if let Some(close) = is_open_quote(first) {
             let inner = rest.get(first.len_utf8()..)?;
-            let end = inner.find(close)?;
+            let window = inner
+                .char_indices()
+                .take_while(|(i, _)| *i < MAX_TOKEN_BYTES)
+                .last()
+                .map_or(0, |(i, c)| i + c.len_utf8());
+            let end = inner.get(..window)?.find(close)?;
             let value = inner.get(..end)?;
             let shaped = if password {
                 value.chars().count() >= 4
@@ -380,6 +415,21 @@ mod tests {
             ),
         ] {
             assert_eq!(values(text), vec![secret], "{text}");
+        }
+    }
+
+    #[test]
+    fn reading_after_names_is_bounded_so_long_lines_stay_linear() {
+        for unit in [
+            "passwordpassword",
+            "password \u{ab}",
+            "key : ",
+            "password is x",
+        ] {
+            let text = unit.repeat(20_000);
+            let mut out = Vec::new();
+            find(&text, &mut out);
+            assert!(out.iter().all(|r| r.len() <= MAX_TOKEN_BYTES));
         }
     }
 
