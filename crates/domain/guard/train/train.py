@@ -275,11 +275,9 @@ def sigmoid(z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def train(rows, epochs=None, lr=1.0, l2=None, seed=16):
+def train(rows, epochs=EPOCHS, lr=1.0, l2=L2, seed=16):
     """Class-balanced logistic regression by AdaGrad (per-bucket step sizes: common n-grams and
     rare ones learn at their own pace), seeded shuffles, L2 on the touched weights."""
-    epochs = EPOCHS if epochs is None else epochs
-    l2 = L2 if l2 is None else l2
     vecs = [(vector(t), y) for t, y in rows]
     pos = sum(y for _, y in vecs)
     neg = len(vecs) - pos
@@ -438,11 +436,11 @@ def cross_validate(labelled, composed, shift, rules=None, folds=5):
                 if rules is not None:
                     whole[y][0] += 1
                     whole[y][1] += int(hit or rules[t])
-                n, wrong, bad = per.setdefault(src, [0, 0, []])
-                per[src][0] += 1
+                entry = per.setdefault(src, [0, 0, []])
+                entry[0] += 1
                 if hit != (y == 1):
-                    per[src][1] += 1
-                    bad.append(t)
+                    entry[1] += 1
+                    entry[2].append(t)
     tot = {0: [0, 0], 1: [0, 0]}
     for src, (n, wrong, _) in sorted(per.items()):
         label = 1 if os.path.basename(src).startswith("attacks") else 0
