@@ -19,12 +19,12 @@ use std::sync::LazyLock;
 use unicode_normalization::char::decompose_compatible;
 
 /// The model file: `WGNG`, version (u32), log2 of the bucket count (u32), scale (f32), bias
-/// (f32), all little-endian, then one i8 weight per bucket.
+/// (f32), prior (f32), all little-endian, then one i8 weight per bucket.
 static MODEL_BYTES: &[u8] = include_bytes!("../model/ngram.bin");
 
 const MAGIC: &[u8; 4] = b"WGNG";
-const VERSION: u32 = 1;
-const HEADER: usize = 20;
+const VERSION: u32 = 2;
+const HEADER: usize = 24;
 
 /// Input longer than this many bytes is scored on its first and last [`HALF`] bytes.
 pub(crate) const CAP: usize = 8192;
@@ -58,6 +58,10 @@ impl std::fmt::Display for ModelError {
 pub(crate) struct Model {
     scale: f64,
     bias: f64,
+    /// Weightless features added to every window's count: a window with few features (a
+    /// message of a few characters) is pulled towards the bias, so one n-gram it shares with
+    /// an attack cannot carry it alone.
+    prior: f64,
     mask: u32,
     weights: &'static [u8],
 }
@@ -69,6 +73,7 @@ impl std::fmt::Debug for Model {
             .field("buckets", &self.weights.len())
             .field("scale", &self.scale)
             .field("bias", &self.bias)
+            .field("prior", &self.prior)
             .finish()
     }
 }
@@ -90,7 +95,8 @@ impl Model {
         }
         let scale = f64::from(f32::from_le_bytes(word(12)));
         let bias = f64::from(f32::from_le_bytes(word(16)));
-        if !scale.is_finite() || !bias.is_finite() {
+        let prior = f64::from(f32::from_le_bytes(word(20)));
+        if !scale.is_finite() || !bias.is_finite() || !prior.is_finite() || prior < 0.0 {
             return Err(ModelError::Header);
         }
         let weights = &bytes[HEADER..];
@@ -100,6 +106,7 @@ impl Model {
         Ok(Model {
             scale,
             bias,
+            prior,
             mask: (1 << log2) - 1,
             weights,
         })
@@ -180,7 +187,7 @@ impl Model {
             } else {
                 #[allow(clippy::cast_precision_loss, reason = "sums far below 2^52")]
                 let acc = acc as f64;
-                self.bias + acc * self.scale / f64::from(c)
+                self.bias + acc * self.scale / (f64::from(c) + self.prior)
             }
         };
         let z = if n <= WINDOW {
