@@ -212,9 +212,10 @@ fn password_like(v: &str) -> bool {
     if letters == 0 {
         return digits == chars;
     }
+    // ASCII symbols only: a virama or a vowel sign (`पासवर्ड`) is part of a word.
     let symbols = v
         .chars()
-        .any(|c| !c.is_alphanumeric() && !matches!(c, '\'' | '’' | '-' | '.' | '_'));
+        .any(|c| c.is_ascii_punctuation() && !matches!(c, '\'' | '-' | '.' | '_'));
     let hyphens = v.matches('-').count() + v.matches('_').count();
     let inner_capital = v
         .chars()
@@ -288,6 +289,27 @@ pub(crate) fn find(text: &str, out: &mut Vec<Range<usize>>) {
     }
 }
 
+/// Combining marks of the scripts people write the assistant in (Devanagari's virama and vowel
+/// signs, Arabic harakat, Hebrew points, Thai vowels), which `char::is_alphabetic` does not
+/// always count as letters.
+fn is_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{0591}'..='\u{05C7}'
+        | '\u{064B}'..='\u{065F}'
+        | '\u{0670}'
+        | '\u{0900}'..='\u{0903}'
+        | '\u{093A}'..='\u{094F}'
+        | '\u{0951}'..='\u{0957}'
+        | '\u{0962}'..='\u{0963}'
+        | '\u{0981}'..='\u{0983}'
+        | '\u{09BC}'..='\u{09D7}'
+        | '\u{0E31}'
+        | '\u{0E34}'..='\u{0E3A}'
+        | '\u{0E47}'..='\u{0E4E}'
+    )
+}
+
 fn is_latin(c: char) -> bool {
     c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c)
 }
@@ -337,7 +359,7 @@ fn value_after(text: &str, mut at: usize, password: bool) -> Option<Range<usize>
         let token = trim_sentence_end(text.get(at..end)?);
         let glue_word = token
             .chars()
-            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’'))
+            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’') || is_mark(c))
             && token.chars().count() <= MAX_GLUE_CHARS
             && !(token.chars().any(char::is_lowercase)
                 && token.chars().skip(1).any(char::is_uppercase));
@@ -449,6 +471,8 @@ mod tests {
             "the key is under the mat",
             "token expired, please log in again",
             "primary key: id",
+            "कभी भी अपना पासवर्ड किसी के साथ शेयर न करें",
+            "अपना पासवर्ड बदलें",
             "key=uploads/2024/img_001.png",
             "reset-password?token=abc123def456",
             "- key: \"team\"",
