@@ -194,6 +194,10 @@ fn unleet(folded: &str) -> Option<String> {
 /// How far before a match a negation still applies (bytes, on a char boundary).
 const NEGATION_WINDOW: usize = 24;
 
+/// How far before a rail or request a refusal ("I can't … or handle your PayPal") still applies
+/// (bytes, on a char boundary).
+const REFUSAL_WINDOW: usize = 80;
+
 /// Characters that end a sentence.
 fn ends_sentence(c: char) -> bool {
     matches!(
@@ -365,11 +369,16 @@ impl Tables {
         })
     }
 
-    /// The clause before `start` (from the last comma) says what the assistant cannot do ("I
+    /// The clause before `start` (from the last comma, at most [`REFUSAL_WINDOW`] bytes) says what the assistant cannot do ("I
     /// can't transfer money or handle your PayPal"): a rail or a request in it is not an
     /// instruction.
     fn refused(&self, sentence: &str, start: usize) -> bool {
-        let before = sentence.get(..start).unwrap_or_default();
+        // A bounded window, like negation: each match costs a constant, the sentence stays linear.
+        let mut from = start.saturating_sub(REFUSAL_WINDOW);
+        while !sentence.is_char_boundary(from) {
+            from += 1;
+        }
+        let before = sentence.get(from..start).unwrap_or_default();
         let clause = before
             .rfind([',', ':', '،', '，'])
             .and_then(|cut| before.get(cut + 1..))
