@@ -366,6 +366,7 @@ impl Tables {
             framed_at.is_none_or(|at| at >= m.start())
                 && !self.negated(sentence, m.start(), m.end())
                 && !self.not_an_action.is_match(m.as_str())
+                && !self.refused(sentence, m.start())
         })
     }
 
@@ -489,6 +490,7 @@ mod data {
         r"\b(?:this is|here is|it's|sent by|signed|regards|from) (?:the )?(?:warden|whatsapp|meta)(?: team| support| security| bot)?\b",
         r"^(?:warden|whatsapp|meta) here\b",
         r"[-—–]\s*(?:the )?(?:warden|whatsapp|meta)(?: team| support| security| bot)?\s*$",
+        r"(?:tasks|task list|list|to-?do|tareas|tarefas|tâches|aufgaben|задачи|任务|görevler|tugas|attività|taken|zadania|タスク)\s*[:：]\s*\n[^\n]{0,4}1[.)、]",
     ];
 
     /// Past completion verbs in English.
@@ -576,7 +578,7 @@ mod data {
         // Italian: passato prossimo in the first person, passive and resultative participles.
         r"\bho (?:già |appena |anche |ora |gi[aà] )?(?:\w+ ){0,2}\w+(?:ato|uto|ito)\b|\b(?:ti|gli|le|vi|l') ?ho (?:già )?\w+(?:ato|uto|ito)\b|\b(?:è|e'|sono) (?:già |stat[oaie] |ora )*\w+(?:at|ut|it)[oaie]\b|\babbiamo \w+(?:ato|uto|ito)\b",
         // Turkish: first-person past (-dım/-dik), passive past (-ildi, -ndı).
-        r"\b\w{2,}(?:dı|di|du|dü|tı|ti|tu|tü)m\b|\b\w{2,}(?:dık|dük|tık|tük)\b|\b\w{2,}(?:ıldı|ildi|uldu|üldü|ndı|endi|indi|undu|ündü)\b|\bhallett\w*|\btamamlandı\b",
+        r"\b\w{2,}(?:dı|di|du|dü|tı|ti|tu|tü)m\b|\b\w{2,}(?:dık|dük|tık|tük)\b|\b\w{2,}(?:ıldı|ildi|uldu|üldü|ndı|lendi|lindi|rildi|ündü)\b|\bhallett\w*|\btamamlandı\b",
         // Indonesian: sudah/telah + verb, ter- resultatives, berhasil.
         r"\b(?:sudah|udah|telah|sdh) (?:saya |aku |kami |ku )?\w+|\bter(?:kirim|hapus|bayar|simpan|jadwal|catat|daftar|pesan)\w*\b|\bberhasil (?:di)?\w+",
         // Japanese and Korean polite past of action nouns (削除しました, 送信しておきました, 삭제했습니다).
@@ -591,6 +593,9 @@ mod data {
         r"(?:मैंने|मैने|हमने)|(?:कर|भेज|हटा|बता|जोड़|मिटा|डाल|लगा) (?:दिया|दी|दिए|दिये)|(?:दिया|दी|दिए|किया|किए|की|भेजा) (?:गया|गई|गए|जा चुका)|हो (?:गया|गई|गए|चुका|चुकी|चुके)",
         r"\b(?:انتهيت|أنجزت|انجزت|أبلغت|ابلغت|راسلت|اتصلت|أخبرت|اخبرت|سددت|أُرسلت|أرسلت|ألغيت)\b",
         r"(?:已|已经)(?:帮你|为你|给你)?(?:发|删|加|付|转|订|交|报|约)|(?:发|付|删|转|订|交|办|弄|约)(?:完|好)了|(?:打|发)过(?:电话|消息)了",
+        // Round 2 (after the held-out figures were recorded): English periphrases, French "je me suis occupé", Italian clitic perfects and irregular participles, Russian short participles.
+        r"\b(?:has|have|had) been (?:made|done|taken care of|given|put in|set up|sent off)\b|\b(?:i|we)(?:'ve| have)? (?:taken|took) the liberty\b|\b(?:locked|lined|pencil?led|queued|teed) (?:in|up)\b|\b(?:i|we) pinged\b|\b(?:wrapped up|finished|completed) \w+ing\b",
+        r"\bje me suis (?:occupée?|chargée?)\b|\b(?:ti|gli|le|l'|vi) ?ho (?:già )?\w+\b|\bho (?:già |appena )?(?:fatto|messo|detto|scritto|preso|chiesto|risposto|disdetto|spento|tolto|speso|chiuso|aperto|rimosso|mandato|inviato)\b|\b(?:стёрт|стерт|удален|удалён|отправлен|добавлен|оплачен|отменен|отменён|сохранен|сохранён)\w*",
     ];
 
     /// A sentence (stripped of punctuation and emoji) that is only a completion word.
@@ -644,7 +649,8 @@ mod data {
         r"当|一旦|如果|等你|等到|假如|后|标记为|你已|您已|你是否|您是否",
         r"\b(?:عندما|بعد|إذا|اذا|حين|متى|عند)\b",
         r"\b(?:jab|agar|baad|tab|jaise hi|aapne|tumne|aap)\b",
-        r"\b(?:se|quando|dopo|appena|hai|avete|eğer|ise|sonra|kalau|jika|kalo|setelah|begitu|kamu|anda|als|wanneer|nadat|je|jeśli|gdy|kiedy|po)\b|(?:إنك|انك|أنك|قلت)|(?:अगर|जब|आपने|तुमने|आप)|(?:なら|たら|あなた)|(?:אם|כש|אחרי|אתה|את )",
+        r"\b(?:se|quando|dopo|appena|hai|avete|eğer|ise|sonra|kalau|jika|kalo|setelah|begitu|kamu|anda|als|wanneer|nadat|je|jeśli|gdy|kiedy|po)\b|(?:إنك|انك|أنك|قلت)|(?:^|\s)(?:अगर|जब|आपने|तुमने|आप|आपको)(?:\s|$)|(?:なら|たら|あなた)|(?:אם|כש|אחרי|אתה|את )",
+        r"\b(?:you said|you mentioned|you told me|you wrote|dijiste|mencionaste|disseste|você disse|tu as dit|vous avez dit|du hast gesagt|sie sagten|ты сказал\w*|вы сказали|hai detto|söyledin|kamu bilang|anda bilang|aapne kaha|tumne kaha)\b|你说|您说|你提到|あなたは|आपने कहा",
     ];
 
     /// Credential nouns.
@@ -687,7 +693,7 @@ mod data {
         r"\b(?:paypal|revolut|venmo|cash)\.me\b",
         r"\b(?:safe|secure|safety|protected|holding|escrow) account\b|\b(?:savings|money|funds|balance) (?:into|to|onto) (?:the|a|our|this|my) (?:\w+ )?account\b",
         r"\b(?:vire|virez|überweise|transfiere|transfira|bonifico|havale|eft|przelej|przelew|maak over|stort|transfer|tf)\b[^.!?\n]{0,30}?\b(?:sur le|auf das|en la|na|sul|al|hesab\w*|rekening|rachunek|konto|conto|compte|cuenta|conta)\b",
-        r"\b(?:ovo|gopay|dana|shopeepay|papara|ininal|blik|paypay|lydia|tikkie|mercado pago|sbp|сбп|satispay|swish|mobilepay|alipay|wechat pay|yape|nequi|m-pesa|mpesa)\b|(?:בביט|ביט|פייבוקס|ペイペイ|振り込|振込|口座に|打到|打款|ギフトカード|カード番号|इस खाते|खाते में|पैसे जमा|carta prepagata|buono regalo|hediye kartı|kartu hadiah|cadeaukaart|karta podarunkowa)",
+        r"\b(?:ovo|gopay|dana|shopeepay|papara|ininal|blik|paypay|lydia|tikkie|mercado pago|sbp|сбп|satispay|swish|mobilepay|alipay|wechat pay|yape|nequi|m-pesa|mpesa)\b|(?:בביט|ביט|פייבוקס|ペイペイ|振り込|振込|口座に(?:振り込|送金|入金)|打到|打款|ギフトカード|カード番号|इस खाते|खाते में|पैसे जमा|carta prepagata|buono regalo|hediye kartı|kartu hadiah|cadeaukaart|karta podarunkowa)",
         r"\b(?:yeni hesa\w*|nuovo conto|nieuwe rekening|nowe konto|rekening baru|rekening \w+ saya|חשבון החדש|לחשבון|新しい口座)",
     ];
 
@@ -728,6 +734,7 @@ mod data {
         r"\b(?:tinyurl|bitly|bit\.ly|t\.ly|goo\.gl|ow\.ly|is\.gd|cutt\.ly|rb\.gy|shorturl|tiny\.cc|t\.co|s\.id|wa\.me|t\.me)\b",
         r"[\w-]。(?:com|net|org|cn|io|ru)\b",
         r"\b[\w-]{2,} (?:точка|dot) (?:ком|ру|рф|нет|орг)\b|\b[\w-]{2,} (?:nokta|titik|punt|kropka|ドット|נקודה|डॉट) (?:com|net|org|io|tr|id|nl|pl|jp|il|in)\b",
+        r"[\w-]{2,}\s?(?:点|點|ドット|닷)\s?(?:com|net|org|cn|jp|kr|io)\b|\b[\w-]{2,} (?:punto|punt) (?:it|es|mx|ar|co|cl|nl|be)\b|\b[\w-]{2,}['\x22]? dot (?:so|ai|gg|tv|cc|site|online|shop|store|top|club|help|page|uk|us|ca|au|it|nl|pl|tr|id|jp|br|mx)\b",
     ];
 
     /// A bare domain, `label(.label)*.tld`, optionally followed by a path; group 1 is the domain
