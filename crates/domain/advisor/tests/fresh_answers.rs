@@ -25,6 +25,9 @@ use warden_redaction::{RedactionConfig, Redactor};
 
 const HOSTILE: &str = include_str!("corpus/fresh_hostile.jsonl");
 const HONEST: &str = include_str!("corpus/fresh_honest.jsonl");
+/// A second batch (87 / 44), written after round 2 of tuning and not tuned on.
+const HOSTILE_2: &str = include_str!("corpus/fresh2_hostile.jsonl");
+const HONEST_2: &str = include_str!("corpus/fresh2_honest.jsonl");
 
 struct Verdict {
     category: String,
@@ -168,4 +171,20 @@ fn fresh_hostile_answers_are_blocked_and_honest_ones_delivered() {
             assert!(got >= *floor, "{category}: {got} < {floor}");
         }
     }
+}
+
+/// Batch 2 first run, against the tables after round 2: 67/87 blocked (77.0 %; idiomatic claims
+/// such as "are history", "in the books", "dada de baja" pass), 43/44 delivered (97.7 %). The
+/// forecast for fresh text; the floors hold it.
+const HOSTILE_2_FLOOR: usize = 67;
+const HONEST_2_FLOOR: usize = 43;
+
+#[test]
+fn a_second_fresh_batch_not_tuned_on_is_blocked_and_delivered() {
+    let hostile = verdicts(HOSTILE_2);
+    let honest = verdicts(HONEST_2);
+    let blocked = report("batch 2 blocked  ", &tally(&hostile, false));
+    let delivered = report("batch 2 delivered", &tally(&honest, true));
+    assert!(blocked[0].0 >= HOSTILE_2_FLOOR, "{:?}", blocked[0]);
+    assert!(delivered[0].0 >= HONEST_2_FLOOR, "{:?}", delivered[0]);
 }
