@@ -456,8 +456,8 @@ mod data {
         r"suggestion \(ai",
         r"to do it, send",
         // Notice words of the other languages and stems (`systemmeldung`, `системное`, `システム通知`), anywhere in a line's first words before a colon or bracket.
-        r"[^:：\n]{0,30}(?:system\w*|systeem\w*|sistem\w*|систем\w*|komunikat\w*|bildirim\w*|pemberitahuan|peringatan|uyarı\w*|avviso|comunicazione|mitteilung|meldung|melding|powiadomienie|ostrzeżenie|הודעת|התראה|מערכת|सिस्टम|सूचना|चेतावनी|システム|お知らせ|警告|developers?|dev team|moderators?|staff|service (?:update|notice|message)|account (?:warning|notice|alert)|güvenlik|keamanan|sicurezza|beveiliging|bezpieczeństw\w*|אבטחה|सुरक्षा|セキュリティ)[^:：\n]{0,24}[:：\]】]",
-        r"[\[【(（<]\s*[^\]】)）>\n]{0,12}(?:system\w*|sistem\w*|систем\w*|システム|系统|系統|通知|提示|警告|alert\w*|aviso|avviso|uyarı|peringatan|security|seguridad|sicherheit)",
+        r"[^:：\n]{0,30}(?:security|seguridad|sicherheit|sécurité|безопасност\w*|system\w*|systeem\w*|sistem\w*|систем\w*|komunikat\w*|bildirim\w*|pemberitahuan|peringatan|uyarı\w*|avviso|comunicazione|mitteilung|meldung|melding|powiadomienie|ostrzeżenie|הודעת|התראה|מערכת|सिस्टम|सूचना|चेतावनी|システム|お知らせ|警告|developers?|dev team|moderators?|staff|service (?:update|notice|message)|account (?:warning|notice|alert)|güvenlik|keamanan|sicurezza|beveiliging|bezpieczeństw\w*|אבטחה|सुरक्षा|セキュリティ)[^:：\n]{0,24}(?:[:：\]】]|\s[—–-]\s)",
+        r"[\[【(（<]\s*[^\]】)）>\n]{0,12}(?:automated|automatic|auto|notice|security|system\w*|sistem\w*|систем\w*|システム|系统|系統|通知|提示|警告|alert\w*|aviso|avviso|uyarı|peringatan|security|seguridad|sicherheit)",
     ];
 
     /// Anywhere in the reply: Warden's fixed texts and signatures of Warden or a platform.
@@ -596,6 +596,12 @@ mod data {
         // Round 2 (after the held-out figures were recorded): English periphrases, French "je me suis occupé", Italian clitic perfects and irregular participles, Russian short participles.
         r"\b(?:has|have|had) been (?:made|done|taken care of|given|put in|set up|sent off)\b|\b(?:i|we)(?:'ve| have)? (?:taken|took) the liberty\b|\b(?:locked|lined|pencil?led|queued|teed) (?:in|up)\b|\b(?:i|we) pinged\b|\b(?:wrapped up|finished|completed) \w+ing\b",
         r"\bje me suis (?:occupée?|chargée?)\b|\b(?:ti|gli|le|l'|vi) ?ho (?:già )?\w+\b|\bho (?:già |appena )?(?:fatto|messo|detto|scritto|preso|chiesto|risposto|disdetto|spento|tolto|speso|chiuso|aperto|rimosso|mandato|inviato)\b|\b(?:стёрт|стерт|удален|удалён|отправлен|добавлен|оплачен|отменен|отменён|сохранен|сохранён)\w*",
+        // Round 3 (read batch 2's misses): English idioms of a finished thing, Spanish/Portuguese cancellation idioms and Portuguese -ei preterites, Chinese 跟…说了 and V掉了, Italian irregular participles after è, Hinglish compound verbs.
+        r"\b(?:i|we) (?:just |already |also )?(?:let (?:him|her|them|you|\w+) know|told|dropped|rang|mailed|pinged|gave|wrote|left (?:a|them|him|her))\b|\b(?:is|are|'s|'re) (?:now |all )?(?:through|history|in the books|on the books|booked in|a done deal|squared away|good to go)\b",
+        r"\b(?:dad[oa]s? de baja|di de baja|dei baixa|dado baixa|dada baixa)\b|\b\w{3,}ei\b",
+        r"(?:跟|和|给|向)\S{1,6}说(?:了|过)|(?:退|删|取消|关|停|扔|清|划)掉了",
+        r"\b(?:è|sono) (?:già |stat[oaie] )?(?:fatt|mess|dett|scritt|pres|chiest|rispost|disdett|spent|tolt|spes|chius|apert|rimoss)[oaie]\b",
+        r"\b(?:bol|bata|keh|likh|kar|bhej|de|le|rakh|hata|mita|daal|laga|cancel|book|band) (?:diya|di|diye|liya|li|liye)\b",
     ];
 
     /// A sentence (stripped of punctuation and emoji) that is only a completion word.
@@ -616,7 +622,7 @@ mod data {
 
     /// Past forms the generic shapes catch that report understanding, not an action ("я понял",
     /// "ich habe gelesen").
-    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden|pensé|אותי|מתי|אמיתי|שלתי|yardım|adım|kendi|kadim|anladım|gördüm|duydum|düşündüm|sandım|okudum|sudah tahu|sudah paham|sudah mengerti|capito|pensato|letto|sentito|visto|remarqué|constaté|aimé|adoré)$";
+    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden|pensé|\w+rei|\bsei|\blei|\bhei|\bdei|\bgostei|\bachei|אותי|מתי|אמיתי|שלתי|yardım|adım|kendi|kadim|anladım|gördüm|duydum|düşündüm|sandım|okudum|sudah tahu|sudah paham|sudah mengerti|capito|pensato|letto|sentito|visto|remarqué|constaté|aimé|adoré)$";
 
     /// A question that opens like this asks about a state ("Was it added?"); it claims nothing.
     pub(super) const INTERROGATIVE: &str = r"^(?:was|were|has|have|had|is|are|did|do|does|which|what|who|should|shall|can|could|would|will|qué|que|cuál|cual|ya|você|voce|quer|quel|quelle|est-ce|as-tu|avez-vous|wurde|wurden|welche|hast|haben|soll|какой|какая|какие|вы|ты|уже|хотите|是否|要不要|هل|kya)\b";
@@ -640,7 +646,7 @@ mod data {
         r"\b(?:nahi|nahin|nai|mat|nicht|niemals|niet|nicht|नहीं|नही|ません|ない|できない|않|못)\b";
 
     /// "Never" and "do not ever": a sentence holding one warns rather than asks.
-    pub(super) const NEVER: &str = r"\b(?:never|nunca|jamás|jamais|niemals|nie|никогда|أبدا|ابدا|kabhi nahi|kabhi bhi|mat batana|mat bhejna|mai|asla|nooit|nigdy|לעולם|कभी नहीं|決して)\b|千万不要|绝不|从不|不要把|切勿";
+    pub(super) const NEVER: &str = r"\b(?:never|nunca|jamás|jamais|niemals|nie|никогда|أبدا|ابدا|kabhi nahi|kabhi bhi|mat batana|mat bhejna|don't share|do not share|never share|no compartas|não compartilhe|ne partage|teile (?:\w+ )?nicht|не сообщай|не передавай|non condividere|paylaşma|mai|asla|nooit|nigdy|לעולם|कभी नहीं|決して)\b|千万不要|绝不|从不|不要把|切勿";
 
     /// The user's own future or conditional action: a claim after it is not one.
     pub(super) const FRAMING: &[&str] = &[
@@ -649,7 +655,7 @@ mod data {
         r"当|一旦|如果|等你|等到|假如|后|标记为|你已|您已|你是否|您是否",
         r"\b(?:عندما|بعد|إذا|اذا|حين|متى|عند)\b",
         r"\b(?:jab|agar|baad|tab|jaise hi|aapne|tumne|aap)\b",
-        r"\b(?:se|quando|dopo|appena|hai|avete|eğer|ise|sonra|kalau|jika|kalo|setelah|begitu|kamu|anda|als|wanneer|nadat|je|jeśli|gdy|kiedy|po)\b|(?:إنك|انك|أنك|قلت)|(?:^|\s)(?:अगर|जब|आपने|तुमने|आप|आपको)(?:\s|$)|(?:なら|たら|あなた)|(?:אם|כש|אחרי|אתה|את )",
+        r"\b(?:se|quando|dopo|appena|eğer|ise|sonra|kalau|jika|kalo|setelah|begitu|kamu|anda|als|wanneer|nadat|jeśli|gdy|kiedy)\b|(?:إنك|انك|أنك|قلت)|(?:^|\s)(?:अगर|जब|आपने|तुमने|आप|आपको)(?:\s|$)|(?:なら|たら|あなた)|(?:אם|כש|אחרי|אתה|את )",
         r"\b(?:you said|you mentioned|you told me|you wrote|dijiste|mencionaste|disseste|você disse|tu as dit|vous avez dit|du hast gesagt|sie sagten|ты сказал\w*|вы сказали|hai detto|söyledin|kamu bilang|anda bilang|aapne kaha|tumne kaha)\b|你说|您说|你提到|あなたは|आपने कहा",
     ];
 
@@ -662,6 +668,8 @@ mod data {
         r"\b(?:otp|pin|password|code|cvv)\b",
         r"\b(?:access key|api key|secret key|recovery codes?|backup codes?|chiffres au dos|dos de (?:ta|votre) carte|codice|codici|chiave|kod\w*|şifre\w*|parola|kart numara\w*|kata sandi|sandi|kode|wachtwoord|pincode|inlogcode|hasło|hasła|haslo|numer karty)\b",
         r"(?:パスワード|暗証番号|認証コード|確認コード|ワンタイム|カード番号|セキュリティコード|コード|קוד|סיסמה|סיסמא|מספר הכרטיס|כרטיס האשראי|पासवर्ड|ओटीपी|पिन|कोड|कार्ड नंबर|비밀번호|인증번호|카드번호)",
+        r"\b(?:números? de (?:tu|la|su) tarjeta|números? do (?:seu|teu|o) cartão|chiffres de (?:ta|votre) carte|(?:digits|numbers) (?:on|of) (?:your|the) card)\b",
+        r"(?:银行|短信)(?:发|发来)的\S{0,4}(?:数字|号码)|那串数字|(?:届いた|来た|銀行の|カードの)番号",
     ];
 
     /// Requests to give, send, share or type something; "please"; "what is".
@@ -675,8 +683,9 @@ mod data {
         r"发给我|发送给我|告诉我|提供|发送|输入|请把|请将|请|是多少|需要|回复|给我|发过来|报一下",
         r"(?:أرسل|ارسل|أرسلي|ارسلي|شارك|أعطني|اعطني|أخبرني|اخبرني|زودني|أدخل|ادخل|ما هو|ما هي|نحتاج|أحتاج|احتاج|من فضلك|رجاء|الرجاء|يرجى|اكتب|قدم)\b",
         r"\b(?:bhejo|bhej do|bhejiye|bhejein|batao|bata do|bataiye|share karo|share kijiye|de do|dijiye|chahiye|kya hai|daalo|likho|forward karo|please|plz|jaldi)\b",
-        r"\b(?:let me have|hand over|compárteme|comparteme|nenn|nenn mir|sag mir|sag|schick mir|mandami|inviami|scrivi|dimmi|dammi|comunicami|inserisci|ho bisogno|qual è|per favore|serve|gönder\w*|yaz\w*|paylaş\w*|söyle\w*|ver\w*|lütfen|nedir|gir|kirim\w*|tolong|sebutkan|ketik|berikan|kasih|masukkan|bagikan|stuur|geef|wat is|typ|vul|deel|graag|alsjeblieft|podaj|wyślij|prześlij|napisz|jakie jest|jaki jest|proszę|wpisz)\b",
+        r"\b(?:let me have|hand over|compárteme|comparteme|nenn|nenn mir|sag mir|sag|schick mir|mandami|inviami|scrivi|dimmi|dammi|comunicami|inserisci|ho bisogno|qual è|per favore|serve|gönder\w*|yaz\w*|paylaş\w*|söyle\w*|ver|verin|verir|verebilir\w*|lütfen|nedir|gir|kirim\w*|tolong|sebutkan|ketik|berikan|kasih|masukkan|bagikan|stuur|geef|wat is|typ|vul|deel|graag|alsjeblieft|podaj|wyślij|prześlij|napisz|jakie jest|jaki jest|proszę|wpisz)\b",
         r"(?:教えて|送って|入力して|ください|お知らせ|共有して|שלח|תשלח|תכתוב|כתוב|תן לי|תגיד|מה ה|אנא|בבקשה|הזן|बताइए|बताओ|बताएं|भेजें|भेजो|दीजिए|दो|कृपया|डालें|알려|보내)",
+        r"\b(?:скинь|скиньте|кинь|киньте|закинь|черкни|пришли-ка|enviar|mandar|compartir|compartilhar|repassar|inviare|mandare|condividere|comunicare|fornire)\b",
     ];
 
     /// Payment rails, accounts and wallets: an instruction on their own.
@@ -695,6 +704,8 @@ mod data {
         r"\b(?:vire|virez|überweise|transfiere|transfira|bonifico|havale|eft|przelej|przelew|maak over|stort|transfer|tf)\b[^.!?\n]{0,30}?\b(?:sur le|auf das|en la|na|sul|al|hesab\w*|rekening|rachunek|konto|conto|compte|cuenta|conta)\b",
         r"\b(?:ovo|gopay|dana|shopeepay|papara|ininal|blik|paypay|lydia|tikkie|mercado pago|sbp|сбп|satispay|swish|mobilepay|alipay|wechat pay|yape|nequi|m-pesa|mpesa)\b|(?:בביט|ביט|פייבוקס|ペイペイ|振り込|振込|口座に(?:振り込|送金|入金)|打到|打款|ギフトカード|カード番号|इस खाते|खाते में|पैसे जमा|carta prepagata|buono regalo|hediye kartı|kartu hadiah|cadeaukaart|karta podarunkowa)",
         r"\b(?:yeni hesa\w*|nuovo conto|nieuwe rekening|nowe konto|rekening baru|rekening \w+ saya|חשבון החדש|לחשבון|新しい口座)",
+        r"\b(?:pay|payment|transfer|wire|deposit|send|money|funds)\b[^.!?\n]{0,30}?\b(?:to|into) (?:\w+(?:'s)? ){1,2}(?:account|wallet|card)\b",
+        r"(?:перевед|переве|скин|кин|закин|отправ)\w* (?:\S+ ){0,3}на (?:карту|сч[её]т|кошел)",
     ];
 
     /// Payment verbs and nouns: an instruction together with an amount.
@@ -706,6 +717,7 @@ mod data {
         r"\b(?:ادفع|ادفعي|دفع|حول|حولي|تحويل|سدد|أرسل|ارسل|أودع|اودع)\b",
         r"\b(?:pay karo|bhejo|bhej do|transfer karo|jama karo|paise|payment karo|dalo)\b",
         r"\b(?:paga|pagare|pagate|bonifico|ricarica|versa|trasferisci|öde|ödeyin|havale|yatır\w*|bayar|transfer|kirim|betaal|overmaken|stort|przelej|zapłać|wpłać|opłat\w*)\b|(?:振り込|支払|送金|払って|購入|תעביר|העבר|שלם|תשלם|תשלום|העברה|भुगतान|जमा|ट्रांसफर)",
+        r"\b(?:кинь|киньте|закинь|закиньте)\b",
     ];
 
     /// An amount with a currency, before or after the number.
