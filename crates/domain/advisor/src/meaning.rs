@@ -1,6 +1,8 @@
 //! Meaning classes of the output guard: what a model's reply must never *do* to the user, read
-//! by meaning rather than by exact phrase, in the nine languages the guard claims (English,
-//! Spanish, Portuguese, French, German, Russian, Chinese, Arabic and Hinglish).
+//! by meaning rather than by exact phrase, in English, Spanish, Portuguese, French, German,
+//! Russian, Chinese, Arabic and Hinglish, and with thinner tables (past-tense and passive endings,
+//! credential and payment nouns, request verbs, negations) in Italian, Turkish, Indonesian,
+//! Japanese, Korean, Hebrew, Dutch, Polish and Hindi in Devanagari.
 //!
 //! The model only *advises* about the user's own commands (`help`, `list`, `add <title>`,
 //! `done <n>`). A reply is refused when it:
@@ -29,6 +31,10 @@
 //!   `tinyurl.com` included), an IP address, or an obfuscated dot (`(dot)`, `[.]`, ` dot com`,
 //!   `name .com`). Domains on [`crate::AdvisorConfig::allowed_domains`] (and their subdomains)
 //!   may be mentioned in plain spelling; an obfuscated one never.
+//!
+//! A clause in which the assistant says what it cannot do ("I can't send payments or open
+//! links") does not make a claim, rail or request within [`REFUSAL_WINDOW`] bytes after it count,
+//! and [`without_refusals`] leaves such clauses out of the input guard's reading.
 //!
 //! The reply is normalised first: NFKC (full-width and compatibility forms fold), lower case,
 //! hidden characters (Unicode `Default_Ignorable_Code_Point`: zero-width, bidi, tags) dropped,
