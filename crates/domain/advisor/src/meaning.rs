@@ -33,8 +33,8 @@
 //!   may be mentioned in plain spelling; an obfuscated one never.
 //!
 //! A clause in which the assistant says what it cannot do ("I can't send payments or open
-//! links") does not make a claim, rail or request within [`REFUSAL_WINDOW`] bytes after it count,
-//! and [`without_refusals`] leaves such clauses out of the input guard's reading.
+//! links") does not make a claim, rail or request within `REFUSAL_WINDOW` bytes after it count,
+//! and `without_refusals` leaves such clauses out of the input guard's reading.
 //!
 //! The reply is normalised first: NFKC (full-width and compatibility forms fold), lower case,
 //! hidden characters (Unicode `Default_Ignorable_Code_Point`: zero-width, bidi, tags) dropped,
