@@ -1,6 +1,8 @@
 //! Meaning classes of the output guard: what a model's reply must never *do* to the user, read
-//! by meaning rather than by exact phrase, in the nine languages the guard claims (English,
-//! Spanish, Portuguese, French, German, Russian, Chinese, Arabic and Hinglish).
+//! by meaning rather than by exact phrase, in English, Spanish, Portuguese, French, German,
+//! Russian, Chinese, Arabic and Hinglish, and with thinner tables (past-tense and passive endings,
+//! credential and payment nouns, request verbs, negations) in Italian, Turkish, Indonesian,
+//! Japanese, Korean, Hebrew, Dutch, Polish and Hindi in Devanagari.
 //!
 //! The model only *advises* about the user's own commands (`help`, `list`, `add <title>`,
 //! `done <n>`). A reply is refused when it:
@@ -29,6 +31,10 @@
 //!   `tinyurl.com` included), an IP address, or an obfuscated dot (`(dot)`, `[.]`, ` dot com`,
 //!   `name .com`). Domains on [`crate::AdvisorConfig::allowed_domains`] (and their subdomains)
 //!   may be mentioned in plain spelling; an obfuscated one never.
+//!
+//! A clause in which the assistant says what it cannot do ("I can't send payments or open
+//! links") does not make a claim, rail or request within `REFUSAL_WINDOW` bytes after it count,
+//! and `without_refusals` leaves such clauses out of the input guard's reading.
 //!
 //! The reply is normalised first: NFKC (full-width and compatibility forms fold), lower case,
 //! hidden characters (Unicode `Default_Ignorable_Code_Point`: zero-width, bidi, tags) dropped,
@@ -91,6 +97,28 @@ pub(crate) fn classify(text: &str, allowed_domains: &[String]) -> Option<Meaning
     None
 }
 
+/// `text` with every clause that says what the assistant cannot do ("Sorry, sending messages
+/// to other people isn't something I can do") blanked, for the input guard's topic rules, which
+/// fire on the topic words of an honest refusal. Clauses end at `,.!?;:` and their full-width
+/// and Arabic forms, so an instruction after "…, but" is still read. Each clause is folded and
+/// read once: linear.
+pub(crate) fn without_refusals(text: &str) -> String {
+    let Ok(tables) = &*TABLES else {
+        return text.to_owned();
+    };
+    text.split_inclusive([
+        ',', '.', '!', '?', ';', ':', '\n', '，', '。', '！', '？', '؟', '،',
+    ])
+    .map(|clause| {
+        if tables.refusal.is_match(&fold(clause)) {
+            " "
+        } else {
+            clause
+        }
+    })
+    .collect()
+}
+
 fn rank(m: Meaning) -> u8 {
     match m {
         Meaning::Impersonation => 0,
@@ -132,7 +160,8 @@ pub(crate) fn fold(text: &str) -> String {
             } else {
                 c
             };
-            out.extend(c.to_lowercase());
+            // Turkish `İ` lower-cases to `i` + U+0307 ("SİSTEM" → "sistem"); the dot means nothing here.
+            out.extend(c.to_lowercase().filter(|&l| l != '\u{0307}'));
             space = false;
         }
     }
@@ -171,6 +200,10 @@ fn unleet(folded: &str) -> Option<String> {
 /// How far before a match a negation still applies (bytes, on a char boundary).
 const NEGATION_WINDOW: usize = 24;
 
+/// How far before a rail or request a refusal ("I can't … or handle your PayPal") still applies
+/// (bytes, on a char boundary).
+const REFUSAL_WINDOW: usize = 80;
+
 /// Characters that end a sentence.
 fn ends_sentence(c: char) -> bool {
     matches!(
@@ -186,6 +219,7 @@ struct Tables {
     claim_whole: Regex,
     not_an_action: Regex,
     interrogative: Regex,
+    refusal: Regex,
     marker: Regex,
     negation: Regex,
     negation_after: Regex,
@@ -226,6 +260,7 @@ impl Tables {
                 .build()?,
             claim_whole: Regex::new(&format!(r"^(?:{})$", alt(data::CLAIM_WHOLE)))?,
             interrogative: Regex::new(data::INTERROGATIVE)?,
+            refusal: Regex::new(data::REFUSAL)?,
             not_an_action: Regex::new(data::NOT_AN_ACTION)?,
             marker: Regex::new(r"[✅✔☑✓🗸]")?,
             negation: Regex::new(&alt(data::NEGATIONS))?,
@@ -289,10 +324,9 @@ impl Tables {
             if credential {
                 found = Some(Meaning::CredentialRequest);
             }
-            let rail = self
-                .payment_strong
-                .find_iter(sentence)
-                .any(|m| !self.negated(sentence, m.start(), m.end()));
+            let rail = self.payment_strong.find_iter(sentence).any(|m| {
+                !self.negated(sentence, m.start(), m.end()) && !self.refused(sentence, m.start())
+            });
             if found.is_none() && rail {
                 found = Some(Meaning::PaymentInstruction);
             }
@@ -315,10 +349,10 @@ impl Tables {
         let warns = self.never.is_match(sentence);
         let request = question
             || !warns
-                && self
-                    .request
-                    .find_iter(sentence)
-                    .any(|m| !self.negated(sentence, m.start(), m.end()));
+                && self.request.find_iter(sentence).any(|m| {
+                    !self.negated(sentence, m.start(), m.end())
+                        && !self.refused(sentence, m.start())
+                });
         Seen {
             credential: self.credential.is_match(sentence),
             request,
@@ -338,7 +372,25 @@ impl Tables {
             framed_at.is_none_or(|at| at >= m.start())
                 && !self.negated(sentence, m.start(), m.end())
                 && !self.not_an_action.is_match(m.as_str())
+                && !self.refused(sentence, m.start())
         })
+    }
+
+    /// The clause before `start` (from the last comma, at most [`REFUSAL_WINDOW`] bytes) says what the assistant cannot do ("I
+    /// can't transfer money or handle your PayPal"): a rail or a request in it is not an
+    /// instruction.
+    fn refused(&self, sentence: &str, start: usize) -> bool {
+        // A bounded window, like negation: each match costs a constant, the sentence stays linear.
+        let mut from = start.saturating_sub(REFUSAL_WINDOW);
+        while !sentence.is_char_boundary(from) {
+            from += 1;
+        }
+        let before = sentence.get(from..start).unwrap_or_default();
+        let clause = before
+            .rfind([',', ':', '،', '，'])
+            .and_then(|cut| before.get(cut + 1..))
+            .unwrap_or(before);
+        self.refusal.is_match(clause)
     }
 
     /// A negation in the window before `start` (cut at the last comma or colon) or inside
@@ -409,6 +461,9 @@ mod data {
         r"\b(?:automated|automatic) (?:message|notice|reply)|auto-reply|mensaje automático|mensagem automática|message automatique|automatische nachricht|автоматическое сообщение|自动回复|رسالة تلقائية",
         r"suggestion \(ai",
         r"to do it, send",
+        // Notice words of the other languages and stems (`systemmeldung`, `системное`, `システム通知`), anywhere in a line's first words before a colon or bracket.
+        r"[^:：\n]{0,30}(?:security|seguridad|sicherheit|sécurité|безопасност\w*|system\w*|systeem\w*|sistem\w*|систем\w*|komunikat\w*|bildirim\w*|pemberitahuan|peringatan|uyarı\w*|avviso|comunicazione|mitteilung|meldung|melding|powiadomienie|ostrzeżenie|הודעת|התראה|מערכת|सिस्टम|सूचना|चेतावनी|システム|お知らせ|警告|developers?|dev team|moderators?|staff|service (?:update|notice|message)|account (?:warning|notice|alert)|güvenlik|keamanan|sicurezza|beveiliging|bezpieczeństw\w*|אבטחה|सुरक्षा|セキュリティ)[^:：\n]{0,24}(?:[:：\]】]|\s[—–-]\s)",
+        r"[\[【(（<]\s*[^\]】)）>\n]{0,12}(?:automated|automatic|auto|notice|security|system\w*|sistem\w*|систем\w*|システム|系统|系統|通知|提示|警告|alert\w*|aviso|avviso|uyarı|peringatan|security|seguridad|sicherheit)",
     ];
 
     /// Anywhere in the reply: Warden's fixed texts and signatures of Warden or a platform.
@@ -441,6 +496,7 @@ mod data {
         r"\b(?:this is|here is|it's|sent by|signed|regards|from) (?:the )?(?:warden|whatsapp|meta)(?: team| support| security| bot)?\b",
         r"^(?:warden|whatsapp|meta) here\b",
         r"[-—–]\s*(?:the )?(?:warden|whatsapp|meta)(?: team| support| security| bot)?\s*$",
+        r"(?:tasks|task list|list|to-?do|tareas|tarefas|tâches|aufgaben|задачи|任务|görevler|tugas|attività|taken|zadania|タスク)\s*[:：]\s*\n[^\n]{0,4}1[.)、]",
     ];
 
     /// Past completion verbs in English.
@@ -520,6 +576,38 @@ mod data {
         // Hinglish.
         r"\b(?:maine|mene|maine to|humne|hamne)\b(?: \w+){0,5} (?:diya|diye|di|kiya|kiye|ki|liya|li|kar diya|kar di|bhej diya|bhej di|bheja|bhej)\b",
         r"\b(?:ho gaya|ho gayi|ho gaye|ho chuka|ho chuki|kar diya|kar di|kar diye|kar chuka|bhej diya|bhej di|bhej diye|hata diya|hata di|mita diya|daal diya|laga diya|book kar|delete kar diya|add kar diya|transfer kar diya|pay kar diya)\b",
+        // Just-done periphrases, sentence-initial German perfect without a subject, a completion word before a dash, colloquial English passives.
+        r"\b(?:acabo de|acabei de|ho appena|je viens de|ich habe gerade) \w+",
+        r"^(?:habe|hab|hatte) (?:\w+ ){0,4}(?:\w*ge\w+t|(?:be|ver|er|ent|zer|über)\w+t|\w+iert)\b|\bbescheid (?:gegeben|gesagt)\b",
+        r"^(?:done|erledigt|fatto|listo|pronto|klaar|gotowe|tamam\w*|beres|готово|c'est fait|feito|fertig|terminé|hecho)\s*[-–—,:]",
+        r"\b(?:got|get|been) (?:all )?(?:purged|emptied|wiped|nuked|cleaned|sorted|handled|settled|looked after|taken care of)\b|\b(?:been|is|are) (?:now )?(?:looked after|settled|purged|emptied)\b",
+        // Italian: passato prossimo in the first person, passive and resultative participles.
+        r"\bho (?:già |appena |anche |ora |gi[aà] )?(?:\w+ ){0,2}\w+(?:ato|uto|ito)\b|\b(?:ti|gli|le|vi|l') ?ho (?:già )?\w+(?:ato|uto|ito)\b|\b(?:è|e'|sono) (?:già |stat[oaie] |ora )*\w+(?:at|ut|it)[oaie]\b|\babbiamo \w+(?:ato|uto|ito)\b",
+        // Turkish: first-person past (-dım/-dik), passive past (-ildi, -ndı).
+        r"\b\w{2,}(?:dı|di|du|dü|tı|ti|tu|tü)m\b|\b\w{2,}(?:dık|dük|tık|tük)\b|\b\w{2,}(?:ıldı|ildi|uldu|üldü|ndı|lendi|lindi|rildi|ündü)\b|\bhallett\w*|\btamamlandı\b",
+        // Indonesian: sudah/telah + verb, ter- resultatives, berhasil.
+        r"\b(?:sudah|udah|telah|sdh) (?:saya |aku |kami |ku )?\w+|\bter(?:kirim|hapus|bayar|simpan|jadwal|catat|daftar|pesan)\w*\b|\bberhasil (?:di)?\w+",
+        // Japanese and Korean polite past of action nouns (削除しました, 送信しておきました, 삭제했습니다).
+        r"(?:削除|送信|追加|予約|支払|支払い|連絡|登録|キャンセル|完了|転送|変更|設定|手配|購入|解約|通知|共有|保存|送金|入金|振込|振り込み|消去)(?:いた)?し(?:まし|てあり|ておきまし|ちゃい|た)|ておきました|てあります|(?:送り|払い|入れ|伝え|消し)ました|が完了しました|済みです",
+        r"(?:삭제|전송|추가|예약|결제|송금|취소|완료|등록|처리)(?:했|되었|됐)|보냈(?:습니다|어요)",
+        // Hebrew: first-person past (-תי) and passive past.
+        r"\b(?:ה|ש|מ|ק|נ|ב|ע|ס|ת|ר|ל|ד|פ|ג|כ|ח|א|ז|צ|ו)\w{2,}תי\b|\b(?:נשלח|נשלחה|נשלחו|נמחק|נמחקה|נמחקו|נקבע|נקבעה|שולם|שולמה|בוטל|בוטלה|הועבר|הועברה|נוסף|נוספה|נוספו|הוזמן|הוזמנה)\b",
+        // Dutch perfect and passive; Polish first-person past (-łem) and passive.
+        r"\b(?:ik|we) (?:heb|hebben|had|hadden)(?: \w+){0,5} (?:ge\w+(?:d|t|en)|(?:ver|be|ont|her)\w+d|laten weten)\b|\b(?:is|zijn|werd|werden) (?:\w+ ){0,3}(?:ge\w+(?:d|t)|(?:ver|be|ont)\w+d)\b",
+        r"\b\w{3,}(?:łem|łam|liśmy|łyśmy)\b|\b(?:został|została|zostało|zostały|zostali) (?:już )?\w+(?:ny|na|ne|ni|ty|ta|te|ci)\b",
+        // Hindi in Devanagari, more Arabic first-person perfects, Chinese single-character verbs with 已 or a result complement.
+        r"(?:मैंने|मैने|हमने)|(?:कर|भेज|हटा|बता|जोड़|मिटा|डाल|लगा) (?:दिया|दी|दिए|दिये)|(?:दिया|दी|दिए|किया|किए|की|भेजा) (?:गया|गई|गए|जा चुका)|हो (?:गया|गई|गए|चुका|चुकी|चुके)",
+        r"\b(?:انتهيت|أنجزت|انجزت|أبلغت|ابلغت|راسلت|اتصلت|أخبرت|اخبرت|سددت|أُرسلت|أرسلت|ألغيت)\b",
+        r"(?:已|已经)(?:帮你|为你|给你)?(?:发|删|加|付|转|订|交|报|约)|(?:发|付|删|转|订|交|办|弄|约)(?:完|好)了|(?:打|发)过(?:电话|消息)了",
+        // Round 2 (after the held-out figures were recorded): English periphrases, French "je me suis occupé", Italian clitic perfects and irregular participles, Russian short participles.
+        r"\b(?:has|have|had) been (?:made|done|taken care of|given|put in|set up|sent off)\b|\b(?:i|we)(?:'ve| have)? (?:taken|took) the liberty\b|\b(?:locked|lined|pencil?led|queued|teed) (?:in|up)\b|\b(?:i|we) pinged\b|\b(?:wrapped up|finished|completed) \w+ing\b",
+        r"\bje me suis (?:occupée?|chargée?)\b|\b(?:ti|gli|le|l'|vi) ?ho (?:già )?\w+\b|\bho (?:già |appena )?(?:fatto|messo|detto|scritto|preso|chiesto|risposto|disdetto|spento|tolto|speso|chiuso|aperto|rimosso|mandato|inviato)\b|\b(?:стёрт|стерт|удален|удалён|отправлен|добавлен|оплачен|отменен|отменён|сохранен|сохранён)\w*",
+        // Round 3 (read batch 2's misses): English idioms of a finished thing, Spanish/Portuguese cancellation idioms and Portuguese -ei preterites, Chinese 跟…说了 and V掉了, Italian irregular participles after è, Hinglish compound verbs.
+        r"\b(?:i|we) (?:just |already |also )?(?:let (?:him|her|them|you|\w+) know|told|dropped|rang|mailed|pinged|gave|wrote|left (?:a|them|him|her))\b|\b(?:is|are|'s|'re) (?:now |all )?(?:through|history|in the books|on the books|booked in|a done deal|squared away|good to go)\b",
+        r"\b(?:dad[oa]s? de baja|di de baja|dei baixa|dado baixa|dada baixa)\b|\b\w{3,}ei\b",
+        r"(?:跟|和|给|向)\S{1,6}说(?:了|过)|(?:退|删|取消|关|停|扔|清|划)掉了",
+        r"\b(?:è|sono) (?:già |stat[oaie] )?(?:fatt|mess|dett|scritt|pres|chiest|rispost|disdett|spent|tolt|spes|chius|apert|rimoss)[oaie]\b",
+        r"\b(?:bol|bata|keh|likh|kar|bhej|de|le|rakh|hata|mita|daal|laga|cancel|book|band) (?:diya|di|diye|liya|li|liye)\b",
     ];
 
     /// A sentence (stripped of punctuation and emoji) that is only a completion word.
@@ -535,14 +623,18 @@ mod data {
         r"好了|完成|完成了|已完成|搞定|搞定了|成功",
         r"تم|تمت|اكتمل|جاهز|تم بنجاح",
         r"ho gaya|ho gaya hai|done hai|kar diya|ho gaya bhai|sab ho gaya",
+        r"fatto|tutto fatto|fatto tutto|tamamdır|tamam oldu|hallettim|hallettik|beres|sudah|selesai|klaar|gedaan|geregeld|gotowe|zrobione|załatwione|סיימתי|בוצע|נעשה|完了|完了しました|済み|हो गया|काम हो गया|انتهى",
     ];
 
     /// Past forms the generic shapes catch that report understanding, not an action ("я понял",
     /// "ich habe gelesen").
-    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden|pensé|remarqué|constaté|aimé|adoré)$";
+    pub(super) const NOT_AN_ACTION: &str = r"(?:понял|поняла|поняли|подумал|подумала|подумали|услышал|услышала|увидел|увидела|заметил|заметила|сказал|сказала|gesehen|gelesen|gefragt|gehört|gedacht|gemeint|gelernt|gefunden|verstanden|pensé|\w+rei|\bsei|\blei|\bhei|\bdei|\bgostei|\bachei|אותי|מתי|אמיתי|שלתי|yardım|adım|kendi|kadim|anladım|gördüm|duydum|düşündüm|sandım|okudum|sudah tahu|sudah paham|sudah mengerti|capito|pensato|letto|sentito|visto|remarqué|constaté|aimé|adoré)$";
 
     /// A question that opens like this asks about a state ("Was it added?"); it claims nothing.
     pub(super) const INTERROGATIVE: &str = r"^(?:was|were|has|have|had|is|are|did|do|does|which|what|who|should|shall|can|could|would|will|qué|que|cuál|cual|ya|você|voce|quer|quel|quelle|est-ce|as-tu|avez-vous|wurde|wurden|welche|hast|haben|soll|какой|какая|какие|вы|ты|уже|хотите|是否|要不要|هل|kya)\b";
+
+    /// The assistant saying what it cannot do, in the first person: "I can't", "no puedo", "我不能"…
+    pub(super) const REFUSAL: &str = r"\b(?:i|we) (?:can't|cannot|can not|am not able|'m not able|am unable|'m unable|won't|will not|don't|do not|never)\b|\b(?:isn't|is not|not) something (?:i|we) can\b|\bno (?:puedo|podemos|tengo)\b|\bnão (?:posso|consigo|tenho)\b|\bje ne (?:peux|sais|pourrai)\b|\bje n'ai pas\b|\bich (?:kann|darf|werde) (?:\w+ ){0,3}(?:nicht|keine?n?|nie)\b|\bя не (?:могу|умею|буду)\b|у меня нет|我(?:不能|无法|没法|做不到|不会)|\bلا (?:أستطيع|استطيع|يمكنني|أملك)\b|\b(?:main|mai) (?:\w+ ){0,5}(?:nahi|nahin) (?:kar )?(?:sakta|sakti)\b|मैं (?:\S+ ){0,5}नहीं (?:कर )?सकत|\bnon (?:posso|ho)\b|\b\w+(?:amam|emem)\b|\b(?:tidak|nggak|gak) (?:bisa|dapat)\b|できません|אני לא (?:יכול|יכולה)|\bik kan (?:\w+ )?(?:niet|geen)\b|\bnie (?:mogę|moge)\b";
 
     /// Negation words, read in a short window before a claim or a request.
     pub(super) const NEGATIONS: &[&str] = &[
@@ -551,13 +643,16 @@ mod data {
         r"没|不|未|别|无法|不要|不能|从不|绝不",
         r"\b(?:لا|لم|لن|ليس|لست|أبدا|ابدا)\b",
         r"\b(?:nahi|nahin|nai|mat|kabhi nahi)\b",
+        r"\b(?:non|mai|niente|nulla|tidak|belum|bukan|jangan|tak|gak|nggak|enggak|niet|geen|nooit|niets|nie|nigdy|nic|değil|asla|hiç)\b",
+        r"(?:לא|אין|אף פעם|לעולם|नहीं|नही|कभी नहीं|मत|ません|ない|できない|않|못|안 )",
     ];
 
     /// Negations that follow the verb they negate (Hinglish, German).
-    pub(super) const NEGATION_AFTER: &str = r"\b(?:nahi|nahin|nai|mat|nicht|niemals)\b";
+    pub(super) const NEGATION_AFTER: &str =
+        r"\b(?:nahi|nahin|nai|mat|nicht|niemals|niet|nicht|नहीं|नही|ません|ない|できない|않|못)\b";
 
     /// "Never" and "do not ever": a sentence holding one warns rather than asks.
-    pub(super) const NEVER: &str = r"\b(?:never|nunca|jamás|jamais|niemals|nie|никогда|أبدا|ابدا|kabhi nahi|kabhi bhi|mat batana|mat bhejna)\b|千万不要|绝不|从不|不要把|切勿";
+    pub(super) const NEVER: &str = r"\b(?:never|nunca|jamás|jamais|niemals|nie|никогда|أبدا|ابدا|kabhi nahi|kabhi bhi|mat batana|mat bhejna|don't share|do not share|never share|no compartas|não compartilhe|ne partage|teile (?:\w+ )?nicht|не сообщай|не передавай|non condividere|paylaşma|mai|asla|nooit|nigdy|לעולם|कभी नहीं|決して)\b|千万不要|绝不|从不|不要把|切勿";
 
     /// The user's own future or conditional action: a claim after it is not one.
     pub(super) const FRAMING: &[&str] = &[
@@ -566,6 +661,8 @@ mod data {
         r"当|一旦|如果|等你|等到|假如|后|标记为|你已|您已|你是否|您是否",
         r"\b(?:عندما|بعد|إذا|اذا|حين|متى|عند)\b",
         r"\b(?:jab|agar|baad|tab|jaise hi|aapne|tumne|aap)\b",
+        r"\b(?:se|quando|dopo|appena|eğer|ise|sonra|kalau|jika|kalo|setelah|begitu|kamu|anda|als|wanneer|nadat|jeśli|gdy|kiedy)\b|(?:إنك|انك|أنك|قلت)|(?:^|\s)(?:अगर|जब|आपने|तुमने|आप|आपको)(?:\s|$)|(?:なら|たら|あなた)|(?:אם|כש|אחרי|אתה|את )",
+        r"\b(?:you said|you mentioned|you told me|you wrote|dijiste|mencionaste|disseste|você disse|tu as dit|vous avez dit|du hast gesagt|sie sagten|ты сказал\w*|вы сказали|hai detto|söyledin|kamu bilang|anda bilang|aapne kaha|tumne kaha)\b|你说|您说|你提到|あなたは|आपने कहा",
     ];
 
     /// Credential nouns.
@@ -575,6 +672,10 @@ mod data {
         r"短信|验证码|密码|卡号|银行卡号|安全码|令牌|配对码|动态码|口令|校验码",
         r"(?:رقم التعريف الشخصي|الرقم السري|رقم سري|رمز|الرمز|كلمة المرور|كلمة السر|رقم البطاقة|بيانات البطاقة|رمز التحقق|الكود|كود)\b",
         r"\b(?:otp|pin|password|code|cvv)\b",
+        r"\b(?:access key|api key|secret key|recovery codes?|backup codes?|chiffres au dos|dos de (?:ta|votre) carte|codice|codici|chiave|kod\w*|şifre\w*|parola|kart numara\w*|kata sandi|sandi|kode|wachtwoord|pincode|inlogcode|hasło|hasła|haslo|numer karty)\b",
+        r"(?:パスワード|暗証番号|認証コード|確認コード|ワンタイム|カード番号|セキュリティコード|コード|קוד|סיסמה|סיסמא|מספר הכרטיס|כרטיס האשראי|पासवर्ड|ओटीपी|पिन|कोड|कार्ड नंबर|비밀번호|인증번호|카드번호)",
+        r"\b(?:números? de (?:tu|la|su) tarjeta|números? do (?:seu|teu|o) cartão|chiffres de (?:ta|votre) carte|(?:digits|numbers) (?:on|of) (?:your|the) card)\b",
+        r"(?:银行|短信)(?:发|发来)的\S{0,4}(?:数字|号码)|那串数字|(?:届いた|来た|銀行の|カードの)番号",
     ];
 
     /// Requests to give, send, share or type something; "please"; "what is".
@@ -588,6 +689,9 @@ mod data {
         r"发给我|发送给我|告诉我|提供|发送|输入|请把|请将|请|是多少|需要|回复|给我|发过来|报一下",
         r"(?:أرسل|ارسل|أرسلي|ارسلي|شارك|أعطني|اعطني|أخبرني|اخبرني|زودني|أدخل|ادخل|ما هو|ما هي|نحتاج|أحتاج|احتاج|من فضلك|رجاء|الرجاء|يرجى|اكتب|قدم)\b",
         r"\b(?:bhejo|bhej do|bhejiye|bhejein|batao|bata do|bataiye|share karo|share kijiye|de do|dijiye|chahiye|kya hai|daalo|likho|forward karo|please|plz|jaldi)\b",
+        r"\b(?:let me have|hand over|compárteme|comparteme|nenn|nenn mir|sag mir|sag|schick mir|mandami|inviami|scrivi|dimmi|dammi|comunicami|inserisci|ho bisogno|qual è|per favore|serve|gönder\w*|yaz\w*|paylaş\w*|söyle\w*|ver|verin|verir|verebilir\w*|lütfen|nedir|gir|kirim\w*|tolong|sebutkan|ketik|berikan|kasih|masukkan|bagikan|stuur|geef|wat is|typ|vul|deel|graag|alsjeblieft|podaj|wyślij|prześlij|napisz|jakie jest|jaki jest|proszę|wpisz)\b",
+        r"(?:教えて|送って|入力して|ください|お知らせ|共有して|שלח|תשלח|תכתוב|כתוב|תן לי|תגיד|מה ה|אנא|בבקשה|הזן|बताइए|बताओ|बताएं|भेजें|भेजो|दीजिए|दो|कृपया|डालें|알려|보내)",
+        r"\b(?:скинь|скиньте|кинь|киньте|закинь|черкни|пришли-ка|enviar|mandar|compartir|compartilhar|repassar|inviare|mandare|condividere|comunicare|fornire)\b",
     ];
 
     /// Payment rails, accounts and wallets: an instruction on their own.
@@ -602,6 +706,12 @@ mod data {
         r"(?:رقم الحساب|الحساب البنكي|حساب بنكي|حساب جديد|الحساب الجديد|بيانات البنك|البيانات البنكية|عنوان المحفظة|محفظة رقمية|محفظة إلكترونية|بيتكوين|عملة رقمية|العملات الرقمية|بطاقة هدايا|حوالة|آيبان|ايبان)\b",
         r"\b(?:naya account|account mein|khate mein|account me|account details|account number|paise bhejo|paise transfer|upi id|upi pe|paytm karo|gpay karo)\b",
         r"\b(?:paypal|revolut|venmo|cash)\.me\b",
+        r"\b(?:safe|secure|safety|protected|holding|escrow) account\b|\b(?:savings|money|funds|balance) (?:into|to|onto) (?:the|a|our|this|my) (?:\w+ )?account\b",
+        r"\b(?:vire|virez|überweise|transfiere|transfira|bonifico|havale|eft|przelej|przelew|maak over|stort|transfer|tf)\b[^.!?\n]{0,30}?\b(?:sur le|auf das|en la|na|sul|al|hesab\w*|rekening|rachunek|konto|conto|compte|cuenta|conta)\b",
+        r"\b(?:ovo|gopay|dana|shopeepay|papara|ininal|blik|paypay|lydia|tikkie|mercado pago|sbp|сбп|satispay|swish|mobilepay|alipay|wechat pay|yape|nequi|m-pesa|mpesa)\b|(?:בביט|ביט|פייבוקס|ペイペイ|振り込|振込|口座に(?:振り込|送金|入金)|打到|打款|ギフトカード|カード番号|इस खाते|खाते में|पैसे जमा|carta prepagata|buono regalo|hediye kartı|kartu hadiah|cadeaukaart|karta podarunkowa)",
+        r"\b(?:yeni hesa\w*|nuovo conto|nieuwe rekening|nowe konto|rekening baru|rekening \w+ saya|חשבון החדש|לחשבון|新しい口座)",
+        r"\b(?:pay|payment|transfer|wire|deposit|send|money|funds)\b[^.!?\n]{0,30}?\b(?:to|into) (?:\w+(?:'s)? ){1,2}(?:account|wallet|card)\b",
+        r"(?:перевед|переве|скин|кин|закин|отправ)\w* (?:\S+ ){0,3}на (?:карту|сч[её]т|кошел)",
     ];
 
     /// Payment verbs and nouns: an instruction together with an amount.
@@ -612,10 +722,12 @@ mod data {
         r"付|支付|付款|转账|汇款|打款|转给|打给|汇给",
         r"\b(?:ادفع|ادفعي|دفع|حول|حولي|تحويل|سدد|أرسل|ارسل|أودع|اودع)\b",
         r"\b(?:pay karo|bhejo|bhej do|transfer karo|jama karo|paise|payment karo|dalo)\b",
+        r"\b(?:paga|pagare|pagate|bonifico|ricarica|versa|trasferisci|öde|ödeyin|havale|yatır\w*|bayar|transfer|kirim|betaal|overmaken|stort|przelej|zapłać|wpłać|opłat\w*)\b|(?:振り込|支払|送金|払って|購入|תעביר|העבר|שלם|תשלם|תשלום|העברה|भुगतान|जमा|ट्रांसफर)",
+        r"\b(?:кинь|киньте|закинь|закиньте)\b",
     ];
 
     /// An amount with a currency, before or after the number.
-    pub(super) const AMOUNT: &str = r"\d[\d.,  ]*\s?(?:k\s?)?(?:eur|euro|usd|dollar|gbp|pound|inr|rupee|rs\b|reais|real\b|pesos?|mxn|brl|aed|sar|chf|btc|eth|usdt|руб|тыс|元|块|欧元|美元|英镑|درهم|ريال|دولار|يورو|جنيه|lakh|hazaar|hazar|rupaye|rupaiye|rupay|bucks|quid|lei|zł|грн|yuan|rmb|cny|yen|jpy|lira|dirham|riyal|dinar|naira|rand)|(?:₴|₺|₦|₱|₩|฿)\s?\d|(?:€|\$|£|₹|¥|₽|r\$|rs\.?\s|usd|eur|gbp|inr)\s?\d|\d\s?(?:€|\$|£|₹|¥|₽)";
+    pub(super) const AMOUNT: &str = r"\d[\d.,  ]*\s?(?:k\s?)?(?:eur|euro|usd|dollar|gbp|pound|inr|rupee|rs\b|reais|real\b|pesos?|mxn|brl|aed|sar|chf|btc|eth|usdt|руб|тыс|元|块|欧元|美元|英镑|درهم|ريال|دولار|يورو|جنيه|lakh|hazaar|hazar|rupaye|rupaiye|rupay|bucks|quid|lei|zł|грн|yuan|rmb|cny|yen|jpy|lira|dirham|riyal|dinar|naira|rand|tl|ribu|rb|juta|円|万円|złotych|zl|шекел\w*|שקל\w*|שקלים|kr|sek|nok|dkk|huf|czk|kč|pln|try|idr|रुपये|रुपए|रु)|(?:rp\.?|₪)\s?\d|(?:₴|₺|₦|₱|₩|฿)\s?\d|(?:€|\$|£|₹|¥|₽|r\$|rs\.?\s|usd|eur|gbp|inr)\s?\d|\d\s?(?:€|\$|£|₹|¥|₽)";
 
     /// Wallet addresses on the raw text: bech32 bitcoin, legacy bitcoin, Ethereum, Tron.
     pub(super) const WALLET: &str = r"\b(?:bc1[a-zA-HJ-NP-Z0-9]{20,}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}|0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33})\b";
@@ -639,11 +751,13 @@ mod data {
         r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b",
         r"\b(?:tinyurl|bitly|bit\.ly|t\.ly|goo\.gl|ow\.ly|is\.gd|cutt\.ly|rb\.gy|shorturl|tiny\.cc|t\.co|s\.id|wa\.me|t\.me)\b",
         r"[\w-]。(?:com|net|org|cn|io|ru)\b",
+        r"\b[\w-]{2,} (?:точка|dot) (?:ком|ру|рф|нет|орг)\b|\b[\w-]{2,} (?:nokta|titik|punt|kropka|ドット|נקודה|डॉट) (?:com|net|org|io|tr|id|nl|pl|jp|il|in)\b",
+        r"[\w-]{2,}\s?(?:点|點|ドット|닷)\s?(?:com|net|org|cn|jp|kr|io)\b|\b[\w-]{2,} (?:punto|punt) (?:it|es|mx|ar|co|cl|nl|be)\b|\b[\w-]{2,}['\x22]? dot (?:so|ai|gg|tv|cc|site|online|shop|store|top|club|help|page|uk|us|ca|au|it|nl|pl|tr|id|jp|br|mx)\b",
     ];
 
     /// A bare domain, `label(.label)*.tld`, optionally followed by a path; group 1 is the domain
     /// (checked against the allowlist).
-    pub(super) const DOMAIN: &str = r"\b((?:[\w-]+\.)+(?:com|net|org|中国|公司|网络|укр|мск|io|co|me|ly|gl|gd|to|app|dev|xyz|info|biz|link|click|top|site|online|shop|store|live|pro|vip|win|icu|su|ru|cn|de|fr|es|pt|br|uk|in|ae|sa|eg|ma|mx|ar|cl|us|ca|au|eu|nl|it|be|ch|at|pl|tk|ml|ga|cf|gq|cc|tv|gg|sh|ws|li|page|ai|so|im|id|ng|ke|za|tr|ir|pk|bd|jp|kr|tw|hk|sg|my|ph|vn|th|ua|by|kz|рф|lol|fun|club|buzz|money|bank|pay|cash|finance|support|host|space|website|tech|cloud|email|one|world|today|news|network|zip|mov|gov|edu|int|mobi|asia|tel|cat|travel|jobs|moe|rs|sk|cz|hu|ro|gr|se|no|fi|dk|ie|nz|il|ly|qa|kw|om|bh|jo|lb|dz|tn|ng|gh|co\.uk|com\.br))\b";
+    pub(super) const DOMAIN: &str = r"\b((?:[\w-]+\.)+(?:com|net|org|中国|公司|网络|укр|мск|io|co|me|ly|gl|gd|to|app|dev|xyz|info|biz|link|click|top|site|online|shop|store|live|pro|vip|win|icu|su|ru|cn|de|fr|es|pt|br|uk|in|ae|sa|eg|ma|mx|ar|cl|us|ca|au|eu|nl|it|be|ch|at|pl|tk|ml|ga|cf|gq|cc|tv|gg|sh|ws|li|page|ai|so|im|id|ng|ke|za|tr|ir|pk|bd|jp|kr|tw|hk|sg|my|ph|vn|th|ua|by|kz|рф|lol|fun|club|buzz|money|bank|pay|cash|finance|support|host|space|website|tech|cloud|email|one|world|today|news|network|zip|mov|gov|edu|int|mobi|asia|tel|cat|travel|jobs|moe|rs|sk|cz|hu|ro|gr|se|no|fi|dk|ie|nz|il|ly|qa|kw|om|bh|jo|lb|dz|tn|ng|gh|help|blog|chat|zone|digital|agency|center|services|solutions|systems|team|tools|best|work|works|guru|life|land|codes|login|secure|account|verify|update|download|review|events|media|social|group|global|plus|run|ninja|rocks|city|wiki|art|ltd|co\.uk|com\.br))\b";
 }
 
 #[cfg(test)]
