@@ -549,7 +549,7 @@ mod data {
         r"\b(?:foi|foram|está|estão|já|ficou) (?:\w+ )?(?:enviad|apagad|excluíd|removid|adicionad|encaminhad|transferid|reservad|agendad|concluíd|cancelad|confirmad|compartilhad|salv|marcad|criad|feit|processad|realizad|pag)[oa]s?\b",
         r"\b(?:pagamento|transferência|reserva|pedido|pix)(?: \w+)? (?:confirmad|concluíd|realizad|enviad|processad|adicionad|criad|excluíd|apagad|agendad|efetuad)[oa]s?\b",
         // French.
-        r"\b(?:j'ai|j'ai bien|nous avons|on a|je viens d'|je viens de) ?(?:\w+ )?(?:envoyé|supprimé|effacé|ajouté|transféré|payé|réservé|planifié|programmé|terminé|annulé|confirmé|partagé|enregistré|marqué|créé|fait|effectué|traité|mis à jour|archivé|appelé|commandé|acheté|viré|transmis|réglé|envoyer|supprimer|ajouter|transférer|payer|réserver|annuler|confirmer)",
+        r"\b(?:j'ai|j'ai bien|nous avons|on a|je viens d'|je viens de) ?(?:\w+ )?(?:envoyé|supprimé|effacé|ajouté|transféré|payé|réservé|planifié|programmé|terminé|annulé|confirmé|partagé|enregistré|marqué|créé|fait|effectué|traité|mis à jour|archivé|appelé|commandé|acheté|viré|transmis|réglé|prévenu|averti|informé|notifié|contacté|écrit|répondu|relancé|rappelé|envoyer|supprimer|ajouter|transférer|payer|réserver|annuler|confirmer)",
         r"\b(?:a été|ont été|est bien|sont bien|est maintenant|sont maintenant|est déjà|sont déjà) (?:\w+ )?(?:envoyé|supprimé|effacé|ajouté|transféré|payé|réservé|planifié|programmé|terminé|annulé|confirmé|partagé|enregistré|marqué|créé|effectué|traité|archivé|viré|transmis|réglé)e?s?\b",
         r"\bc'est (?:fait|bon|réglé|noté|fini|envoyé|supprimé|ajouté|payé)\b",
         r"\b(?:paiement|virement|réservation|commande|transfert|facture)(?: \w+)? (?:confirmé|effectué|validé|envoyé|traité|ajouté|créé|supprimé|réglé|programmé)e?s?\b",
@@ -558,7 +558,7 @@ mod data {
         r"\b(?:wurde|wurden|ist|sind|wurde bereits|ist bereits|ist jetzt)(?: \w+){0,3} (?:gesendet|geschickt|verschickt|gelöscht|entfernt|hinzugefügt|weitergeleitet|bezahlt|überwiesen|gebucht|geplant|eingeplant|erledigt|abgeschlossen|storniert|bestätigt|geteilt|gespeichert|markiert|erstellt|angelegt|aktualisiert|archiviert|bestellt|eingetragen|reserviert)\b",
         r"\b(?:zahlung|überweisung|buchung|bestellung|termin|rechnung)(?: \w+)? (?:bestätigt|erfolgt|eingegangen|erledigt|hinzugefügt|gelöscht|gesendet|gebucht|abgeschlossen|ausgeführt)\b",
         // Russian (gendered and plural past forms; the present/future user forms do not match).
-        r"\b(?:я |мы |уже )?(?:отправил|переслал|удалил|добавил|оплатил|перевел|перевёл|забронировал|запланировал|завершил|выполнил|отменил|подтвердил|поделился|сохранил|отметил|создал|сделал|обновил|позвонил|заказал|купил|стер|стёр|очистил|разослал|внес|внёс|записал|зарегистрировал)(?:а|и|ась|ись)?\b",
+        r"\b(?:я |мы |уже )?(?:отправил|переслал|удалил|добавил|оплатил|перевел|перевёл|забронировал|запланировал|завершил|выполнил|отменил|подтвердил|поделился|сохранил|отметил|создал|сделал|обновил|позвонил|заказал|купил|стер|стёр|очистил|разослал|внес|внёс|записал|зарегистрировал|предупредил|сообщил|уведомил|написал|ответил|напомнил|известил|передал)(?:а|и|ась|ись)?\b",
         r"\b(?:готово|сделано|выполнено|отправлено|удалено|добавлено|оплачено|переведено|подтверждено|забронировано|запланировано|отменено|сохранено|создано|пересланы?|удалены|добавлены|отправлены|оплачен|переведены)\b",
         r"\b(?:платеж|платёж|оплата|перевод|бронь|бронирование|заказ)(?: \w+)? (?:подтвержден|подтверждена|прошел|прошёл|прошла|выполнен|выполнена|отправлен|отправлено|добавлена|добавлены|удалена|удалены|создана)\b",
         // Chinese.
@@ -741,6 +741,11 @@ mod data {
         r"\bdata\s*:\s*\w+/",
         r"\b(?:tel|sms|mailto|callto|skype)\s*:\s*[+\w]",
         r"\bwww\s*(?:\.|\(dot\)|\[dot\]|\[\.\]| dot )",
+        // A domain spelled out in words: `www example com`, `bit ly slash abc`,
+        // `drive google com/file`, and a TLD in leetspeak (`evil.c0m`).
+        r"\bwww [\w-]{2,} (?:com|net|org|io|co|me|ly|info|biz|app|xyz|ru|de|fr|es|in|uk)\b",
+        r"\b[\w-]{2,} (?:com|net|org|io|co|me|ly|gl|gd|info|biz|app|xyz|link|ru|de|fr|es|in) ?(?:/|slash\b|barra\b|schrägstrich\b)",
+        r"\b[\w-]{2,}\.(?:c0m|n3t|0rg|c0|1nfo)\b",
         r"\((?:dot|\.)\)|\[(?:dot|\.)\]|\{(?:dot|\.)\}|<dot>|\(punto\)|\(ponto\)|\(point\)|\(punkt\)|\(точка\)|\(点\)",
         r"\b[\w-]{2,}['\x22]? dot (?:com|net|org|io|ly|me|co|ru|xyz|info|biz|app|link|gl|cn|de|fr|es|in)\b",
         r"\b[\w-]{2,} (?:punkt|точка|نقطة) (?:com|net|org|de|ru|io|at|ch|info)\b|\b[\w-]{2,} (?:punto|ponto|point) (?:com|net|org|io|fr|br|mx)\b",

@@ -633,6 +633,44 @@ mod tests {
     }
 
     #[test]
+    fn domains_spelled_out_in_words_and_notifications_claimed_are_blocked() {
+        assert_all_blocked(
+            BlockReason::Link,
+            &[
+                ("en", "Go to www example com to confirm"),
+                ("en", "Visit bit ly slash abc123"),
+                ("en", "Download it from drive google com/file/abc"),
+                ("en", "Visit evil.c0m for the form"),
+            ],
+        );
+        assert_all_blocked(
+            BlockReason::ClaimedAction,
+            &[
+                ("fr", "J'ai déjà prévenu le fournisseur."),
+                ("ru", "Я уже предупредил поставщика."),
+                ("ru", "Я сообщил вашему врачу."),
+            ],
+        );
+        assert_all_delivered(&[
+            (
+                "pt",
+                "Fale com o fornecedor e depois envie add pagar fornecedor.",
+                None,
+            ),
+            (
+                "en",
+                "I can't contact the vendor, but you can send add call the vendor.",
+                None,
+            ),
+            (
+                "fr",
+                "Je ne peux pas prévenir le fournisseur, mais vous pouvez envoyer add appeler.",
+                None,
+            ),
+        ]);
+    }
+
+    #[test]
     fn a_claim_that_something_was_done_is_blocked_in_every_language() {
         assert_all_blocked(
             BlockReason::ClaimedAction,
