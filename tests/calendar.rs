@@ -9,13 +9,14 @@ use std::time::Duration;
 use crate::support::{Backend, Gateway, Settings, ALICE, BOB, GOOGLE_CLIENT_ID, SETTLE};
 use anyhow::Result;
 use secrecy::ExposeSecret;
-use warden_simulators::{MockGoogle, MockGraph};
+use warden_simulators::{CannedReply, MockGoogle, MockGraph};
 
 on_both_backends!(
     remind_creates_one_event_at_the_right_instant_despite_a_lost_answer_and_a_replay,
     events_lists_only_the_senders_reminders_and_unremind_deletes_one,
     a_revoked_grant_fails_the_reminder_with_a_reply_and_an_audit_event,
     a_past_time_is_refused_and_nothing_is_written_to_the_calendar,
+    a_pending_reminders_title_is_exported_and_erased_with_its_subject_only,
 );
 
 /// The zone the owner lives in: UTC+1 in January, when the manual clock starts.
@@ -246,4 +247,50 @@ async fn a_past_time_is_refused_and_nothing_is_written_to_the_calendar(
     );
     assert!(google.requests().is_empty());
     gw.finish().await
+}
+
+async fn a_pending_reminders_title_is_exported_and_erased_with_its_subject_only(
+    backend: Backend,
+) -> Result<()> {
+    let (gw, _graph, google) = calendar_gateway(backend).await?;
+    // Google is down: both reminders stay pending, titles and all.
+    google.script(CannedReply::status(503), 1_000);
+    for (who, text) in [
+        (ALICE, "remind tomorrow 08:00 see the oncologist"),
+        (BOB, "remind tomorrow 08:00 bobs errand"),
+    ] {
+        let answer = gw.meta.send(&who.phone(), text).await?;
+        anyhow::ensure!(answer.status == 200, "{}", answer.body);
+    }
+    gw.wait_until("both first attempts", SETTLE, || async {
+        Ok(gw
+            .query_i64("SELECT COUNT(*) AS n FROM calendar_jobs WHERE attempts > 0")
+            .await?
+            == 2)
+    })
+    .await?;
+
+    let alice = gw.operator().export_subject(ALICE.e164, true).await?;
+    let json = serde_json::to_string(&alice)?;
+    let jobs = alice.tables.get("calendar_jobs").map_or(0, Vec::len);
+    assert_eq!(jobs, 1, "{json}");
+    assert!(json.contains("see the oncologist"), "{json}");
+    assert!(!json.contains("bobs errand"), "{json}");
+
+    let report = gw
+        .operator()
+        .erase_subject(ALICE.e164, "owner-test")
+        .await?;
+    assert_eq!(report.counts.get("calendar_jobs"), 1);
+    assert_eq!(
+        gw.query_i64("SELECT COUNT(*) AS n FROM calendar_jobs")
+            .await?,
+        1,
+        "Bob's job stays"
+    );
+    let after = gw.operator().export_subject(ALICE.e164, true).await?;
+    assert!(after.holds_no_rows(), "{after:?}");
+    let needles = calendar_needles(&google, &["see the oncologist", "bobs errand"]);
+    gw.finish().await?;
+    crate::leaks::assert_clean(&needles)
 }

@@ -48,15 +48,11 @@ impl SqlCalendarJobs {
     pub fn new(store: Store) -> Self {
         Self { store }
     }
+}
 
-    /// Jobs not yet settled (for `warden` status and tests).
-    pub async fn pending(&self) -> Result<u64, DbErr> {
-        use sea_orm::PaginatorTrait;
-        calendar_jobs::Entity::find()
-            .filter(calendar_jobs::Column::Status.eq(PENDING))
-            .count(self.store.connection())
-            .await
-    }
+/// `last_error` holds 64 characters; reasons are codes, cut rather than fail the transaction.
+fn code(reason: &str) -> String {
+    reason.chars().take(64).collect()
 }
 
 fn claim_sql(backend: DbBackend) -> &'static str {
@@ -216,7 +212,7 @@ impl JobStore for SqlCalendarJobs {
                                 calendar_jobs::Column::NextAttemptMs,
                                 Expr::value(at.as_i64()),
                             )
-                            .col_expr(calendar_jobs::Column::LastError, Expr::value(reason)),
+                            .col_expr(calendar_jobs::Column::LastError, Expr::value(code(&reason))),
                         None,
                     ),
                     JobOutcome::Done { audit, reply } => (
@@ -224,7 +220,7 @@ impl JobStore for SqlCalendarJobs {
                         Some((audit, reply)),
                     ),
                     JobOutcome::Failed { audit, reply } => {
-                        let reason = audit.detail.get("reason").unwrap_or("failed").to_owned();
+                        let reason = code(audit.detail.get("reason").unwrap_or("failed"));
                         (
                             update
                                 .col_expr(calendar_jobs::Column::Status, Expr::value(FAILED))
