@@ -17,6 +17,7 @@ on_both_backends!(
     a_revoked_grant_fails_the_reminder_with_a_reply_and_an_audit_event,
     a_past_time_is_refused_and_nothing_is_written_to_the_calendar,
     a_pending_reminders_title_is_exported_and_erased_with_its_subject_only,
+    in_twiml_mode_the_response_says_the_write_is_on_its_way_and_the_event_follows,
 );
 
 /// The zone the owner lives in: UTC+1 in January, when the manual clock starts.
@@ -291,6 +292,40 @@ async fn a_pending_reminders_title_is_exported_and_erased_with_its_subject_only(
     let after = gw.operator().export_subject(ALICE.e164, true).await?;
     assert!(after.holds_no_rows(), "{after:?}");
     let needles = calendar_needles(&google, &["see the oncologist", "bobs errand"]);
+    gw.finish().await?;
+    crate::leaks::assert_clean(&needles)
+}
+
+async fn in_twiml_mode_the_response_says_the_write_is_on_its_way_and_the_event_follows(
+    backend: Backend,
+) -> Result<()> {
+    let secrets = crate::support::Secrets::generate();
+    let google = google(&secrets).await?;
+    let gw = Gateway::start_with_secrets(
+        backend,
+        Settings::new()
+            .allow(&[ALICE])
+            .calendar(&google.url(), ZONE),
+        secrets,
+    )
+    .await?;
+    let reply = gw.say(ALICE, "remind tomorrow 07:45 feed the cat").await?;
+    assert_eq!(
+        reply.as_deref(),
+        Some(crate::support::ReplyText::CALENDAR_PENDING)
+    );
+    gw.calendar_settled(SETTLE).await?;
+    let events = google.events();
+    assert_eq!(events.len(), 1);
+    // 07:45 in Berlin on 2027-01-16 is 06:45 UTC.
+    assert_eq!(events[0].start, "2027-01-16T06:45:00Z");
+    // No number was kept for a reply that has no channel.
+    assert_eq!(
+        gw.query_i64("SELECT COUNT(*) AS n FROM calendar_jobs WHERE recipient IS NOT NULL")
+            .await?,
+        0
+    );
+    let needles = calendar_needles(&google, &["feed the cat"]);
     gw.finish().await?;
     crate::leaks::assert_clean(&needles)
 }
