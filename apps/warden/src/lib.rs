@@ -170,7 +170,11 @@ pub async fn start_with_store(
     let writer_stopped = ledger.stopped();
     let mut service = MessageService::new(Arc::new(ledger), pseudonyms.clone());
     if let Some(ai) = &config.ai {
-        service = service.with_advisor(Arc::new(advisor(ai, redactor.clone())?));
+        service = service.with_advisor(Arc::new(advisor(
+            ai,
+            redactor.clone(),
+            config.calendar.is_some(),
+        )?));
         tracing::info!(provider = ?ai.provider, "LLM advisor enabled");
     }
     let outbox_wake = Arc::new(Notify::new());
@@ -425,9 +429,11 @@ pub(crate) fn call_placer(
 
 /// The LLM advisor: the input guard, a redactor that knows every configured secret, and the
 /// chosen model's adapter.
+/// `calendar_commands`: the gateway has a calendar, so the model is told about its commands.
 fn advisor(
     ai: &config::AiConfig,
     redactor: Arc<warden_redaction::Redactor>,
+    calendar_commands: bool,
 ) -> anyhow::Result<warden_advisor::Advisor> {
     let guard = warden_guard::Guard::new(warden_guard::GuardConfig {
         threshold: ai.guard_threshold,
@@ -464,6 +470,7 @@ fn advisor(
     let advisor = warden_advisor::Advisor::new(
         warden_advisor::AdvisorConfig {
             allowed_domains: ai.allowed_domains.clone(),
+            calendar_commands,
             ..warden_advisor::AdvisorConfig::default()
         },
         guard,
