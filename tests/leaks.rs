@@ -160,7 +160,7 @@ async fn logs_never_contain_phone_numbers_bodies_or_secrets(backend: Backend) ->
     gw.clock.advance_ms(MINUTE_MS);
     gw.say(BOB, "add Renew passport X1234567").await?;
     let secrets = gw.secrets.all();
-    anyhow::ensure!(secrets.len() == 10 + usize::from(backend == Backend::Postgres));
+    anyhow::ensure!(secrets.len() == 12 + usize::from(backend == Backend::Postgres));
     gw.finish().await?;
 
     let logs = captured.text();

@@ -17,6 +17,7 @@ mod support;
 mod admin;
 mod advisor;
 mod audit;
+mod calendar;
 mod commands;
 mod console;
 mod edge;

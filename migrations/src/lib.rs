@@ -13,6 +13,7 @@ mod m20261207_000004_pairing;
 mod m20261207_000005_operators;
 mod m20261207_000006_retention;
 mod m20261207_000007_audit_lookups;
+mod m20261207_000008_calendar_jobs;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_operators::Migration),
             Box::new(m20261207_000006_retention::Migration),
             Box::new(m20261207_000007_audit_lookups::Migration),
+            Box::new(m20261207_000008_calendar_jobs::Migration),
         ]
     }
 }

@@ -168,6 +168,17 @@ impl Gateway {
         Ok(self.running().delivery.pass().await?)
     }
 
+    /// Waits until no calendar job is pending (the calendar worker runs on its own tick).
+    pub async fn calendar_settled(&self, within: Duration) -> Result<()> {
+        self.wait_until("the calendar jobs to settle", within, || async {
+            Ok(self
+                .query_i64("SELECT COUNT(*) AS n FROM calendar_jobs WHERE status = 'pending'")
+                .await?
+                == 0)
+        })
+        .await
+    }
+
     /// Runs one outreach-scheduler tick now, as the scheduler does on its own.
     pub async fn plan_now(&self) -> Result<warden_assistant::marketplace::TickReport> {
         let market = self

@@ -37,8 +37,17 @@ impl Gateway {
     }
 
     pub async fn start_with(backend: Backend, settings: Settings) -> Result<Self> {
+        Self::start_with_secrets(backend, settings, Secrets::generate()).await
+    }
+
+    /// As [`Gateway::start_with`], with secrets the caller generated (a mock that must know
+    /// them before the gateway starts, like Google's grant).
+    pub async fn start_with_secrets(
+        backend: Backend,
+        settings: Settings,
+        mut secrets: Secrets,
+    ) -> Result<Self> {
         let db = TestDb::new(backend).await;
-        let mut secrets = Secrets::generate();
         let mut database_url = db.url.clone();
         if settings.db_password && backend == Backend::Postgres {
             let password = warden::random_token();

@@ -19,7 +19,7 @@ pub use assertions::assert_absent;
 pub use gateway::Gateway;
 pub use people::{phone_needles, Person, ALICE, BOB, CAROL, EVERYONE};
 pub use secrets::Secrets;
-pub use settings::Settings;
+pub use settings::{Settings, GOOGLE_CLIENT_ID};
 pub use talk::{encode, with_field};
 pub use warden_assistant::ReplyText;
 pub use warden_simulators::ModelApi;

@@ -20,12 +20,16 @@ pub struct Secrets {
     /// admin API is enabled.
     pub jwt_key: SecretString,
     pub password_pepper: SecretString,
+    /// The Google OAuth client's secret and the calendar's refresh token, generated whether or
+    /// not the calendar is enabled.
+    pub google_client_secret: SecretString,
+    pub google_refresh_token: SecretString,
     /// Set only when [`Settings::db_password`] is used on Postgres (trust auth ignores it).
     pub db_password: Option<SecretString>,
 }
 
 impl Secrets {
-    pub(super) fn generate() -> Self {
+    pub fn generate() -> Self {
         Self {
             twilio_auth_token: warden::random_token(),
             pair_token: warden::random_token(),
@@ -37,6 +41,8 @@ impl Secrets {
             market_ref_key: warden::random_token(),
             jwt_key: warden::random_token(),
             password_pepper: warden::random_token(),
+            google_client_secret: warden::random_token(),
+            google_refresh_token: warden::random_token(),
             db_password: None,
         }
     }
@@ -53,6 +59,8 @@ impl Secrets {
             self.market_ref_key.expose_secret().to_owned(),
             self.jwt_key.expose_secret().to_owned(),
             self.password_pepper.expose_secret().to_owned(),
+            self.google_client_secret.expose_secret().to_owned(),
+            self.google_refresh_token.expose_secret().to_owned(),
         ];
         out.extend(
             self.db_password

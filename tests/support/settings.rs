@@ -9,6 +9,9 @@ use warden_simulators::{
 
 use super::{Person, Secrets, PUBLIC_URL};
 
+/// The OAuth client the test gateways' calendar grant belongs to.
+pub const GOOGLE_CLIENT_ID: &str = "warden-acceptance.apps.googleusercontent.com";
+
 /// Optional configuration; everything else is the documented default.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -41,6 +44,8 @@ pub struct Settings {
     admin: Option<Vec<(&'static str, String)>>,
     /// `WARDEN_PAIRING_MODE`.
     pairing_mode: Option<&'static str>,
+    /// Google Calendar at this URL (token endpoint and API), in this `WARDEN_TIMEZONE`.
+    calendar: Option<(String, &'static str)>,
 }
 
 impl Settings {
@@ -162,6 +167,13 @@ impl Settings {
         self
     }
 
+    /// Google Calendar on: the refresh token, the OAuth client and both Google URLs pointing at
+    /// `google_url` (a [`warden_simulators::MockGoogle`]), owner's zone `zone`.
+    pub fn calendar(mut self, google_url: &str, zone: &'static str) -> Self {
+        self.calendar = Some((google_url.to_owned(), zone));
+        self
+    }
+
     /// Puts a generated password into the Postgres URL (the trust-auth server ignores it), so
     /// leak tests can look for it.
     pub fn db_password(mut self) -> Self {
@@ -265,6 +277,22 @@ pub(super) fn config(settings: &Settings, secrets: &Secrets, database_url: &str)
             ("WARDEN_ADMIN_LISTEN", "127.0.0.1:0".to_owned()),
         ]);
         env.extend(admin.iter().cloned());
+    }
+    if let Some((url, zone)) = &settings.calendar {
+        env.extend([
+            ("WARDEN_TIMEZONE", (*zone).to_owned()),
+            ("GOOGLE_CLIENT_ID", GOOGLE_CLIENT_ID.to_owned()),
+            (
+                "GOOGLE_CLIENT_SECRET",
+                secrets.google_client_secret.expose_secret().to_owned(),
+            ),
+            (
+                "GOOGLE_REFRESH_TOKEN",
+                secrets.google_refresh_token.expose_secret().to_owned(),
+            ),
+            ("GOOGLE_OAUTH_URL", url.clone()),
+            ("GOOGLE_CALENDAR_API_URL", url.clone()),
+        ]);
     }
     if let Some(secs) = settings.outbox_lease_secs {
         env.push(("WARDEN_OUTBOX_LEASE_SECS", secs.to_string()));

@@ -204,6 +204,10 @@ pub struct Config {
     /// Mixed into operator password hashes (`WARDEN_PASSWORD_PEPPER`), for the CLI and the API.
     pub password_pepper: Option<SecretString>,
     pub retention: RetentionSettings,
+    /// `WARDEN_TIMEZONE`: the zone `remind` reads wall-clock times in (default UTC).
+    pub timezone: warden_calendar::OwnerZone,
+    /// Google Calendar, when `GOOGLE_REFRESH_TOKEN` is set.
+    pub calendar: Option<warden_google_calendar::GoogleCalendarConfig>,
     /// Every secret value read to build this configuration, collected by the reader.
     secrets: Vec<SecretString>,
 }
@@ -230,6 +234,8 @@ impl std::fmt::Debug for Config {
             .field("admin", &self.admin)
             .field("password_pepper", &self.password_pepper.is_some())
             .field("retention", &self.retention)
+            .field("timezone", &self.timezone)
+            .field("calendar", &self.calendar)
             .finish()
     }
 }
@@ -432,6 +438,8 @@ impl Config {
         let admin = admin_settings(&mut env)?;
         let password_pepper = env.optional_secret(vars::PASSWORD_PEPPER)?;
         let retention = retention_config(&env)?;
+        let timezone = read_timezone(&env)?;
+        let calendar = calendar_config(&mut env)?;
         Ok(Self {
             listen,
             database_url,
@@ -453,6 +461,8 @@ impl Config {
             admin,
             password_pepper,
             retention,
+            timezone,
+            calendar,
             secrets: env.into_secrets(),
         })
     }
@@ -905,23 +915,91 @@ pub fn calendar_auth(
     let mut env = Env::new(get);
     let client_id = env.required(vars::GOOGLE_CLIENT_ID)?.trim().to_owned();
     let client_secret = env.secret(vars::GOOGLE_CLIENT_SECRET)?;
-    let oauth_url = env
-        .trimmed(vars::GOOGLE_OAUTH_URL)
-        .unwrap_or_else(|| warden_google_calendar::DEFAULT_OAUTH_URL.to_owned())
-        .trim_end_matches('/')
-        .to_owned();
-    if !warden_provider_http::is_allowed_base_url(&oauth_url) {
-        return Err(ConfigError::Invalid {
-            var: vars::GOOGLE_OAUTH_URL.name(),
-            why: "must be https (http only for 127.0.0.1, localhost or [::1]), without a path"
-                .into(),
-        });
-    }
+    let oauth_url = google_base_url(
+        &env,
+        vars::GOOGLE_OAUTH_URL,
+        warden_google_calendar::DEFAULT_OAUTH_URL,
+    )?;
     Ok(CalendarAuthConfig {
         client_id,
         client_secret,
         oauth_url,
     })
+}
+
+/// `WARDEN_TIMEZONE`: an IANA zone name known to the compiled-in tz database; default UTC.
+fn read_timezone(env: &Env<'_>) -> Result<warden_calendar::OwnerZone, ConfigError> {
+    match env.trimmed(vars::TIMEZONE) {
+        None => Ok(warden_calendar::OwnerZone::utc()),
+        Some(name) => warden_calendar::OwnerZone::parse(&name).map_err(|_| ConfigError::Invalid {
+            var: vars::TIMEZONE.name(),
+            why: "expected an IANA time zone name such as Europe/London".into(),
+        }),
+    }
+}
+
+/// A Google base URL (`GOOGLE_OAUTH_URL`, `GOOGLE_CALENDAR_API_URL`): https, or http to a
+/// loopback host (mocks), no path; trailing slashes dropped.
+fn google_base_url(env: &Env<'_>, var: vars::Var, default: &str) -> Result<String, ConfigError> {
+    let url = env
+        .trimmed(var)
+        .unwrap_or_else(|| default.to_owned())
+        .trim_end_matches('/')
+        .to_owned();
+    if !warden_provider_http::is_allowed_base_url(&url) {
+        return Err(ConfigError::Invalid {
+            var: var.name(),
+            why: "must be https (http only for 127.0.0.1, localhost or [::1]), without a path"
+                .into(),
+        });
+    }
+    Ok(url)
+}
+
+/// The calendar is on when `GOOGLE_REFRESH_TOKEN` (or `_FILE`) is set; it then needs the OAuth
+/// client the grant was given to (`GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET`).
+fn calendar_config(
+    env: &mut Env<'_>,
+) -> Result<Option<warden_google_calendar::GoogleCalendarConfig>, ConfigError> {
+    let Some(refresh_token) = env.optional_secret(vars::GOOGLE_REFRESH_TOKEN)? else {
+        return Ok(None);
+    };
+    let client_id = env.required(vars::GOOGLE_CLIENT_ID)?.trim().to_owned();
+    let client_secret = env.secret(vars::GOOGLE_CLIENT_SECRET)?;
+    let oauth_url = google_base_url(
+        env,
+        vars::GOOGLE_OAUTH_URL,
+        warden_google_calendar::DEFAULT_OAUTH_URL,
+    )?;
+    let api_url = google_base_url(
+        env,
+        vars::GOOGLE_CALENDAR_API_URL,
+        warden_google_calendar::DEFAULT_API_URL,
+    )?;
+    let calendar_id = env
+        .trimmed(vars::GOOGLE_CALENDAR_ID)
+        .unwrap_or_else(|| warden_google_calendar::DEFAULT_CALENDAR_ID.to_owned());
+    let config = warden_google_calendar::GoogleCalendarConfig {
+        oauth_url,
+        api_url,
+        calendar_id,
+        ..warden_google_calendar::GoogleCalendarConfig::new(client_id, client_secret, refresh_token)
+    };
+    // The adapter's own checks (client id, calendar id), at startup rather than first use.
+    warden_google_calendar::GoogleCalendar::new(config.clone()).map_err(|e| {
+        use warden_google_calendar::GoogleCalendarSetupError as E;
+        let var = match e {
+            E::InvalidClientId => vars::GOOGLE_CLIENT_ID.name(),
+            E::InvalidCalendarId => vars::GOOGLE_CALENDAR_ID.name(),
+            E::EmptyClientSecret => vars::GOOGLE_CLIENT_SECRET.name(),
+            _ => vars::GOOGLE_REFRESH_TOKEN.name(),
+        };
+        ConfigError::Invalid {
+            var,
+            why: e.to_string(),
+        }
+    })?;
+    Ok(Some(config))
 }
 
 /// `WARDEN_*` variables that Warden does not read: a typo in security config fails open silently.
@@ -1598,6 +1676,10 @@ mod tests {
             ("WARDEN_PASSWORD_PEPPER", "pepper-0123456789abcdef"),
             ("WARDEN_ADMIN_REQUESTS_PER_MINUTE", "100"),
             ("WARDEN_ADMIN_AUTH_REQUESTS_PER_MINUTE", "20"),
+            ("GOOGLE_REFRESH_TOKEN", "1//refresh-token-value-0123"),
+            ("GOOGLE_CLIENT_ID", "cid.apps.googleusercontent.com"),
+            ("GOOGLE_CLIENT_SECRET", "GOCSPX-client-secret-0123"),
+            ("WARDEN_TIMEZONE", "Europe/London"),
         ] {
             full.insert(var, value.into());
         }
@@ -1706,6 +1788,8 @@ mod tests {
                 &config.admin.as_ref().unwrap().jwt_key,
             ]);
             held.extend(config.admin.as_ref().unwrap().jwt_previous_key.as_ref());
+            let calendar = config.calendar.as_ref().unwrap();
+            held.extend([&calendar.client_secret, &calendar.refresh_token]);
             if let Some(AiProvider::Gemini { api_key, .. }) =
                 config.ai.as_ref().map(|ai| &ai.provider)
             {
@@ -1744,6 +1828,81 @@ mod tests {
             env.insert(var, bad.into());
             let err = load(&env).unwrap_err().to_string();
             assert!(err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_calendar_is_off_without_a_refresh_token_and_the_zone_defaults_to_utc() {
+        let config = load(&base()).unwrap();
+        assert!(config.calendar.is_none());
+        assert_eq!(config.timezone.name(), "UTC");
+    }
+
+    #[test]
+    fn a_refresh_token_turns_the_calendar_on_with_its_client_and_google_defaults() {
+        let mut env = base();
+        env.insert("GOOGLE_REFRESH_TOKEN", "1//refresh-token-value".into());
+        // Without the client the grant was given to, the calendar cannot start.
+        for missing in ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"] {
+            let mut env = env.clone();
+            env.insert("GOOGLE_CLIENT_ID", "cid".into());
+            env.insert("GOOGLE_CLIENT_SECRET", "GOCSPX-secret".into());
+            env.remove(missing);
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(missing), "{err}");
+        }
+        env.insert("GOOGLE_CLIENT_ID", "cid".into());
+        env.insert("GOOGLE_CLIENT_SECRET", "GOCSPX-secret".into());
+        let config = load(&env).unwrap();
+        let calendar = config.calendar.as_ref().unwrap();
+        assert_eq!(calendar.oauth_url, "https://oauth2.googleapis.com");
+        assert_eq!(calendar.api_url, "https://www.googleapis.com");
+        assert_eq!(calendar.calendar_id, "primary");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("refresh-token-value") && !shown.contains("GOCSPX"));
+        env.insert("GOOGLE_CALENDAR_API_URL", "http://127.0.0.1:9999/".into());
+        env.insert(
+            "GOOGLE_CALENDAR_ID",
+            "team@group.calendar.google.com".into(),
+        );
+        let calendar = load(&env).unwrap().calendar.unwrap();
+        assert_eq!(calendar.api_url, "http://127.0.0.1:9999");
+        assert_eq!(calendar.calendar_id, "team@group.calendar.google.com");
+    }
+
+    #[test]
+    fn a_google_url_in_clear_text_off_loopback_or_with_a_path_is_refused() {
+        let mut env = base();
+        env.insert("GOOGLE_REFRESH_TOKEN", "1//refresh-token-value".into());
+        env.insert("GOOGLE_CLIENT_ID", "cid".into());
+        env.insert("GOOGLE_CLIENT_SECRET", "GOCSPX-secret".into());
+        for (var, bad) in [
+            ("GOOGLE_CALENDAR_API_URL", "http://www.googleapis.com"),
+            (
+                "GOOGLE_CALENDAR_API_URL",
+                "https://www.googleapis.com/calendar",
+            ),
+            ("GOOGLE_OAUTH_URL", "http://oauth2.googleapis.com"),
+        ] {
+            let mut env = env.clone();
+            env.insert(var, bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name_and_an_unknown_one_refuses_to_start() {
+        let mut env = base();
+        env.insert("WARDEN_TIMEZONE", " Europe/Berlin ".into());
+        assert_eq!(load(&env).unwrap().timezone.name(), "Europe/Berlin");
+        for bad in ["Mars/Olympus", "+02:00", "CEST"] {
+            env.insert("WARDEN_TIMEZONE", bad.into());
+            let err = load(&env).unwrap_err().to_string();
+            assert!(
+                err.contains("WARDEN_TIMEZONE") && !err.contains(bad),
+                "{err}"
+            );
         }
     }
 }

@@ -257,8 +257,9 @@ async fn twilio_webhook(
         Outcome::Duplicate => None,
         Outcome::Handled { reply } => reply,
         Outcome::Advise(ticket) => advise(&app, *ticket).await?,
-        // `handle_inbound` runs the marketplace step itself; never returned.
-        Outcome::Market(_) => None,
+        // `handle_inbound` runs the marketplace step and the calendar read itself; never
+        // returned.
+        Outcome::Market(_) | Outcome::Calendar(_) => None,
     };
     Ok((
         StatusCode::OK,

@@ -4,6 +4,7 @@
 //! message service, hand the service to the HTTP edge.
 
 pub mod admin;
+pub mod calendar;
 pub mod calendar_auth;
 pub mod clock;
 pub mod config;
@@ -27,12 +28,15 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use warden_assistant::marketplace::MarketService;
-use warden_assistant::{Assistant, MessageService, Policy, ReplyVia};
+use warden_assistant::{Assistant, CalendarReads, MessageService, Policy, ReplyVia};
 use warden_audit::Pseudonymizer;
+use warden_calendar::jobs::JobPassConfig;
+use warden_calendar::Calendar;
 use warden_delivery::{DeliveryWake, MessageSender, PassConfig, Senders};
 use warden_gates::{AuthFailureLimiter, RatePolicy};
+use warden_google_calendar::GoogleCalendar;
 use warden_marketplace::CallPlacer;
-use warden_store::{SqlLedger, SqlOutbox, Store, WriterConfig, WriterStopped};
+use warden_store::{SqlCalendarJobs, SqlLedger, SqlOutbox, Store, WriterConfig, WriterStopped};
 use warden_twilio::WebhookAuthenticator;
 use warden_types::Clock;
 use warden_types::Provider;
@@ -70,6 +74,9 @@ pub struct Running {
     pub market: Option<MarketService>,
     scheduler: Option<periodic::Periodic>,
     retention: Option<periodic::Periodic>,
+    /// The calendar worker's pass, when the calendar is on (tests step it).
+    pub calendar: Option<Arc<calendar::CalendarWork>>,
+    calendar_worker: Option<periodic::Periodic>,
 }
 
 /// How long shutdown waits for the ledger writer to finish its queue.
@@ -97,6 +104,9 @@ impl Running {
         }
         if let Some(retention) = self.retention {
             retention.shutdown().await;
+        }
+        if let Some(calendar) = self.calendar_worker {
+            calendar.shutdown().await;
         }
         self.worker.shutdown().await;
         if tokio::time::timeout(WRITER_DRAIN, self.writer_stopped.wait())
@@ -140,20 +150,52 @@ pub async fn start_with_store(
         marketplace: config.market.is_some(),
         ..Policy::default()
     };
-    let assistant = Arc::new(
-        Assistant::new(policy, allowed, config.pair_token.clone())
-            .with_pairing_mode(config.pairing_mode, Arc::new(clock::OsPairingCodes)),
-    );
+    let google = config
+        .calendar
+        .clone()
+        .map(|c| -> anyhow::Result<Arc<dyn Calendar>> {
+            Ok(Arc::new(
+                GoogleCalendar::new(c).context("setting up Google Calendar")?,
+            ))
+        })
+        .transpose()?;
+    let mut assistant = Assistant::new(policy, allowed, config.pair_token.clone())
+        .with_pairing_mode(config.pairing_mode, Arc::new(clock::OsPairingCodes));
+    if google.is_some() {
+        assistant = assistant.with_calendar(config.timezone.clone());
+        tracing::info!(zone = config.timezone.name(), "Google Calendar enabled");
+    }
+    let assistant = Arc::new(assistant);
     let ledger = SqlLedger::start(store.clone(), assistant, clock.clone(), writer);
     let writer_stopped = ledger.stopped();
     let mut service = MessageService::new(Arc::new(ledger), pseudonyms.clone());
     if let Some(ai) = &config.ai {
-        service = service.with_advisor(Arc::new(advisor(ai, redactor.clone())?));
+        service = service.with_advisor(Arc::new(advisor(
+            ai,
+            redactor.clone(),
+            config.calendar.is_some(),
+        )?));
         tracing::info!(provider = ?ai.provider, "LLM advisor enabled");
     }
     let outbox_wake = Arc::new(Notify::new());
     let wake: Arc<dyn DeliveryWake> = Arc::new(worker::NotifyWake(outbox_wake.clone()));
     service = service.with_wake(wake.clone());
+    let mut calendar_work = None;
+    if let Some(google) = google {
+        service = service.with_calendar(CalendarReads {
+            calendar: google.clone(),
+            zone: config.timezone.clone(),
+            clock: clock.clone(),
+        });
+        calendar_work = Some(Arc::new(calendar::CalendarWork::new(
+            Arc::new(SqlCalendarJobs::new(store.clone())),
+            google,
+            JobPassConfig::default(),
+            clock.clone(),
+            wake.clone(),
+        )));
+    }
+    let calendar_worker = calendar_work.clone().map(calendar::start);
     let market = match &config.market {
         Some(m) => {
             let market =
@@ -288,6 +330,8 @@ pub async fn start_with_store(
         stop,
         server,
         worker,
+        calendar: calendar_work,
+        calendar_worker,
         delivery,
         writer_stopped,
         advice_tasks,
@@ -385,9 +429,11 @@ pub(crate) fn call_placer(
 
 /// The LLM advisor: the input guard, a redactor that knows every configured secret, and the
 /// chosen model's adapter.
+/// `calendar_commands`: the gateway has a calendar, so the model is told about its commands.
 fn advisor(
     ai: &config::AiConfig,
     redactor: Arc<warden_redaction::Redactor>,
+    calendar_commands: bool,
 ) -> anyhow::Result<warden_advisor::Advisor> {
     let guard = warden_guard::Guard::new(warden_guard::GuardConfig {
         threshold: ai.guard_threshold,
@@ -424,6 +470,7 @@ fn advisor(
     let advisor = warden_advisor::Advisor::new(
         warden_advisor::AdvisorConfig {
             allowed_domains: ai.allowed_domains.clone(),
+            calendar_commands,
             ..warden_advisor::AdvisorConfig::default()
         },
         guard,

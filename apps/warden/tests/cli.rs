@@ -248,6 +248,11 @@ fn demo_runs_both_channels_and_prints_no_phone_number() {
         "💡 Suggestion (AI, may be wrong):",
         "model calls: 1",
         "ai.injection_detected",
+        "━━ Calendar leg",
+        "Google holds exactly one event",
+        "result=already_existed",
+        "Deleted: call the dentist",
+        "calendar.event_deleted",
         "audit chain intact",
         "Demo finished",
     ] {
@@ -316,6 +321,8 @@ fn demo_at_trace_level_logs_no_number_body_or_token() {
         "GB82 WEST",
         "What should I pack",
         "travel documents",
+        // The reminder's title.
+        "call the dentist",
     ] {
         assert!(!logs.contains(leaked), "{leaked:?} in the demo's logs");
     }

@@ -133,6 +133,12 @@ declare! {
         GOOGLE_CLIENT_ID = "GOOGLE_CLIENT_ID",
         /// Base URL of Google's token endpoint (`{base}/token`); `http` only for loopback.
         GOOGLE_OAUTH_URL = "GOOGLE_OAUTH_URL",
+        /// Base URL of the Calendar API (`{base}/calendar/v3/…`); `http` only for loopback.
+        GOOGLE_CALENDAR_API_URL = "GOOGLE_CALENDAR_API_URL",
+        /// `primary` (default) or a calendar's id.
+        GOOGLE_CALENDAR_ID = "GOOGLE_CALENDAR_ID",
+        /// The owner's IANA zone, in which `remind` reads wall-clock times; default `UTC`.
+        TIMEZONE = "WARDEN_TIMEZONE",
     }
     secret {
         /// A secret because the URL may carry the database password.
@@ -153,6 +159,8 @@ declare! {
         PASSWORD_PEPPER = "WARDEN_PASSWORD_PEPPER",
         /// The Google OAuth client's secret (`warden calendar auth`).
         GOOGLE_CLIENT_SECRET = "GOOGLE_CLIENT_SECRET",
+        /// The calendar's grant (from `warden calendar auth`); setting it turns the calendar on.
+        GOOGLE_REFRESH_TOKEN = "GOOGLE_REFRESH_TOKEN",
         /// Proves a new secret needs this one line to be known and redacted.
         #[cfg(test)]
         TEST_EXTRA_SECRET = "WARDEN_TEST_EXTRA_SECRET",

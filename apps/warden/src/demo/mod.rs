@@ -2,7 +2,9 @@
 //! Twilio webhooks and real signed Meta Cloud API webhooks, with no account, no configuration
 //! and no network: Meta's Graph API is a local mock (the Meta leg is in [`meta`]). Then Warden
 //! restarts on the same database with the concierge marketplace and the LLM advisor on,
-//! against a mock Twilio REST API ([`concierge`]) and a mock Ollama ([`ai`]). The simulators
+//! against a mock Twilio REST API ([`concierge`]) and a mock Ollama ([`ai`]), and with Google
+//! Calendar on against a mock of Google's token endpoint and Calendar API ([`calendar`]). The
+//! simulators
 //! and mocks come from `warden-simulators`, which the tests and the benchmark share.
 
 #![allow(
@@ -11,6 +13,7 @@
 )]
 
 mod ai;
+mod calendar;
 mod marketplace;
 mod meta;
 
@@ -19,8 +22,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use warden_simulators::{
-    advice, Exchange, GraphOptions, MetaSimulator, MockGraph, MockModel, MockTwilioApi, ModelApi,
-    TwilioSimulator, META_PHONE_NUMBER_ID, TWILIO_WHATSAPP_NUMBER,
+    advice, Exchange, GraphOptions, MetaSimulator, MockGoogle, MockGraph, MockModel, MockTwilioApi,
+    ModelApi, TwilioSimulator, META_PHONE_NUMBER_ID, TWILIO_WHATSAPP_NUMBER,
 };
 use warden_types::PhoneNumber;
 
@@ -153,7 +156,7 @@ pub async fn run() -> anyhow::Result<()> {
         "expected exactly one slow-down reply, got {slow}"
     );
 
-    let meta = MetaSimulator::new(&endpoint, app_secret, Arc::new(SystemClock));
+    let meta = MetaSimulator::new(&endpoint, app_secret.clone(), Arc::new(SystemClock));
     meta::run_leg(&meta::Leg {
         meta: &meta,
         graph: &graph,
@@ -170,6 +173,16 @@ pub async fn run() -> anyhow::Result<()> {
     let model = MockModel::start(ModelApi::Ollama).await?;
     model.answer(&advice("answer", ai::MODEL_REPLY));
     let client = PhoneNumber::parse("+14155550142").context("demo number")?;
+    let google_client_id = "warden-demo.apps.googleusercontent.com";
+    let google_secret = random_token();
+    let google_refresh = random_token();
+    let google = MockGoogle::start(
+        google_client_id,
+        google_secret.expose_secret(),
+        google_refresh.expose_secret(),
+    )
+    .await?;
+    let zone = "Europe/London";
     let mut env = env;
     env.extend([
         ("TWILIO_ACCOUNT_SID", account_sid.clone()),
@@ -186,6 +199,18 @@ pub async fn run() -> anyhow::Result<()> {
         ("WARDEN_AI_ENABLED", "true".to_owned()),
         ("WARDEN_AI_PROVIDER", "ollama".to_owned()),
         ("OLLAMA_URL", model.url()),
+        ("WARDEN_TIMEZONE", zone.to_owned()),
+        ("GOOGLE_CLIENT_ID", google_client_id.to_owned()),
+        (
+            "GOOGLE_CLIENT_SECRET",
+            google_secret.expose_secret().to_owned(),
+        ),
+        (
+            "GOOGLE_REFRESH_TOKEN",
+            google_refresh.expose_secret().to_owned(),
+        ),
+        ("GOOGLE_OAUTH_URL", google.url()),
+        ("GOOGLE_CALENDAR_API_URL", google.url()),
     ]);
     running.shutdown().await?;
     // Already migrated: no second round of migration logs.
@@ -225,6 +250,16 @@ pub async fn run() -> anyhow::Result<()> {
         client: &client,
     })
     .await?;
+    let meta = MetaSimulator::new(&endpoint, app_secret, Arc::new(SystemClock));
+    calendar::run_leg(&calendar::Leg {
+        meta: &meta,
+        graph: &graph,
+        google: &google,
+        store: &running.store,
+        client: &client,
+        zone,
+    })
+    .await?;
 
     println!("\n— warden audit verify (both channels and both runs write to one chain):");
     let chain = running.store.verify_audit().await?;
@@ -236,6 +271,7 @@ pub async fn run() -> anyhow::Result<()> {
     graph.shutdown().await?;
     twilio_api.shutdown().await?;
     model.shutdown().await?;
+    google.shutdown().await?;
     println!("\nDemo finished: every control behaved as documented.");
     Ok(())
 }

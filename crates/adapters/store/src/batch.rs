@@ -11,10 +11,12 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use warden_assistant::outbox::{enqueued_event, reply_key};
 use warden_assistant::{
-    AdviceTicket, Assistant, Effect, LedgerError, MarketTicket, Outcome, ReplyVia, SenderState,
+    AdviceTicket, Assistant, CalendarTicket, Effect, LedgerError, MarketTicket, Outcome, ReplyVia,
+    SenderState,
 };
 use warden_audit::AuditEvent;
 use warden_audit::{AuditRecord, ChainHead};
+use warden_calendar::jobs::{CalendarJob, JobAction};
 use warden_gates::{PairState, RateWindow};
 use warden_redaction::Redactor;
 use warden_types::{InboundMessage, Provider, SenderId, UnixMillis};
@@ -195,6 +197,60 @@ pub(crate) struct PairingRow {
     pub expires_ms: i64,
 }
 
+/// A calendar write to make (see `entity::calendar_jobs`), always pending and due now.
+pub(crate) struct CalendarJobRow {
+    /// The asking message's reply key: its final reply goes out under it.
+    pub reply_key: String,
+    pub action: &'static str,
+    pub event_id: String,
+    pub sender: String,
+    pub provider: &'static str,
+    /// `None`: the message was answered in the webhook's response; no reply follows.
+    pub recipient: Option<String>,
+    pub title: Option<String>,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub zone: Option<String>,
+    pub done_reply: String,
+    pub created_ms: i64,
+}
+
+use warden_assistant::CALENDAR_PENDING_REPLY;
+
+/// The row of `job`, asked for by `msg`. The number is kept only when the reply goes through
+/// the outbox: with [`ReplyVia::Response`] the webhook's response was the only answer.
+fn calendar_row(
+    job: &CalendarJob,
+    msg: &InboundMessage,
+    via: ReplyVia,
+    now: UnixMillis,
+) -> CalendarJobRow {
+    let (action, title, start, end, zone) = match &job.action {
+        JobAction::Insert(e) => (
+            crate::calendar::INSERT,
+            Some(e.title.as_str().to_owned()),
+            Some(e.start.as_i64()),
+            Some(e.end.as_i64()),
+            Some(e.zone.clone()),
+        ),
+        JobAction::Delete(_) => (crate::calendar::DELETE, None, None, None, None),
+    };
+    CalendarJobRow {
+        reply_key: reply_key(msg.provider, msg.id.as_str()),
+        action,
+        event_id: job.action.event_id().as_str().to_owned(),
+        sender: job.owner.as_str().to_owned(),
+        provider: msg.provider.as_str(),
+        recipient: (via == ReplyVia::Outbox).then(|| msg.from.as_e164().to_owned()),
+        title,
+        start_ms: start,
+        end_ms: end,
+        zone,
+        done_reply: job.done_reply.clone(),
+        created_ms: now.as_i64(),
+    }
+}
+
 /// Every row a batch writes, in the order the executor must write them.
 pub(crate) struct Writes {
     pub inbound: Vec<InboundRow>,
@@ -207,6 +263,7 @@ pub(crate) struct Writes {
     pub states: Vec<StateRow>,
     pub outbox: Vec<OutboxRow>,
     pub pairing: Vec<PairingRow>,
+    pub calendar_jobs: Vec<CalendarJobRow>,
     pub audit: Vec<AuditRecord>,
     /// The chain head after the batch; unchanged when `audit` is empty.
     pub head: ChainHead,
@@ -299,6 +356,7 @@ pub(crate) fn plan(
         states: Vec::new(),
         outbox: Vec::new(),
         pairing: Vec::new(),
+        calendar_jobs: Vec::new(),
         audit: Vec::with_capacity(jobs.len() * 3),
         head,
     };
@@ -316,15 +374,21 @@ pub(crate) fn plan(
                     append(&mut w, redactor, now, event);
                 }
                 let t = &f.ticket;
-                let reply = deliver(
-                    &mut w,
-                    redactor,
-                    now,
-                    &t.sender,
-                    &t.msg,
-                    t.via,
-                    f.reply.clone(),
-                );
+                let reply = match &f.calendar_job {
+                    Some(job) => {
+                        w.calendar_jobs.push(calendar_row(job, &t.msg, t.via, now));
+                        (t.via == ReplyVia::Response).then(|| f.reply.clone())
+                    }
+                    None => deliver(
+                        &mut w,
+                        redactor,
+                        now,
+                        &t.sender,
+                        &t.msg,
+                        t.via,
+                        f.reply.clone(),
+                    ),
+                };
                 resolved.push(Resolved::FollowUp(reply));
             }
             Job::Inbound {
@@ -389,6 +453,9 @@ pub(crate) fn plan(
                                 expires_ms: expires_at.as_i64(),
                             });
                         }
+                        Effect::Calendar(job) => {
+                            w.calendar_jobs.push(calendar_row(job, msg, *via, now));
+                        }
                         // Counters are written once per sender from the final state.
                         Effect::SetPairing(_) | Effect::SetRate(_) => {}
                     }
@@ -405,6 +472,17 @@ pub(crate) fn plan(
                     }))));
                     continue;
                 }
+                if let Some(read) = decision.calendar {
+                    resolved.push(Resolved::Inbound(Outcome::Calendar(Box::new(
+                        CalendarTicket {
+                            sender: sender.clone(),
+                            msg: msg.clone(),
+                            via: *via,
+                            read,
+                        },
+                    ))));
+                    continue;
+                }
                 if decision.advise {
                     resolved.push(Resolved::Inbound(Outcome::Advise(Box::new(AdviceTicket {
                         sender: sender.clone(),
@@ -414,8 +492,15 @@ pub(crate) fn plan(
                     }))));
                     continue;
                 }
+                let has_job = decision
+                    .effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::Calendar(_)));
                 let reply = match decision.reply {
                     Some(body) => deliver(&mut w, redactor, now, sender, msg, *via, body),
+                    None if has_job && *via == ReplyVia::Response => {
+                        Some(CALENDAR_PENDING_REPLY.to_owned())
+                    }
                     None => None,
                 };
                 resolved.push(Resolved::Inbound(Outcome::Handled { reply }));

@@ -337,6 +337,37 @@ async fn flush(txn: &DatabaseTransaction, w: Writes) -> Result<(), DbErr> {
         ))
         .await?;
     }
+    if !w.calendar_jobs.is_empty() {
+        let c = &w.calendar_jobs;
+        txn.execute(stmt(
+            "INSERT INTO calendar_jobs (reply_key, action, event_id, sender, provider, recipient, \
+             title, start_ms, end_ms, zone, done_reply, status, attempts, next_attempt_ms, \
+             created_ms, updated_ms) \
+             SELECT k, a, e, s, p, NULLIF(r, ''), NULLIF(t, ''), NULLIF(st, $12), \
+             NULLIF(en, $12), NULLIF(z, ''), d, 'pending', 0, cr, cr, cr \
+             FROM UNNEST($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], \
+             $5::varchar[], $6::varchar[], $7::text[], $8::bigint[], $9::bigint[], \
+             $10::varchar[], $11::text[], $13::bigint[]) \
+             AS u(k, a, e, s, p, r, t, st, en, z, d, cr)",
+            vec![
+                texts(c.iter().map(|r| r.reply_key.as_str())),
+                texts(c.iter().map(|r| r.action)),
+                texts(c.iter().map(|r| r.event_id.as_str())),
+                texts(c.iter().map(|r| r.sender.as_str())),
+                texts(c.iter().map(|r| r.provider)),
+                // '' stands for "none": a number, a title and a zone are never empty.
+                texts(c.iter().map(|r| r.recipient.as_deref().unwrap_or(""))),
+                texts(c.iter().map(|r| r.title.as_deref().unwrap_or(""))),
+                bigints(c.iter().map(|r| r.start_ms.unwrap_or(NULL_I64))),
+                bigints(c.iter().map(|r| r.end_ms.unwrap_or(NULL_I64))),
+                texts(c.iter().map(|r| r.zone.as_deref().unwrap_or(""))),
+                texts(c.iter().map(|r| r.done_reply.as_str())),
+                Value::BigInt(Some(NULL_I64)),
+                bigints(c.iter().map(|r| r.created_ms)),
+            ],
+        ))
+        .await?;
+    }
     let mut p = Params::default();
     let null = p.bind(Value::BigInt(Some(NULL_I64)));
     let sql = format!(

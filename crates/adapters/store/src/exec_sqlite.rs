@@ -22,8 +22,8 @@ use warden_types::Clock;
 use crate::batch::{self, Executor, Resolved, StateRow, Writes};
 use crate::connect::SQLITE_PRAGMAS;
 use crate::entity::{
-    allowlist, audit_head, audit_log, inbound, outbox, pairing_requests, sender_state, tasks,
-    vendors,
+    allowlist, audit_head, audit_log, calendar_jobs, inbound, outbox, pairing_requests,
+    sender_state, tasks, vendors,
 };
 use crate::ledger::Job;
 
@@ -297,6 +297,29 @@ fn write(tx: &rusqlite::Transaction<'_>, sql: &Sql, w: Writes) -> Result<(), rus
             ])?;
         }
     }
+    if !w.calendar_jobs.is_empty() {
+        let mut stmt = tx.prepare_cached(&sql.insert_calendar_job)?;
+        for r in &w.calendar_jobs {
+            stmt.execute(params![
+                r.reply_key,
+                r.action,
+                r.event_id,
+                r.sender,
+                r.provider,
+                r.recipient,
+                r.title,
+                r.start_ms,
+                r.end_ms,
+                r.zone,
+                r.done_reply,
+                crate::calendar::PENDING,
+                0,
+                r.created_ms,
+                r.created_ms,
+                r.created_ms
+            ])?;
+        }
+    }
     if !w.audit.is_empty() {
         let mut stmt = tx.prepare_cached(&sql.insert_audit)?;
         for r in &w.audit {
@@ -344,6 +367,7 @@ struct Sql {
     upsert_state: String,
     insert_outbox: String,
     insert_pairing: String,
+    insert_calendar_job: String,
     insert_audit: String,
     update_head: String,
 }
@@ -506,6 +530,29 @@ impl Sql {
                     pairing_requests::Column::ExpiresMs,
                 ])
                 .values_panic(std::iter::repeat_with(|| p().into()).take(7))
+                .build(SqliteQueryBuilder)
+                .0,
+            insert_calendar_job: Query::insert()
+                .into_table(calendar_jobs::Entity)
+                .columns([
+                    calendar_jobs::Column::ReplyKey,
+                    calendar_jobs::Column::Action,
+                    calendar_jobs::Column::EventId,
+                    calendar_jobs::Column::Sender,
+                    calendar_jobs::Column::Provider,
+                    calendar_jobs::Column::Recipient,
+                    calendar_jobs::Column::Title,
+                    calendar_jobs::Column::StartMs,
+                    calendar_jobs::Column::EndMs,
+                    calendar_jobs::Column::Zone,
+                    calendar_jobs::Column::DoneReply,
+                    calendar_jobs::Column::Status,
+                    calendar_jobs::Column::Attempts,
+                    calendar_jobs::Column::NextAttemptMs,
+                    calendar_jobs::Column::CreatedMs,
+                    calendar_jobs::Column::UpdatedMs,
+                ])
+                .values_panic(std::iter::repeat_with(|| p().into()).take(16))
                 .build(SqliteQueryBuilder)
                 .0,
             insert_audit: Query::insert()

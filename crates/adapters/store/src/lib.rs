@@ -8,6 +8,7 @@
 mod access;
 mod admin;
 mod batch;
+mod calendar;
 mod connect;
 mod entity;
 mod exec_postgres;
@@ -21,6 +22,7 @@ mod verify;
 
 pub use access::SqlAccess;
 pub use admin::AllowlistEntry;
+pub use calendar::SqlCalendarJobs;
 pub use connect::{Store, StoreError};
 pub use ledger::{SqlLedger, WriterConfig, WriterStopped};
 pub use market::SqlMarket;

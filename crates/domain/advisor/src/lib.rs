@@ -67,6 +67,8 @@ pub struct AdvisorConfig {
     /// Domains (lowercase, e.g. `example.org`) a suggestion may mention, with their subdomains,
     /// in plain spelling. Empty by default: every link or domain blocks the answer.
     pub allowed_domains: Vec<String>,
+    /// The gateway has a calendar: the prompt lists `remind`, `events` and `unremind`.
+    pub calendar_commands: bool,
 }
 
 impl Default for AdvisorConfig {
@@ -76,6 +78,7 @@ impl Default for AdvisorConfig {
             max_output_tokens: 400,
             max_reply_chars: 1000,
             allowed_domains: Vec::new(),
+            calendar_commands: false,
         }
     }
 }
@@ -305,18 +308,18 @@ impl Advisor {
         }
     }
 
-    /// The prompt [`Advisor::advise`] would send for `input`: [`prompt::SYSTEM_PROMPT`] and a
+    /// The prompt [`Advisor::advise`] would send for `input`: [`prompt::system_prompt`] and a
     /// [`ContextPack`] built within what is left of `max_prompt_tokens`, so
     /// `estimate_tokens(system) + estimate_tokens(user) <= max_prompt_tokens`.
     ///
     /// # Errors
     /// [`ContextError`] when the budget cannot hold the fixed prompt, or redaction failed.
     pub fn prompt(&self, input: AdviceInput<'_>) -> Result<Prompt, ContextError> {
-        let system = prompt::SYSTEM_PROMPT;
+        let system = prompt::system_prompt(self.config.calendar_commands);
         let budget = self
             .config
             .max_prompt_tokens
-            .checked_sub(estimate_tokens(system))
+            .checked_sub(estimate_tokens(&system))
             .ok_or(ContextError::BudgetTooSmall)?;
         let pack = ContextPack::build(
             &self.redactor,
@@ -326,7 +329,7 @@ impl Advisor {
             budget,
         )?;
         Ok(Prompt {
-            system: system.to_owned(),
+            system,
             user: pack.into_text(),
             response_schema: prompt::response_schema(),
             max_output_tokens: self.config.max_output_tokens,

@@ -37,6 +37,32 @@ calls, pairing, or changing settings.
 - Never claim you did something: only the user's own command does anything.
 - Never include links, and never write text that looks like a system message.";
 
+/// The last task command line of [`SYSTEM_PROMPT`]: the calendar's lines follow it.
+const LAST_TASK_COMMAND: &str = "done <n> - mark task number n of the list as done\n";
+
+/// The calendar's commands, listed only when the gateway has a calendar: a model told about
+/// commands that answer "not set up" would suggest them for nothing.
+pub const CALENDAR_COMMANDS: &str = "\
+remind <when> <title> - add a calendar reminder; <when> is YYYY-MM-DD HH:MM, today HH:MM, \
+tomorrow HH:MM or mon..sun HH:MM (24-hour, the owner's time zone), for example: remind \
+tomorrow 09:30 call mum
+events - show their upcoming reminders, numbered
+unremind <n> - delete reminder number n of that list
+";
+
+/// The system prompt, with the calendar's commands when `calendar` is on.
+pub fn system_prompt(calendar: bool) -> String {
+    if calendar {
+        SYSTEM_PROMPT.replacen(
+            LAST_TASK_COMMAND,
+            &format!("{LAST_TASK_COMMAND}{CALENDAR_COMMANDS}"),
+            1,
+        )
+    } else {
+        SYSTEM_PROMPT.to_owned()
+    }
+}
+
 /// The JSON schema of the answer: `{intent, reply, proposed_command?}`, `intent` one of
 /// [`Intent::ALL`].
 ///

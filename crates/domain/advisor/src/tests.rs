@@ -600,6 +600,17 @@ fn system_prompt_and_schema_agree_with_the_output_guard() {
     for command in ["help", "list", "add <title>", "done <n>"] {
         assert!(prompt::SYSTEM_PROMPT.contains(command));
     }
+    // The calendar's commands only when the gateway has a calendar, and then as the grammar
+    // reads them: the example parses as the command it names.
+    assert!(!prompt::system_prompt(false).contains("remind"));
+    let with_calendar = prompt::system_prompt(true);
+    for command in ["remind <when> <title>", "events", "unremind <n>"] {
+        assert!(with_calendar.contains(command), "{command}");
+    }
+    assert!(matches!(
+        warden_commands::parse("remind tomorrow 09:30 call mum"),
+        Ok(warden_commands::Command::Remind(_))
+    ));
     let schema = prompt::response_schema();
     let intents: Vec<&str> = schema["properties"]["intent"]["enum"]
         .as_array()

@@ -14,7 +14,10 @@ use warden_types::{InboundMessage, SenderId, UnixMillis};
 
 use warden_marketplace::MarketCommandError;
 
-use crate::{Decision, Effect, MarketRoute, PairingCodes, SenderState};
+use warden_calendar::jobs::{CalendarJob, JobAction};
+use warden_calendar::{EventId, NewEvent, OwnerZone, POPUP_MINUTES_BEFORE};
+
+use crate::{CalendarRead, Decision, Effect, MarketRoute, PairingCodes, SenderState};
 
 /// Tunable limits. Defaults are the documented ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +67,9 @@ impl ReplyText {
     pub const NO_TASKS: &'static str = "No open tasks. Add one with: add <title>";
     pub const TOO_MANY_TASKS: &'static str =
         "You have too many open tasks. Complete some with: done <n>";
+    /// The answer in the webhook's response to `remind` or `unremind` while the calendar
+    /// write is on its way (through the outbox, the write's own reply follows instead).
+    pub const CALENDAR_PENDING: &'static str = "On it: I am writing to the calendar.";
     /// `remind`, `events` or `unremind` on a gateway without a calendar.
     pub const NO_CALENDAR: &'static str = "The calendar is not set up on this gateway.";
     /// WhatsApp via Twilio carries at most 1600 characters.
@@ -101,6 +107,8 @@ pub struct Assistant {
     mode: PairingMode,
     /// Set together with a mode that issues codes ([`Assistant::with_pairing_mode`]).
     codes: Option<Arc<dyn PairingCodes>>,
+    /// The owner's zone when a calendar is wired ([`Assistant::with_calendar`]).
+    calendar: Option<OwnerZone>,
 }
 
 /// What a stranger's `/pair` asks for, under the pairing mode.
@@ -134,7 +142,21 @@ impl Assistant {
             pair_token,
             mode: PairingMode::Token,
             codes: None,
+            calendar: None,
         }
+    }
+
+    /// The calendar commands are answered (a calendar is wired), with `<when>` read in `zone`
+    /// (`WARDEN_TIMEZONE`).
+    #[must_use]
+    pub fn with_calendar(mut self, zone: OwnerZone) -> Self {
+        self.calendar = Some(zone);
+        self
+    }
+
+    /// The owner's zone, when the calendar is on.
+    pub fn calendar_zone(&self) -> Option<&OwnerZone> {
+        self.calendar.as_ref()
     }
 
     /// How strangers may pair (`WARDEN_PAIRING_MODE`; [`PairingMode::Token`] unless set), and
@@ -240,7 +262,7 @@ impl Assistant {
             }
         }
         match parsed {
-            Ok(command) => self.execute(sender, command, state, now, &mut d),
+            Ok(command) => self.execute(sender, msg, command, state, now, &mut d),
             // Free text, not a malformed command: the advisor answers after this commit.
             // Its gates (input guard, output guard) run there; the rate gate above already
             // counted this message. "remind me to …" is prose too: the advisor may suggest the
@@ -418,6 +440,7 @@ impl Assistant {
     fn execute(
         &self,
         sender: &SenderId,
+        msg: &InboundMessage,
         command: Command,
         state: &SenderState,
         now: UnixMillis,
@@ -469,8 +492,53 @@ impl Assistant {
                 ));
                 clip(format!("Done: {}", task.title))
             }
-            Command::Remind(_) | Command::Events | Command::Unremind(_) => {
+            Command::Remind(_) | Command::Events | Command::Unremind(_)
+                if self.calendar.is_none() =>
+            {
                 reject(sender, "calendar_off", ReplyText::NO_CALENDAR.to_owned(), d);
+                return;
+            }
+            Command::Remind(reminder) => {
+                let Some(zone) = &self.calendar else { return };
+                let slot = match warden_calendar::resolve(&reminder.when, now, zone) {
+                    Ok(slot) => slot,
+                    Err(e) => {
+                        reject(sender, e.code(), e.to_string(), d);
+                        return;
+                    }
+                };
+                let id = EventId::for_message(msg.provider, &msg.id);
+                d.audit.push(event(
+                    EventKind::CommandExecuted,
+                    sender,
+                    Detail::new()
+                        .with("command", name)
+                        .with("event", id.as_str()),
+                ));
+                let done_reply =
+                    warden_calendar::reply::created(&reminder.title, &reminder.when, &slot, zone);
+                d.effects.push(Effect::Calendar(CalendarJob {
+                    action: JobAction::Insert(NewEvent {
+                        id,
+                        owner: sender.clone(),
+                        title: reminder.title,
+                        start: slot.start,
+                        end: slot.end,
+                        zone: zone.name().to_owned(),
+                        popup_minutes_before: POPUP_MINUTES_BEFORE,
+                    }),
+                    owner: sender.clone(),
+                    done_reply,
+                }));
+                // The reply waits for the calendar: it is the job's to send.
+                return;
+            }
+            Command::Events => {
+                d.calendar = Some(CalendarRead::Events);
+                return;
+            }
+            Command::Unremind(n) => {
+                d.calendar = Some(CalendarRead::Unremind(n));
                 return;
             }
         };

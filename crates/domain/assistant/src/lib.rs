@@ -15,11 +15,14 @@ mod state;
 
 pub use decide::{Assistant, Policy, ReplyText};
 pub use ports::{
-    AdviceTicket, FollowUp, Ledger, LedgerError, MarketRoute, MarketTicket, Outcome, PairingCodes,
-    Readiness, ReplyVia,
+    AdviceTicket, CalendarTicket, FollowUp, Ledger, LedgerError, MarketRoute, MarketTicket,
+    Outcome, PairingCodes, Readiness, ReplyVia,
 };
-pub use service::MessageService;
-pub use state::{Decision, Effect, OpenTask, SenderState};
+pub use service::{CalendarReads, MessageService};
+
+/// See [`ReplyText::CALENDAR_PENDING`].
+pub const CALENDAR_PENDING_REPLY: &str = ReplyText::CALENDAR_PENDING;
+pub use state::{CalendarRead, Decision, Effect, OpenTask, SenderState};
 
 #[cfg(test)]
 mod tests;

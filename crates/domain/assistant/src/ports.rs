@@ -24,6 +24,18 @@ pub enum Outcome {
     /// concierge marketplace. Hand the ticket to [`crate::marketplace::MarketService::handle`]
     /// (what [`crate::MessageService::handle_inbound`] does before it returns).
     Market(Box<MarketTicket>),
+    /// Committed; the message needs the calendar's list (`events`, `unremind`). Hand the
+    /// ticket to [`crate::MessageService`] (what `handle_inbound` does before it returns).
+    Calendar(Box<CalendarTicket>),
+}
+
+/// A committed calendar command waiting for the calendar's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarTicket {
+    pub sender: SenderId,
+    pub msg: InboundMessage,
+    pub via: ReplyVia,
+    pub read: crate::CalendarRead,
 }
 
 /// Which marketplace step a message asks for.
@@ -58,12 +70,17 @@ pub struct AdviceTicket {
     pub open_tasks: Vec<String>,
 }
 
-/// What follows an advised message: the audit of how advising went, and the reply.
+/// What follows an advised message (or a calendar read): the audit of how it went, and the
+/// reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FollowUp {
     pub ticket: AdviceTicket,
     pub audit: Vec<AuditEvent>,
     pub reply: String,
+    /// A calendar write the follow-up decided (`unremind`): stored as a durable job in the
+    /// same transaction. Its reply then comes when the job is settled (through the outbox);
+    /// `reply` is answered only in the webhook's response.
+    pub calendar_job: Option<Box<warden_calendar::jobs::CalendarJob>>,
 }
 
 #[derive(Debug, thiserror::Error)]

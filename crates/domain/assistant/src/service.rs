@@ -4,10 +4,32 @@ use warden_audit::{AuditEvent, Detail, EventKind, Pseudonymizer};
 use warden_types::{InboundMessage, Provider};
 
 use warden_advisor::{AdviceInput, Advisor};
+use warden_calendar::jobs::{CalendarJob, JobAction};
+use warden_calendar::{reply, Calendar, CalendarError, OwnerZone, MAX_LISTED};
 use warden_delivery::DeliveryWake;
+use warden_types::Clock;
 
 use crate::marketplace::MarketService;
-use crate::{AdviceTicket, FollowUp, Ledger, LedgerError, MarketTicket, Outcome, ReplyVia};
+use crate::{
+    AdviceTicket, CalendarRead, CalendarTicket, FollowUp, Ledger, LedgerError, MarketTicket,
+    Outcome, ReplyVia,
+};
+
+/// The calendar the `events` and `unremind` commands read, in the owner's zone.
+#[derive(Clone)]
+pub struct CalendarReads {
+    pub calendar: Arc<dyn Calendar>,
+    pub zone: OwnerZone,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for CalendarReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CalendarReads")
+            .field("zone", &self.zone)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The entry point the HTTP edge calls once a provider adapter has authenticated and
 /// normalised a webhook.
@@ -18,6 +40,7 @@ pub struct MessageService {
     advisor: Option<Arc<Advisor>>,
     market: Option<MarketService>,
     wake: Option<Arc<dyn DeliveryWake>>,
+    calendar: Option<CalendarReads>,
 }
 
 impl std::fmt::Debug for MessageService {
@@ -34,7 +57,14 @@ impl MessageService {
             advisor: None,
             market: None,
             wake: None,
+            calendar: None,
         }
+    }
+
+    /// `events` and `unremind` (the assistant's calendar on) read `calendar`.
+    pub fn with_calendar(mut self, calendar: CalendarReads) -> Self {
+        self.calendar = Some(calendar);
+        self
     }
 
     /// Marketplace messages (the assistant's `Policy::marketplace` on) go to `market`.
@@ -81,6 +111,10 @@ impl MessageService {
                 .market(*ticket)
                 .await
                 .map(|reply| Outcome::Handled { reply }),
+            Ok(Outcome::Calendar(ticket)) => self
+                .calendar(*ticket)
+                .await
+                .map(|reply| Outcome::Handled { reply }),
             // The reply was written to the outbox in the message's transaction.
             Ok(Outcome::Handled { reply }) => {
                 if via == ReplyVia::Outbox {
@@ -95,6 +129,7 @@ impl MessageService {
             Ok(Outcome::Handled { reply }) => tracing::debug!(replied = reply.is_some(), "handled"),
             Ok(Outcome::Advise(_)) => tracing::debug!("handed to the advisor"),
             Ok(Outcome::Market(_)) => tracing::debug!("handed to the marketplace"),
+            Ok(Outcome::Calendar(_)) => tracing::debug!("calendar read"),
             Err(e) => tracing::error!(error = %e, "message not handled"),
         }
         outcome
@@ -140,6 +175,7 @@ impl MessageService {
                 ticket,
                 audit,
                 reply,
+                calendar_job: None,
             })
             .await?;
         if via == ReplyVia::Outbox {
@@ -157,6 +193,89 @@ impl MessageService {
             ));
         };
         Ok(market.handle(ticket).await?.reply)
+    }
+
+    /// Answers a committed `events` or `unremind`: reads the sender's upcoming reminders
+    /// (outside any transaction), then commits the audit, the reply and, for `unremind`, the
+    /// delete job together. Returns the reply for [`ReplyVia::Response`].
+    #[tracing::instrument(name = "calendar", skip_all, fields(sender = ticket.sender.as_str()))]
+    async fn calendar(&self, ticket: CalendarTicket) -> Result<Option<String>, LedgerError> {
+        let Some(reads) = &self.calendar else {
+            return Err(LedgerError::Failed(
+                "calendar message but no calendar is wired".into(),
+            ));
+        };
+        let sender = ticket.sender.clone();
+        let command = match ticket.read {
+            CalendarRead::Events => "events",
+            CalendarRead::Unremind(_) => "unremind",
+        };
+        let executed = |detail: Detail| AuditEvent {
+            kind: EventKind::CommandExecuted,
+            sender: Some(sender.clone()),
+            detail: detail.with("command", command),
+        };
+        let rejected = |reason: &str| AuditEvent {
+            kind: EventKind::CommandRejected,
+            sender: Some(sender.clone()),
+            detail: Detail::new().with("reason", reason),
+        };
+        let listed = reads
+            .calendar
+            .upcoming(&sender, reads.clock.now(), MAX_LISTED)
+            .await;
+        let (audit, reply, job) = match (listed, ticket.read) {
+            (Err(e), _) => {
+                tracing::warn!(reason = e.reason(), "calendar read failed");
+                let reason = match e {
+                    CalendarError::Disabled { .. } => "calendar_disabled",
+                    _ => "calendar_unavailable",
+                };
+                (rejected(reason), reply::UNAVAILABLE.to_owned(), None)
+            }
+            (Ok(events), CalendarRead::Events) => (
+                executed(Detail::new().with("listed", events.len())),
+                reply::events(&events, &reads.zone),
+                None,
+            ),
+            (Ok(events), CalendarRead::Unremind(n)) => {
+                match events
+                    .iter()
+                    .find(|e| reply::pick(&events, n) == Some(&e.id))
+                {
+                    None => (rejected("no_such_event"), reply::no_such_event(n), None),
+                    Some(event) => (
+                        executed(Detail::new().with("event", event.id.as_str())),
+                        crate::CALENDAR_PENDING_REPLY.to_owned(),
+                        Some(Box::new(CalendarJob {
+                            action: JobAction::Delete(event.id.clone()),
+                            owner: sender.clone(),
+                            done_reply: reply::deleted(event, &reads.zone),
+                        })),
+                    ),
+                }
+            }
+        };
+        let via = ticket.via;
+        let queued_job = job.is_some();
+        let reply = self
+            .ledger
+            .follow_up(FollowUp {
+                ticket: AdviceTicket {
+                    sender: ticket.sender,
+                    msg: ticket.msg,
+                    via: ticket.via,
+                    open_tasks: Vec::new(),
+                },
+                audit: vec![audit],
+                reply,
+                calendar_job: job,
+            })
+            .await?;
+        if via == ReplyVia::Outbox && !queued_job {
+            self.wake();
+        }
+        Ok(reply)
     }
 
     /// A webhook failed authentication: audited with the provider only, never its content.

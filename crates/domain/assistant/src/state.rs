@@ -1,4 +1,6 @@
 use warden_audit::AuditEvent;
+use warden_calendar::jobs::CalendarJob;
+use warden_commands::TaskNumber;
 use warden_gates::{IssuedCode, PairState, PairingCode, RateWindow, RequestStatus};
 use warden_marketplace::VendorId;
 use warden_types::UnixMillis;
@@ -69,6 +71,18 @@ pub enum Effect {
         requested_at: UnixMillis,
         expires_at: UnixMillis,
     },
+    /// A calendar write to make after the commit (`remind`): store it as a durable job.
+    Calendar(CalendarJob),
+}
+
+/// A calendar command that needs the calendar's current list before it can be answered; read
+/// after the commit, outside any transaction (a slow call must not hold the writer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarRead {
+    /// `events`: list the sender's upcoming reminders.
+    Events,
+    /// `unremind <n>`: delete the `n`th of that list.
+    Unremind(TaskNumber),
 }
 
 /// Everything that follows from one message.
@@ -83,6 +97,9 @@ pub struct Decision {
     /// The message is for the concierge marketplace: no reply now; the caller gets a
     /// [`crate::MarketTicket`] and the marketplace step follows in a second transaction.
     pub market: Option<MarketRoute>,
+    /// The message needs a read of the calendar: no reply now; the caller gets a
+    /// [`crate::CalendarTicket`] and the reply follows in a second transaction.
+    pub calendar: Option<CalendarRead>,
 }
 
 impl SenderState {
@@ -115,6 +132,7 @@ impl SenderState {
                     });
                     self.pairing_backlog = self.pairing_backlog.saturating_add(1);
                 }
+                Effect::Calendar(_) => {}
             }
         }
     }

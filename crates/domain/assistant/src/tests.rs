@@ -656,6 +656,72 @@ fn calendar_commands_without_a_calendar_change_nothing_and_say_so() {
     }
 }
 
+fn calendar_assistant() -> Assistant {
+    assistant().with_calendar(warden_calendar::OwnerZone::parse("Europe/Berlin").unwrap())
+}
+
+#[test]
+fn remind_writes_a_job_for_the_event_the_message_names_and_waits_for_it_to_reply() {
+    // START is 2023-11-14 22:13 UTC; tomorrow 09:00 in Berlin (UTC+1) is 08:00 UTC.
+    let msg = text("remind tomorrow 9:00 call mum");
+    let d = calendar_assistant().decide(&sender(), &msg, &paired(), START);
+    let jobs: Vec<_> = d
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Calendar(job) => Some(job),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(jobs.len(), 1);
+    let warden_calendar::jobs::JobAction::Insert(event) = &jobs[0].action else {
+        panic!("{:?}", jobs[0])
+    };
+    assert_eq!(
+        event.id,
+        warden_calendar::EventId::for_message(msg.provider, &msg.id)
+    );
+    assert_eq!(event.start, UnixMillis(1_700_035_200_000));
+    assert_eq!(event.end.as_i64() - event.start.as_i64(), 30 * MINUTE);
+    assert_eq!(event.zone, "Europe/Berlin");
+    assert!(jobs[0]
+        .done_reply
+        .starts_with("Reminder set: call mum on Wed 2023-11-15 09:00"));
+    // The reply is the job's, once the event exists.
+    assert_eq!(d.reply, None);
+    assert!(kinds(&d).contains(&EventKind::CommandExecuted));
+    assert!(audit_texts(&d).iter().all(|t| !t.contains("mum")));
+}
+
+#[test]
+fn remind_in_the_past_is_refused_without_a_job() {
+    let d = calendar_assistant().decide(
+        &sender(),
+        &text("remind 2023-11-14 09:00 call mum"),
+        &paired(),
+        START,
+    );
+    assert_rejected(&d, "past_time");
+    assert_eq!(d.reply.as_deref(), Some("That time has already passed."));
+    assert!(!d.effects.iter().any(|e| matches!(e, Effect::Calendar(_))));
+}
+
+#[test]
+fn events_and_unremind_wait_for_the_calendars_list() {
+    for (body, read) in [
+        ("events", CalendarRead::Events),
+        (
+            "unremind 2",
+            CalendarRead::Unremind(warden_commands::TaskNumber::new(2).unwrap()),
+        ),
+    ] {
+        let d = calendar_assistant().decide(&sender(), &text(body), &paired(), START);
+        assert_eq!(d.calendar, Some(read), "{body}");
+        assert_eq!(d.reply, None, "{body}");
+        assert!(!d.effects.iter().any(|e| matches!(e, Effect::Calendar(_))));
+    }
+}
+
 #[test]
 fn done_beyond_the_list_is_rejected_as_no_such_task() {
     let state = with_tasks(&["buy milk", "call mum"]);

@@ -102,11 +102,19 @@ pub enum EventKind {
     /// An operator read a held reply's text; the detail names the offer and the actor, never
     /// the text.
     OfferRevealed,
+    /// A reminder's event exists in the calendar (created now, or found created by an earlier
+    /// attempt); the detail has the event id, never the title or the time.
+    CalendarEventCreated,
+    /// A reminder's event was deleted (or was already gone); the event id only.
+    CalendarEventDeleted,
+    /// A calendar write gave up (last attempt, permanent failure, or the grant is gone); the
+    /// event id and a reason code.
+    CalendarWriteFailed,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 51] = [
+    pub const ALL: [EventKind; 54] = [
         EventKind::WebhookSignatureInvalid,
         EventKind::MessageAccepted,
         EventKind::SenderUnknown,
@@ -158,6 +166,9 @@ impl EventKind {
         EventKind::RetentionPruned,
         EventKind::AuditVerified,
         EventKind::OfferRevealed,
+        EventKind::CalendarEventCreated,
+        EventKind::CalendarEventDeleted,
+        EventKind::CalendarWriteFailed,
     ];
 
     /// The stored name, e.g. `"pairing.failed"`.
@@ -214,6 +225,9 @@ impl EventKind {
             EventKind::RetentionPruned => "retention.pruned",
             EventKind::AuditVerified => "audit.verified",
             EventKind::OfferRevealed => "offer.revealed",
+            EventKind::CalendarEventCreated => "calendar.event_created",
+            EventKind::CalendarEventDeleted => "calendar.event_deleted",
+            EventKind::CalendarWriteFailed => "calendar.write_failed",
         }
     }
 

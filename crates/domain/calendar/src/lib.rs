@@ -7,12 +7,14 @@
 //! - [`EventId`]: the event's id, derived from the inbound message, so that a retried write
 //!   or a replayed webhook can only ever name the same event;
 //! - [`Calendar`]: the port a calendar adapter (Google Calendar) implements;
+//! - [`jobs`]: the durable writes (insert, delete) and the worker pass that makes them;
 //! - [`reply`]: what the user is told (confirmation with DST notes, the numbered list,
 //!   deletions) and which event `unremind <n>` names.
 //!
 //! Pure domain code: no I/O, no clock (`now` is a parameter), no async runtime.
 
 mod event_id;
+pub mod jobs;
 mod ports;
 pub mod reply;
 pub mod resolve;

@@ -33,6 +33,8 @@ pub fn created(title: &TaskTitle, when: &When, slot: &Slot, zone: &OwnerZone) ->
 
 /// The reply when the event could not be created after the last attempt.
 pub const NOT_CREATED: &str = "The calendar is unavailable: the reminder was not created.";
+/// The reply when the event could not be deleted after the last attempt.
+pub const NOT_DELETED: &str = "The calendar is unavailable: the reminder was not deleted.";
 /// The reply to any calendar command while the calendar is disabled (the grant was revoked).
 pub const UNAVAILABLE: &str = "The calendar is unavailable right now.";
 

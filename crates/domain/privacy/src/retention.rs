@@ -226,11 +226,14 @@ pub struct Pruned {
     /// `market_offers` of the pruned requests.
     pub closed_request_offers: u64,
     pub expired_consents: u64,
+    /// Calendar jobs settled (done or failed) before the sent-outbox cut-off: what is left of
+    /// them is the event id and the status.
+    pub settled_calendar_jobs: u64,
 }
 
 impl Pruned {
     /// Every count with its name, in a fixed order.
-    pub fn counts(&self) -> [(&'static str, u64); 8] {
+    pub fn counts(&self) -> [(&'static str, u64); 9] {
         [
             (Category::DoneTasks.as_str(), self.done_tasks),
             (Category::SentOutbox.as_str(), self.sent_outbox),
@@ -240,6 +243,7 @@ impl Pruned {
             ("closed_request_contacts", self.closed_request_contacts),
             ("closed_request_offers", self.closed_request_offers),
             (Category::ExpiredConsents.as_str(), self.expired_consents),
+            ("settled_calendar_jobs", self.settled_calendar_jobs),
         ]
     }
 
@@ -364,7 +368,7 @@ mod tests {
         assert_eq!(event.detail.get("sent_outbox"), Some("3"));
         assert_eq!(event.detail.get("closed_request_offers"), Some("2"));
         assert_eq!(event.detail.get("done_tasks"), Some("0"));
-        assert_eq!(event.detail.len(), 8);
+        assert_eq!(event.detail.len(), 9);
         assert_eq!(pruned.total(), 5);
     }
 }

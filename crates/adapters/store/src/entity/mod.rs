@@ -3,6 +3,7 @@
 pub mod allowlist;
 pub mod audit_head;
 pub mod audit_log;
+pub mod calendar_jobs;
 pub mod call_consents;
 pub mod inbound;
 pub mod market_contacts;

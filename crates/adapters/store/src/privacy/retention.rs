@@ -6,8 +6,8 @@ use warden_assistant::marketplace::OfferStatus;
 use warden_delivery::DeliveryStatus;
 use warden_privacy::{Cutoffs, Pruned};
 
+use crate::entity::{calendar_jobs, outbox, tasks};
 use crate::entity::{call_consents, inbound, market_contacts, market_offers, market_requests};
-use crate::entity::{outbox, tasks};
 use crate::market::rows::{GRANTED, OPEN, REVOKED};
 
 /// Deletes every row past its cut-off, in `txn`.
@@ -25,6 +25,14 @@ pub(super) async fn prune(txn: &DatabaseTransaction, c: &Cutoffs) -> Result<Prun
             DeliveryStatus::Read.as_str(),
         ]))
         .filter(outbox::Column::UpdatedMs.lt(c.sent_outbox.as_i64()))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    // Settled jobs hold no title or number any more (cleared when settled); what is left goes
+    // with the sent outbox rows, their replies.
+    let settled_calendar_jobs = calendar_jobs::Entity::delete_many()
+        .filter(calendar_jobs::Column::Status.ne(crate::calendar::PENDING))
+        .filter(calendar_jobs::Column::UpdatedMs.lt(c.sent_outbox.as_i64()))
         .exec(txn)
         .await?
         .rows_affected;
@@ -98,5 +106,6 @@ pub(super) async fn prune(txn: &DatabaseTransaction, c: &Cutoffs) -> Result<Prun
         closed_request_contacts,
         closed_request_offers,
         expired_consents,
+        settled_calendar_jobs,
     })
 }

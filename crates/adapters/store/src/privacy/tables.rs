@@ -14,8 +14,9 @@ use warden_assistant::marketplace::OfferStatus;
 use warden_privacy::{Row, Subject, Value};
 
 use crate::entity::{
-    allowlist, call_consents, inbound, market_contacts, market_offers, market_requests, operators,
-    outbox, pairing_requests, sender_state, tasks, vendor_counters, vendors,
+    allowlist, calendar_jobs, call_consents, inbound, market_contacts, market_offers,
+    market_requests, operators, outbox, pairing_requests, sender_state, tasks, vendor_counters,
+    vendors,
 };
 
 /// The subject as the tables name it: its number, its pseudonym, and the ids of the rows other
@@ -93,10 +94,11 @@ pub(super) enum SubjectTable {
     Outbox,
     PairingRequests,
     Operators,
+    CalendarJobs,
 }
 
 impl SubjectTable {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Allowlist,
         Self::SenderState,
         Self::Tasks,
@@ -110,6 +112,7 @@ impl SubjectTable {
         Self::Outbox,
         Self::PairingRequests,
         Self::Operators,
+        Self::CalendarJobs,
     ];
 
     /// The table's name: the export's key and the erasure event's detail key.
@@ -128,6 +131,7 @@ impl SubjectTable {
             Self::Outbox => "outbox",
             Self::PairingRequests => "pairing_requests",
             Self::Operators => "operators",
+            Self::CalendarJobs => "calendar_jobs",
         }
     }
 
@@ -292,6 +296,31 @@ impl SubjectTable {
                         .with("last_sent_ms", Value::int(r.last_sent_ms))
                 })
                 .collect(),
+            Self::CalendarJobs => calendar_jobs::Entity::find()
+                .filter(calendar_jobs_of(k))
+                .order_by_asc(calendar_jobs::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    Row::new()
+                        .with("id", Value::Int(r.id))
+                        .with("action", Value::Str(r.action))
+                        .with("event_id", Value::Str(r.event_id))
+                        .with("provider", Value::Str(r.provider))
+                        .with("recipient", Value::str(r.recipient))
+                        .with("title", Value::text(r.title))
+                        .with("start_ms", Value::int(r.start_ms))
+                        .with("end_ms", Value::int(r.end_ms))
+                        .with("zone", Value::str(r.zone))
+                        .with("reply", Value::text(r.done_reply))
+                        .with("status", Value::Str(r.status))
+                        .with("attempts", Value::Int(r.attempts.into()))
+                        .with("last_error", Value::str(r.last_error))
+                        .with("created_ms", Value::Int(r.created_ms))
+                        .with("updated_ms", Value::Int(r.updated_ms))
+                })
+                .collect(),
             Self::Outbox => outbox::Entity::find()
                 .filter(outbox_of(k))
                 .order_by_asc(outbox::Column::Id)
@@ -449,6 +478,15 @@ impl SubjectTable {
                     .rows_affected
             }
             // Pending messages to the subject are cancelled with the rest.
+            // The events themselves are in the owner's calendar, which Warden does not erase
+            // (an operator deletes them there); Warden forgets its copy of them.
+            Self::CalendarJobs => {
+                calendar_jobs::Entity::delete_many()
+                    .filter(calendar_jobs_of(k))
+                    .exec(db)
+                    .await?
+                    .rows_affected
+            }
             Self::Outbox => {
                 outbox::Entity::delete_many()
                     .filter(outbox_of(k))
@@ -485,6 +523,13 @@ impl SubjectTable {
     }
 }
 
+/// Calendar jobs of the subject: by pseudonym (the owner), or by number (the reply's recipient).
+fn calendar_jobs_of(k: &Keys<'_>) -> Condition {
+    Condition::any()
+        .add(calendar_jobs::Column::Sender.eq(k.pseudonym()))
+        .add(calendar_jobs::Column::Recipient.eq(k.phone()))
+}
+
 /// Outbox rows to the subject: by pseudonym (kept after sending), or by number (a message to a
 /// vendor whose pseudonym was not stored, until it is sent).
 fn outbox_of(k: &Keys<'_>) -> Condition {
@@ -514,6 +559,7 @@ mod tests {
             SubjectTable::Outbox => 10,
             SubjectTable::PairingRequests => 11,
             SubjectTable::Operators => 12,
+            SubjectTable::CalendarJobs => 13,
         }
     }
 

@@ -80,6 +80,7 @@ async fn advice_reply_and_its_audit_enqueue_once_under_the_message_key(
         audit: suggested(&t),
         reply: "Start with the dentist.".to_owned(),
         ticket: t,
+        calendar_job: None,
     };
     assert_eq!(f.ledger.follow_up(follow_up.clone()).await?, None);
     assert_eq!(count(&f.store, "outbox").await?, 1);
@@ -114,6 +115,7 @@ async fn advice_reply_in_the_response_writes_only_its_audit(
             ticket: t,
             audit,
             reply: "Start with the dentist.".to_owned(),
+            calendar_job: None,
         })
         .await?;
     assert_eq!(reply.as_deref(), Some("Start with the dentist."));

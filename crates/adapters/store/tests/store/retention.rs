@@ -62,6 +62,22 @@ async fn seed(f: &Fixture, now: i64) {
             p = at(20) - 1,
             k = at(20)
         ),
+        // Calendar jobs (with the sent outbox, 20 days): settled past go; pending stay.
+        format!(
+            "INSERT INTO calendar_jobs (reply_key, action, event_id, sender, provider, \
+             recipient, title, start_ms, end_ms, zone, done_reply, status, attempts, \
+             next_attempt_ms, created_ms, updated_ms) VALUES \
+             ('gone_done', 'insert', 'aaaaaaaaaa', '{s}', 'twilio', NULL, NULL, NULL, NULL, \
+              NULL, NULL, 'done', 1, 0, {old}, {p}), \
+             ('gone_failed', 'delete', 'bbbbbbbbbb', '{s}', 'twilio', NULL, NULL, NULL, NULL, \
+              NULL, NULL, 'failed', 8, 0, {old}, {p}), \
+             ('kept_done', 'insert', 'cccccccccc', '{s}', 'twilio', NULL, NULL, NULL, NULL, \
+              NULL, NULL, 'done', 1, 0, {old}, {k}), \
+             ('kept_pending', 'insert', 'dddddddddd', '{s}', 'twilio', '{ALICE}', 'dentist', \
+              {old}, {old}, 'UTC', 'Reminder set', 'pending', 3, 0, {old}, {old})",
+            p = at(20) - 1,
+            k = at(20)
+        ),
         // Replay ids (7 days).
         format!(
             "INSERT INTO inbound_messages VALUES ('twilio', 'gone_id', '{s}', {}), \
@@ -156,6 +172,10 @@ async fn retention_prunes_exactly_the_rows_past_each_cutoff_and_never_pending_or
         ["kept_id"]
     );
     assert_eq!(
+        strings(&f, "SELECT reply_key FROM calendar_jobs").await,
+        ["kept_done", "kept_pending"]
+    );
+    assert_eq!(
         strings(&f, "SELECT reference FROM marketplace_requests").await,
         ["R-KEPT03", "R-KEPT04"]
     );
@@ -189,6 +209,7 @@ async fn retention_prunes_exactly_the_rows_past_each_cutoff_and_never_pending_or
     assert_eq!(pruned.closed_request_contacts, 2);
     assert_eq!(pruned.closed_request_offers, 1);
     assert_eq!(pruned.expired_consents, 3);
+    assert_eq!(pruned.settled_calendar_jobs, 2);
 
     let detail = strings(
         &f,
@@ -199,7 +220,7 @@ async fn retention_prunes_exactly_the_rows_past_each_cutoff_and_never_pending_or
         detail,
         [
             "closed_request_contacts=2&closed_request_offers=1&closed_requests=2&done_tasks=1&\
-          expired_consents=3&held_offers=1&replay_ids=1&sent_outbox=3"
+          expired_consents=3&held_offers=1&replay_ids=1&sent_outbox=3&settled_calendar_jobs=2"
         ]
     );
     f.store.verify_audit().await?;
