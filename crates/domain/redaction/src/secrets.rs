@@ -637,19 +637,7 @@ fn high_entropy_parts(text: &str, range: Range<usize>, out: &mut Vec<Range<usize
     let inner_equals = body.contains('=');
     // A path is a URL's (`://` earlier in the same word) or starts with `/`; any other run
     // with `/` in it is a base64 blob, judged whole.
-    // At most 256 bytes back: a megabyte without a space must not be re-read per token.
-    let mut from = range.start.saturating_sub(256);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let word_start = text
-        .get(from..range.start)
-        .and_then(|p| p.rfind(|c: char| c.is_whitespace() || c == '"' || c == '\''))
-        .map_or(from, |i| from + i + 1);
-    let in_url = text
-        .get(word_start..range.start)
-        .is_some_and(|w| w.contains("://"))
-        || token.starts_with('/');
+    let in_url = in_url_word(text, range.start) || token.starts_with('/');
     let base64_like = !in_url && !inner_equals;
     if (slashes == 0 && !inner_equals) || base64_like {
         if is_high_entropy(text, &range) {
@@ -821,19 +809,27 @@ fn uuid_shaped(t: &str) -> bool {
         })
 }
 
+/// Whether the word (up to a space or a quote) that runs to `at` has a `://` in it: `at` is in
+/// a URL. At most 256 bytes back, so a megabyte without a space is not re-read per candidate.
+fn in_url_word(text: &str, at: usize) -> bool {
+    let mut from = at.saturating_sub(256);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let word_start = text
+        .get(from..at)
+        .and_then(|p| p.rfind(|c: char| c.is_whitespace() || c == '"' || c == '\''))
+        .map_or(from, |i| from + i + 1);
+    text.get(word_start..at).is_some_and(|w| w.contains("://"))
+}
+
 /// `user@host` shapes that name no person: a URL's user (`postgres://warden@db.internal`,
 /// `ssh://git@…`), a git remote (`git@github.com:`), a systemd unit instance
 /// (`getty@tty1.service`).
 fn not_an_address(text: &str, start: usize, local: &str, domain: &str) -> bool {
     // A URL's user (`postgres://warden@db`), or its password (`redis://:pw@host`,
     // `mongodb+srv://app:pw@cluster0…`), which the URL pattern masks.
-    let word_start = text
-        .get(..start)
-        .and_then(|p| p.rfind(|c: char| c.is_whitespace() || c == '"' || c == '\''))
-        .map_or(0, |i| i + 1);
-    let url_user = text
-        .get(word_start..start)
-        .is_some_and(|w| w.contains("://"));
+    let url_user = in_url_word(text, start);
     let vcs = matches!(local, "git" | "hg" | "svn");
     const UNITS: &[&str] = &[
         ".service", ".socket", ".timer", ".target", ".mount", ".path", ".slice", ".scope",
