@@ -21,7 +21,7 @@ use warden_commands::TaskTitle;
 use warden_types::{PhoneNumber, Provider, SenderId, UnixMillis};
 
 use crate::entity::calendar_jobs;
-use crate::outbox::{commit_step, lock_head};
+use crate::outbox::{commit_step, lock_head, ms};
 use crate::Store;
 
 pub(crate) const PENDING: &str = "pending";
@@ -38,10 +38,6 @@ pub struct SqlCalendarJobs {
 
 fn unavailable(e: DbErr) -> JobStoreError {
     JobStoreError::Unavailable(Box::new(e))
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl SqlCalendarJobs {

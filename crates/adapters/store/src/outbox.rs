@@ -60,7 +60,8 @@ fn unavailable(e: DbErr) -> OutboxError {
     OutboxError::Unavailable(Box::new(e))
 }
 
-fn ms(d: Duration) -> i64 {
+/// A duration as the store's millisecond columns hold it.
+pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
